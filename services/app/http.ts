@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import { logger } from '../core/log.ts';
+import type { Pipeline } from './pipeline.ts';
+
+const log = logger('http');
+
+/** Operational endpoints on loopback: /health (200/503), /metrics (Prometheus), /status (JSON). */
+export function startHttp(pipeline: Pipeline, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.url === '/health') {
+        const h = await pipeline.health();
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
+      } else if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType }).end(await pipeline.metrics.registry.metrics());
+      } else if (req.url === '/status' || req.url === '/') {
+        const body = { ...(await statusOf(pipeline)), ...extraStatus() };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      }
+    } catch (e) {
+      log.error({ err: e, url: req.url }, 'request failed');
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+async function statusOf(p: Pipeline) {
+  const db = p.config.clickhouseDatabase;
+  const rows = await (
+    await p.clickhouse.query({ query: `SELECT event_type, toString(count()) AS n FROM ${db}.events FINAL GROUP BY event_type ORDER BY event_type`, format: 'JSONEachRow' })
+  ).json<{ event_type: string; n: string }>();
+  const byStatus: Record<string, number> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await p.redis.scan(cursor, 'MATCH', `${p.config.namespace}:episode:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) {
+      const pipe = p.redis.pipeline();
+      for (const k of keys) pipe.hget(k, 'status');
+      for (const [, s] of (await pipe.exec()) ?? []) byStatus[String(s)] = (byStatus[String(s)] ?? 0) + 1;
+    }
+  } while (cursor !== '0');
+  return {
+    clickhouse: { mode: p.clickhouseMode, database: db, eventsByType: Object.fromEntries(rows.map((r) => [r.event_type, Number(r.n)])) },
+    redis: { episodesByStatus: byStatus },
+  };
+}

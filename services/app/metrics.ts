@@ -1,0 +1,16 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one pipeline process (scraped at /metrics). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'utklar_' });
+  return {
+    registry,
+    consumed: new Counter({ name: 'utklar_events_consumed_total', help: 'Kafka messages consumed', labelNames: ['consumer'] as const, registers: [registry] }),
+    deadLettered: new Counter({ name: 'utklar_events_dead_lettered_total', help: 'Messages sent to the dead-letter topic', labelNames: ['consumer', 'code'] as const, registers: [registry] }),
+    rowsWritten: new Counter({ name: 'utklar_clickhouse_rows_written_total', help: 'Event rows inserted into ClickHouse', registers: [registry] }),
+    episodeUpdates: new Counter({ name: 'utklar_episode_updates_total', help: 'Events applied to Redis episode records (replays excluded)', registers: [registry] }),
+    produced: new Counter({ name: 'utklar_events_produced_total', help: 'Events produced by the simulator in this process', registers: [registry] }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+import { createReadStream, createWriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig, repoRoot } from '../core/config.ts';
+import { UtklarError } from '../core/errors.ts';
+import { logger } from '../core/log.ts';
+import { Pseudonymiser } from '../contract/pseudonymise.ts';
+import { createKafka } from '../kafka/client.ts';
+import { EventProducer } from '../producer/event-producer.ts';
+import { importNdjson } from '../producer/ndjson-import.ts';
+import { RegionSimulator } from '../simulator/simulate.ts';
+import { LiveSimulation } from '../simulator/live-runner.ts';
+import { Pipeline } from '../app/pipeline.ts';
+import { startHttp } from '../app/http.ts';
+import { num, parse } from './args.ts';
+
+const USAGE = `utklar — live discharge-readiness pipeline
+
+  utklar produce [--file events.ndjson] [--rejects rejected.ndjson]
+      Validate, pseudonymise and send NDJSON events (stdin when no --file).
+      Exit 0: all sent; 2: some lines rejected (listed on stderr); 1: failure.
+  utklar simulate [--days 7] [--seed 1] [--rate 150] [--from 2026-01-01T00:00:00Z]
+      Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
+  utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
+      Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
+  utklar stack up|down|status|reset [service ...]
+      The local service stack (infra/stack.sh).`;
+
+async function produce(argv: string[]) {
+  const a = parse(argv, { file: { type: 'string' }, rejects: { type: 'string' } });
+  const config = loadConfig();
+  const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+  const input = typeof a.file === 'string' ? createReadStream(a.file) : process.stdin;
+  const rejects = typeof a.rejects === 'string' ? createWriteStream(a.rejects) : undefined;
+  const producer = new EventProducer(createKafka(config, `${config.namespace}-cli`), config.registryUrl, config.namespace);
+  await producer.connect();
+  try {
+    const summary = await importNdjson(input, pseudonymiser, producer, {
+      onProblem: (p) => {
+        process.stderr.write(`${p.code} ${p.message}\n`);
+        rejects?.write(`${JSON.stringify(p)}\n`);
+      },
+    });
+    process.stdout.write(`${JSON.stringify({ lines: summary.lines, sent: summary.sent, rejected: summary.rejected })}\n`);
+    return summary.rejected > 0 ? 2 : 0;
+  } finally {
+    rejects?.end();
+    await producer.disconnect();
+  }
+}
+
+function simulate(argv: string[]) {
+  const a = parse(argv, { days: { type: 'string', default: '7' }, seed: { type: 'string', default: '1' }, rate: { type: 'string', default: '150' }, from: { type: 'string' } });
+  const from = typeof a.from === 'string' ? Date.parse(a.from) : Date.now() - num(a.days, 'days') * 86_400_000;
+  if (Number.isNaN(from)) throw new UtklarError('CONFIG', '--from must be an ISO 8601 time');
+  const sim = new RegionSimulator({ seed: num(a.seed, 'seed'), admissionsPerDay: num(a.rate, 'rate') }, from);
+  for (const e of sim.eventsUntil(from + num(a.days, 'days') * 86_400_000)) process.stdout.write(`${JSON.stringify(e)}\n`);
+  return 0;
+}
+
+async function run(argv: string[]) {
+  const a = parse(argv, {
+    simulate: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '150' },
+    'backfill-days': { type: 'string', default: '14' },
+    speed: { type: 'string', default: '1' },
+  });
+  const config = loadConfig();
+  const log = logger('run');
+  const pipeline = new Pipeline(config);
+  let simulation: LiveSimulation | undefined;
+  let producer: EventProducer | undefined;
+  const server = await startHttp(pipeline, config.httpPort, () => ({
+    simulator: simulation ? { produced: simulation.produced, simulatedUntil: new Date(simulation.simTime).toISOString() } : 'off',
+  }));
+  await pipeline.start();
+  if (a.simulate) {
+    producer = new EventProducer(pipeline.kafka, config.registryUrl, config.namespace);
+    await producer.connect();
+    simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey), {
+      seed: num(a.seed, 'seed'),
+      admissionsPerDay: num(a.rate, 'rate'),
+      backfillDays: num(a['backfill-days'], 'backfill-days'),
+      speed: num(a.speed, 'speed'),
+    });
+    await simulation.start();
+  }
+  log.info({ url: `http://127.0.0.1:${config.httpPort}/status` }, 'utklar running');
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
+  });
+  simulation?.stop();
+  await producer?.disconnect().catch(() => undefined);
+  server.close();
+  await pipeline.stop();
+  return 0;
+}
+
+function stack(argv: string[]) {
+  const r = spawnSync('bash', [path.join(repoRoot, 'infra/stack.sh'), ...argv], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+async function main(): Promise<number> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case 'produce':
+      return produce(rest);
+    case 'simulate':
+      return simulate(rest);
+    case 'run':
+      return run(rest);
+    case 'stack':
+      return stack(rest);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    const code = e instanceof UtklarError ? e.code : 'INTERNAL';
+    process.stderr.write(`utklar: ${code}: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UtklarError } from './errors.ts';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Everything the services read from the environment, in one place (README's table mirrors it). */
+export interface Config {
+  kafkaBrokers: string[];
+  registryUrl: string;
+  redisUrl: string;
+  /** Unset means embedded chDB at `chdbPath`. */
+  clickhouseUrl: string | undefined;
+  clickhouseUser: string;
+  clickhousePassword: string;
+  clickhouseDatabase: string;
+  chdbPath: string;
+  /** Prefix for topics, consumer groups and Redis keys, so several pipelines can share a stack. */
+  namespace: string;
+  httpPort: number;
+  pseudonymKey: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const kafkaPort = env.UTKLAR_KAFKA_PORT ?? '19092';
+  const registryPort = env.UTKLAR_REGISTRY_PORT ?? '18081';
+  const redisPort = env.UTKLAR_REDIS_PORT ?? '16379';
+  const namespace = env.UTKLAR_NAMESPACE ?? 'utklar';
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(namespace)) {
+    throw new UtklarError('CONFIG', `UTKLAR_NAMESPACE must be lower-case letters, digits and '-', got '${namespace}'`);
+  }
+  return {
+    kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((s) => s.trim()).filter(Boolean),
+    registryUrl: env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
+    redisUrl: env.REDIS_URL ?? `redis://127.0.0.1:${redisPort}`,
+    clickhouseUrl: env.CLICKHOUSE_URL || undefined,
+    clickhouseUser: env.CLICKHOUSE_USER ?? 'default',
+    clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',
+    clickhouseDatabase: env.CLICKHOUSE_DATABASE ?? 'utklar',
+    chdbPath: env.CHDB_PATH ?? path.join(repoRoot, 'infra/.data/chdb'),
+    namespace,
+    httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
+    pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
+  };
+}
+
+export const topics = (ns: string) => ({
+  patientEvents: `${ns}.patient-events.v1`,
+  deadLetter: `${ns}.patient-events.dlq`,
+});
+
+export const subjectFor = (topic: string) => `${topic}-value`;

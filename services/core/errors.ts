@@ -1,0 +1,36 @@
+/**
+ * One error type for the whole pipeline (after kafkajs's KafkaJSError): a stable `code` that
+ * tests, logs and dead-letter headers use, and a `retriable` flag that decides between
+ * "try again" and "dead-letter it and move on".
+ */
+export type ErrorCode =
+  | 'INVALID_JSON'
+  | 'INVALID_EVENT'
+  | 'SCHEMA_MISMATCH'
+  | 'UNDECODABLE_MESSAGE'
+  | 'CONFIG'
+  | 'PREREQUISITE'
+  | 'DEPENDENCY_UNAVAILABLE'
+  | 'INTERNAL';
+
+export class UtklarError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  /** Extra machine-readable facts. Never put personal data here: errors are logged. */
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retriable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'UtklarError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.details = opts.details ?? {};
+  }
+}
+
+export const isRetriable = (err: unknown): boolean =>
+  err instanceof UtklarError ? err.retriable : true;

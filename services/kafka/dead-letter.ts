@@ -1,0 +1,43 @@
+import { Partitioners, type Kafka, type Producer, type KafkaMessage } from 'kafkajs';
+import { topics } from '../core/config.ts';
+import type { UtklarError } from '../core/errors.ts';
+
+/**
+ * Messages the pipeline cannot use go here untouched, with the reason in headers, so nothing is
+ * lost and the partition keeps moving. The original bytes are kept: they are already
+ * pseudonymised (only the producer edge ever sees a personnummer).
+ */
+export class DeadLetters {
+  readonly topic: string;
+  readonly #producer: Producer;
+
+  constructor(kafka: Kafka, namespace: string) {
+    this.topic = topics(namespace).deadLetter;
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  }
+
+  connect = () => this.#producer.connect();
+  disconnect = () => this.#producer.disconnect();
+
+  async send(
+    entries: { message: KafkaMessage; error: UtklarError }[],
+    origin: { topic: string; partition: number; consumer: string },
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#producer.send({
+      topic: this.topic,
+      messages: entries.map(({ message, error }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'dlq-code': error.code,
+          'dlq-reason': error.message,
+          'dlq-consumer': origin.consumer,
+          'dlq-source-topic': origin.topic,
+          'dlq-source-partition': String(origin.partition),
+          'dlq-source-offset': message.offset,
+        },
+      })),
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { UtklarError } from '../core/errors.ts';
+import type { PatientEvent } from '../contract/event.ts';
+import type { EventCodec } from './codec.ts';
+import type { DeadLetters } from './dead-letter.ts';
+import type { Counter } from 'prom-client';
+
+export interface DecodedEvent {
+  event: PatientEvent;
+  schemaId: number;
+  partition: number;
+  offset: string;
+}
+
+export interface EventConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  codec: EventCodec;
+  deadLetters: DeadLetters;
+  log: Logger;
+  metrics: { consumed: Counter<'consumer'>; deadLettered: Counter<'consumer' | 'code'> };
+  /** Applies one partition's decoded batch; must be idempotent (batches replay after a crash). */
+  handle: (batch: DecodedEvent[]) => Promise<void>;
+}
+
+/**
+ * A consumer group that decodes each batch, dead-letters what cannot be decoded, hands the rest
+ * to `handle`, and commits only after `handle` succeeded: at-least-once delivery, which the
+ * idempotent handlers turn into exactly-once effects.
+ */
+export class EventConsumer {
+  readonly #consumer: Consumer;
+
+  constructor(private readonly o: EventConsumerOptions) {
+    this.#consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    const { o } = this;
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
+    await this.#consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        const good: DecodedEvent[] = [];
+        const bad: { message: (typeof batch.messages)[number]; error: UtklarError }[] = [];
+        for (const message of batch.messages) {
+          try {
+            if (!message.value) throw new UtklarError('UNDECODABLE_MESSAGE', 'message has no value');
+            const event = await o.codec.decode(message.value);
+            good.push({ event, schemaId: message.value.readUInt32BE(1), partition: batch.partition, offset: message.offset });
+          } catch (e) {
+            const error = e instanceof UtklarError ? e : new UtklarError('UNDECODABLE_MESSAGE', (e as Error).message);
+            if (error.retriable) throw error; // registry unreachable: retry the batch, do not dead-letter
+            bad.push({ message, error });
+          }
+        }
+        await o.deadLetters.send(bad, { topic: batch.topic, partition: batch.partition, consumer: o.groupId });
+        for (const b of bad) {
+          o.metrics.deadLettered.inc({ consumer: o.groupId, code: b.error.code });
+          o.log.warn({ code: b.error.code, partition: batch.partition, offset: b.message.offset }, b.error.message);
+        }
+        if (good.length > 0) await o.handle(good);
+        o.metrics.consumed.inc({ consumer: o.groupId }, batch.messages.length);
+        const last = batch.messages.at(-1);
+        if (last) resolveOffset(last.offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+}

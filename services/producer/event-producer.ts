@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { topics } from '../core/config.ts';
+import { UtklarError } from '../core/errors.ts';
+import type { PatientEvent } from '../contract/event.ts';
+import { EventCodec } from '../kafka/codec.ts';
+import { ensureTopics } from '../kafka/topics.ts';
+
+export interface Rejected {
+  event: PatientEvent;
+  error: UtklarError;
+}
+
+/**
+ * Sends already-pseudonymised events. Each batch is encoded completely first and then written in
+ * one Kafka transaction, so a batch is visible to (read-committed) consumers whole or not at all.
+ */
+export class EventProducer {
+  readonly codec: EventCodec;
+  readonly topic: string;
+  readonly #producer: Producer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    registryUrl: string,
+    private readonly namespace: string,
+  ) {
+    this.codec = new EventCodec(registryUrl);
+    this.topic = topics(namespace).patientEvents;
+    this.#producer = kafka.producer({
+      transactionalId: `${namespace}-producer-${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Murmur2 like the Java client, so other producers keyed by patientKey land on the same partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await ensureTopics(this.kafka, this.namespace);
+    await this.codec.register(this.topic);
+    await this.#producer.connect();
+  }
+
+  /** Returns the events that could not be encoded; all others are committed together. */
+  async send(events: PatientEvent[]): Promise<Rejected[]> {
+    const rejected: Rejected[] = [];
+    const messages = [];
+    for (const event of events) {
+      try {
+        messages.push({
+          key: event.patientKey,
+          value: await this.codec.encode(event),
+          timestamp: String(event.occurredAt),
+          headers: { 'event-type': event.type, 'event-id': event.eventId },
+        });
+      } catch (error) {
+        rejected.push({ event, error: error as UtklarError });
+      }
+    }
+    if (messages.length === 0) return rejected;
+    const tx = await this.#producer.transaction();
+    try {
+      await tx.send({ topic: this.topic, messages });
+      await tx.commit();
+    } catch (cause) {
+      await tx.abort().catch(() => undefined);
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `kafka: batch of ${messages.length} not sent: ${(cause as Error).message}`, {
+        retriable: true,
+        cause,
+      });
+    }
+    return rejected;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#producer.disconnect();
+  }
+}
