@@ -56,14 +56,18 @@ cmd_up() {
   for s in "${SERVICES[@]}"; do "${s}_check_prereqs"; done
   for s in "${SERVICES[@]}"; do "${s}_fetch"; done
 
-  local started=()
+  local to_start=() started=()
   declare -A T0
   for s in "${SERVICES[@]}"; do
     if pid=$(svc_pid "$s"); then
       info "$s: already running (pid $pid) at $("${s}_address")"
-      continue
+    else
+      to_start+=("$s")
     fi
-    "${s}_check_ports"
+  done
+  # Port conflicts are checked up front too, so nothing is left half-started.
+  for s in "${to_start[@]}"; do "${s}_check_ports"; done
+  for s in "${to_start[@]}"; do
     T0[$s]=$(date +%s.%N)
     "${s}_start"
     started+=("$s")

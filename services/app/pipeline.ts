@@ -43,7 +43,8 @@ export class Pipeline {
     const t = topics(config.namespace);
     await ensureTopics(this.kafka, config.namespace);
     await this.#codec.register(t.patientEvents);
-    await this.redis.connect();
+    // /health may already have made the lazy client connect.
+    if (this.redis.status === 'wait') await this.redis.connect();
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
     await migrate(this.clickhouse, config.clickhouseDatabase);
     await this.#deadLetters.connect();

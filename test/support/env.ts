@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../../services/core/config.ts';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PSEUDONYM_KEY = 'test-pseudonym-key-not-for-production';
+
+/** Environment for one isolated pipeline on the shared stack: own topics, groups, keys, database. */
+export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, string> = {}): Record<string, string> {
+  const id = randomUUID().slice(0, 8);
+  const env: Record<string, string> = {
+    UTKLAR_NAMESPACE: `t-${id}`,
+    CLICKHOUSE_DATABASE: `t_${id}`,
+    UTKLAR_PSEUDONYM_KEY: PSEUDONYM_KEY,
+    UTKLAR_HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+    LOG_LEVEL: 'debug',
+    ...extra,
+  };
+  if (mode === 'server') env.CLICKHOUSE_URL = `http://127.0.0.1:${process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123'}`;
+  else env.CHDB_PATH = mkdtempSync(path.join(os.tmpdir(), 'utklar-chdb-'));
+  return env;
+}
+
+export function configOf(env: Record<string, string>): Config {
+  const merged: Record<string, string | undefined> = { ...process.env, ...env };
+  if (!env.CLICKHOUSE_URL) delete merged.CLICKHOUSE_URL;
+  return loadConfig(merged);
+}
+
+/** Thrown from a waitFor probe to stop waiting at once (e.g. the process under test died). */
+export class GiveUp extends Error {}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      if (e instanceof GiveUp) throw e;
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
