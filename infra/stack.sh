@@ -5,7 +5,7 @@
 #   bash infra/stack.sh fetch|up|down|status|reset [service ...]
 #   bash infra/stack.sh logs [-f] <service>
 #
-# Services: kafka registry redis clickhouse. Without names: kafka registry redis,
+# Services: kafka registry redis clickhouse, and app (utklar's pipeline + simulator). Without names: kafka registry redis,
 # plus clickhouse when UTKLAR_CLICKHOUSE_SERVER=1 (down/reset: all of them).
 set -euo pipefail
 
@@ -14,8 +14,9 @@ source "$INFRA_DIR/lib/kafka.sh"
 source "$INFRA_DIR/lib/registry.sh"
 source "$INFRA_DIR/lib/redis.sh"
 source "$INFRA_DIR/lib/clickhouse.sh"
+source "$INFRA_DIR/lib/app.sh"
 
-declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=10 [clickhouse]=30)
+declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=10 [clickhouse]=30 [app]=120)
 
 usage() {
   sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -153,8 +154,10 @@ main() {
     status)
       resolve_services default "$@"
       # An unnamed status also reports ClickHouse when it happens to be running.
-      if (($# == 0)) && [[ " ${SERVICES[*]} " != *" clickhouse "* ]] && svc_pid clickhouse >/dev/null; then
-        SERVICES+=(clickhouse)
+      if (($# == 0)); then
+        for s in clickhouse app; do
+          [[ " ${SERVICES[*]} " != *" $s "* ]] && svc_pid "$s" >/dev/null && SERVICES+=("$s")
+        done
       fi
       cmd_status ;;
     reset)  resolve_services all "$@"; cmd_reset "$@" ;;

@@ -16,7 +16,8 @@ REDIS_PORT="${UTKLAR_REDIS_PORT:-16379}"
 CLICKHOUSE_HTTP_PORT="${UTKLAR_CLICKHOUSE_HTTP_PORT:-18123}"
 CLICKHOUSE_TCP_PORT="${UTKLAR_CLICKHOUSE_TCP_PORT:-19000}"
 
-ALL_SERVICES=(kafka registry redis clickhouse)
+# app first: on 'down' the pipeline stops before the services it uses.
+ALL_SERVICES=(app kafka registry redis clickhouse)
 
 info() { printf '%s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

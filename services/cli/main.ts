@@ -50,12 +50,21 @@ async function produce(argv: string[]) {
   }
 }
 
-function simulate(argv: string[]) {
+async function simulate(argv: string[]) {
   const a = parse(argv, { days: { type: 'string', default: '7' }, seed: { type: 'string', default: '1' }, rate: { type: 'string', default: '150' }, from: { type: 'string' } });
   const from = typeof a.from === 'string' ? Date.parse(a.from) : Date.now() - num(a.days, 'days') * 86_400_000;
   if (Number.isNaN(from)) throw new UtklarError('CONFIG', '--from must be an ISO 8601 time');
   const sim = new RegionSimulator({ seed: num(a.seed, 'seed'), admissionsPerDay: num(a.rate, 'rate') }, from);
-  for (const e of sim.eventsUntil(from + num(a.days, 'days') * 86_400_000)) process.stdout.write(`${JSON.stringify(e)}\n`);
+  let chunk = '';
+  for (const e of sim.eventsUntil(from + num(a.days, 'days') * 86_400_000)) {
+    chunk += `${JSON.stringify(e)}\n`;
+    if (chunk.length > 1 << 16) {
+      // Respect back-pressure: a piped stdout would otherwise buffer the whole simulation.
+      if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+      chunk = '';
+    }
+  }
+  process.stdout.write(chunk);
   return 0;
 }
 
@@ -84,6 +93,7 @@ async function run(argv: string[]) {
       admissionsPerDay: num(a.rate, 'rate'),
       backfillDays: num(a['backfill-days'], 'backfill-days'),
       speed: num(a.speed, 'speed'),
+      onProduced: (n) => pipeline.metrics.produced.inc(n),
     });
     await simulation.start();
   }
@@ -120,11 +130,14 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    const code = e instanceof UtklarError ? e.code : 'INTERNAL';
-    process.stderr.write(`utklar: ${code}: ${(e as Error).message}\n`);
-    process.exit(1);
-  },
-);
+// exitCode, not exit(): exit() would cut off a piped stdout that is still being written.
+// The unref'd timer only fires if some client library keeps a handle open after we are done.
+const finish = (code: number) => {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 5_000).unref();
+};
+main().then(finish, (e) => {
+  const code = e instanceof UtklarError ? e.code : 'INTERNAL';
+  process.stderr.write(`utklar: ${code}: ${(e as Error).message}\n`);
+  finish(1);
+});

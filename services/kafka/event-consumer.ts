@@ -34,7 +34,8 @@ export class EventConsumer {
   readonly #consumer: Consumer;
 
   constructor(private readonly o: EventConsumerOptions) {
-    this.#consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false });
+    // A 10 s session (kafkajs: 30 s) so a crashed member's partitions move on quickly.
+    this.#consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@ import { UtklarError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import { parseNdjsonEvent } from '../contract/ndjson-event.ts';
 import type { Pseudonymiser } from '../contract/pseudonymise.ts';
+import type { PatientEvent } from '../contract/event.ts';
 import type { EventProducer } from '../producer/event-producer.ts';
 import { RegionSimulator } from './simulate.ts';
 
@@ -15,6 +16,7 @@ export interface LiveRunOptions {
   /** Simulated milliseconds per wall-clock millisecond after the backfill (1 = live). */
   speed: number;
   now?: () => number;
+  onProduced?: (count: number) => void;
 }
 
 /**
@@ -51,7 +53,13 @@ export class LiveSimulation {
   }
 
   async #produceUntil(sim: RegionSimulator, until: number): Promise<void> {
-    let batch = [];
+    let batch: PatientEvent[] = [];
+    const send = async () => {
+      await this.producer.send(batch);
+      this.produced += batch.length;
+      this.o.onProduced?.(batch.length);
+      batch = [];
+    };
     for (const raw of sim.eventsUntil(until)) {
       try {
         batch.push(parseNdjsonEvent(JSON.stringify(raw), 0, this.pseudonymiser));
@@ -59,16 +67,9 @@ export class LiveSimulation {
         if (!(e instanceof UtklarError)) throw e;
         log.error({ code: e.code }, 'simulator made an invalid event (a bug): skipped');
       }
-      if (batch.length >= 1000) {
-        await this.producer.send(batch);
-        this.produced += batch.length;
-        batch = [];
-      }
+      if (batch.length >= 1000) await send();
     }
-    if (batch.length > 0) {
-      await this.producer.send(batch);
-      this.produced += batch.length;
-    }
+    if (batch.length > 0) await send();
     this.simTime = until;
   }
 

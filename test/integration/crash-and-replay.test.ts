@@ -1,0 +1,112 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../services/core/config.ts';
+import { openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
+import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+/**
+ * Exactly-once effects: each event changes Redis once and is one ClickHouse row, however often
+ * it is delivered — after a kill -9 mid-stream, and after a full replay from offset 0.
+ */
+describe('kill -9 and replay change nothing', () => {
+  const env = isolatedEnv('server');
+  const config = configOf(env);
+  const t = topics(config.namespace);
+  const kafka = new Kafka({ clientId: 'replay-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const redis = new Redis(config.redisUrl);
+  const groups = [`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`];
+  let sent = 0;
+  let pipeline: PipelineProcess | undefined;
+
+  const appliedTotal = async () => {
+    let total = 0;
+    for (const key of await redis.keys(`${config.namespace}:episode:*`)) total += Number(await redis.hget(key, 'eventsApplied'));
+    return total;
+  };
+  const clickhouseCounts = async () => {
+    const { client } = await openClickHouse(config);
+    try {
+      const [row] = await (await client.query({
+        query: `SELECT toString(count()) AS rows, toString(uniqExact(event_id)) AS ids FROM ${config.clickhouseDatabase}.events FINAL`,
+        format: 'JSONEachRow',
+      })).json<{ rows: string; ids: string }>();
+      return { rows: Number(row!.rows), ids: Number(row!.ids) };
+    } finally {
+      await client.close();
+    }
+  };
+  const drained = async () => {
+    await waitFor('consumers to reach the end of the topic', async () => {
+      const status = await pipeline!.status();
+      const inClickHouse = Object.values(status.clickhouse.eventsByType).reduce((a, b) => a + b, 0);
+      return inClickHouse === sent && (await appliedTotal()) >= sent ? true : undefined;
+    }, 120_000);
+    // Let the last commits land so a restart does not count as progress it has not made.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const end = (await admin.fetchTopicOffsets(t.patientEvents)).reduce((s, p) => s + Number(p.offset), 0);
+      for (const groupId of groups) {
+        await waitFor(`${groupId} committed`, async () => {
+          const [o] = await admin.fetchOffsets({ groupId, topics: [t.patientEvents] });
+          return o!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) === end ? true : undefined;
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    const file = path.join(os.tmpdir(), `utklar-replay-${config.namespace}.ndjson`);
+    const sim = await runCli(['simulate', '--days', '10', '--seed', '42', '--from', '2026-01-10T00:00:00Z'], env);
+    writeFileSync(file, sim.stdout);
+    const produced = await runCli(['produce', '--file', file], env);
+    expect(produced.code, produced.stderr).toBe(0);
+    sent = JSON.parse(produced.stdout.trim()).sent;
+    expect(sent).toBeGreaterThan(2000);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    redis.disconnect();
+  });
+
+  it('a pipeline killed with SIGKILL mid-stream resumes without losing or doubling an effect', async () => {
+    pipeline = new PipelineProcess(env);
+    await waitFor('some progress before the crash', async () => ((await appliedTotal()) > 0 ? true : undefined));
+    pipeline.child.kill('SIGKILL');
+    await new Promise((r) => pipeline!.child.once('exit', r));
+    const atCrash = await appliedTotal();
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    await drained();
+    expect(atCrash).toBeLessThanOrEqual(sent);
+    expect(await appliedTotal()).toBe(sent);
+    expect(await clickhouseCounts()).toEqual({ rows: sent, ids: sent });
+  });
+
+  it('a full replay from offset 0 leaves Redis and ClickHouse exactly as they were', async () => {
+    const before = await redis.hgetall(`${config.namespace}:episode:VT-42-1`);
+    await pipeline!.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    for (const groupId of groups) await admin.resetOffsets({ groupId, topic: t.patientEvents, earliest: true });
+    await admin.disconnect();
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    await drained();
+    const metrics = await (await fetch(`${pipeline.url}/metrics`)).text();
+    // The replay really happened (every event consumed again) and changed nothing.
+    expect(metrics).toMatch(new RegExp(`utklar_events_consumed_total\\{consumer="${groups[1]}"\\} ${sent}\\b`));
+    expect(metrics).toMatch(/utklar_episode_updates_total 0\b/);
+    expect(await appliedTotal()).toBe(sent);
+    expect(await clickhouseCounts()).toEqual({ rows: sent, ids: sent });
+    expect(await redis.hgetall(`${config.namespace}:episode:VT-42-1`)).toEqual(before);
+  });
+});
