@@ -61,7 +61,12 @@ registry_fetch() {
 
 registry_check_prereqs() { registry_select; }
 
-registry_check_ports() { require_free_port "$REGISTRY_PORT" UTKLAR_REGISTRY_PORT registry; }
+# Quarkus also opens a management interface (default 0.0.0.0:9000): pin it to loopback and a
+# port of ours, or two stacks on one machine collide on it.
+registry_check_ports() {
+  require_free_port "$REGISTRY_PORT" UTKLAR_REGISTRY_PORT registry
+  require_free_port "$REGISTRY_MANAGEMENT_PORT" UTKLAR_REGISTRY_MANAGEMENT_PORT registry
+}
 
 registry_start() {
   registry_select
@@ -73,6 +78,8 @@ registry_start() {
     -Xms64m -Xmx384m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
     -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.http.host=127.0.0.1 \
+    -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
+    -Dquarkus.management.host=127.0.0.1 \
     -jar "$jar") || exit 1
 }
 

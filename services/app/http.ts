@@ -4,8 +4,8 @@ import type { Pipeline } from './pipeline.ts';
 
 const log = logger('http');
 
-/** Operational endpoints on loopback: /health (200/503), /metrics (Prometheus), /status (JSON). */
-export function startHttp(pipeline: Pipeline, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
+/** Operational endpoints: /health (200/503), /metrics (Prometheus), /status (JSON). */
+export function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   const server = createServer(async (req, res) => {
     try {
       if (req.url === '/health') {
@@ -26,7 +26,7 @@ export function startHttp(pipeline: Pipeline, port: number, extraStatus: () => R
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 

@@ -81,7 +81,7 @@ async function run(argv: string[]) {
   const pipeline = new Pipeline(config);
   let simulation: LiveSimulation | undefined;
   let producer: EventProducer | undefined;
-  const server = await startHttp(pipeline, config.httpPort, () => ({
+  const server = await startHttp(pipeline, config.httpHost, config.httpPort, () => ({
     simulator: simulation ? { produced: simulation.produced, simulatedUntil: new Date(simulation.simTime).toISOString() } : 'off',
   }));
   await pipeline.start();

@@ -17,6 +17,8 @@ export interface Config {
   chdbPath: string;
   /** Prefix for topics, consumer groups and Redis keys, so several pipelines can share a stack. */
   namespace: string;
+  /** Loopback by default; a container sets 0.0.0.0 so its port mapping can reach it. */
+  httpHost: string;
   httpPort: number;
   pseudonymKey: string | undefined;
 }
@@ -41,6 +43,7 @@ export function loadConfig(env: Env = process.env): Config {
     clickhouseDatabase: env.CLICKHOUSE_DATABASE ?? 'utklar',
     chdbPath: env.CHDB_PATH ?? path.join(repoRoot, 'infra/.data/chdb'),
     namespace,
+    httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
   };

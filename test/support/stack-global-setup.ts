@@ -19,6 +19,7 @@ export default function setup() {
   const up = stack('up', ...SERVICES);
   process.stdout.write(up.stdout);
   if (up.status !== 0) {
+    if (!wasRunning) stack('down', ...SERVICES);
     throw new Error(`infra/stack.sh up failed (exit ${up.status}):\n${up.stdout}\n${up.stderr}`);
   }
   return () => {
