@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Apicurio Registry (Quarkus) with in-memory storage; the app talks to its
-# Confluent-compatible API.
+# Apicurio Registry (Quarkus); the app talks to its Confluent-compatible API. Storage is H2 in a
+# file under .data, not the default in-memory one: schema ids must survive a restart, or messages
+# already in Kafka could no longer be decoded.
 
 REGISTRY_PREFERRED_VERSION=3.3.3
 # 3.3.x needs Java 21+; 3.0.9 is the newest line that still runs on Java 17.
@@ -80,6 +81,9 @@ registry_start() {
     -Dquarkus.http.host=127.0.0.1 \
     -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
     -Dquarkus.management.host=127.0.0.1 \
+    -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
+    -Dapicurio.datasource.url="jdbc:h2:file:$DATA_DIR/registry/db/registry" \
+    -Dapicurio.datasource.username=sa -Dapicurio.datasource.password=sa \
     -jar "$jar") || exit 1
 }
 
