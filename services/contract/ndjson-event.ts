@@ -1,5 +1,5 @@
 import { UtklarError } from '../core/errors.ts';
-import { epochDay, stockholmDate } from '../core/stockholm-time.ts';
+import { epochDay, stockholmDate, type CalendarDate } from '../core/stockholm-time.ts';
 import { countyCodes, municipalities } from '../reference/municipalities.ts';
 import {
   ADMISSION_TYPES,
@@ -84,6 +84,14 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
 const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+function isCalendarDate(text: string): CalendarDate | undefined {
+  const m = ISO_DATE.exec(text);
+  if (!m) return undefined;
+  const d = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+  const probe = new Date(Date.UTC(d.year, d.month - 1, d.day));
+  return probe.getUTCDate() === d.day && probe.getUTCMonth() === d.month - 1 ? d : undefined;
+}
+
 function convert(name: string, value: unknown, kind: Kind, problems: string[]): unknown {
   const bad = (expected: string) => {
     problems.push(`${name}: expected ${expected}`);
@@ -110,20 +118,16 @@ function convert(name: string, value: unknown, kind: Kind, problems: string[]): 
         ? value
         : bad(`an integer ${kind.min}–${kind.max}`);
     case 'timestamp': {
-      if (typeof value === 'string' && ISO_TS.test(value)) {
+      // Date.parse rolls 30 February over into March: the calendar date is checked first.
+      if (typeof value === 'string' && ISO_TS.test(value) && isCalendarDate(value.slice(0, 10))) {
         const ms = Date.parse(value);
         if (!Number.isNaN(ms)) return ms;
       }
       return bad('an ISO 8601 time with offset, e.g. "2026-02-01T11:30:00+01:00"');
     }
     case 'date': {
-      const m = typeof value === 'string' ? ISO_DATE.exec(value) : null;
-      if (m) {
-        const d = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
-        const probe = new Date(Date.UTC(d.year, d.month - 1, d.day));
-        if (probe.getUTCDate() === d.day && probe.getUTCMonth() === d.month - 1) return epochDay(d);
-      }
-      return bad('a date "YYYY-MM-DD"');
+      const d = typeof value === 'string' ? isCalendarDate(value) : undefined;
+      return d ? epochDay(d) : bad('a date "YYYY-MM-DD"');
     }
   }
 }
@@ -139,7 +143,9 @@ export function parseNdjsonEvent(lineText: string, lineNo: number, pseudonymiser
   try {
     raw = JSON.parse(lineText);
   } catch (e) {
-    throw new UtklarError('INVALID_JSON', `line ${lineNo}: not valid JSON (${(e as Error).message})`, {
+    // Only the position: V8's message quotes the text around the error, which may be a personnummer.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new UtklarError('INVALID_JSON', `line ${lineNo}: not valid JSON${at === undefined ? '' : ` (at character ${at})`}`, {
       details: { line: lineNo, problems: ['not valid JSON'] },
     });
   }
@@ -166,7 +172,7 @@ export function parseNdjsonEvent(lineText: string, lineNo: number, pseudonymiser
     out[name] = convert(name, value, field.kind, problems);
   }
   for (const name of Object.keys(obj)) {
-    if (name !== 'type' && !(name in spec)) problems.push(`${name}: unknown field`);
+    if (name !== 'type' && !Object.hasOwn(spec, name)) problems.push(`${name}: unknown field`);
   }
 
   let patientKey: string | undefined;

@@ -42,7 +42,10 @@ export function parsePersonnummer(raw: string, reference: CalendarDate): Personn
     dayField = Number(short[3]);
     tail = short[5]!;
     let century = Math.floor(reference.year / 100) * 100;
-    if (century + yy > reference.year) century -= 100;
+    // The most recent date with these digits that is not after the reference date.
+    const day = dayField > 60 ? dayField - 60 : dayField;
+    const candidate = (century + yy) * 10_000 + month * 100 + day;
+    if (candidate > reference.year * 10_000 + reference.month * 100 + reference.day) century -= 100;
     if (short[4] === '+') century -= 100;
     year = century + yy;
   } else {

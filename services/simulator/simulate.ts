@@ -130,12 +130,12 @@ export class RegionSimulator {
       homeMunicipality: person.home,
       primaryCareUnit: person.primaryCareUnit,
     });
-    if (isReadmission && rng.chance(0.5)) {
-      this.#emit(admittedAt + rng.uniform(60_000, HOUR), 'readmission', person, episodeId, ehr, { indexEpisodeId: indexEpisode });
-    }
     if (rng.chance(0.01)) {
       this.#emit(admittedAt + rng.uniform(10 * 60_000, 3 * HOUR), 'admission-cancelled', person, episodeId, ehr, { reasonCode: 'REGISTERED_IN_ERROR' });
       return;
+    }
+    if (isReadmission && rng.chance(0.5)) {
+      this.#emit(admittedAt + rng.uniform(60_000, HOUR), 'readmission', person, episodeId, ehr, { indexEpisodeId: indexEpisode });
     }
 
     const medicallyDone = admittedAt + rng.logNormal(psychiatric ? 9 : 3, 0.7) * DAY;

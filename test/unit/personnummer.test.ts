@@ -98,9 +98,9 @@ describe('parsePersonnummer', () => {
     },
   );
 
-  // KNOWN BUG (see report): the century of a 10-digit '-' number is chosen by year only, so a
-  // birthday later in the reference year resolves to a future date instead of 100 years earlier.
-  it.fails('resolves a 10-digit number whose birthday is later in the reference year to the previous century', () => {
+  // Regression: choosing the century by year alone put a birthday later in the reference year
+  // in the future instead of 100 years earlier.
+  it('resolves a 10-digit number whose birthday is later in the reference year to the previous century', () => {
     const raw = withCheckDigit('19260308123').slice(2); // 99-year-old, born 8 March 1926
     const short = `${raw.slice(0, 6)}-${raw.slice(6)}`;
     expect(parsePersonnummer(short, REF).birthDate.year).toBe(1926);
