@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'readmission',
   'admission-cancelled',
   'discharge-cancelled',
+  'delay-reason',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -26,6 +27,8 @@ export const DESTINATIONS = [
   'DECEASED',
   'OTHER',
 ] as const;
+
+export const RESPONSIBLE_PARTIES = ['REGION', 'MUNICIPALITY', 'PATIENT_OR_FAMILY'] as const;
 
 export interface AdmissionData {
   region: string;
@@ -64,6 +67,12 @@ export interface ReadmissionData {
   indexEpisodeId: string | null;
 }
 
+export interface DelayReasonData {
+  reasonCode: string;
+  responsibleParty: (typeof RESPONSIBLE_PARTIES)[number];
+  endedAt: number | null;
+}
+
 export interface DataByType {
   admission: AdmissionData;
   'admission-notice': AdmissionNoticeData;
@@ -73,6 +82,7 @@ export interface DataByType {
   readmission: ReadmissionData;
   'admission-cancelled': ReasonData;
   'discharge-cancelled': ReasonData;
+  'delay-reason': DelayReasonData;
 }
 
 interface Envelope {
@@ -98,6 +108,7 @@ export const AVRO_RECORD: Record<EventType, string> = {
   readmission: `${NS}.Readmission`,
   'admission-cancelled': `${NS}.AdmissionCancelled`,
   'discharge-cancelled': `${NS}.DischargeCancelled`,
+  'delay-reason': `${NS}.DelayReason`,
 };
 const TYPE_OF_RECORD = new Map(Object.entries(AVRO_RECORD).map(([t, r]) => [r, t as EventType]));
 

@@ -6,6 +6,7 @@ import {
   CARE_TYPES,
   DESTINATIONS,
   EVENT_TYPES,
+  RESPONSIBLE_PARTIES,
   TRACK_COLOURS,
   type EventType,
   type PatientEvent,
@@ -78,6 +79,7 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
   readmission: { indexEpisodeId: optText },
   'admission-cancelled': { reasonCode: optText },
   'discharge-cancelled': { reasonCode: optText },
+  'delay-reason': { reasonCode: text, responsibleParty: oneOf(RESPONSIBLE_PARTIES), endedAt: optTimestamp },
 };
 
 // ISO 8601 with an explicit offset: a local time without one is ambiguous around DST.

@@ -30,3 +30,32 @@ export function fromEpochDay(days: number): CalendarDate {
   const dt = new Date(days * 86_400_000);
   return { year: dt.getUTCFullYear(), month: dt.getUTCMonth() + 1, day: dt.getUTCDate() };
 }
+
+const timeFmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: ZONE,
+  hourCycle: 'h23',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The Stockholm calendar day of an instant, as days since 1970-01-01 (DST-proof day counting). */
+export const stockholmDay = (epochMs: number): number => epochDay(stockholmDate(epochMs));
+
+/** Milliseconds since Stockholm midnight of the instant's own day (a 23- or 25-hour day included). */
+export function stockholmTimeOfDayMs(epochMs: number): number {
+  const parts = timeFmt.formatToParts(new Date(epochMs));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  return ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + (((epochMs % 1000) + 1000) % 1000);
+}
+
+/** The instant a Stockholm calendar day starts (00:00 local; UTC+1 or UTC+2 depending on DST). */
+export function stockholmMidnight(day: number): number {
+  const utcMidnight = day * 86_400_000;
+  // Stockholm is one or two hours ahead of UTC; midnight never falls inside a DST gap (02:00–03:00).
+  for (const offsetHours of [1, 2]) {
+    const candidate = utcMidnight - offsetHours * 3_600_000;
+    if (stockholmDay(candidate) === day && stockholmTimeOfDayMs(candidate) === 0) return candidate;
+  }
+  throw new Error(`no Stockholm midnight found for day ${day}`);
+}

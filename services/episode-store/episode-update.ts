@@ -75,6 +75,9 @@ export function episodeUpdate(ev: PatientEvent): EpisodeUpdate {
       set.status = 'CANCELLED';
       set.cancelledAt = at;
       break;
+    case 'delay-reason':
+      set[`delayReason:${ev.data.reasonCode}`] = ev.data.endedAt === null ? `${ev.data.responsibleParty}@${at}` : 'ended';
+      break;
     case 'discharge-cancelled':
       // The patient is inpatient again; whether still ready is the clock service's business.
       set.status = 'ADMITTED';

@@ -170,6 +170,16 @@ export class RegionSimulator {
       }
       const wait = rng.weighted([[0, 40], [1, 25], [2, 13], [3, 7], [rng.int(4, 6), 8], [rng.int(7, 13), 5], [rng.int(14, 30), 2]] as const);
       dischargeAt = Math.max(readyAt + 30 * 60_000, this.#daytime(readyAt + wait * DAY, 10, 17));
+      if (wait >= 1) {
+        // Coordinators record why the patient still waits, most often on the municipal side.
+        const [reasonCode, responsibleParty] = rng.weighted([
+          [['AWAITING_HOME_CARE', 'MUNICIPALITY'], 40],
+          [['AWAITING_SHORT_TERM_PLACE', 'MUNICIPALITY'], 30],
+          [['AWAITING_SIP', 'REGION'], 15],
+          [['PATIENT_DECLINES_OFFER', 'PATIENT_OR_FAMILY'], 15],
+        ] as const);
+        this.#emit(Math.min(readyAt + rng.uniform(2, 20) * HOUR, dischargeAt - 10 * 60_000), 'delay-reason', person, episodeId, coordination, { reasonCode, responsibleParty, endedAt: null });
+      }
     } else {
       dischargeAt = Math.max(admittedAt + 2 * HOUR, this.#daytime(medicallyDone, 9, 18));
     }

@@ -53,6 +53,7 @@ export const NDJSON_BY_TYPE: Record<EventType, Record<string, unknown>> = {
   readmission: { ...envelope('readmission', 6), indexEpisodeId: 'E-0' },
   'admission-cancelled': { ...envelope('admission-cancelled', 7), reasonCode: 'REGISTERED_IN_ERROR' },
   'discharge-cancelled': { ...envelope('discharge-cancelled', 8), reasonCode: null },
+  'delay-reason': { ...envelope('delay-reason', 9), reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
 };
 
 export const line = (obj: Record<string, unknown>): string => JSON.stringify(obj);
