@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
+import { boardRows } from '../clock/board.ts';
 
 const log = logger('http');
 
-/** Operational endpoints: /health (200/503), /metrics (Prometheus), /status (JSON). */
+/** Endpoints: /health (200/503), /metrics (Prometheus), /status (JSON), /board (open episodes with live clocks). */
 export function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   const server = createServer(async (req, res) => {
     try {
@@ -13,6 +14,20 @@ export function startHttp(pipeline: Pipeline, host: string, port: number, extraS
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
       } else if (req.url === '/metrics') {
         res.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType }).end(await pipeline.metrics.registry.metrics());
+      } else if (req.url?.startsWith('/board')) {
+        const q = new URL(req.url, 'http://local').searchParams;
+        const k = pipeline.clocks.keys;
+        const ward = q.get('ward')?.split('/');
+        const index = q.get('ward') && ward?.length === 2 ? k.openInWard(ward[0]!, ward[1]!)
+          : q.get('municipality') ? k.openInMunicipality(q.get('municipality')!)
+          : q.get('region') ? k.openInRegion(q.get('region')!)
+          : undefined;
+        if (!index) {
+          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"give region=NN, municipality=NNNN or ward=HOSPITAL/WARD"}');
+          return;
+        }
+        const rows = boardRows(await pipeline.clocks.openEpisodes(index), Date.now(), pipeline.rules);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));
       } else if (req.url === '/status' || req.url === '/') {
         const body = { ...(await statusOf(pipeline)), ...extraStatus() };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));

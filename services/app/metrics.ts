@@ -10,6 +10,7 @@ export function createMetrics() {
     deadLettered: new Counter({ name: 'utklar_events_dead_lettered_total', help: 'Messages sent to the dead-letter topic', labelNames: ['consumer', 'code'] as const, registers: [registry] }),
     rowsWritten: new Counter({ name: 'utklar_clickhouse_rows_written_total', help: 'Event rows inserted into ClickHouse', registers: [registry] }),
     episodeUpdates: new Counter({ name: 'utklar_episode_updates_total', help: 'Events applied to Redis episode records (replays excluded)', registers: [registry] }),
+    clockUpdates: new Counter({ name: 'utklar_clock_updates_total', help: 'Events applied to clock state (replays excluded)', registers: [registry] }),
     produced: new Counter({ name: 'utklar_events_produced_total', help: 'Events produced by the simulator in this process', registers: [registry] }),
   };
 }

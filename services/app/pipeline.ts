@@ -9,6 +9,8 @@ import { DeadLetters } from '../kafka/dead-letter.ts';
 import { EventConsumer } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { EpisodeStore } from '../episode-store/episode-store.ts';
+import { ClockStore } from '../clock/clock-store.ts';
+import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -28,6 +30,8 @@ export class Pipeline {
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
   readonly #consumers: EventConsumer[] = [];
+  readonly rules: RegionRules;
+  clocks!: ClockStore;
   #started = false;
 
   constructor(readonly config: Config) {
@@ -36,6 +40,7 @@ export class Pipeline {
     this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5 });
     this.#codec = new EventCodec(config.registryUrl);
     this.#deadLetters = new DeadLetters(this.kafka, config.namespace);
+    this.rules = config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES;
   }
 
   async start(): Promise<void> {
@@ -53,6 +58,8 @@ export class Pipeline {
     const sinkGroup = `${config.namespace}.sink-clickhouse`;
     const storeGroup = `${config.namespace}.episode-store`;
     const store = new EpisodeStore(this.redis, config.namespace, storeGroup, t.patientEvents);
+    const clockGroup = `${config.namespace}.clock`;
+    this.clocks = new ClockStore(this.redis, config.namespace, clockGroup, t.patientEvents, this.rules);
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     this.#consumers.push(
       new EventConsumer({
@@ -69,6 +76,12 @@ export class Pipeline {
         groupId: storeGroup,
         log: logger('episode-store'),
         handle: async (batch) => metrics.episodeUpdates.inc(await store.apply(batch)),
+      }),
+      new EventConsumer({
+        ...common,
+        groupId: clockGroup,
+        log: logger('clock'),
+        handle: async (batch) => metrics.clockUpdates.inc(await this.clocks.apply(batch)),
       }),
     );
     for (const c of this.#consumers) await c.start();

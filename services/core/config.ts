@@ -21,6 +21,8 @@ export interface Config {
   httpHost: string;
   httpPort: number;
   pseudonymKey: string | undefined;
+  /** Which region agreement the clocks apply: 'orebro' (threshold 3,0) or 'law' (free days). */
+  rules: 'orebro' | 'law';
 }
 
 type Env = Record<string, string | undefined>;
@@ -46,7 +48,13 @@ export function loadConfig(env: Env = process.env): Config {
     httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
+    rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
   };
+}
+
+function parseRules(v: string): Config['rules'] {
+  if (v === 'orebro' || v === 'law') return v;
+  throw new UtklarError('CONFIG', `UTKLAR_RULES must be 'orebro' or 'law', got '${v}'`);
 }
 
 export const topics = (ns: string) => ({

@@ -19,7 +19,7 @@ describe('kill -9 and replay change nothing', () => {
   const t = topics(config.namespace);
   const kafka = new Kafka({ clientId: 'replay-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const redis = new Redis(config.redisUrl);
-  const groups = [`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`];
+  const groups = [`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`, `${config.namespace}.clock`];
   let sent = 0;
   let pipeline: PipelineProcess | undefined;
 
@@ -105,6 +105,7 @@ describe('kill -9 and replay change nothing', () => {
     // The replay really happened (every event consumed again) and changed nothing.
     expect(metrics).toMatch(new RegExp(`utklar_events_consumed_total\\{consumer="${groups[1]}"\\} ${sent}\\b`));
     expect(metrics).toMatch(/utklar_episode_updates_total 0\b/);
+    expect(metrics).toMatch(/utklar_clock_updates_total 0\b/);
     expect(await appliedTotal()).toBe(sent);
     expect(await clickhouseCounts()).toEqual({ rows: sent, ids: sent });
     expect(await redis.hgetall(`${config.namespace}:episode:VT-42-1`)).toEqual(before);

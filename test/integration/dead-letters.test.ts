@@ -47,8 +47,8 @@ describe('undecodable messages go to the dead-letter topic and the pipeline keep
     await consumer.connect();
     await consumer.subscribe({ topic: t.deadLetter, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void dead.push(message) });
-    // Each consumer group dead-letters on its own: 3 bad messages × 2 groups.
-    await waitFor('6 dead letters', async () => (dead.length >= 6 ? true : undefined));
+    // Each consumer group dead-letters on its own: 3 bad messages × 3 groups.
+    await waitFor('9 dead letters', async () => (dead.length >= 9 ? true : undefined));
     await consumer.disconnect();
   });
 
@@ -59,9 +59,9 @@ describe('undecodable messages go to the dead-letter topic and the pipeline keep
 
   it('dead-letters each bad message once per consumer, with the reason and its origin', () => {
     const h = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
-    expect(dead).toHaveLength(6);
+    expect(dead).toHaveLength(9);
     expect(new Set(dead.map((m) => h(m, 'dlq-consumer')))).toEqual(
-      new Set([`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`]),
+      new Set([`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`, `${config.namespace}.clock`]),
     );
     for (const m of dead) {
       expect(h(m, 'dlq-code')).toBe('UNDECODABLE_MESSAGE');

@@ -1,0 +1,11 @@
+/** Every Redis key of the clock service, in one place (documented in docs/clock-state.md). */
+export const clockKeys = (ns: string) => ({
+  applied: (group: string, topic: string) => `${ns}:clock:applied:${group}:${topic}`,
+  events: (episodeId: string) => `${ns}:clock:ep:${episodeId}:events`,
+  state: (episodeId: string) => `${ns}:clock:ep:${episodeId}`,
+  patient: (patientKey: string) => `${ns}:clock:patient:${patientKey}`,
+  closed: `${ns}:clock:closed`,
+  openInRegion: (region: string) => `${ns}:clock:open:region:${region}`,
+  openInMunicipality: (code: string) => `${ns}:clock:open:municipality:${code}`,
+  openInWard: (hospital: string, ward: string) => `${ns}:clock:open:ward:${hospital}/${ward}`,
+});

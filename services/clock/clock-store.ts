@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { PatientEvent } from '../contract/event.ts';
+import { UtklarError } from '../core/errors.ts';
+import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import { clockKeys } from './clock-keys.ts';
+import { foldEpisode } from './episode-state.ts';
+import { detectReadmission, historyEntry, type EpisodeHistoryEntry } from './readmission.ts';
+import type { RegionRules } from './rules.ts';
+import { evictionTime, openIndexes, type StoredEpisode } from './stored-episode.ts';
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+type ScriptedRedis = Redis & {
+  clockApply(...args: (string | number)[]): Promise<number>;
+  clockEvict(...args: (string | number)[]): Promise<number>;
+};
+
+/**
+ * Per-episode clock state in Redis. The domain core computes the next state from the episode's
+ * whole event log (so late and reordered events land where their event time puts them); the Lua
+ * step writes it, the event and the consumed offset atomically, refusing replays and races.
+ */
+export class ClockStore {
+  readonly #redis: ScriptedRedis;
+  readonly keys: ReturnType<typeof clockKeys>;
+
+  constructor(
+    redis: Redis,
+    namespace: string,
+    private readonly group: string,
+    private readonly topic: string,
+    private readonly rules: RegionRules,
+  ) {
+    this.keys = clockKeys(namespace);
+    redis.defineCommand('clockApply', { lua: lua('apply-event') });
+    redis.defineCommand('clockEvict', { numberOfKeys: 4, lua: lua('evict-episode') });
+    this.#redis = redis as ScriptedRedis;
+  }
+
+  /** Applies a partition's batch in order; returns how many events changed state. */
+  async apply(batch: DecodedEvent[]): Promise<number> {
+    let changed = 0;
+    for (const d of batch) changed += await this.#applyOne(d);
+    return changed;
+  }
+
+  async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
+    const { event } = d;
+    const k = this.keys;
+    const [rawEvents, version, rawState, rawHistory] = await Promise.all([
+      this.#redis.hgetall(k.events(event.episodeId)),
+      this.#redis.hget(k.state(event.episodeId), 'version'),
+      this.#redis.hget(k.state(event.episodeId), 'state'),
+      this.#redis.hgetall(k.patient(event.patientKey)),
+    ]);
+    const events: PatientEvent[] = Object.values(rawEvents).map((j) => JSON.parse(j) as PatientEvent);
+    events.push(event);
+    const state = foldEpisode(events);
+    const history: EpisodeHistoryEntry[] = Object.values(rawHistory).map((j) => JSON.parse(j) as EpisodeHistoryEntry);
+    const stored: StoredEpisode = { state, readmission: detectReadmission(state, history, this.rules) };
+    const before = rawState ? openIndexes((JSON.parse(rawState) as StoredEpisode).state) : {};
+    const after = openIndexes(state);
+    const setsOf = (ix: ReturnType<typeof openIndexes>) => [
+      ...(ix.region ? [k.openInRegion(ix.region)] : []),
+      ...(ix.municipality ? [k.openInMunicipality(ix.municipality)] : []),
+      ...(ix.ward ? [k.openInWard(...ix.ward)] : []),
+    ];
+    const leave = setsOf(before);
+    const join = setsOf(after);
+    const entry = historyEntry(state);
+    const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
+    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed, ...leave, ...join];
+    let result: number;
+    try {
+      result = await this.#redis.clockApply(
+        keys.length,
+        ...keys,
+        d.partition,
+        d.offset,
+        event.eventId,
+        JSON.stringify(event),
+        version ?? '',
+        JSON.stringify(stored),
+        entry ? JSON.stringify(entry) : '',
+        evictAt === null ? '' : String(evictAt),
+        leave.length,
+        event.episodeId,
+      );
+    } catch (cause) {
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
+    }
+    if (result === -1) {
+      if (attempt >= 5) throw new UtklarError('INTERNAL', `episode state kept changing under event ${event.eventId}`, { retriable: true });
+      return this.#applyOne(d, attempt + 1);
+    }
+    return result;
+  }
+
+  async get(episodeId: string): Promise<StoredEpisode | undefined> {
+    const raw = await this.#redis.hget(this.keys.state(episodeId), 'state');
+    return raw ? (JSON.parse(raw) as StoredEpisode) : undefined;
+  }
+
+  /** Open episodes in an index set (region, municipality or ward). */
+  async openEpisodes(indexKey: string): Promise<StoredEpisode[]> {
+    const ids = await this.#redis.smembers(indexKey);
+    if (ids.length === 0) return [];
+    const pipe = this.#redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.state(id), 'state');
+    const rows = (await pipe.exec()) ?? [];
+    return rows.flatMap(([, raw]) => (typeof raw === 'string' ? [JSON.parse(raw) as StoredEpisode] : []));
+  }
+
+  /** Forgets closed episodes whose retention ended; safe to run from several workers. */
+  async evictDue(now: number, limit = 500): Promise<number> {
+    const due = await this.#redis.zrangebyscore(this.keys.closed, 0, now, 'LIMIT', 0, limit);
+    let evicted = 0;
+    for (const episodeId of due) {
+      const stored = await this.get(episodeId);
+      const patient = stored ? this.keys.patient(stored.state.patientKey) : `${this.keys.closed}:none`;
+      evicted += await this.#redis.clockEvict(this.keys.closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, episodeId, now);
+    }
+    return evicted;
+  }
+}

@@ -1,0 +1,184 @@
+import type {
+  AdmissionData,
+  DelayReasonData,
+  DischargeData,
+  PatientEvent,
+  ReadyData,
+} from '../contract/event.ts';
+
+/**
+ * The episode state machine. State is a pure fold over the episode's events in event-time
+ * order (ties by a fixed type order, then event id), with duplicates dropped by event id. So the
+ * same set of events gives the same state whatever order and however often they arrived.
+ */
+export type EpisodeStatus = 'PENDING' | 'ADMITTED' | 'READY' | 'DISCHARGED' | 'CANCELLED';
+
+export interface ReadyPeriod extends Omit<ReadyData, 'judgedAt'> {
+  noticeEventId: string;
+  start: number;
+  end: number | null;
+  endedBy: 'withdrawn' | 'discharge' | null;
+}
+
+export interface DelayReasonEntry extends Omit<DelayReasonData, 'endedAt'> {
+  from: number;
+  until: number | null;
+}
+
+export interface EpisodeState {
+  episodeId: string;
+  patientKey: string;
+  status: EpisodeStatus;
+  admittedAt: number | null;
+  admission: AdmissionData | null;
+  admissionNoticeAt: number[];
+  estimatedDischargeDate: number | null;
+  readyPeriods: ReadyPeriod[];
+  dischargedAt: number | null;
+  discharge: DischargeData | null;
+  reportedReadmissionOf: string | null;
+  reportedReadmission: boolean;
+  delayReasons: DelayReasonEntry[];
+  /** Data-quality findings, e.g. a discharge before the admission. */
+  problems: string[];
+  /** Event ids folded in, sorted: what this state is made of. */
+  eventIds: string[];
+  lastEventAt: number;
+}
+
+// Same-millisecond events: the admission first, corrections after what they correct.
+const TYPE_ORDER: Record<PatientEvent['type'], number> = {
+  admission: 0,
+  'admission-notice': 1,
+  readmission: 2,
+  'ready-for-discharge': 3,
+  'delay-reason': 4,
+  'ready-withdrawn': 5,
+  discharge: 6,
+  'discharge-cancelled': 7,
+  'admission-cancelled': 8,
+};
+
+export const compareEvents = (a: PatientEvent, b: PatientEvent): number =>
+  a.occurredAt - b.occurredAt || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+
+/** Sorted, without duplicate event ids (a resent event is the same event). */
+export function canonicalEvents(events: readonly PatientEvent[]): PatientEvent[] {
+  const byId = new Map<string, PatientEvent>();
+  for (const e of events) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
+  return [...byId.values()].sort(compareEvents);
+}
+
+export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
+  const sorted = canonicalEvents(events);
+  const first = sorted[0];
+  if (!first) throw new Error('an episode needs at least one event');
+  const s: EpisodeState = {
+    episodeId: first.episodeId,
+    patientKey: first.patientKey,
+    status: 'PENDING',
+    admittedAt: null,
+    admission: null,
+    admissionNoticeAt: [],
+    estimatedDischargeDate: null,
+    readyPeriods: [],
+    dischargedAt: null,
+    discharge: null,
+    reportedReadmissionOf: null,
+    reportedReadmission: false,
+    delayReasons: [],
+    problems: [],
+    eventIds: sorted.map((e) => e.eventId).sort(),
+    lastEventAt: sorted[sorted.length - 1]!.occurredAt,
+  };
+  let cancelled = false;
+  const open = () => s.readyPeriods.find((p) => p.end === null);
+  const problem = (p: string) => {
+    if (!s.problems.includes(p)) s.problems.push(p);
+  };
+
+  for (const e of sorted) {
+    if (e.type !== 'admission' && s.admittedAt === null) problem(`${e.type}-before-admission`);
+    switch (e.type) {
+      case 'admission':
+        // A repeated admission message corrects the data; the first time stays the admission time.
+        s.admittedAt ??= e.occurredAt;
+        s.admission = e.data;
+        cancelled = false;
+        break;
+      case 'admission-cancelled':
+        cancelled = true;
+        break;
+      case 'admission-notice':
+        s.admissionNoticeAt.push(e.occurredAt);
+        s.estimatedDischargeDate = e.data.estimatedDischargeDate ?? s.estimatedDischargeDate;
+        break;
+      case 'ready-for-discharge': {
+        if (s.dischargedAt !== null) {
+          problem('ready-after-discharge');
+          break;
+        }
+        const current = open();
+        const { judgedAt: _judged, ...details } = e.data;
+        // A second notice while one is open restates it (e.g. a new track colour); the clock runs on.
+        if (current) Object.assign(current, details);
+        else s.readyPeriods.push({ ...details, noticeEventId: e.eventId, start: e.occurredAt, end: null, endedBy: null });
+        break;
+      }
+      case 'ready-withdrawn': {
+        const current = open();
+        if (current) {
+          current.end = e.occurredAt;
+          current.endedBy = 'withdrawn';
+        } else problem('withdrawal-without-ready-notice');
+        break;
+      }
+      case 'discharge': {
+        if (s.dischargedAt !== null) problem('discharged-twice');
+        s.dischargedAt = e.occurredAt;
+        s.discharge = e.data;
+        const current = open();
+        if (current) {
+          current.end = e.occurredAt;
+          current.endedBy = 'discharge';
+        }
+        break;
+      }
+      case 'discharge-cancelled': {
+        if (s.dischargedAt === null) {
+          problem('discharge-cancelled-without-discharge');
+          break;
+        }
+        // The patient never left: a period the discharge closed runs on.
+        const closedByDischarge = s.readyPeriods.find((p) => p.endedBy === 'discharge' && p.end === s.dischargedAt);
+        if (closedByDischarge) {
+          closedByDischarge.end = null;
+          closedByDischarge.endedBy = null;
+        }
+        s.dischargedAt = null;
+        s.discharge = null;
+        break;
+      }
+      case 'readmission':
+        s.reportedReadmission = true;
+        s.reportedReadmissionOf = e.data.indexEpisodeId ?? s.reportedReadmissionOf;
+        break;
+      case 'delay-reason': {
+        const { endedAt, ...reason } = e.data;
+        const existing = s.delayReasons.find((r) => r.reasonCode === reason.reasonCode && r.until === null);
+        if (existing) {
+          existing.responsibleParty = reason.responsibleParty;
+          existing.until = endedAt;
+        } else s.delayReasons.push({ ...reason, from: e.occurredAt, until: endedAt });
+        break;
+      }
+    }
+  }
+  if (s.dischargedAt !== null && s.admittedAt !== null && s.dischargedAt < s.admittedAt) problem('discharge-before-admission');
+  if (s.readyPeriods.length > 0 && s.admissionNoticeAt.length === 0) problem('ready-without-admission-notice');
+  if (s.dischargedAt !== null && s.admission && s.readyPeriods.length === 0 && s.discharge?.destination !== 'HOME' && s.discharge?.destination !== 'DECEASED' && s.discharge?.destination !== 'OTHER_HOSPITAL') {
+    problem('discharge-to-municipal-care-without-ready-notice');
+  }
+  s.status = cancelled ? 'CANCELLED' : s.dischargedAt !== null ? 'DISCHARGED' : open() ? 'READY' : s.admittedAt !== null ? 'ADMITTED' : 'PENDING';
+  return s;
+}

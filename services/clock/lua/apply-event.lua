@@ -1,0 +1,45 @@
+--[[
+  Applies one event to an episode's clock state, at most once, in one atomic step.
+  KEYS[1] applied-offsets hash of the consumer group (field = partition)
+  KEYS[2] episode event log hash (field = eventId, value = event JSON)
+  KEYS[3] episode state hash
+  KEYS[4] patient history hash (field = episodeId, value = history JSON)
+  KEYS[5] closed-episodes sorted set (score = eviction time)
+  KEYS[6] index key prefix is not a key: index sets follow as KEYS[6..]
+          (first ARGV[9] of them to remove the episode from, the rest to add it to)
+  ARGV[1] partition          ARGV[2] offset          ARGV[3] eventId
+  ARGV[4] event JSON         ARGV[5] expected state version ('' when new)
+  ARGV[6] new state JSON     ARGV[7] history JSON ('' = none)
+  ARGV[8] eviction time ('' = still open)            ARGV[9] number of index sets to leave
+  ARGV[10] episodeId
+  Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
+]]
+local applied = redis.call('HGET', KEYS[1], ARGV[1])
+if applied and tonumber(applied) >= tonumber(ARGV[2]) then
+  return 0
+end
+local version = redis.call('HGET', KEYS[3], 'version') or ''
+if version ~= ARGV[5] then
+  return -1
+end
+redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
+local nextVersion = (tonumber(version) or 0) + 1
+redis.call('HSET', KEYS[3], 'state', ARGV[6], 'version', nextVersion)
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[10], ARGV[7])
+end
+if ARGV[8] ~= '' then
+  redis.call('ZADD', KEYS[5], tonumber(ARGV[8]), ARGV[10])
+else
+  redis.call('ZREM', KEYS[5], ARGV[10])
+end
+local leave = tonumber(ARGV[9])
+for i = 6, #KEYS do
+  if i < 6 + leave then
+    redis.call('SREM', KEYS[i], ARGV[10])
+  else
+    redis.call('SADD', KEYS[i], ARGV[10])
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1

@@ -1,0 +1,68 @@
+import { stockholmDay } from '../core/stockholm-time.ts';
+import type { EpisodeState } from './episode-state.ts';
+import type { RegionRules } from './rules.ts';
+
+/** What readmission linkage needs to keep of a patient's earlier, closed episodes. */
+export interface EpisodeHistoryEntry {
+  episodeId: string;
+  region: string;
+  admittedAt: number;
+  dischargedAt: number | null;
+  dischargeClinic: string | null;
+  cancelled: boolean;
+}
+
+export interface ReadmissionLink {
+  indexEpisodeId: string;
+  indexDischargeClinic: string | null;
+  daysAfterDischarge: number | null;
+  /** detected from the history, reported by a source, or both (counted once either way). */
+  source: 'detected' | 'reported' | 'both';
+}
+
+export const historyEntry = (s: EpisodeState): EpisodeHistoryEntry | undefined =>
+  s.admission && s.admittedAt !== null
+    ? {
+        episodeId: s.episodeId,
+        region: s.admission.region,
+        admittedAt: s.admittedAt,
+        dischargedAt: s.dischargedAt,
+        dischargeClinic: s.discharge?.clinic ?? null,
+        cancelled: s.status === 'CANCELLED',
+      }
+    : undefined;
+
+/**
+ * An acute admission within the window (in Stockholm calendar days) after the patient's latest
+ * earlier discharge is a readmission, linked to that index episode and its discharging clinic.
+ */
+export function detectReadmission(s: EpisodeState, history: readonly EpisodeHistoryEntry[], rules: RegionRules): ReadmissionLink | null {
+  const r = rules.readmission;
+  let detected: ReadmissionLink | null = null;
+  if (s.admission && s.admittedAt !== null && s.status !== 'CANCELLED' && (!r.acuteOnly || s.admission.admissionType === 'ACUTE')) {
+    const admittedAt = s.admittedAt;
+    const region = s.admission.region;
+    const index = history
+      .filter((h) => h.episodeId !== s.episodeId && !h.cancelled && h.dischargedAt !== null && h.dischargedAt <= admittedAt)
+      .filter((h) => !r.sameRegionOnly || h.region === region)
+      .sort((a, b) => b.dischargedAt! - a.dischargedAt!)[0];
+    if (index) {
+      const days = stockholmDay(admittedAt) - stockholmDay(index.dischargedAt!);
+      if (days >= r.minDays && days <= r.windowDays) {
+        detected = { indexEpisodeId: index.episodeId, indexDischargeClinic: index.dischargeClinic, daysAfterDischarge: days, source: 'detected' };
+      }
+    }
+  }
+  if (!s.reportedReadmission) return detected;
+  if (detected && (s.reportedReadmissionOf === null || s.reportedReadmissionOf === detected.indexEpisodeId)) {
+    return { ...detected, source: 'both' };
+  }
+  // The source names the index episode itself: trust it, with what the history knows of it.
+  const named = history.find((h) => h.episodeId === s.reportedReadmissionOf);
+  return {
+    indexEpisodeId: s.reportedReadmissionOf ?? detected?.indexEpisodeId ?? 'unknown',
+    indexDischargeClinic: named?.dischargeClinic ?? null,
+    daysAfterDischarge: named?.dischargedAt != null && s.admittedAt !== null ? stockholmDay(s.admittedAt) - stockholmDay(named.dischargedAt) : null,
+    source: 'reported',
+  };
+}
