@@ -1,12 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { topics, type Config } from '../core/config.ts';
+import { topics, type Config, type Consumer } from '../core/config.ts';
 import { logger } from '../core/log.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
-import { EventConsumer } from '../kafka/event-consumer.ts';
+import { EventConsumer, type DecodedEvent } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { EpisodeStore } from '../episode-store/episode-store.ts';
 import { ClockStore } from '../clock/clock-store.ts';
@@ -33,6 +33,7 @@ export class Pipeline {
   readonly rules: RegionRules;
   clocks!: ClockStore;
   #started = false;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
@@ -55,38 +56,33 @@ export class Pipeline {
     await this.#deadLetters.connect();
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
-    const sinkGroup = `${config.namespace}.sink-clickhouse`;
-    const storeGroup = `${config.namespace}.episode-store`;
-    const store = new EpisodeStore(this.redis, config.namespace, storeGroup, t.patientEvents);
-    const clockGroup = `${config.namespace}.clock`;
-    this.clocks = new ClockStore(this.redis, config.namespace, clockGroup, t.patientEvents, this.rules);
+    const store = new EpisodeStore(this.redis, config.namespace, `${config.namespace}.episode-store`, t.patientEvents);
+    this.clocks = new ClockStore(this.redis, config.namespace, `${config.namespace}.clock`, t.patientEvents, this.rules);
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
-    this.#consumers.push(
-      new EventConsumer({
-        ...common,
-        groupId: sinkGroup,
-        log: logger('sink-clickhouse'),
-        handle: async (batch) => {
-          await sink.write(batch);
-          metrics.rowsWritten.inc(batch.length);
-        },
-      }),
-      new EventConsumer({
-        ...common,
-        groupId: storeGroup,
-        log: logger('episode-store'),
-        handle: async (batch) => metrics.episodeUpdates.inc(await store.apply(batch)),
-      }),
-      new EventConsumer({
-        ...common,
-        groupId: clockGroup,
-        log: logger('clock'),
-        handle: async (batch) => metrics.clockUpdates.inc(await this.clocks.apply(batch)),
-      }),
-    );
+    const handlers: Record<Consumer, (batch: DecodedEvent[]) => Promise<void>> = {
+      'sink-clickhouse': async (batch) => {
+        await sink.write(batch);
+        metrics.rowsWritten.inc(batch.length);
+      },
+      'episode-store': async (batch) => void metrics.episodeUpdates.inc(await store.apply(batch)),
+      clock: async (batch) => void metrics.clockUpdates.inc(await this.clocks.apply(batch)),
+    };
+    for (const name of config.consumers) {
+      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.namespace}.${name}`, log: logger(name), handle: handlers[name] }));
+    }
     for (const c of this.#consumers) await c.start();
+    if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
+      this.#sweeper = setInterval(() => void this.sweep().catch((e) => log.warn({ err: e }, 'eviction sweep failed; next one retries')), config.evictEveryMs);
+    }
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+  }
+
+  /** Forgets closed episodes that readmission linkage no longer needs (bounded Redis memory). */
+  async sweep(): Promise<number> {
+    const evicted = await this.clocks.evictSettled(Date.now());
+    this.metrics.evicted.inc(evicted);
+    return evicted;
   }
 
   async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
@@ -106,6 +102,7 @@ export class Pipeline {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);

@@ -4,7 +4,9 @@ export const clockKeys = (ns: string) => ({
   events: (episodeId: string) => `${ns}:clock:ep:${episodeId}:events`,
   state: (episodeId: string) => `${ns}:clock:ep:${episodeId}`,
   patient: (patientKey: string) => `${ns}:clock:patient:${patientKey}`,
-  closed: `${ns}:clock:closed`,
+  /** Closed episodes by partition: a patient's episodes share one, so its watermark decides. */
+  closed: (partition: number) => `${ns}:clock:closed:${partition}`,
+  watermark: `${ns}:clock:watermark`,
   openInRegion: (region: string) => `${ns}:clock:open:region:${region}`,
   openInMunicipality: (code: string) => `${ns}:clock:open:municipality:${code}`,
   openInWard: (hospital: string, ward: string) => `${ns}:clock:open:ward:${hospital}/${ward}`,

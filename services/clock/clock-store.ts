@@ -70,7 +70,7 @@ export class ClockStore {
     const join = setsOf(after);
     const entry = historyEntry(state);
     const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
-    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed, ...leave, ...join];
+    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, ...leave, ...join];
     let result: number;
     try {
       result = await this.#redis.clockApply(
@@ -86,6 +86,7 @@ export class ClockStore {
         evictAt === null ? '' : String(evictAt),
         leave.length,
         event.episodeId,
+        event.occurredAt,
       );
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
@@ -112,14 +113,31 @@ export class ClockStore {
     return rows.flatMap(([, raw]) => (typeof raw === 'string' ? [JSON.parse(raw) as StoredEpisode] : []));
   }
 
-  /** Forgets closed episodes whose retention ended; safe to run from several workers. */
-  async evictDue(now: number, limit = 500): Promise<number> {
-    const due = await this.#redis.zrangebyscore(this.keys.closed, 0, now, 'LIMIT', 0, limit);
+  /**
+   * Forgets closed episodes whose retention has ended. Retention is measured in event time: a
+   * partition's watermark (the latest event time applied there) less the allowed lateness, capped
+   * by the wall clock. A replay of last year's events then keeps each index episode exactly as
+   * long as readmissions in the same partition (the same patient) can still arrive.
+   */
+  async evictSettled(wallNow: number): Promise<number> {
+    const marks = await this.#redis.hgetall(this.keys.watermark);
+    let total = 0;
+    for (const [partition, mark] of Object.entries(marks)) {
+      const now = Math.min(wallNow, Number(mark) - this.rules.allowedLatenessMs);
+      for (let n = -1; n !== 0; total += n) n = await this.evictDue(Number(partition), now);
+    }
+    return total;
+  }
+
+  /** Forgets a partition's closed episodes due by `now`; safe to run from several workers. */
+  async evictDue(partition: number, now: number, limit = 500): Promise<number> {
+    const closed = this.keys.closed(partition);
+    const due = await this.#redis.zrangebyscore(closed, 0, now, 'LIMIT', 0, limit);
     let evicted = 0;
     for (const episodeId of due) {
       const stored = await this.get(episodeId);
-      const patient = stored ? this.keys.patient(stored.state.patientKey) : `${this.keys.closed}:none`;
-      evicted += await this.#redis.clockEvict(this.keys.closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, episodeId, now);
+      const patient = stored ? this.keys.patient(stored.state.patientKey) : `${closed}:none`;
+      evicted += await this.#redis.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, episodeId, now);
     }
     return evicted;
   }

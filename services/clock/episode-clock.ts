@@ -24,7 +24,8 @@ export interface EpisodeClock {
 
 export function episodeClock(s: EpisodeState, now: number, rules: RegionRules): EpisodeClock {
   const utklarDays = sum(s.readyPeriods.map((p) => followUpDays(p, now)));
-  const days = s.readyPeriods.flatMap((p) => paymentDayList(p, now, rules));
+  // A calendar day is one payment day even when a withdrawn and a renewed notice both touch it.
+  const days = [...new Set(s.readyPeriods.flatMap((p) => paymentDayList(p, now, rules)))].sort((a, b) => a - b);
   const conditions = eligibility(s, now, rules);
   const liable = liability(conditions, rules);
   const careType = s.admission?.careType ?? 'SOMATIC';

@@ -4,6 +4,8 @@ import { amountForYear, type RegionRules } from './rules.ts';
 /** A discharged ready episode as the per-municipality average needs it. */
 export interface ClosedEpisodeDays {
   municipality: string;
+  /** Follow-up days (dag 0 rule): 0 means discharged the day the notice was sent. */
+  utklarDays: number;
   paymentDays: number;
   /** The Stockholm epoch days that were payment days. */
   paymentDayList: number[];
@@ -30,7 +32,7 @@ export function municipalAverage(episodes: readonly ClosedEpisodeDays[], rules: 
   const p = rules.payment;
   const byMunicipality = new Map<string, ClosedEpisodeDays[]>();
   for (const e of episodes) {
-    if (!p.includeDayZeroDischarges && e.paymentDays === 0) continue;
+    if (!p.includeDayZeroDischarges && e.utklarDays === 0) continue;
     byMunicipality.set(e.municipality, [...(byMunicipality.get(e.municipality) ?? []), e]);
   }
   return [...byMunicipality.entries()]

@@ -37,9 +37,11 @@ export const historyEntry = (s: EpisodeState): EpisodeHistoryEntry | undefined =
  * earlier discharge is a readmission, linked to that index episode and its discharging clinic.
  */
 export function detectReadmission(s: EpisodeState, history: readonly EpisodeHistoryEntry[], rules: RegionRules): ReadmissionLink | null {
+  // A stay registered in error is no readmission, whatever a source said.
+  if (s.status === 'CANCELLED') return null;
   const r = rules.readmission;
   let detected: ReadmissionLink | null = null;
-  if (s.admission && s.admittedAt !== null && s.status !== 'CANCELLED' && (!r.acuteOnly || s.admission.admissionType === 'ACUTE')) {
+  if (s.admission && s.admittedAt !== null && (!r.acuteOnly || s.admission.admissionType === 'ACUTE')) {
     const admittedAt = s.admittedAt;
     const region = s.admission.region;
     const index = history

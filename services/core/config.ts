@@ -23,7 +23,14 @@ export interface Config {
   pseudonymKey: string | undefined;
   /** Which region agreement the clocks apply: 'orebro' (threshold 3,0) or 'law' (free days). */
   rules: 'orebro' | 'law';
+  /** Which consumer groups this process runs. */
+  consumers: Consumer[];
+  /** How often closed episodes are swept out of Redis (0: never). */
+  evictEveryMs: number;
 }
+
+export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock'] as const;
+export type Consumer = (typeof CONSUMERS)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -49,7 +56,16 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
     rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
+    consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')),
+    evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
   };
+}
+
+function parseConsumers(v: string): Consumer[] {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(CONSUMERS as readonly string[]).includes(n));
+  if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${CONSUMERS.join(', ')})`);
+  return names as Consumer[];
 }
 
 function parseRules(v: string): Config['rules'] {

@@ -42,7 +42,10 @@ const timeFmt = new Intl.DateTimeFormat('en-GB', {
 /** The Stockholm calendar day of an instant, as days since 1970-01-01 (DST-proof day counting). */
 export const stockholmDay = (epochMs: number): number => epochDay(stockholmDate(epochMs));
 
-/** Milliseconds since Stockholm midnight of the instant's own day (a 23- or 25-hour day included). */
+/**
+ * Stockholm wall-clock time of day in milliseconds (what the 12:00 rule reads). On a DST switch
+ * day this is the clock on the wall, not the time elapsed since midnight.
+ */
 export function stockholmTimeOfDayMs(epochMs: number): number {
   const parts = timeFmt.formatToParts(new Date(epochMs));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);

@@ -11,7 +11,7 @@
   ARGV[4] event JSON         ARGV[5] expected state version ('' when new)
   ARGV[6] new state JSON     ARGV[7] history JSON ('' = none)
   ARGV[8] eviction time ('' = still open)            ARGV[9] number of index sets to leave
-  ARGV[10] episodeId
+  ARGV[10] episodeId         ARGV[11] the event's occurredAt
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
@@ -34,12 +34,16 @@ else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
 local leave = tonumber(ARGV[9])
-for i = 6, #KEYS do
-  if i < 6 + leave then
+for i = 7, #KEYS do
+  if i < 7 + leave then
     redis.call('SREM', KEYS[i], ARGV[10])
   else
     redis.call('SADD', KEYS[i], ARGV[10])
   end
+end
+local watermark = redis.call('HGET', KEYS[6], ARGV[1])
+if not watermark or tonumber(watermark) < tonumber(ARGV[11]) then
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[11])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1

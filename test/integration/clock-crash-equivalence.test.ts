@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../services/core/config.ts';
+import { ClockStore } from '../../services/clock/clock-store.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import { Rng } from '../../services/simulator/rng.ts';
+import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+/**
+ * The clock service replays ≥ 100 000 simulated events twice into two Redis databases: once
+ * undisturbed, once killed with SIGKILL at random points and restarted. Both must end key for key
+ * the same: every transition applied exactly once, whatever was cut off mid-batch.
+ */
+describe('clock service: SIGKILL during a 100 000-event replay changes no key', () => {
+  const base = isolatedEnv('server', { UTKLAR_CONSUMERS: 'clock', UTKLAR_EVICT_EVERY_MS: '1500', LOG_LEVEL: 'warn' });
+  const config = configOf(base);
+  const t = topics(config.namespace);
+  const group = `${config.namespace}.clock`;
+  const redisUrl = (db: number) => `${config.redisUrl}/${db}`;
+  const clean = new Redis(redisUrl(1));
+  const crashed = new Redis(redisUrl(2));
+  const kafka = new Kafka({ clientId: 'clock-crash-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const rng = new Rng(Number(process.env.UTKLAR_TEST_SEED ?? Date.now() % 100_000));
+  let sent = 0;
+  let pipeline: PipelineProcess | undefined;
+  const killedAt: number[] = [];
+
+  const applied = async (redis: Redis) =>
+    Object.values(await redis.hgetall(`${config.namespace}:clock:applied:${group}:${t.patientEvents}`)).reduce((s, o) => s + Number(o) + 1, 0);
+  const untilApplied = (redis: Redis) => waitFor('every event applied', async () => ((await applied(redis)) >= sent ? true : undefined), 240_000);
+
+  /** Every key of this namespace with its full content, in a comparable form. */
+  async function dump(redis: Redis): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.namespace}:*`, 'COUNT', 5000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        out[key] =
+          type === 'hash' ? await redis.hgetall(key)
+          : type === 'set' ? (await redis.smembers(key)).sort()
+          : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+          : `${type}:${await redis.get(key)}`;
+      }
+    } while (cursor !== '0');
+    return out;
+  }
+
+  beforeAll(async () => {
+    const file = path.join(os.tmpdir(), `utklar-clock-${config.namespace}.ndjson`);
+    const sim = await runCli(['simulate', '--rate', '600', '--days', '65', '--seed', '11', '--from', '2026-01-01T00:00:00Z'], base);
+    writeFileSync(file, sim.stdout);
+    const produced = await runCli(['produce', '--file', file], base);
+    expect(produced.code, produced.stderr).toBe(0);
+    sent = JSON.parse(produced.stdout.trim()).sent;
+  }, 120_000);
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    for (const redis of [clean, crashed]) {
+      const keys = await redis.keys(`${config.namespace}:*`);
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+      redis.disconnect();
+    }
+  });
+
+  it('ends in the same state as an undisturbed run', async () => {
+    expect(sent).toBeGreaterThanOrEqual(100_000);
+
+    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(1) });
+    await untilApplied(clean);
+    await pipeline.stop();
+
+    const admin = kafka.admin();
+    await admin.connect();
+    await waitFor('the group to be empty', async () => ((await admin.describeGroups([group])).groups[0]!.members.length === 0 ? true : undefined));
+    await admin.resetOffsets({ groupId: group, topic: t.patientEvents, earliest: true });
+    await admin.disconnect();
+
+    const cuts = [rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.6), rng.uniform(0.65, 0.95)].map((f) => Math.floor(f * sent));
+    for (const cut of cuts) {
+      pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2) });
+      await waitFor(`progress past ${cut}`, async () => ((await applied(crashed)) >= cut ? true : undefined), 240_000);
+      pipeline.child.kill('SIGKILL');
+      await new Promise((r) => pipeline!.child.once('exit', r));
+      killedAt.push(await applied(crashed));
+    }
+    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2) });
+    await untilApplied(crashed);
+    await pipeline.stop();
+
+    // The same final sweep on both: eviction depends on event time only, never on when it ran.
+    for (const redis of [clean, crashed]) {
+      await new ClockStore(redis, config.namespace, group, t.patientEvents, OREBRO_RULES).evictSettled(Date.now());
+    }
+    expect(killedAt.every((n) => n < sent)).toBe(true);
+    const [a, b] = [await dump(clean), await dump(crashed)];
+    expect(Object.keys(a).length).toBeGreaterThan(1000);
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    for (const key of Object.keys(a)) expect(b[key], key).toEqual(a[key]);
+  }, 600_000);
+});

@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import type { DataByType, EventType, PatientEvent } from '../../services/contract/event.ts';
+import { epochDay } from '../../services/core/stockholm-time.ts';
+import { episodeClock } from '../../services/clock/episode-clock.ts';
+import { canonicalEvents, compareEvents, foldEpisode } from '../../services/clock/episode-state.ts';
+import { LAW_DEFAULTS } from '../../services/clock/rules.ts';
+
+const at = (iso: string) => Date.parse(iso);
+const day = (year: number, month: number, d: number) => epochDay({ year, month, day: d });
+
+const DATA: { [T in EventType]: DataByType[T] } = {
+  admission: { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 82, primaryCareUnit: null },
+  'admission-notice': { recipientMunicipality: '1880', estimatedDischargeDate: null },
+  'ready-for-discharge': { judgedAt: null, recipientMunicipality: '1880', trackColour: 'NONE', fastVardkontaktAppointed: false, sipNeeded: false, sipCalledAt: null },
+  'ready-withdrawn': { reasonCode: null },
+  discharge: { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' },
+  readmission: { indexEpisodeId: null },
+  'admission-cancelled': { reasonCode: null },
+  'discharge-cancelled': { reasonCode: null },
+  'delay-reason': { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
+};
+let seq = 0;
+const ev = <T extends EventType>(type: T, iso: string, data: Partial<DataByType[T]> = {}, eventId = `es-${++seq}`): PatientEvent =>
+  ({ type, eventId, occurredAt: at(iso), source: 'test', patientKey: 'P1', episodeId: 'E1', data: { ...DATA[type], ...data } }) as PatientEvent;
+
+const admitted = () => [ev('admission', '2026-02-01T08:00:00+01:00'), ev('admission-notice', '2026-02-01T09:00:00+01:00')];
+
+describe('withdraw and renew (several ready periods add up)', () => {
+  const events = () => [
+    ev('admission', '2026-01-30T08:00:00+01:00'),
+    ev('admission-notice', '2026-01-30T12:00:00+01:00'),
+    ev('ready-for-discharge', '2026-02-01T10:00:00+01:00'),
+    ev('ready-withdrawn', '2026-02-02T09:00:00+01:00', { reasonCode: 'CONDITION_WORSENED' }),
+    ev('ready-for-discharge', '2026-02-04T14:00:00+01:00', { trackColour: 'GREEN', fastVardkontaktAppointed: true }),
+    ev('discharge', '2026-02-06T10:00:00+01:00'),
+  ];
+
+  it('gives two ready periods, ended by withdrawal and by discharge', () => {
+    const s = foldEpisode(events());
+    expect(s.status).toBe('DISCHARGED');
+    expect(s.readyPeriods.map((p) => ({ start: p.start, end: p.end, endedBy: p.endedBy }))).toEqual([
+      { start: at('2026-02-01T10:00:00+01:00'), end: at('2026-02-02T09:00:00+01:00'), endedBy: 'withdrawn' },
+      { start: at('2026-02-04T14:00:00+01:00'), end: at('2026-02-06T10:00:00+01:00'), endedBy: 'discharge' },
+    ]);
+    expect(s.readyPeriods[1]!.trackColour).toBe('GREEN');
+    expect(s.problems).toEqual([]);
+  });
+
+  it('utklarDays = 1 + 2 = 3; payment days = (2-1+1) + (6-4+0) = 2 + 2 = 4', () => {
+    const c = episodeClock(foldEpisode(events()), at('2026-03-01T12:00:00+01:00'), LAW_DEFAULTS);
+    expect(c.utklarDays).toBe(3);
+    expect(c.paymentDays).toBe(4);
+    expect(c.paymentDayList).toEqual([day(2026, 2, 1), day(2026, 2, 2), day(2026, 2, 5), day(2026, 2, 6)]);
+    expect(c.band).toBe('2-3');
+    expect(c.billableDays).toBe(1); // 4 payment days minus 3 free days
+  });
+
+  it('the clock stands still between withdrawal and renewal', () => {
+    const s = foldEpisode(events().slice(0, 4));
+    expect(s.status).toBe('ADMITTED');
+    const on = (iso: string) => episodeClock(s, at(iso), LAW_DEFAULTS);
+    expect(on('2026-02-02T20:00:00+01:00').utklarDays).toBe(1);
+    expect(on('2026-02-03T20:00:00+01:00').utklarDays).toBe(1);
+    expect(on('2026-02-03T20:00:00+01:00').paymentDays).toBe(2);
+  });
+
+  // Regression (found by these tests): see the fix in services/clock.
+  it('a calendar day in two ready periods is one payment day, not two', () => {
+    const s = foldEpisode([
+      ev('admission', '2026-01-30T08:00:00+01:00'),
+      ev('admission-notice', '2026-01-30T12:00:00+01:00'),
+      ev('ready-for-discharge', '2026-02-01T10:00:00+01:00'),
+      ev('ready-withdrawn', '2026-02-02T09:00:00+01:00'),
+      ev('ready-for-discharge', '2026-02-02T10:30:00+01:00'),
+      ev('discharge', '2026-02-03T14:00:00+01:00'),
+    ]);
+    const c = episodeClock(s, at('2026-03-01T12:00:00+01:00'), LAW_DEFAULTS);
+    expect(c.paymentDayList).toEqual([day(2026, 2, 1), day(2026, 2, 2), day(2026, 2, 3)]);
+    expect(c.paymentDays).toBe(3);
+  });
+
+  it('a second notice while one is open restates it: same period, new details, clock runs on', () => {
+    const s = foldEpisode([
+      ...admitted(),
+      ev('ready-for-discharge', '2026-02-02T10:00:00+01:00', { trackColour: 'YELLOW' }),
+      ev('ready-for-discharge', '2026-02-03T15:00:00+01:00', { trackColour: 'RED', sipNeeded: true }),
+    ]);
+    expect(s.readyPeriods).toHaveLength(1);
+    expect(s.readyPeriods[0]!.start).toBe(at('2026-02-02T10:00:00+01:00'));
+    expect(s.readyPeriods[0]!.trackColour).toBe('RED');
+    expect(s.readyPeriods[0]!.sipNeeded).toBe(true);
+    expect(episodeClock(s, at('2026-02-05T08:00:00+01:00'), LAW_DEFAULTS).utklarDays).toBe(3);
+  });
+});
+
+describe('cancelled discharge (A13) and cancelled admission', () => {
+  const base = () => [
+    ...admitted(),
+    ev('ready-for-discharge', '2026-02-03T10:00:00+01:00'),
+    ev('discharge', '2026-02-05T11:00:00+01:00'),
+    ev('discharge-cancelled', '2026-02-05T12:00:00+01:00', { reasonCode: 'REGISTERED_IN_ERROR' }),
+  ];
+
+  it('discharge then discharge-cancelled: READY again, the period the discharge closed is open', () => {
+    const s = foldEpisode(base());
+    expect(s.status).toBe('READY');
+    expect(s.dischargedAt).toBeNull();
+    expect(s.discharge).toBeNull();
+    expect(s.readyPeriods).toHaveLength(1);
+    expect(s.readyPeriods[0]).toMatchObject({ start: at('2026-02-03T10:00:00+01:00'), end: null, endedBy: null });
+    expect(episodeClock(s, at('2026-02-07T09:00:00+01:00'), LAW_DEFAULTS).utklarDays).toBe(4);
+    expect(s.problems).toEqual([]);
+  });
+
+  it('a later discharge closes it again', () => {
+    const s = foldEpisode([...base(), ev('discharge', '2026-02-08T10:00:00+01:00', { destination: 'SHORT_TERM_CARE' })]);
+    expect(s.status).toBe('DISCHARGED');
+    expect(s.dischargedAt).toBe(at('2026-02-08T10:00:00+01:00'));
+    expect(s.discharge?.destination).toBe('SHORT_TERM_CARE');
+    expect(s.readyPeriods[0]).toMatchObject({ end: at('2026-02-08T10:00:00+01:00'), endedBy: 'discharge' });
+    const c = episodeClock(s, at('2026-03-01T12:00:00+01:00'), LAW_DEFAULTS);
+    expect(c.utklarDays).toBe(5);
+    expect(c.paymentDays).toBe(6);
+    expect(s.problems).not.toContain('discharged-twice');
+  });
+
+  it('a discharge-cancelled with the same timestamp as its discharge still applies after it', () => {
+    const s = foldEpisode([
+      ...admitted(),
+      ev('ready-for-discharge', '2026-02-03T10:00:00+01:00'),
+      ev('discharge-cancelled', '2026-02-05T11:00:00+01:00', {}, 'a-first-id'),
+      ev('discharge', '2026-02-05T11:00:00+01:00', {}, 'z-last-id'),
+    ]);
+    expect(s.status).toBe('READY');
+  });
+
+  it('cancelled admission → CANCELLED, also with an open ready period', () => {
+    expect(foldEpisode([...admitted(), ev('admission-cancelled', '2026-02-01T10:00:00+01:00')]).status).toBe('CANCELLED');
+    const s = foldEpisode([...admitted(), ev('ready-for-discharge', '2026-02-02T10:00:00+01:00'), ev('admission-cancelled', '2026-02-03T10:00:00+01:00')]);
+    expect(s.status).toBe('CANCELLED');
+  });
+
+  it('discharge-cancelled without a discharge is a problem and changes nothing', () => {
+    const s = foldEpisode([...admitted(), ev('discharge-cancelled', '2026-02-03T10:00:00+01:00')]);
+    expect(s.status).toBe('ADMITTED');
+    expect(s.problems).toContain('discharge-cancelled-without-discharge');
+  });
+});
+
+describe('event time order, not arrival order', () => {
+  const story = () => [
+    ev('admission', '2026-02-01T08:00:00+01:00'),
+    ev('admission-notice', '2026-02-01T09:00:00+01:00', { estimatedDischargeDate: day(2026, 2, 4) }),
+    ev('ready-for-discharge', '2026-02-02T10:00:00+01:00'),
+    ev('delay-reason', '2026-02-02T15:00:00+01:00'),
+    ev('discharge', '2026-02-05T10:00:00+01:00'),
+  ];
+
+  it('events arriving before the admission still give the right state', () => {
+    const inOrder = story();
+    const arrived = [inOrder[4]!, inOrder[2]!, inOrder[3]!, inOrder[1]!, inOrder[0]!];
+    const s = foldEpisode(arrived);
+    expect(s).toEqual(foldEpisode(inOrder));
+    expect(s.status).toBe('DISCHARGED');
+    expect(s.admittedAt).toBe(at('2026-02-01T08:00:00+01:00'));
+    expect(s.problems).toEqual([]);
+    expect(s.lastEventAt).toBe(at('2026-02-05T10:00:00+01:00'));
+    expect(s.eventIds).toEqual(inOrder.map((e) => e.eventId).sort());
+  });
+
+  it('a resent event (same event id) is folded in once', () => {
+    const evs = story();
+    const s = foldEpisode([...evs, ...evs, evs[2]!]);
+    expect(s).toEqual(foldEpisode(evs));
+    expect(s.eventIds).toHaveLength(evs.length);
+    expect(canonicalEvents([...evs, ...evs])).toHaveLength(evs.length);
+  });
+
+  it('same-millisecond events: admission first, corrections after what they correct', () => {
+    const t = '2026-02-02T10:00:00+01:00';
+    const same = [ev('admission-cancelled', t, {}, 'a'), ev('ready-withdrawn', t, {}, 'b'), ev('ready-for-discharge', t, {}, 'c'), ev('admission', t, {}, 'd')];
+    expect(canonicalEvents(same).map((e) => e.type)).toEqual(['admission', 'ready-for-discharge', 'ready-withdrawn', 'admission-cancelled']);
+    expect(compareEvents(same[3]!, same[0]!)).toBeLessThan(0);
+    const s = foldEpisode(same);
+    expect(s.problems).not.toContain('ready-for-discharge-before-admission');
+    expect(s.readyPeriods[0]).toMatchObject({ endedBy: 'withdrawn' });
+  });
+
+  it('throws on an empty event list', () => {
+    expect(() => foldEpisode([])).toThrow(/at least one event/);
+  });
+});
+
+describe('state details', () => {
+  it('PENDING until the admission arrives, ADMITTED after it', () => {
+    const notice = ev('admission-notice', '2026-02-01T09:00:00+01:00');
+    expect(foldEpisode([notice]).status).toBe('PENDING');
+    expect(foldEpisode([notice]).problems).toContain('admission-notice-before-admission');
+    expect(foldEpisode([ev('admission', '2026-02-01T08:00:00+01:00'), notice]).status).toBe('ADMITTED');
+  });
+
+  it('keeps every admission notice and the latest non-null estimated discharge date', () => {
+    const s = foldEpisode([
+      ev('admission', '2026-02-01T08:00:00+01:00'),
+      ev('admission-notice', '2026-02-01T09:00:00+01:00', { estimatedDischargeDate: day(2026, 2, 4) }),
+      ev('admission-notice', '2026-02-02T09:00:00+01:00', { estimatedDischargeDate: day(2026, 2, 6) }),
+      ev('admission-notice', '2026-02-03T09:00:00+01:00', { estimatedDischargeDate: null }),
+    ]);
+    expect(s.admissionNoticeAt).toEqual([at('2026-02-01T09:00:00+01:00'), at('2026-02-02T09:00:00+01:00'), at('2026-02-03T09:00:00+01:00')]);
+    expect(s.estimatedDischargeDate).toBe(day(2026, 2, 6));
+  });
+
+  it('a repeated admission corrects the data but keeps the first admission time', () => {
+    const s = foldEpisode([ev('admission', '2026-02-01T08:00:00+01:00'), ev('admission', '2026-02-01T09:00:00+01:00', { ward: 'Med 5' })]);
+    expect(s.admittedAt).toBe(at('2026-02-01T08:00:00+01:00'));
+    expect(s.admission?.ward).toBe('Med 5');
+  });
+
+  it('delay reasons: one entry per open reason code, ended by a later event with endedAt', () => {
+    const s = foldEpisode([
+      ...admitted(),
+      ev('ready-for-discharge', '2026-02-02T10:00:00+01:00'),
+      ev('delay-reason', '2026-02-02T15:00:00+01:00', { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY' }),
+      ev('delay-reason', '2026-02-03T09:00:00+01:00', { reasonCode: 'AWAITING_SIP', responsibleParty: 'REGION' }),
+      ev('delay-reason', '2026-02-04T09:00:00+01:00', { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: at('2026-02-04T08:00:00+01:00') }),
+    ]);
+    expect(s.delayReasons).toEqual([
+      { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', from: at('2026-02-02T15:00:00+01:00'), until: at('2026-02-04T08:00:00+01:00') },
+      { reasonCode: 'AWAITING_SIP', responsibleParty: 'REGION', from: at('2026-02-03T09:00:00+01:00'), until: null },
+    ]);
+  });
+
+  it('a readmission event is recorded with the index episode it names', () => {
+    const s = foldEpisode([ev('admission', '2026-02-01T08:00:00+01:00'), ev('readmission', '2026-02-01T08:30:00+01:00', { indexEpisodeId: 'E0' })]);
+    expect(s.reportedReadmission).toBe(true);
+    expect(s.reportedReadmissionOf).toBe('E0');
+  });
+});
+
+describe('data-quality problems', () => {
+  it('a clean episode has none', () => {
+    const s = foldEpisode([...admitted(), ev('ready-for-discharge', '2026-02-02T10:00:00+01:00'), ev('discharge', '2026-02-03T10:00:00+01:00')]);
+    expect(s.problems).toEqual([]);
+  });
+
+  it('ready-without-admission-notice', () => {
+    const s = foldEpisode([ev('admission', '2026-02-01T08:00:00+01:00'), ev('ready-for-discharge', '2026-02-02T10:00:00+01:00')]);
+    expect(s.problems).toEqual(['ready-without-admission-notice']);
+    expect(s.status).toBe('READY');
+  });
+
+  it('discharge-before-admission (discharge event time earlier than the admission)', () => {
+    const s = foldEpisode([ev('admission', '2026-02-05T08:00:00+01:00'), ev('discharge', '2026-02-04T10:00:00+01:00', { destination: 'HOME' })]);
+    expect(s.problems).toContain('discharge-before-admission');
+    expect(s.admittedAt).toBe(at('2026-02-05T08:00:00+01:00'));
+  });
+
+  it('withdrawal-without-ready-notice', () => {
+    const s = foldEpisode([...admitted(), ev('ready-withdrawn', '2026-02-02T10:00:00+01:00')]);
+    expect(s.problems).toEqual(['withdrawal-without-ready-notice']);
+    expect(s.readyPeriods).toEqual([]);
+  });
+
+  it('ready-after-discharge is refused and reported', () => {
+    const s = foldEpisode([...admitted(), ev('discharge', '2026-02-02T10:00:00+01:00', { destination: 'HOME' }), ev('ready-for-discharge', '2026-02-03T10:00:00+01:00')]);
+    expect(s.readyPeriods).toEqual([]);
+    expect(s.problems).toEqual(['ready-after-discharge']);
+    expect(s.status).toBe('DISCHARGED');
+  });
+
+  it('discharged-twice', () => {
+    const s = foldEpisode([...admitted(), ev('discharge', '2026-02-02T10:00:00+01:00', { destination: 'HOME' }), ev('discharge', '2026-02-03T10:00:00+01:00', { destination: 'HOME' })]);
+    expect(s.problems).toContain('discharged-twice');
+    expect(s.dischargedAt).toBe(at('2026-02-03T10:00:00+01:00'));
+  });
+
+  it('discharge to municipal care without a ready notice, but not a discharge home', () => {
+    const toNursingHome = foldEpisode([...admitted(), ev('discharge', '2026-02-03T10:00:00+01:00', { destination: 'NURSING_HOME' })]);
+    expect(toNursingHome.problems).toEqual(['discharge-to-municipal-care-without-ready-notice']);
+    for (const destination of ['HOME', 'DECEASED', 'OTHER_HOSPITAL'] as const) {
+      expect(foldEpisode([...admitted(), ev('discharge', '2026-02-03T10:00:00+01:00', { destination })]).problems).toEqual([]);
+    }
+  });
+
+  it('events with no admission at all are flagged per type', () => {
+    const s = foldEpisode([ev('admission-notice', '2026-02-01T09:00:00+01:00'), ev('ready-for-discharge', '2026-02-02T10:00:00+01:00')]);
+    expect(s.problems).toEqual(['admission-notice-before-admission', 'ready-for-discharge-before-admission']);
+    expect(s.status).toBe('READY');
+  });
+});
