@@ -26,7 +26,7 @@ redis_start() {
     --daemonize no --logfile "" --pidfile "" \
     --appendonly yes --appendfsync everysec \
     --save "3600 1 300 100 60 10000" \
-    --maxmemory 256mb --maxmemory-policy noeviction
+    --maxmemory "${UTKLAR_REDIS_MAXMEMORY:-1gb}" --maxmemory-policy noeviction
 }
 
 redis_ready() {

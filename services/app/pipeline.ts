@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { topics, type Config, type Consumer } from '../core/config.ts';
+import { subjectFor, topics, type Config, type Consumer } from '../core/config.ts';
 import { logger } from '../core/log.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
@@ -11,6 +11,8 @@ import { ensureTopics } from '../kafka/topics.ts';
 import { EpisodeStore } from '../episode-store/episode-store.ts';
 import { ClockStore } from '../clock/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
+import { OutboxPublisher } from '../clock/outbox-publisher.ts';
+import { RegisteredSchema } from '../kafka/registered-schema.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -34,6 +36,7 @@ export class Pipeline {
   clocks!: ClockStore;
   #started = false;
   #sweeper: NodeJS.Timeout | undefined;
+  #outbox: OutboxPublisher | undefined;
 
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
@@ -70,6 +73,11 @@ export class Pipeline {
     for (const name of config.consumers) {
       this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.namespace}.${name}`, log: logger(name), handle: handlers[name] }));
     }
+    if (config.consumers.includes('clock')) {
+      const schema = new RegisteredSchema(this.#codec.registry, 'episode-state.avsc', subjectFor(t.episodeState));
+      this.#outbox = new OutboxPublisher(this.redis, this.kafka, this.clocks.keys.outbox, t.episodeState, schema, logger('outbox'));
+      await this.#outbox.start();
+    }
     for (const c of this.#consumers) await c.start();
     if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
       this.#sweeper = setInterval(() => void this.sweep().catch((e) => log.warn({ err: e }, 'eviction sweep failed; next one retries')), config.evictEveryMs);
@@ -103,6 +111,7 @@ export class Pipeline {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.#outbox?.stop().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);

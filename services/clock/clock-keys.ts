@@ -7,6 +7,8 @@ export const clockKeys = (ns: string) => ({
   /** Closed episodes by partition: a patient's episodes share one, so its watermark decides. */
   closed: (partition: number) => `${ns}:clock:closed:${partition}`,
   watermark: `${ns}:clock:watermark`,
+  /** Derived messages waiting to be published to Kafka (transactional outbox). */
+  outbox: `${ns}:clock:outbox`,
   openInRegion: (region: string) => `${ns}:clock:open:region:${region}`,
   openInMunicipality: (code: string) => `${ns}:clock:open:municipality:${code}`,
   openInWard: (hospital: string, ward: string) => `${ns}:clock:open:ward:${hospital}/${ward}`,

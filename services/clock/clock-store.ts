@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import type { PatientEvent } from '../contract/event.ts';
 import { UtklarError } from '../core/errors.ts';
 import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import { stateChanged } from './changelog.ts';
 import { clockKeys } from './clock-keys.ts';
 import { foldEpisode } from './episode-state.ts';
-import { detectReadmission, historyEntry, type EpisodeHistoryEntry } from './readmission.ts';
+import { historyEntry, readmissionLink, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
 import { evictionTime, openIndexes, type StoredEpisode } from './stored-episode.ts';
 
@@ -58,8 +59,9 @@ export class ClockStore {
     events.push(event);
     const state = foldEpisode(events);
     const history: EpisodeHistoryEntry[] = Object.values(rawHistory).map((j) => JSON.parse(j) as EpisodeHistoryEntry);
-    const stored: StoredEpisode = { state, readmission: detectReadmission(state, history, this.rules) };
-    const before = rawState ? openIndexes((JSON.parse(rawState) as StoredEpisode).state) : {};
+    const previous = rawState ? (JSON.parse(rawState) as StoredEpisode) : undefined;
+    const stored: StoredEpisode = { state, readmission: readmissionLink(state, history, previous, this.rules) };
+    const before = previous ? openIndexes(previous.state) : {};
     const after = openIndexes(state);
     const setsOf = (ix: ReturnType<typeof openIndexes>) => [
       ...(ix.region ? [k.openInRegion(ix.region)] : []),
@@ -70,7 +72,7 @@ export class ClockStore {
     const join = setsOf(after);
     const entry = historyEntry(state);
     const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
-    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, ...leave, ...join];
+    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, ...leave, ...join];
     let result: number;
     try {
       result = await this.#redis.clockApply(
@@ -87,6 +89,7 @@ export class ClockStore {
         leave.length,
         event.episodeId,
         event.occurredAt,
+        JSON.stringify(stateChanged(stored, Number(version ?? 0) + 1, event.eventId)),
       );
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });

@@ -68,3 +68,19 @@ export function detectReadmission(s: EpisodeState, history: readonly EpisodeHist
     source: 'reported',
   };
 }
+
+/**
+ * The link to store after a change. A later event of the episode (its discharge, say) may come
+ * when the index episode has already been evicted from the history; the link found while it was
+ * there stands, or the result would depend on when the sweeper happened to run.
+ */
+export function readmissionLink(
+  s: EpisodeState,
+  history: readonly EpisodeHistoryEntry[],
+  previous: { readmission: ReadmissionLink | null } | undefined,
+  rules: RegionRules,
+): ReadmissionLink | null {
+  const kept = previous?.readmission;
+  if (s.status !== 'CANCELLED' && kept && !history.some((h) => h.episodeId === kept.indexEpisodeId)) return kept;
+  return detectReadmission(s, history, rules);
+}

@@ -76,6 +76,8 @@ function parseRules(v: string): Config['rules'] {
 export const topics = (ns: string) => ({
   patientEvents: `${ns}.patient-events.v1`,
   deadLetter: `${ns}.patient-events.dlq`,
+  /** The clock service's changelog (compacted, key = episodeId). */
+  episodeState: `${ns}.episode-state.v1`,
 });
 
 export const subjectFor = (topic: string) => `${topic}-value`;

@@ -12,6 +12,7 @@
   ARGV[6] new state JSON     ARGV[7] history JSON ('' = none)
   ARGV[8] eviction time ('' = still open)            ARGV[9] number of index sets to leave
   ARGV[10] episodeId         ARGV[11] the event's occurredAt
+  ARGV[12] changelog message JSON (for the outbox)
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
@@ -33,9 +34,10 @@ if ARGV[8] ~= '' then
 else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
+redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
 local leave = tonumber(ARGV[9])
-for i = 7, #KEYS do
-  if i < 7 + leave then
+for i = 8, #KEYS do
+  if i < 8 + leave then
     redis.call('SREM', KEYS[i], ARGV[10])
   else
     redis.call('SADD', KEYS[i], ARGV[10])

@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { RegisteredSchema } from '../kafka/registered-schema.ts';
+
+/**
+ * Moves derived messages from the Redis outbox (written atomically with the state) to Kafka.
+ * An entry is deleted only after Kafka acknowledged it: a crash in between re-sends it, with the
+ * same key and changeId, which a compacted topic and a deduplicating reader absorb.
+ */
+export class OutboxPublisher {
+  readonly #producer: Producer;
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+  published = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    kafka: Kafka,
+    private readonly outboxKey: string,
+    private readonly topic: string,
+    private readonly schema: RegisteredSchema,
+    private readonly log: Logger,
+  ) {
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  }
+
+  async start(everyMs = 200): Promise<void> {
+    await this.schema.register();
+    await this.#producer.connect();
+    this.#timer = setInterval(() => {
+      if (this.#busy) return;
+      this.#busy = true;
+      this.drain()
+        .catch((e) => this.log.warn({ err: e }, 'outbox publish failed; retrying'))
+        .finally(() => (this.#busy = false));
+    }, everyMs);
+  }
+
+  /** Publishes everything in the outbox now; returns how many messages were sent. */
+  async drain(batch = 1000): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const entries = await this.redis.xrange(this.outboxKey, '-', '+', 'COUNT', batch);
+      if (entries.length === 0) return sent;
+      const messages = [];
+      for (const [, fields] of entries) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        const value = JSON.parse(f.value!) as { changeId: string };
+        messages.push({ key: f.key!, value: await this.schema.encode(value), headers: { 'change-id': value.changeId } });
+      }
+      await this.#producer.send({ topic: this.topic, messages });
+      await this.redis.xdel(this.outboxKey, ...entries.map(([id]) => id));
+      sent += entries.length;
+      this.published += entries.length;
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#producer.disconnect();
+  }
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../services/core/config.ts';
+import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
+import { configOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+interface Change { changeId: string; episodeId: string; version: number; status: string; readyPeriods: { endedBy: string | null }[]; readmissionOf: string | null; readmissionSource: string | null }
+
+describe('clock service: changelog, live board, rebuild from Kafka', () => {
+  const env = isolatedEnv('server');
+  const config = configOf(env);
+  const t = topics(config.namespace);
+  const kafka = new Kafka({ clientId: 'clock-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const registry = new SchemaRegistry({ host: config.registryUrl });
+  const redis = new Redis(config.redisUrl);
+  let pipeline: PipelineProcess;
+  // A patient on ward "Med 9", ready since 10:00 three Stockholm calendar days ago.
+  const readyAt = stockholmMidnight(stockholmDay(Date.now()) - 3) + 10 * 3_600_000;
+  const openEpisode = [
+    { type: 'admission', eventId: 'live-1', occurredAt: new Date(readyAt - 2 * 86_400_000).toISOString(), source: 'ehr-test', personnummer: '19320415-5679', episodeId: 'E-LIVE', region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 9', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880' },
+    { type: 'admission-notice', eventId: 'live-2', occurredAt: new Date(readyAt - 86_400_000).toISOString(), source: 'lc-test', personnummer: '19320415-5679', episodeId: 'E-LIVE', recipientMunicipality: '1880' },
+    { type: 'ready-for-discharge', eventId: 'live-3', occurredAt: new Date(readyAt).toISOString(), source: 'lc-test', personnummer: '19320415-5679', episodeId: 'E-LIVE', recipientMunicipality: '1880', trackColour: 'RED', fastVardkontaktAppointed: true, sipNeeded: false },
+    { type: 'delay-reason', eventId: 'live-4', occurredAt: new Date(readyAt + 3_600_000).toISOString(), source: 'lc-test', personnummer: '19320415-5679', episodeId: 'E-LIVE', reasonCode: 'AWAITING_NURSING_HOME', responsibleParty: 'MUNICIPALITY' },
+  ];
+  const input = readFileSync(path.join(repoRoot, 'test/fixtures/two-episodes.ndjson'), 'utf8') + openEpisode.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+  async function changelog(minimum: number): Promise<Change[]> {
+    const consumer = kafka.consumer({ groupId: `changelog-reader-${Math.random()}` });
+    const got: KafkaMessage[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: t.episodeState, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
+    try {
+      await waitFor(`${minimum} changelog messages`, async () => (got.length >= minimum ? true : undefined));
+    } finally {
+      await consumer.disconnect();
+    }
+    return Promise.all(got.map(async (m) => (await registry.decode(m.value!)) as Change));
+  }
+  const clockKeys = async () => (await redis.keys(`${config.namespace}:clock:*`)).filter((k) => !k.endsWith(':outbox')).sort();
+  const dump = async () => Object.fromEntries(await Promise.all((await clockKeys()).map(async (k) => {
+    const type = await redis.type(k);
+    return [k, type === 'hash' ? await redis.hgetall(k) : type === 'set' ? (await redis.smembers(k)).sort() : await redis.zrange(k, '0', '-1', 'WITHSCORES')];
+  })));
+
+  beforeAll(async () => {
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    const cli = await runCli(['produce'], env, input);
+    expect(cli.code).toBe(2); // the fixture's two bad lines
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    redis.disconnect();
+  });
+
+  it('publishes every state change, with deterministic ids, to the compacted changelog', async () => {
+    const changes = await changelog(14);
+    const e100 = changes.filter((c) => c.episodeId === 'E-100').sort((a, b) => a.version - b.version);
+    expect(e100.map((c) => c.changeId)).toEqual(['E-100:1', 'E-100:2', 'E-100:3', 'E-100:4', 'E-100:5', 'E-100:6']);
+    expect(e100.at(-1)).toMatchObject({ status: 'DISCHARGED' });
+    expect(e100.at(-1)!.readyPeriods.map((p) => p.endedBy)).toEqual(['withdrawn', 'discharge']);
+    const e200 = changes.filter((c) => c.episodeId === 'E-200').sort((a, b) => a.version - b.version).at(-1)!;
+    // Detected from the history and reported by the source: one link, counted once.
+    expect(e200).toMatchObject({ readmissionOf: 'E-100', readmissionSource: 'both', status: 'ADMITTED' });
+    expect(changes.filter((c) => c.episodeId === 'E-300').at(-1)).toMatchObject({ status: 'CANCELLED' });
+    const config = await (await kafka.admin());
+    await config.connect();
+    const described = await config.describeConfigs({ resources: [{ type: 2, name: t.episodeState, configNames: ['cleanup.policy'] }], includeSynonyms: false });
+    await config.disconnect();
+    expect(described.resources[0]!.configEntries[0]!.configValue).toBe('compact');
+  });
+
+  it('answers the live board from Redis with clocks right at this instant', async () => {
+    const board = await waitFor('E-LIVE on the board', async () => {
+      const r = (await (await fetch(`${pipeline.url}/board?ward=USO/Med%209`)).json()) as { episodes: Record<string, unknown>[] };
+      return r.episodes.length === 1 && (r.episodes[0]!.delayReasons as unknown[]).length === 1 ? r : undefined;
+    });
+    expect(board.episodes[0]).toMatchObject({
+      episodeId: 'E-LIVE', status: 'READY', utklarDays: 3, band: '2-3', paymentDays: 4, trackColour: 'RED',
+      homeMunicipality: '1880', delayReasons: [{ reasonCode: 'AWAITING_NURSING_HOME', responsibleParty: 'MUNICIPALITY' }],
+    });
+    expect(JSON.stringify(board)).not.toContain('patientKey');
+    const byMunicipality = (await (await fetch(`${pipeline.url}/board?municipality=1880`)).json()) as { episodes: { episodeId: string }[] };
+    expect(byMunicipality.episodes.map((e) => e.episodeId)).toContain('E-LIVE');
+    // Discharged and cancelled episodes are not on the board.
+    const region = (await (await fetch(`${pipeline.url}/board?region=18`)).json()) as { episodes: { episodeId: string }[] };
+    expect(region.episodes.map((e) => e.episodeId).sort()).toEqual(['E-200', 'E-LIVE']);
+    expect((await fetch(`${pipeline.url}/board`)).status).toBe(400);
+  });
+
+  it('rebuilds the same Redis state from Kafka after Redis loses it, re-emitting identical changes', async () => {
+    const before = await dump();
+    const firstRun = await changelog(14);
+    await pipeline.stop();
+    for (const k of await redis.keys(`${config.namespace}:clock:*`)) await redis.del(k);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId: `${config.namespace}.clock`, topic: t.patientEvents, earliest: true });
+    await admin.disconnect();
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    await waitFor('the rebuilt state', async () => (JSON.stringify(await dump()) === JSON.stringify(before) ? true : undefined));
+    expect(await dump()).toEqual(before);
+    const both = await changelog(firstRun.length * 2);
+    // Every change was emitted twice with the same id and content: a reader dedupes by changeId.
+    const byId = new Map<string, string[]>();
+    for (const c of both) byId.set(c.changeId, [...(byId.get(c.changeId) ?? []), JSON.stringify(c)]);
+    expect(byId.size).toBe(firstRun.length);
+    for (const [, copies] of byId) expect(new Set(copies).size).toBe(1);
+  });
+});
