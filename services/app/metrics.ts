@@ -12,6 +12,7 @@ export function createMetrics() {
     episodeUpdates: new Counter({ name: 'utklar_episode_updates_total', help: 'Events applied to Redis episode records (replays excluded)', registers: [registry] }),
     clockUpdates: new Counter({ name: 'utklar_clock_updates_total', help: 'Events applied to clock state (replays excluded)', registers: [registry] }),
     evicted: new Counter({ name: 'utklar_clock_episodes_evicted_total', help: 'Closed episodes forgotten after their readmission window', registers: [registry] }),
+    timersFired: new Counter({ name: 'utklar_clock_timers_fired_total', help: 'Day boundaries announced by the timer worker', registers: [registry] }),
     produced: new Counter({ name: 'utklar_events_produced_total', help: 'Events produced by the simulator in this process', registers: [registry] }),
   };
 }

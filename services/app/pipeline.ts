@@ -37,6 +37,8 @@ export class Pipeline {
   #started = false;
   #sweeper: NodeJS.Timeout | undefined;
   #outbox: OutboxPublisher | undefined;
+  #timers: NodeJS.Timeout | undefined;
+  #firing = false;
 
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
@@ -74,16 +76,38 @@ export class Pipeline {
       this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.namespace}.${name}`, log: logger(name), handle: handlers[name] }));
     }
     if (config.consumers.includes('clock')) {
-      const schema = new RegisteredSchema(this.#codec.registry, 'episode-state.avsc', subjectFor(t.episodeState));
-      this.#outbox = new OutboxPublisher(this.redis, this.kafka, this.clocks.keys.outbox, t.episodeState, schema, logger('outbox'));
+      const registry = this.#codec.registry;
+      this.#outbox = new OutboxPublisher(this.redis, this.kafka, this.clocks.keys.outbox, {
+        state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
+        clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
+      }, logger('outbox'));
       await this.#outbox.start();
     }
     for (const c of this.#consumers) await c.start();
     if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
       this.#sweeper = setInterval(() => void this.sweep().catch((e) => log.warn({ err: e }, 'eviction sweep failed; next one retries')), config.evictEveryMs);
     }
+    if (config.consumers.includes('clock') && config.timersEveryMs > 0) {
+      this.#timers = setInterval(() => void this.fireTimers(), config.timersEveryMs);
+    }
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+  }
+
+  /** The timer worker: announces every day boundary that is due, until none is left. */
+  async fireTimers(): Promise<void> {
+    if (this.#firing) return;
+    this.#firing = true;
+    try {
+      for (let n = -1; n !== 0; ) {
+        n = await this.clocks.fireDue(Date.now());
+        this.metrics.timersFired.inc(n);
+      }
+    } catch (e) {
+      log.warn({ err: e }, 'timer round failed; the next one retries');
+    } finally {
+      this.#firing = false;
+    }
   }
 
   /** Forgets closed episodes that readmission linkage no longer needs (bounded Redis memory). */
@@ -111,6 +135,7 @@ export class Pipeline {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    clearInterval(this.#timers);
     await this.#outbox?.stop().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);

@@ -9,6 +9,8 @@ export const clockKeys = (ns: string) => ({
   watermark: `${ns}:clock:watermark`,
   /** Derived messages waiting to be published to Kafka (transactional outbox). */
   outbox: `${ns}:clock:outbox`,
+  /** Next day boundary to announce per episode (the timer worker claims due ones). */
+  timers: `${ns}:clock:timers`,
   openInRegion: (region: string) => `${ns}:clock:open:region:${region}`,
   openInMunicipality: (code: string) => `${ns}:clock:open:municipality:${code}`,
   openInWard: (hospital: string, ward: string) => `${ns}:clock:open:ward:${hospital}/${ward}`,

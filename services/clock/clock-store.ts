@@ -4,17 +4,20 @@ import type { PatientEvent } from '../contract/event.ts';
 import { UtklarError } from '../core/errors.ts';
 import type { DecodedEvent } from '../kafka/event-consumer.ts';
 import { stateChanged } from './changelog.ts';
+import { factsAt, nextMidnight } from './clock-facts.ts';
+import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
-import { evictionTime, openIndexes, type StoredEpisode } from './stored-episode.ts';
+import { evictionTime, openIndexes, openTimer, type StoredEpisode } from './stored-episode.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 type ScriptedRedis = Redis & {
   clockApply(...args: (string | number)[]): Promise<number>;
   clockEvict(...args: (string | number)[]): Promise<number>;
+  clockFire(...args: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -35,7 +38,8 @@ export class ClockStore {
   ) {
     this.keys = clockKeys(namespace);
     redis.defineCommand('clockApply', { lua: lua('apply-event') });
-    redis.defineCommand('clockEvict', { numberOfKeys: 4, lua: lua('evict-episode') });
+    redis.defineCommand('clockEvict', { numberOfKeys: 5, lua: lua('evict-episode') });
+    redis.defineCommand('clockFire', { numberOfKeys: 3, lua: lua('fire-timer') });
     this.#redis = redis as ScriptedRedis;
   }
 
@@ -72,7 +76,7 @@ export class ClockStore {
     const join = setsOf(after);
     const entry = historyEntry(state);
     const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
-    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, ...leave, ...join];
+    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, ...leave, ...join];
     let result: number;
     try {
       result = await this.#redis.clockApply(
@@ -90,6 +94,7 @@ export class ClockStore {
         event.episodeId,
         event.occurredAt,
         JSON.stringify(stateChanged(stored, Number(version ?? 0) + 1, event.eventId)),
+        openTimer(state) ?? '',
       );
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
@@ -140,8 +145,34 @@ export class ClockStore {
     for (const episodeId of due) {
       const stored = await this.get(episodeId);
       const patient = stored ? this.keys.patient(stored.state.patientKey) : `${closed}:none`;
-      evicted += await this.#redis.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, episodeId, now);
+      evicted += await this.#redis.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
     }
     return evicted;
+  }
+
+  /**
+   * Fires due timers: each announces the facts of one Stockholm day boundary (ready day accrued,
+   * threshold crossed, payment responsibility started) through the outbox and moves on to the
+   * next boundary. A history replayed from last year catches up one day per round.
+   */
+  async fireDue(now: number, limit = 500): Promise<number> {
+    const due = await this.#redis.zrangebyscore(this.keys.timers, 0, now, 'WITHSCORES', 'LIMIT', 0, limit);
+    let fired = 0;
+    for (let i = 0; i < due.length; i += 2) {
+      const episodeId = due[i]!;
+      const at = Number(due[i + 1]);
+      const [raw, announced, paid] = await this.#redis.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced');
+      if (!raw) continue;
+      const { state } = JSON.parse(raw) as StoredEpisode;
+      const r = factsAt(stateAsOf(state, at), at, Number(announced ?? 0), paid === '1', this.rules);
+      // Beyond the last known event the future is unknown: keep ticking while the period is open.
+      const next = r.next ?? (state.readyPeriods.some((p) => p.end === null || p.end > at) ? nextMidnight(at) : null);
+      fired += await this.#redis.clockFire(
+        this.keys.timers, this.keys.state(episodeId), this.keys.outbox,
+        episodeId, at, next === null ? '' : next, r.utklarDays, r.paymentAnnounced ? 1 : 0,
+        ...r.facts.map((f) => JSON.stringify(f)),
+      );
+    }
+    return fired;
   }
 }

@@ -6,7 +6,7 @@ import type { RegisteredSchema } from '../kafka/registered-schema.ts';
 /**
  * Moves derived messages from the Redis outbox (written atomically with the state) to Kafka.
  * An entry is deleted only after Kafka acknowledged it: a crash in between re-sends it, with the
- * same key and changeId, which a compacted topic and a deduplicating reader absorb.
+ * same key and id (changeId / clockEventId), which a compacted topic and a deduplicating reader absorb.
  */
 export class OutboxPublisher {
   readonly #producer: Producer;
@@ -18,15 +18,15 @@ export class OutboxPublisher {
     private readonly redis: Redis,
     kafka: Kafka,
     private readonly outboxKey: string,
-    private readonly topic: string,
-    private readonly schema: RegisteredSchema,
+    /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events. */
+    private readonly routes: Record<string, { topic: string; schema: RegisteredSchema; id: (value: Record<string, unknown>) => string }>,
     private readonly log: Logger,
   ) {
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async start(everyMs = 200): Promise<void> {
-    await this.schema.register();
+    for (const route of Object.values(this.routes)) await route.schema.register();
     await this.#producer.connect();
     this.#timer = setInterval(() => {
       if (this.#busy) return;
@@ -43,14 +43,18 @@ export class OutboxPublisher {
     for (;;) {
       const entries = await this.redis.xrange(this.outboxKey, '-', '+', 'COUNT', batch);
       if (entries.length === 0) return sent;
-      const messages = [];
+      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
       for (const [, fields] of entries) {
         const f: Record<string, string> = {};
         for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        const value = JSON.parse(f.value!) as { changeId: string };
-        messages.push({ key: f.key!, value: await this.schema.encode(value), headers: { 'change-id': value.changeId } });
+        const route = this.routes[f.kind!];
+        if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
+        const value = JSON.parse(f.value!) as Record<string, unknown>;
+        const list = byTopic.get(route.topic) ?? [];
+        list.push({ key: f.key!, value: await route.schema.encode(value), headers: { 'message-id': route.id(value) } });
+        byTopic.set(route.topic, list);
       }
-      await this.#producer.send({ topic: this.topic, messages });
+      await this.#producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       await this.redis.xdel(this.outboxKey, ...entries.map(([id]) => id));
       sent += entries.length;
       this.published += entries.length;

@@ -1,3 +1,4 @@
+import { stockholmDay, stockholmMidnight } from '../core/stockholm-time.ts';
 import type { EpisodeState } from './episode-state.ts';
 import type { ReadmissionLink } from './readmission.ts';
 
@@ -22,4 +23,10 @@ export function evictionTime(s: EpisodeState, retainDays: number): number | null
   if (s.status === 'DISCHARGED' && s.dischargedAt !== null) return s.dischargedAt + (retainDays + 1) * 86_400_000;
   if (s.status === 'CANCELLED') return s.lastEventAt + 86_400_000;
   return null;
+}
+
+/** The day boundary to wait for while a ready period is open (the midnight after it began). */
+export function openTimer(s: EpisodeState): number | null {
+  const open = s.readyPeriods.find((p) => p.end === null);
+  return open ? stockholmMidnight(stockholmDay(open.start) + 1) : null;
 }

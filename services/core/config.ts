@@ -27,6 +27,8 @@ export interface Config {
   consumers: Consumer[];
   /** How often closed episodes are swept out of Redis (0: never). */
   evictEveryMs: number;
+  /** How often the timer worker fires due day boundaries (0: never). */
+  timersEveryMs: number;
 }
 
 export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock'] as const;
@@ -58,6 +60,7 @@ export function loadConfig(env: Env = process.env): Config {
     rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')),
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
+    timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
   };
 }
 
@@ -78,6 +81,8 @@ export const topics = (ns: string) => ({
   deadLetter: `${ns}.patient-events.dlq`,
   /** The clock service's changelog (compacted, key = episodeId). */
   episodeState: `${ns}.episode-state.v1`,
+  /** Facts time made true: ready day accrued, threshold crossed, payment responsibility started. */
+  clockEvents: `${ns}.clock-events.v1`,
 });
 
 export const subjectFor = (topic: string) => `${topic}-value`;

@@ -12,7 +12,7 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [t.patientEvents, t.deadLetter, t.episodeState].filter((name) => !existing.has(name));
+    const wanted = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents].filter((name) => !existing.has(name));
     if (wanted.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,

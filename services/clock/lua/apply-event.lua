@@ -13,6 +13,7 @@
   ARGV[8] eviction time ('' = still open)            ARGV[9] number of index sets to leave
   ARGV[10] episodeId         ARGV[11] the event's occurredAt
   ARGV[12] changelog message JSON (for the outbox)
+  ARGV[13] first timer due ('' = none); an existing timer is kept (NX)
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
@@ -35,9 +36,12 @@ else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
+if ARGV[13] ~= '' then
+  redis.call('ZADD', KEYS[8], 'NX', tonumber(ARGV[13]), ARGV[10])
+end
 local leave = tonumber(ARGV[9])
-for i = 8, #KEYS do
-  if i < 8 + leave then
+for i = 9, #KEYS do
+  if i < 9 + leave then
     redis.call('SREM', KEYS[i], ARGV[10])
   else
     redis.call('SADD', KEYS[i], ARGV[10])
