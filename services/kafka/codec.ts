@@ -1,54 +1,37 @@
-import { readFileSync } from 'node:fs';
-import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { repoRoot, subjectFor } from '../core/config.ts';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { subjectFor } from '../core/config.ts';
 import { UtklarError } from '../core/errors.ts';
 import { fromAvro, toAvro, type AvroPatientEvent, type PatientEvent } from '../contract/event.ts';
-import path from 'node:path';
-
-export const PATIENT_EVENT_SCHEMA = readFileSync(path.join(repoRoot, 'schemas/patient-event.avsc'), 'utf8');
+import { RegisteredSchema } from './registered-schema.ts';
 
 /** Confluent wire format: magic byte 0, then the 4-byte big-endian schema id, then Avro. */
 export const schemaIdOf = (buf: Buffer): number | undefined =>
   buf.length >= 5 && buf[0] === 0 ? buf.readUInt32BE(1) : undefined;
 
 /**
- * Avro encoding through the registry. The schema is registered at start (BACKWARD rule); decode
- * resolves whatever writer schema id a message carries, so old messages stay readable.
+ * Avro encoding of patient events through the registry. The schema is registered at start
+ * (BACKWARD rule); decode resolves whatever writer schema id a message carries, so old messages
+ * stay readable.
  */
 export class EventCodec {
   readonly registry: SchemaRegistry;
-  #schemaId: number | undefined;
+  #schema: RegisteredSchema | undefined;
 
   constructor(registryUrl: string) {
     this.registry = new SchemaRegistry({ host: registryUrl });
   }
 
   async register(topic: string): Promise<number> {
-    try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: PATIENT_EVENT_SCHEMA },
-        { subject: subjectFor(topic), compatibility: COMPATIBILITY.BACKWARD },
-      );
-      this.#schemaId = id;
-      return id;
-    } catch (cause) {
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: could not register ${subjectFor(topic)}: ${(cause as Error).message}`, {
-        retriable: true,
-        cause,
-      });
-    }
-  }
-
-  get schemaId(): number {
-    if (this.#schemaId === undefined) throw new UtklarError('INTERNAL', 'EventCodec.register() must run before encode()');
-    return this.#schemaId;
+    this.#schema = new RegisteredSchema(this.registry, 'patient-event.avsc', subjectFor(topic));
+    return this.#schema.register();
   }
 
   async encode(ev: PatientEvent): Promise<Buffer> {
+    if (!this.#schema) throw new UtklarError('INTERNAL', 'EventCodec.register() must run before encode()');
     try {
-      return await this.registry.encode(this.schemaId, toAvro(ev));
+      return await this.#schema.encode(toAvro(ev));
     } catch (cause) {
-      // avsc's message names the path that does not fit the schema; no values are included.
+      // avsc may quote the offending value; events are pseudonymised by now, so no personnummer.
       throw new UtklarError('SCHEMA_MISMATCH', `event ${ev.eventId} does not fit the Avro schema: ${(cause as Error).message}`, {
         cause,
       });

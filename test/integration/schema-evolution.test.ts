@@ -1,15 +1,16 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, it } from 'vitest';
 import { subjectFor, topics } from '../../services/core/config.ts';
-import { PATIENT_EVENT_SCHEMA } from '../../services/kafka/codec.ts';
-import { configOf, isolatedEnv } from '../support/env.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { configOf, isolatedEnv, repoRoot } from '../support/env.ts';
 
 /** The registry enforces BACKWARD evolution of the patient-event subject. */
 describe('schema evolution on the real registry', () => {
   const config = configOf(isolatedEnv('server'));
   const subject = subjectFor(topics(config.namespace).patientEvents);
   const registry = new SchemaRegistry({ host: config.registryUrl });
-  const current = JSON.parse(PATIENT_EVENT_SCHEMA);
+  const current = JSON.parse(readFileSync(path.join(repoRoot, 'schemas/patient-event.avsc'), 'utf8'));
   const register = (schema: unknown) =>
     registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
 

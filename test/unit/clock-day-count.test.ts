@@ -1,30 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { DataByType, EventType, PatientEvent } from '../../services/contract/event.ts';
+import { at, eventBuilder } from './support/episode-events.ts';
 import { epochDay } from '../../services/core/stockholm-time.ts';
 import { followUpDays, paymentDayList, paymentDays, sentBeforeNoon, sum } from '../../services/clock/day-count.ts';
 import { episodeClock } from '../../services/clock/episode-clock.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { LAW_DEFAULTS, type RegionRules } from '../../services/clock/rules.ts';
 
-const at = (iso: string) => Date.parse(iso);
 const day = (year: number, month: number, d: number) => epochDay({ year, month, day: d });
 const DEFAULT_NOON: Pick<RegionRules, 'noon'> = { noon: { hour: 12, inclusive: false } };
 const INCLUSIVE_NOON: Pick<RegionRules, 'noon'> = { noon: { hour: 12, inclusive: true } };
 
-const DATA: { [T in EventType]: DataByType[T] } = {
-  admission: { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 82, primaryCareUnit: null },
-  'admission-notice': { recipientMunicipality: '1880', estimatedDischargeDate: null },
-  'ready-for-discharge': { judgedAt: null, recipientMunicipality: '1880', trackColour: 'NONE', fastVardkontaktAppointed: false, sipNeeded: false, sipCalledAt: null },
-  'ready-withdrawn': { reasonCode: null },
-  discharge: { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' },
-  readmission: { indexEpisodeId: null },
-  'admission-cancelled': { reasonCode: null },
-  'discharge-cancelled': { reasonCode: null },
-  'delay-reason': { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
-};
-let seq = 0;
-const ev = <T extends EventType>(type: T, iso: string, data: Partial<DataByType[T]> = {}): PatientEvent =>
-  ({ type, eventId: `dc-${++seq}`, occurredAt: at(iso), source: 'test', patientKey: 'P1', episodeId: 'E1', data: { ...DATA[type], ...data } }) as PatientEvent;
+const ev = eventBuilder('dc');
 
 /** An episode ready from `readyIso`: admitted and notified the day before. */
 const readyEpisode = (readyIso: string) =>

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { DataByType, EventType, PatientEvent } from '../../services/contract/event.ts';
+import { at, eventBuilder } from './support/episode-events.ts';
+import type { PatientEvent } from '../../services/contract/event.ts';
 import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { factsAt, firstTimer, nextMidnight } from '../../services/clock/clock-facts.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../../services/clock/rules.ts';
 import { stateAsOf } from '../../services/clock/state-as-of.ts';
 
-const at = (iso: string) => Date.parse(iso);
-const DATA: Partial<{ [T in EventType]: DataByType[T] }> = {
-  admission: { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 82, primaryCareUnit: null },
-  'admission-notice': { recipientMunicipality: '1880', estimatedDischargeDate: null },
-  'ready-for-discharge': { judgedAt: null, recipientMunicipality: '1880', trackColour: 'NONE', fastVardkontaktAppointed: false, sipNeeded: false, sipCalledAt: null },
-  'ready-withdrawn': { reasonCode: null },
-  discharge: { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' },
-};
-let seq = 0;
-const ev = (type: EventType, iso: string): PatientEvent =>
-  ({ type, eventId: `f-${++seq}`, occurredAt: at(iso), source: 'test', patientKey: 'P1', episodeId: 'E1', data: DATA[type] }) as PatientEvent;
+const ev = eventBuilder('f');
 
 /** Fires every boundary from the first timer on, as the worker would, and collects the facts. */
 function run(events: PatientEvent[], until: number, rules: RegionRules) {
