@@ -86,7 +86,9 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
     const admin = kafka.admin();
     await admin.connect();
     await waitFor('the group to be empty', async () => ((await admin.describeGroups([group])).groups[0]!.members.length === 0 ? true : undefined));
-    await admin.resetOffsets({ groupId: group, topic: t.patientEvents, earliest: true });
+    // Deleting the group replays from the start (subscribe fromBeginning). kafkajs's resetOffsets
+    // commits its seeks from a throw-away consumer and was seen to miss partitions.
+    await admin.deleteGroups([group]);
     await admin.disconnect();
 
     const cuts = [rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.6), rng.uniform(0.65, 0.95)].map((f) => Math.floor(f * sent));

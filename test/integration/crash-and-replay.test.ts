@@ -96,7 +96,11 @@ describe('kill -9 and replay change nothing', () => {
     await pipeline!.stop();
     const admin = kafka.admin();
     await admin.connect();
-    for (const groupId of groups) await admin.resetOffsets({ groupId, topic: t.patientEvents, earliest: true });
+    for (const groupId of groups) {
+      await waitFor(`${groupId} to be empty`, async () => ((await admin.describeGroups([groupId])).groups[0]!.members.length === 0 ? true : undefined));
+    }
+    // Deleting the groups replays from the start (kafkajs's resetOffsets was seen to miss partitions).
+    await admin.deleteGroups(groups);
     await admin.disconnect();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
