@@ -160,5 +160,5 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     for (const c of both) byId.set(c.changeId, [...(byId.get(c.changeId) ?? []), JSON.stringify(c)]);
     expect(byId.size).toBe(firstRun.length);
     for (const [, copies] of byId) expect(new Set(copies).size).toBe(1);
-  });
+  }, 400_000);
 });
