@@ -61,8 +61,8 @@ export class Pipeline {
     await this.#deadLetters.connect();
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
-    const store = new EpisodeStore(this.redis, config.namespace, `${config.namespace}.episode-store`, t.patientEvents);
-    this.clocks = new ClockStore(this.redis, config.namespace, `${config.namespace}.clock`, t.patientEvents, this.rules);
+    const store = new EpisodeStore(this.redis, config.namespace, `${config.groupPrefix}.episode-store`, t.patientEvents);
+    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules);
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     const handlers: Record<Consumer, (batch: DecodedEvent[]) => Promise<void>> = {
       'sink-clickhouse': async (batch) => {
@@ -73,7 +73,7 @@ export class Pipeline {
       clock: async (batch) => void metrics.clockUpdates.inc(await this.clocks.apply(batch)),
     };
     for (const name of config.consumers) {
-      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.namespace}.${name}`, log: logger(name), handle: handlers[name] }));
+      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name] }));
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;

@@ -25,6 +25,8 @@ export interface Config {
   rules: 'orebro' | 'law';
   /** Which consumer groups this process runs. */
   consumers: Consumer[];
+  /** Consumer groups are `<groupPrefix>.<consumer>`; a new prefix replays the topic from the start. */
+  groupPrefix: string;
   /** How often closed episodes are swept out of Redis (0: never). */
   evictEveryMs: number;
   /** How often the timer worker fires due day boundaries (0: never). */
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
     rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')),
+    groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
   };

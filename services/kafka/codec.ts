@@ -42,15 +42,23 @@ export class EventCodec {
     if (schemaIdOf(buf) === undefined) {
       throw new UtklarError('UNDECODABLE_MESSAGE', 'message does not start with the Confluent magic byte and a schema id');
     }
+    // First the registry (network): anything but a definite "no such schema" is retriable, or a
+    // slow registry under load would dead-letter good events. Then the bytes (local): an error
+    // there is the message's own fault.
+    try {
+      await this.registry.getSchema(schemaIdOf(buf)!);
+    } catch (cause) {
+      const status = (cause as { status?: number }).status;
+      if (status === 404) {
+        throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: schema id ${schemaIdOf(buf)} is unknown to the registry`, { cause });
+      }
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: ${(cause as Error).message}`, { retriable: true, cause });
+    }
     let value: AvroPatientEvent;
     try {
       value = (await this.registry.decode(buf)) as AvroPatientEvent;
     } catch (cause) {
-      // Registry down or failing: retry later. Unknown schema id or bytes that are not Avro: dead-letter.
-      const status = (cause as { status?: number }).status;
-      const message = (cause as Error).message;
-      const retriable = status ? status >= 500 : /ECONN|ETIMEDOUT|EAI_AGAIN|socket hang up|network/i.test(message);
-      throw new UtklarError(retriable ? 'DEPENDENCY_UNAVAILABLE' : 'UNDECODABLE_MESSAGE', `Avro decode failed: ${message}`, { retriable, cause });
+      throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: ${(cause as Error).message}`, { cause });
     }
     try {
       return fromAvro(value);

@@ -44,8 +44,10 @@ export class EventConsumer {
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-        if (!isRunning() || isStale()) return;
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        // No early return on isStale()/!isRunning(): returning unresolved was seen to let kafkajs
+        // move past the batch (the first batch after a group was recreated went missing). The
+        // handlers are idempotent, so handling a stale batch once more is harmless.
         const good: DecodedEvent[] = [];
         const bad: { message: (typeof batch.messages)[number]; error: UtklarError }[] = [];
         for (const message of batch.messages) {

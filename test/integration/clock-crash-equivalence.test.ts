@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { ClockStore } from '../../services/clock/clock-store.ts';
@@ -20,19 +19,20 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
   const base = isolatedEnv('server', { UTKLAR_CONSUMERS: 'clock', UTKLAR_EVICT_EVERY_MS: '0', UTKLAR_TIMERS_EVERY_MS: '0', LOG_LEVEL: 'warn' });
   const config = configOf(base);
   const t = topics(config.namespace);
-  const group = `${config.namespace}.clock`;
+  // Each run has its own consumer group (UTKLAR_GROUP_PREFIX), so the second replays from offset 0
+  // without depending on deleting or resetting the first one's group.
+  const groupFor = (run: string) => `${config.namespace}-${run}.clock`;
   const redisUrl = (db: number) => `${config.redisUrl}/${db}`;
   const clean = new Redis(redisUrl(1));
   const crashed = new Redis(redisUrl(2));
-  const kafka = new Kafka({ clientId: 'clock-crash-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const rng = new Rng(Number(process.env.UTKLAR_TEST_SEED ?? Date.now() % 100_000));
   let sent = 0;
   let pipeline: PipelineProcess | undefined;
   const killedAt: number[] = [];
 
-  const applied = async (redis: Redis) =>
-    Object.values(await redis.hgetall(`${config.namespace}:clock:applied:${group}:${t.patientEvents}`)).reduce((s, o) => s + Number(o) + 1, 0);
-  const untilApplied = (redis: Redis) => waitFor('every event applied', async () => ((await applied(redis)) >= sent ? true : undefined), 240_000);
+  const applied = async (redis: Redis, run: string) =>
+    Object.values(await redis.hgetall(`${config.namespace}:clock:applied:${groupFor(run)}:${t.patientEvents}`)).reduce((s, o) => s + Number(o) + 1, 0);
+  const untilApplied = (redis: Redis, run: string) => waitFor('every event applied', async () => ((await applied(redis, run)) >= sent ? true : undefined), 240_000);
 
   /** Every key of this namespace with its full content, in a comparable form. */
   async function dump(redis: Redis): Promise<Record<string, unknown>> {
@@ -76,45 +76,41 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
     }
   });
 
-  // KNOWN BUG, skipped so CI can stay green (see the issue #3 note): on a fresh CI machine the
-  // replay into the second Redis ends without 8 of ~40 000 patients' history keys (the same 8
-  // every run, whatever the kill points), even with sweeps off. It passed on a warm development
-  // stack. Un-skip when the cause is found; the test itself is complete.
+  // KNOWN BUG, skipped so CI stays green (see the issue #3 note): on a freshly reset stack the
+  // killed run ends without the admission and admission-notice events of 8 early episodes
+  // (admitted on 1–2 Jan, so at low offsets), and without those patients' history keys. This
+  // happens even with its own consumer group, no sweeps, no timers, and retriable registry errors.
+  // It passed on a warm stack. Un-skip when the cause is found; the test itself is complete.
   it.skip('ends in the same state as an undisturbed run', async () => {
     expect(sent).toBeGreaterThanOrEqual(100_000);
 
-    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(1) });
-    await untilApplied(clean);
+    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(1), UTKLAR_GROUP_PREFIX: `${config.namespace}-clean` });
+    await untilApplied(clean, 'clean');
     await pipeline.stop();
-
-    const admin = kafka.admin();
-    await admin.connect();
-    await waitFor('the group to be empty', async () => ((await admin.describeGroups([group])).groups[0]!.members.length === 0 ? true : undefined));
-    // Deleting the group replays from the start (subscribe fromBeginning). kafkajs's resetOffsets
-    // commits its seeks from a throw-away consumer and was seen to miss partitions.
-    await admin.deleteGroups([group]);
-    await admin.disconnect();
 
     const cuts = [rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.6), rng.uniform(0.65, 0.95)].map((f) => Math.floor(f * sent));
     for (const cut of cuts) {
-      pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2) });
-      await waitFor(`progress past ${cut}`, async () => ((await applied(crashed)) >= cut ? true : undefined), 240_000);
+      pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2), UTKLAR_GROUP_PREFIX: `${config.namespace}-crashed` });
+      await waitFor(`progress past ${cut}`, async () => ((await applied(crashed, 'crashed')) >= cut ? true : undefined), 240_000);
       pipeline.child.kill('SIGKILL');
       await new Promise((r) => pipeline!.child.once('exit', r));
-      killedAt.push(await applied(crashed));
+      killedAt.push(await applied(crashed, 'crashed'));
     }
-    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2) });
-    await untilApplied(crashed);
+    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2), UTKLAR_GROUP_PREFIX: `${config.namespace}-crashed` });
+    await untilApplied(crashed, 'crashed');
     await pipeline.stop();
 
     // Sweeps run only here, once on each side. KNOWN ISSUE (issue #3 note): with sweeps running
     // during the kill/restart cycles, a handful of patient-history keys (8 of ~40 000 patients)
     // ended differently; the cause is not found yet, so mid-run sweeping is off in this test.
-    for (const redis of [clean, crashed]) {
-      await new ClockStore(redis, config.namespace, group, t.patientEvents, OREBRO_RULES).evictSettled(Date.now());
+    for (const [redis, run] of [[clean, 'clean'], [crashed, 'crashed']] as const) {
+      await new ClockStore(redis, config.namespace, groupFor(run), t.patientEvents, OREBRO_RULES).evictSettled(Date.now());
     }
     expect(killedAt.every((n) => n < sent)).toBe(true);
-    const [a, b] = [await dump(clean), await dump(crashed)];
+    // The replay-guard keys are named after each run's group; compare them by content.
+    const rename = (d: Record<string, unknown>, run: string) =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k.replace(groupFor(run), '<group>'), v]));
+    const [a, b] = [rename(await dump(clean), 'clean'), rename(await dump(crashed), 'crashed')];
     expect(Object.keys(a).length).toBeGreaterThan(1000);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     for (const key of Object.keys(a)) expect(b[key], key).toEqual(a[key]);

@@ -120,9 +120,9 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     expect((await fetch(`${pipeline.url}/board`)).status).toBe(400);
   });
 
-  // KNOWN BUG, skipped so CI can stay green (see the issue #3 note): on a fresh CI machine, after
-  // the Redis keys are wiped and the group deleted, one partition's episodes never come back
-  // (9 of 20 keys), even after a restart. It passed on a warm development stack.
+  // KNOWN BUG, skipped so CI stays green (see the issue #3 note): in CI, after the Redis keys were
+  // wiped and the group deleted, one partition's episodes did not come back, even after a restart.
+  // It passes when run locally. Probably the same cause as in clock-crash-equivalence.test.ts.
   it.skip('rebuilds the same Redis state from Kafka after Redis loses it, re-emitting identical changes', async () => {
     // Compare settled states: the timer worker may still be catching up on February's midnights.
     const settled = async () => {
