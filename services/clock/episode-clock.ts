@@ -1,10 +1,9 @@
-import { fromEpochDay } from '../core/stockholm-time.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import { followUpDays, paymentDayList, sum } from './day-count.ts';
 import { delayBand, type DelayBand } from './delay-band.ts';
 import { eligibility, liability, type ConditionStatus } from './eligibility.ts';
 import type { EpisodeState } from './episode-state.ts';
-import { amountForYear, type EligibilityCondition, type RegionRules } from './rules.ts';
+import { amountForDays, type EligibilityCondition, type RegionRules } from './rules.ts';
 
 /** What a coordinator and an invoice need to know about an episode at one instant. */
 export interface EpisodeClock {
@@ -33,18 +32,13 @@ export function episodeClock(s: EpisodeState, now: number, rules: RegionRules): 
   // (municipal-average.ts); per episode, every payment day is a candidate.
   const free = rules.payment.model === 'free-days' ? rules.payment.freeDays[careType] : 0;
   const billable = liable === 'not-liable' ? [] : days.slice(free);
-  let amount: number | null = 0;
-  for (const d of billable) {
-    const perDay = amountForYear(rules.amountPerDayByYear, fromEpochDay(d).year);
-    amount = perDay === undefined || amount === null ? null : amount + perDay;
-  }
   const home = s.admission ? municipalities.get(s.admission.homeMunicipality) : undefined;
   return {
     utklarDays,
     band: delayBand(utklarDays),
     paymentDays: days.length,
     billableDays: billable.length,
-    amountSek: amount,
+    amountSek: amountForDays(rules.amountPerDayByYear, billable),
     conditions,
     liability: liable,
     outOfCounty: home !== undefined && s.admission !== null && home.countyCode !== s.admission.region,

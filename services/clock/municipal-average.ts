@@ -1,5 +1,4 @@
-import { fromEpochDay } from '../core/stockholm-time.ts';
-import { amountForYear, type RegionRules } from './rules.ts';
+import { amountForDays, type RegionRules } from './rules.ts';
 
 /** A discharged ready episode as the per-municipality average needs it. */
 export interface ClosedEpisodeDays {
@@ -47,11 +46,7 @@ export function municipalAverage(episodes: readonly ClosedEpisodeDays[], rules: 
             .filter((e) => e.liable)
             .map((e) => (p.billable === 'all-days' ? e.paymentDayList : e.paymentDayList.slice(Math.ceil(p.threshold))));
       const billable = billableDayLists.flat();
-      let amountSek: number | null = 0;
-      for (const d of billable) {
-        const perDay = amountForYear(rules.amountPerDayByYear, fromEpochDay(d).year);
-        amountSek = perDay === undefined || amountSek === null ? null : amountSek + perDay;
-      }
+      const amountSek = amountForDays(rules.amountPerDayByYear, billable);
       return { municipality, episodes: list.length, paymentDays, average, exceeded, billableDays: billable.length, amountSek };
     });
 }

@@ -1,4 +1,5 @@
 import type { CARE_TYPES, TRACK_COLOURS } from '../contract/event.ts';
+import { fromEpochDay } from '../core/stockholm-time.ts';
 
 type CareType = (typeof CARE_TYPES)[number];
 type TrackColour = (typeof TRACK_COLOURS)[number];
@@ -63,4 +64,15 @@ export const OREBRO_RULES: RegionRules = {
 export function amountForYear(table: Record<number, number>, year: number): number | undefined {
   const years = Object.keys(table).map(Number).filter((y) => y <= year).sort((a, b) => b - a);
   return years.length > 0 ? table[years[0]!] : undefined;
+}
+
+/** SEK for a list of payment days (Stockholm epoch days), each at its own year's amount; null if a year has none. */
+export function amountForDays(table: Record<number, number>, days: readonly number[]): number | null {
+  let total = 0;
+  for (const d of days) {
+    const perDay = amountForYear(table, fromEpochDay(d).year);
+    if (perDay === undefined) return null;
+    total += perDay;
+  }
+  return total;
 }

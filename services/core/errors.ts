@@ -31,6 +31,3 @@ export class UtklarError extends Error {
     this.details = opts.details ?? {};
   }
 }
-
-export const isRetriable = (err: unknown): boolean =>
-  err instanceof UtklarError ? err.retriable : true;

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { UtklarError } from '../core/errors.ts';
 import type { PatientEvent } from '../contract/event.ts';
-import type { EventCodec } from './codec.ts';
+import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
 
@@ -54,7 +54,7 @@ export class EventConsumer {
           try {
             if (!message.value) throw new UtklarError('UNDECODABLE_MESSAGE', 'message has no value');
             const event = await o.codec.decode(message.value);
-            good.push({ event, schemaId: message.value.readUInt32BE(1), partition: batch.partition, offset: message.offset });
+            good.push({ event, schemaId: schemaIdOf(message.value)!, partition: batch.partition, offset: message.offset });
           } catch (e) {
             const error = e instanceof UtklarError ? e : new UtklarError('UNDECODABLE_MESSAGE', (e as Error).message);
             if (error.retriable) throw error; // registry unreachable: retry the batch, do not dead-letter
