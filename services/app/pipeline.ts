@@ -12,6 +12,7 @@ import { EpisodeStore } from '../episode-store/episode-store.ts';
 import { ClockStore } from '../clock/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
 import { OutboxPublisher } from '../clock/outbox-publisher.ts';
+import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
@@ -80,6 +81,7 @@ export class Pipeline {
       this.#outbox = new OutboxPublisher(this.redis, this.kafka, this.clocks.keys.outbox, {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
+        'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
       }, logger('outbox'));
       await this.#outbox.start();
     }

@@ -29,11 +29,17 @@ export function stateChanged(stored: StoredEpisode, version: number, causedBy: s
       endedBy: p.endedBy,
       trackColour: p.trackColour,
       recipientMunicipality: p.recipientMunicipality,
+      fastVardkontaktAppointed: p.fastVardkontaktAppointed,
+      sipNeeded: p.sipNeeded,
+      sipCalledAt: p.sipCalledAt,
     })),
     delayReasons: s.delayReasons.map((r) => ({ reasonCode: r.reasonCode, responsibleParty: r.responsibleParty, from: r.from, until: r.until })),
     readmissionOf: readmission?.indexEpisodeId ?? null,
     readmissionSource: readmission?.source ?? null,
     problems: s.problems,
+    primaryCareUnit: a?.primaryCareUnit ?? null,
+    admissionNoticeAt: s.admissionNoticeAt,
+    lastEventAt: s.lastEventAt,
   };
 }
 export type StateChanged = ReturnType<typeof stateChanged>;

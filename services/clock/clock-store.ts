@@ -7,6 +7,7 @@ import { stateChanged } from './changelog.ts';
 import { factsAt, nextMidnight } from './clock-facts.ts';
 import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
+import { deadLetterEntry } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
@@ -18,6 +19,7 @@ type ScriptedRedis = Redis & {
   clockApply(...args: (string | number)[]): Promise<number>;
   clockEvict(...args: (string | number)[]): Promise<number>;
   clockFire(...args: (string | number)[]): Promise<number>;
+  clockReject(...args: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -40,6 +42,7 @@ export class ClockStore {
     redis.defineCommand('clockApply', { lua: lua('apply-event') });
     redis.defineCommand('clockEvict', { numberOfKeys: 5, lua: lua('evict-episode') });
     redis.defineCommand('clockFire', { numberOfKeys: 3, lua: lua('fire-timer') });
+    redis.defineCommand('clockReject', { numberOfKeys: 2, lua: lua('reject-event') });
     this.#redis = redis as ScriptedRedis;
   }
 
@@ -53,12 +56,27 @@ export class ClockStore {
   async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
     const { event } = d;
     const k = this.keys;
-    const [rawEvents, version, rawState, rawHistory] = await Promise.all([
+    const [rawEvents, version, rawState, rawHistory, watermark] = await Promise.all([
       this.#redis.hgetall(k.events(event.episodeId)),
       this.#redis.hget(k.state(event.episodeId), 'version'),
       this.#redis.hget(k.state(event.episodeId), 'state'),
       this.#redis.hgetall(k.patient(event.patientKey)),
+      this.#redis.hget(k.watermark, String(d.partition)),
     ]);
+    const origin = { consumer: this.group, topic: this.topic, partition: d.partition };
+    // An episode nobody admitted, this far behind its partition's event time, will not be
+    // completed by a late admission (or was already evicted): dead-letter rather than keep it.
+    // The watermark is a function of the offsets applied before, so a replay decides the same.
+    if (Object.keys(rawEvents).length === 0 && event.type !== 'admission' && watermark !== null && event.occurredAt < Number(watermark) - this.rules.allowedLatenessMs) {
+      const reason = `${event.type} for an unknown episode, ${Math.round((Number(watermark) - event.occurredAt) / 3_600_000)} h behind the partition's event time (allowed lateness ${this.rules.allowedLatenessMs / 3_600_000} h)`;
+      const entry = deadLetterEntry(event, reason, { ...origin, offset: d.offset });
+      try {
+        await this.#redis.clockReject(k.applied(this.group, this.topic), k.outbox, d.partition, d.offset, event.patientKey, JSON.stringify(entry));
+      } catch (cause) {
+        throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock reject failed: ${(cause as Error).message}`, { retriable: true, cause });
+      }
+      return 0;
+    }
     const events: PatientEvent[] = Object.values(rawEvents).map((j) => JSON.parse(j) as PatientEvent);
     events.push(event);
     const state = foldEpisode(events);
@@ -76,6 +94,11 @@ export class ClockStore {
     const join = setsOf(after);
     const entry = historyEntry(state);
     const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
+    const rejectedBefore = new Set((previous?.state.rejected ?? []).map((r) => r.eventId));
+    const newlyRejected = state.rejected.filter((r) => !rejectedBefore.has(r.eventId)).map((r) => {
+      const rejected = events.find((e) => e.eventId === r.eventId)!;
+      return JSON.stringify(deadLetterEntry(rejected, r.reason, { ...origin, ...(r.eventId === event.eventId ? { offset: d.offset } : {}) }));
+    });
     const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, ...leave, ...join];
     let result: number;
     try {
@@ -95,6 +118,8 @@ export class ClockStore {
         event.occurredAt,
         JSON.stringify(stateChanged(stored, Number(version ?? 0) + 1, event.eventId)),
         openTimer(state) ?? '',
+        event.patientKey,
+        ...newlyRejected,
       );
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });

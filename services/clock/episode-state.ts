@@ -39,11 +39,24 @@ export interface EpisodeState {
   reportedReadmissionOf: string | null;
   reportedReadmission: boolean;
   delayReasons: DelayReasonEntry[];
-  /** Data-quality findings, e.g. a discharge before the admission. */
+  /** Data-quality findings that do not invalidate an event, e.g. a ready notice without inskrivningsmeddelande. */
   problems: string[];
+  /**
+   * Events the fold ignores because they contradict the episode (a discharge before the
+   * admission, a withdrawal with no ready notice, …), each with its reason. Part of the state, so
+   * whichever order the events came in, the same events end up rejected; the clock service
+   * dead-letters each one when it first appears here.
+   */
+  rejected: RejectedEvent[];
   /** Event ids folded in, sorted: what this state is made of. */
   eventIds: string[];
   lastEventAt: number;
+}
+
+export interface RejectedEvent {
+  eventId: string;
+  type: PatientEvent['type'];
+  reason: string;
 }
 
 // Same-millisecond events: the admission first, corrections after what they correct.
@@ -88,6 +101,7 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
     reportedReadmission: false,
     delayReasons: [],
     problems: [],
+    rejected: [],
     eventIds: sorted.map((e) => e.eventId).sort(),
     lastEventAt: sorted[sorted.length - 1]!.occurredAt,
   };
@@ -97,7 +111,16 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
     if (!s.problems.includes(p)) s.problems.push(p);
   };
 
+  const reject = (e: PatientEvent, reason: string) => void s.rejected.push({ eventId: e.eventId, type: e.type, reason });
+  // Once the admission is known, nothing but its cancellation can precede it. Until it is known,
+  // events wait for it (it may still arrive within the allowed lateness).
+  const admissionAt = sorted.find((e) => e.type === 'admission')?.occurredAt ?? null;
+
   for (const e of sorted) {
+    if (admissionAt !== null && e.occurredAt < admissionAt && e.type !== 'admission-cancelled') {
+      reject(e, `${e.type} at ${new Date(e.occurredAt).toISOString()} precedes the admission at ${new Date(admissionAt).toISOString()}`);
+      continue;
+    }
     if (e.type !== 'admission' && s.admittedAt === null) problem(`${e.type}-before-admission`);
     switch (e.type) {
       case 'admission':
@@ -115,7 +138,7 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
         break;
       case 'ready-for-discharge': {
         if (s.dischargedAt !== null) {
-          problem('ready-after-discharge');
+          reject(e, 'ready-for-discharge after the patient was discharged');
           break;
         }
         const current = open();
@@ -130,7 +153,7 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
         if (current) {
           current.end = e.occurredAt;
           current.endedBy = 'withdrawn';
-        } else problem('withdrawal-without-ready-notice');
+        } else reject(e, 'ready-withdrawn without an open ready notice');
         break;
       }
       case 'discharge': {
@@ -146,7 +169,7 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
       }
       case 'discharge-cancelled': {
         if (s.dischargedAt === null) {
-          problem('discharge-cancelled-without-discharge');
+          reject(e, 'discharge-cancelled without a discharge');
           break;
         }
         // The patient never left: a period the discharge closed runs on.
@@ -174,7 +197,6 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
       }
     }
   }
-  if (s.dischargedAt !== null && s.admittedAt !== null && s.dischargedAt < s.admittedAt) problem('discharge-before-admission');
   if (s.readyPeriods.length > 0 && s.admissionNoticeAt.length === 0) problem('ready-without-admission-notice');
   if (s.dischargedAt !== null && s.admission && s.readyPeriods.length === 0 && s.discharge?.destination !== 'HOME' && s.discharge?.destination !== 'DECEASED' && s.discharge?.destination !== 'OTHER_HOSPITAL') {
     problem('discharge-to-municipal-care-without-ready-notice');

@@ -3,6 +3,14 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
 
+export interface OutboxRoute {
+  topic: string;
+  /** Avro via the registry; without one the entry's JSON is sent as it is. */
+  schema?: RegisteredSchema;
+  id: (value: Record<string, unknown>) => string;
+  headers?: (value: Record<string, unknown>) => Record<string, string>;
+}
+
 /**
  * Moves derived messages from the Redis outbox (written atomically with the state) to Kafka.
  * An entry is deleted only after Kafka acknowledged it: a crash in between re-sends it, with the
@@ -18,15 +26,15 @@ export class OutboxPublisher {
     private readonly redis: Redis,
     kafka: Kafka,
     private readonly outboxKey: string,
-    /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events. */
-    private readonly routes: Record<string, { topic: string; schema: RegisteredSchema; id: (value: Record<string, unknown>) => string }>,
+    /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events, 'dead-letter' → DLQ. */
+    private readonly routes: Record<string, OutboxRoute>,
     private readonly log: Logger,
   ) {
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async start(everyMs = 200): Promise<void> {
-    for (const route of Object.values(this.routes)) await route.schema.register();
+    for (const route of Object.values(this.routes)) await route.schema?.register();
     await this.#producer.connect();
     this.#timer = setInterval(() => {
       if (this.#busy) return;
@@ -51,7 +59,8 @@ export class OutboxPublisher {
         if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
         const value = JSON.parse(f.value!) as Record<string, unknown>;
         const list = byTopic.get(route.topic) ?? [];
-        list.push({ key: f.key!, value: await route.schema.encode(value), headers: { 'message-id': route.id(value) } });
+        const encoded = route.schema ? await route.schema.encode(value) : Buffer.from(f.value!);
+        list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), ...route.headers?.(value) } });
         byTopic.set(route.topic, list);
       }
       await this.#producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });

@@ -8,11 +8,20 @@ import { topics } from '../core/config.ts';
  */
 export async function ensureTopics(kafka: Kafka, namespace: string, partitions = 6): Promise<void> {
   const t = topics(namespace);
+  const configOf = (topic: string): { name: string; value: string }[] =>
+    // The event topic is the source of truth every state is rebuilt from, and the dead-letter
+    // topic holds what still has to be repaired: neither may age out. (With the broker default of
+    // 7 days, a replay of last year's events lost whole segments minutes after it was produced.)
+    topic === t.patientEvents || topic === t.deadLetter ? [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }]
+    // Only the latest state per episode matters to a changelog reader.
+    : topic === t.episodeState ? [{ name: 'cleanup.policy', value: 'compact' }]
+    : [];
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents].filter((name) => !existing.has(name));
+    const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents];
+    const wanted = all.filter((name) => !existing.has(name));
     if (wanted.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
@@ -20,10 +29,24 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
           topic,
           numPartitions: topic === t.deadLetter ? 1 : partitions,
           replicationFactor: 1,
-          // Only the latest state per episode matters to a changelog reader.
-          configEntries: topic === t.episodeState ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          configEntries: configOf(topic),
         })),
       });
+    }
+    // Topics created by an older version keep the broker's retention: bring them in line.
+    const older = [t.patientEvents, t.deadLetter].filter((name) => existing.has(name));
+    if (older.length > 0) {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: older.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['retention.ms'] })),
+      });
+      const stale = resources.filter((r) => r.configEntries.some((e) => e.configName === 'retention.ms' && e.configValue !== '-1'));
+      if (stale.length > 0) {
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: stale.map((r) => ({ type: 2, name: r.resourceName, configEntries: configOf(r.resourceName) })),
+        });
+      }
     }
   } finally {
     await admin.disconnect();

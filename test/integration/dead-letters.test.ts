@@ -12,7 +12,18 @@ const GOOD_LINE = JSON.stringify({
   ward: 'Med 1', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880',
 });
 
-describe('undecodable messages go to the dead-letter topic and the pipeline keeps going', () => {
+const base = { source: 'ehr-test', personnummer: '19400307-1232' };
+// Decodable but contradicting the episode: the clock service dead-letters these (JSON, with the reason).
+const INVALID_LINES = [
+  { ...base, type: 'admission', eventId: 'ehr-dlq-1b', occurredAt: '2026-05-04T07:00:00+02:00', episodeId: 'E-BAD', region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 1', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880' },
+  { ...base, type: 'discharge', eventId: 'ehr-dlq-2', occurredAt: '2026-05-03T10:00:00+02:00', episodeId: 'E-BAD', destination: 'HOME', clinic: 'Medicinkliniken', ward: 'Med 1' },
+  { ...base, type: 'ready-withdrawn', eventId: 'lc-dlq-3', occurredAt: '2026-05-05T10:00:00+02:00', episodeId: 'E-BAD', reasonCode: 'CONDITION_WORSENED' },
+  { ...base, type: 'admission', eventId: 'ehr-dlq-4', occurredAt: '2026-06-20T07:00:00+02:00', episodeId: 'E-DLQ-2', region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 1', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880' },
+  // Six weeks behind the patient's partition, for an episode nobody admitted.
+  { ...base, type: 'ready-for-discharge', eventId: 'lc-dlq-5', occurredAt: '2026-05-10T10:00:00+02:00', episodeId: 'E-GHOST', recipientMunicipality: '1880', trackColour: 'GREEN', fastVardkontaktAppointed: false, sipNeeded: false },
+].map((e) => JSON.stringify(e));
+
+describe('undecodable and invalid messages go to the dead-letter topic and the pipeline keeps going', () => {
   const env = isolatedEnv('server');
   const config = configOf(env);
   const t = topics(config.namespace);
@@ -40,15 +51,15 @@ describe('undecodable messages go to the dead-letter topic and the pipeline keep
       ],
     });
     await producer.disconnect();
-    const cli = await runCli(['produce'], env, `${GOOD_LINE}\n`);
+    const cli = await runCli(['produce'], env, `${[GOOD_LINE, ...INVALID_LINES].join('\n')}\n`);
     expect(cli.code).toBe(0);
 
     const consumer = kafka.consumer({ groupId: `dlq-reader-${Math.random()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: t.deadLetter, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void dead.push(message) });
-    // Each consumer group dead-letters on its own: 3 bad messages × 3 groups.
-    await waitFor('9 dead letters', async () => (dead.length >= 9 ? true : undefined));
+    // Each consumer group dead-letters undecodable messages on its own (3 × 3); the clock adds 3 invalid events.
+    await waitFor('12 dead letters', async () => (dead.length >= 12 ? true : undefined));
     await consumer.disconnect();
   });
 
@@ -57,23 +68,44 @@ describe('undecodable messages go to the dead-letter topic and the pipeline keep
     redis.disconnect();
   });
 
+  const h = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+
   it('dead-letters each bad message once per consumer, with the reason and its origin', () => {
-    const h = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
-    expect(dead).toHaveLength(9);
+    const undecodable = dead.filter((m) => h(m, 'dlq-code') === 'UNDECODABLE_MESSAGE');
+    expect(undecodable).toHaveLength(9);
     expect(new Set(dead.map((m) => h(m, 'dlq-consumer')))).toEqual(
       new Set([`${config.namespace}.sink-clickhouse`, `${config.namespace}.episode-store`, `${config.namespace}.clock`]),
     );
-    for (const m of dead) {
-      expect(h(m, 'dlq-code')).toBe('UNDECODABLE_MESSAGE');
+    for (const m of undecodable) {
       expect(h(m, 'dlq-source-topic')).toBe(t.patientEvents);
       expect(h(m, 'dlq-source-offset')).toMatch(/^\d+$/);
     }
-    const byKey = Object.fromEntries(dead.map((m) => [m.key!.toString(), h(m, 'dlq-reason')]));
+    const byKey = Object.fromEntries(undecodable.map((m) => [m.key!.toString(), h(m, 'dlq-reason')]));
     expect(byKey.k1).toMatch(/magic byte/);
     expect(byKey.k2).toMatch(/Avro decode failed/);
     expect(byKey.k3).toMatch(/Avro decode failed/);
     // The original bytes are kept for inspection and replay.
     expect(dead.find((m) => m.key!.toString() === 'k1')!.value!.toString()).toContain('JSON, not Avro');
+  });
+
+  it('dead-letters events that contradict their episode, once, with the reason, and leaves the state untouched', async () => {
+    const invalid = dead.filter((m) => h(m, 'dlq-code') === 'INVALID_EVENT');
+    expect(invalid).toHaveLength(3);
+    const byEvent = Object.fromEntries(invalid.map((m) => [JSON.parse(m.value!.toString()).eventId as string, m]));
+    expect(Object.keys(byEvent).sort()).toEqual(['ehr-dlq-2', 'lc-dlq-3', 'lc-dlq-5']);
+    expect(h(byEvent['ehr-dlq-2']!, 'dlq-reason')).toMatch(/^discharge at 2026-05-03T08:00:00.000Z precedes the admission/);
+    expect(h(byEvent['lc-dlq-3']!, 'dlq-reason')).toBe('ready-withdrawn without an open ready notice');
+    expect(h(byEvent['lc-dlq-5']!, 'dlq-reason')).toMatch(/^ready-for-discharge for an unknown episode, 981 h behind/);
+    for (const m of invalid) {
+      expect(h(m, 'dlq-consumer')).toBe(`${config.namespace}.clock`);
+      expect(h(m, 'dlq-format')).toBe('json');
+      expect(h(m, 'dlq-source-offset')).toMatch(/^\d+$/);
+      // Pseudonymised at the producer edge: no personnummer reaches the dead-letter topic.
+      expect(m.value!.toString()).not.toMatch(/19400307|194003071232/);
+    }
+    const state = JSON.parse((await redis.hget(`${config.namespace}:clock:ep:E-BAD`, 'state'))!);
+    expect(state.state).toMatchObject({ status: 'ADMITTED', dischargedAt: null, readyPeriods: [] });
+    expect(await redis.exists(`${config.namespace}:clock:ep:E-GHOST`)).toBe(0);
   });
 
   it('still processes the good event that came after the bad ones', async () => {
@@ -83,7 +115,7 @@ describe('undecodable messages go to the dead-letter topic and the pipeline keep
     });
     expect(record).toMatchObject({ status: 'ADMITTED', homeMunicipality: '1880', eventsApplied: '1' });
     await waitFor('the good event in ClickHouse', async () =>
-      (await pipeline.status()).clickhouse.eventsByType.admission === 1 ? true : undefined,
+      (await pipeline.status()).clickhouse.eventsByType.admission === 3 ? true : undefined,
     );
     const metrics = await (await fetch(`${pipeline.url}/metrics`)).text();
     expect(metrics).toMatch(/utklar_events_dead_lettered_total\{consumer="[^"]+\.sink-clickhouse",code="UNDECODABLE_MESSAGE"\} 3/);

@@ -126,10 +126,10 @@ describe('cancelled discharge (A13) and cancelled admission', () => {
     expect(s.status).toBe('CANCELLED');
   });
 
-  it('discharge-cancelled without a discharge is a problem and changes nothing', () => {
+  it('discharge-cancelled without a discharge is rejected and changes nothing', () => {
     const s = foldEpisode([...admitted(), ev('discharge-cancelled', '2026-02-03T10:00:00+01:00')]);
     expect(s.status).toBe('ADMITTED');
-    expect(s.problems).toContain('discharge-cancelled-without-discharge');
+    expect(s.rejected.map((r) => r.reason)).toEqual(['discharge-cancelled without a discharge']);
   });
 });
 
@@ -235,22 +235,24 @@ describe('data-quality problems', () => {
     expect(s.status).toBe('READY');
   });
 
-  it('discharge-before-admission (discharge event time earlier than the admission)', () => {
+  it('discharge before the admission (event time) is rejected', () => {
     const s = foldEpisode([ev('admission', '2026-02-05T08:00:00+01:00'), ev('discharge', '2026-02-04T10:00:00+01:00', { destination: 'HOME' })]);
-    expect(s.problems).toContain('discharge-before-admission');
+    expect(s.rejected.map((r) => r.type)).toEqual(['discharge']);
+    expect(s.status).toBe('ADMITTED');
     expect(s.admittedAt).toBe(at('2026-02-05T08:00:00+01:00'));
   });
 
-  it('withdrawal-without-ready-notice', () => {
+  it('a withdrawal without a ready notice is rejected', () => {
     const s = foldEpisode([...admitted(), ev('ready-withdrawn', '2026-02-02T10:00:00+01:00')]);
-    expect(s.problems).toEqual(['withdrawal-without-ready-notice']);
+    expect(s.rejected.map((r) => r.reason)).toEqual(['ready-withdrawn without an open ready notice']);
     expect(s.readyPeriods).toEqual([]);
   });
 
-  it('ready-after-discharge is refused and reported', () => {
+  it('a ready notice after discharge is rejected', () => {
     const s = foldEpisode([...admitted(), ev('discharge', '2026-02-02T10:00:00+01:00', { destination: 'HOME' }), ev('ready-for-discharge', '2026-02-03T10:00:00+01:00')]);
     expect(s.readyPeriods).toEqual([]);
-    expect(s.problems).toEqual(['ready-after-discharge']);
+    expect(s.rejected.map((r) => r.reason)).toEqual(['ready-for-discharge after the patient was discharged']);
+    expect(s.problems).toEqual([]);
     expect(s.status).toBe('DISCHARGED');
   });
 
@@ -271,6 +273,48 @@ describe('data-quality problems', () => {
   it('events with no admission at all are flagged per type', () => {
     const s = foldEpisode([ev('admission-notice', '2026-02-01T09:00:00+01:00'), ev('ready-for-discharge', '2026-02-02T10:00:00+01:00')]);
     expect(s.problems).toEqual(['admission-notice-before-admission', 'ready-for-discharge-before-admission']);
+    expect(s.status).toBe('READY');
+  });
+});
+
+describe('events that contradict the episode are rejected (and dead-lettered by the clock service)', () => {
+  it('a discharge before the admission is ignored, whichever arrived first', () => {
+    const a = ev('admission', '2026-02-01T08:00:00+01:00');
+    const d = ev('discharge', '2026-01-31T08:00:00+01:00');
+    for (const events of [[a, d], [d, a]]) {
+      const s = foldEpisode(events);
+      expect(s.status).toBe('ADMITTED');
+      expect(s.dischargedAt).toBeNull();
+      expect(s.rejected).toEqual([{ eventId: d.eventId, type: 'discharge', reason: expect.stringMatching(/^discharge at .* precedes the admission/) }]);
+    }
+  });
+
+  it('until the admission is known, earlier events wait for it instead of being rejected', () => {
+    const s = foldEpisode([ev('ready-for-discharge', '2026-02-02T10:00:00+01:00')]);
+    expect(s.status).toBe('READY');
+    expect(s.rejected).toEqual([]);
+    expect(s.problems).toContain('ready-for-discharge-before-admission');
+  });
+
+  it('a withdrawal without a ready notice, a cancelled discharge without a discharge, a ready notice after discharge', () => {
+    const w = ev('ready-withdrawn', '2026-02-01T10:00:00+01:00');
+    const c = ev('discharge-cancelled', '2026-02-01T11:00:00+01:00');
+    const d = ev('discharge', '2026-02-03T10:00:00+01:00');
+    const r = ev('ready-for-discharge', '2026-02-03T12:00:00+01:00');
+    const s = foldEpisode([...admitted(), w, c, d, r]);
+    expect(s.status).toBe('DISCHARGED');
+    expect(s.readyPeriods).toEqual([]);
+    expect(s.rejected.map((x) => [x.eventId, x.type])).toEqual([[w.eventId, 'ready-withdrawn'], [c.eventId, 'discharge-cancelled'], [r.eventId, 'ready-for-discharge']]);
+  });
+
+  it('valid corrections are not rejected', () => {
+    const s = foldEpisode([
+      ...admitted(),
+      ev('ready-for-discharge', '2026-02-02T10:00:00+01:00'),
+      ev('discharge', '2026-02-03T10:00:00+01:00'),
+      ev('discharge-cancelled', '2026-02-03T11:00:00+01:00'),
+    ]);
+    expect(s.rejected).toEqual([]);
     expect(s.status).toBe('READY');
   });
 });

@@ -179,9 +179,11 @@ describe('foldEpisode and episodeClock do not depend on arrival order or resends
     expect(sm.readyPeriods[0]).toMatchObject({ trackColour: 'RED', endedBy: 'withdrawn' });
     expect(sm.problems).toEqual([]);
     const mx = s('messy data: no admission notice, a late withdrawal, a discharge before the admission');
-    // The 07:00 discharge precedes the admission, so the later ready notice is refused as after discharge.
-    expect(mx.problems).toEqual(['discharge-before-admission', 'withdrawal-without-ready-notice', 'ready-after-discharge', 'discharged-twice', 'discharge-cancelled-without-discharge']);
-    expect(mx.status).toBe('ADMITTED');
+    // The 07:00 discharge precedes the admission and is rejected, so the ready notice opens a
+    // period, which the 2 Feb discharge closes and its cancellation reopens.
+    expect(mx.rejected.map((r) => r.type)).toEqual(['discharge', 'ready-withdrawn', 'discharge-cancelled']);
+    expect(mx.problems).toEqual(['ready-without-admission-notice']);
+    expect(mx.status).toBe('READY');
   });
 
   it('folding does not mutate the events it is given', () => {

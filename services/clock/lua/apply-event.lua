@@ -14,6 +14,8 @@
   ARGV[10] episodeId         ARGV[11] the event's occurredAt
   ARGV[12] changelog message JSON (for the outbox)
   ARGV[13] first timer due ('' = none); an existing timer is kept (NX)
+  ARGV[14] patientKey (the dead-letter key)      ARGV[15..] dead-letter entries (JSON) for
+           events this state newly rejects
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
@@ -36,6 +38,9 @@ else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
+for i = 15, #ARGV do
+  redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
+end
 if ARGV[13] ~= '' then
   redis.call('ZADD', KEYS[8], 'NX', tonumber(ARGV[13]), ARGV[10])
 end

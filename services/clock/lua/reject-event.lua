@@ -1,0 +1,14 @@
+--[[
+  Dead-letters an event the clock cannot place (e.g. its episode is unknown after the allowed
+  lateness), at most once: the offset guard and the outbox entry change together.
+  KEYS[1] applied-offsets hash of the consumer group   KEYS[2] outbox stream
+  ARGV[1] partition   ARGV[2] offset   ARGV[3] dead-letter key   ARGV[4] dead-letter entry JSON
+  Returns 1 rejected, 0 already handled (replay).
+]]
+local applied = redis.call('HGET', KEYS[1], ARGV[1])
+if applied and tonumber(applied) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 'kind', 'dead-letter', 'key', ARGV[3], 'value', ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
