@@ -9,7 +9,7 @@ import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
 import { deadLetterEntry } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
-import { historyEntry, readmissionLink, type EpisodeHistoryEntry } from './readmission.ts';
+import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
 import { evictionTime, openIndexes, openTimer, type StoredEpisode } from './stored-episode.ts';
 
@@ -99,7 +99,11 @@ export class ClockStore {
       const rejected = events.find((e) => e.eventId === r.eventId)!;
       return JSON.stringify(deadLetterEntry(rejected, r.reason, { ...origin, ...(r.eventId === event.eventId ? { offset: d.offset } : {}) }));
     });
-    const keys = [k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, ...leave, ...join];
+    const related = await this.#relinked(event.episodeId, entry, history);
+    const keys = [
+      k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers,
+      ...leave, ...join, ...related.map((r) => k.state(r.stored.state.episodeId)),
+    ];
     let result: number;
     try {
       result = await this.#redis.clockApply(
@@ -119,7 +123,10 @@ export class ClockStore {
         JSON.stringify(stateChanged(stored, Number(version ?? 0) + 1, event.eventId)),
         openTimer(state) ?? '',
         event.patientKey,
+        newlyRejected.length,
         ...newlyRejected,
+        related.length,
+        ...related.flatMap((r) => [r.stored.state.episodeId, r.version, JSON.stringify(r.stored), JSON.stringify(stateChanged(r.stored, Number(r.version) + 1, event.eventId))]),
       );
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
@@ -129,6 +136,21 @@ export class ClockStore {
       return this.#applyOne(d, attempt + 1);
     }
     return result;
+  }
+
+  /**
+   * The patient's other stored episodes whose readmission link changes with this episode's new
+   * history entry: e.g. the index stay's discharge arrived after the readmission was applied.
+   */
+  async #relinked(episodeId: string, entry: EpisodeHistoryEntry | undefined, history: EpisodeHistoryEntry[]): Promise<{ stored: StoredEpisode; version: string }[]> {
+    const old = history.find((h) => h.episodeId === episodeId);
+    if (JSON.stringify(old) === JSON.stringify(entry)) return [];
+    const others = history.filter((h) => h.episodeId !== episodeId);
+    if (others.length === 0) return [];
+    const after = [...others, ...(entry ? [entry] : [])];
+    const rows = await Promise.all(others.map((h) => this.#redis.hmget(this.keys.state(h.episodeId), 'state', 'version')));
+    const stored = rows.flatMap(([raw, version]) => (raw && version ? [{ ...(JSON.parse(raw) as StoredEpisode), version }] : []));
+    return relinked(stored, after, this.rules).map(({ version, ...s }) => ({ stored: s, version }));
   }
 
   async get(episodeId: string): Promise<StoredEpisode | undefined> {

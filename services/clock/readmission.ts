@@ -84,3 +84,21 @@ export function readmissionLink(
   if (s.status !== 'CANCELLED' && kept && !history.some((h) => h.episodeId === kept.indexEpisodeId)) return kept;
   return detectReadmission(s, history, rules);
 }
+
+/**
+ * Episodes of the same patient whose link changes once `history` holds a changed entry (an index
+ * episode's discharge that arrived after the readmission, a cancelled index stay, …). Each comes
+ * back with its new link; the others are unaffected. Pure.
+ */
+export function relinked<T extends { state: EpisodeState; readmission: ReadmissionLink | null }>(
+  others: readonly T[],
+  history: readonly EpisodeHistoryEntry[],
+  rules: RegionRules,
+): T[] {
+  const changed: T[] = [];
+  for (const o of others) {
+    const link = readmissionLink(o.state, history, o, rules);
+    if (JSON.stringify(link) !== JSON.stringify(o.readmission)) changed.push({ ...o, readmission: link });
+  }
+  return changed;
+}

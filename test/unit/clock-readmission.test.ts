@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataByType, EventType, PatientEvent } from '../../services/contract/event.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
-import { detectReadmission, historyEntry, type EpisodeHistoryEntry } from '../../services/clock/readmission.ts';
+import { detectReadmission, historyEntry, relinked, type EpisodeHistoryEntry } from '../../services/clock/readmission.ts';
 import { LAW_DEFAULTS, type RegionRules } from '../../services/clock/rules.ts';
 
 const at = (iso: string) => Date.parse(iso);
@@ -185,5 +185,23 @@ describe("detectReadmission: a source's readmission event", () => {
     ]);
     expect(s.status).toBe('CANCELLED');
     expect(detectReadmission(s, indexHistory(), LAW_DEFAULTS)).toBeNull();
+  });
+});
+
+describe('relinking when the index stay changes after the readmission was applied', () => {
+  const readmitted = () => ({ state: stay('2026-01-20T09:00:00+01:00'), readmission: null });
+
+  it('links a stay admitted before the index discharge arrived, once the discharge is known', () => {
+    const open = historyEntry(foldEpisode([ev('E0', 'admission', '2026-01-01T08:00:00+01:00')]))!;
+    expect(relinked([readmitted()], [open], LAW_DEFAULTS)).toEqual([]);
+    const [changed] = relinked([readmitted()], indexHistory(), LAW_DEFAULTS);
+    expect(changed!.readmission).toEqual({ indexEpisodeId: 'E0', indexDischargeClinic: 'Ortopedkliniken', daysAfterDischarge: 10, source: 'detected' });
+  });
+
+  it('unlinks it when the index stay is cancelled, and leaves unaffected stays alone', () => {
+    const linked = { state: stay('2026-01-20T09:00:00+01:00'), readmission: detectReadmission(stay('2026-01-20T09:00:00+01:00'), indexHistory(), LAW_DEFAULTS) };
+    expect(relinked([linked], indexHistory(), LAW_DEFAULTS)).toEqual([]);
+    const cancelled = [historyEntry(indexState([ev('E0', 'admission-cancelled', '2026-01-11T08:00:00+01:00')]))!];
+    expect(relinked([linked], cancelled, LAW_DEFAULTS).map((c) => c.readmission)).toEqual([null]);
   });
 });

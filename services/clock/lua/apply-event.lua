@@ -5,8 +5,9 @@
   KEYS[3] episode state hash
   KEYS[4] patient history hash (field = episodeId, value = history JSON)
   KEYS[5] closed-episodes sorted set (score = eviction time)
-  KEYS[6] index key prefix is not a key: index sets follow as KEYS[6..]
-          (first ARGV[9] of them to remove the episode from, the rest to add it to)
+  KEYS[6] watermark hash (field = partition)   KEYS[7] outbox stream   KEYS[8] timers sorted set
+  KEYS[9..] index sets (the first ARGV[9] to remove the episode from, the rest to add it to),
+          then the state hashes of the related episodes (see below)
   ARGV[1] partition          ARGV[2] offset          ARGV[3] eventId
   ARGV[4] event JSON         ARGV[5] expected state version ('' when new)
   ARGV[6] new state JSON     ARGV[7] history JSON ('' = none)
@@ -14,8 +15,11 @@
   ARGV[10] episodeId         ARGV[11] the event's occurredAt
   ARGV[12] changelog message JSON (for the outbox)
   ARGV[13] first timer due ('' = none); an existing timer is kept (NX)
-  ARGV[14] patientKey (the dead-letter key)      ARGV[15..] dead-letter entries (JSON) for
-           events this state newly rejects
+  ARGV[14] patientKey (the dead-letter key)
+  ARGV[15] n, then n dead-letter entries (JSON) for events this state newly rejects
+  then m, then m × (episodeId, expected version, new state JSON, changelog JSON): the patient's
+           other episodes whose readmission link this change alters (their state keys are the
+           last m KEYS); all or nothing, like the episode itself
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
@@ -25,6 +29,16 @@ end
 local version = redis.call('HGET', KEYS[3], 'version') or ''
 if version ~= ARGV[5] then
   return -1
+end
+local deadLetters = tonumber(ARGV[15])
+local relatedAt = 16 + deadLetters
+local related = tonumber(ARGV[relatedAt])
+local firstRelatedKey = #KEYS - related + 1
+for r = 0, related - 1 do
+  local expected = ARGV[relatedAt + 2 + r * 4]
+  if (redis.call('HGET', KEYS[firstRelatedKey + r], 'version') or '') ~= expected then
+    return -1
+  end
 end
 redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
 local nextVersion = (tonumber(version) or 0) + 1
@@ -38,14 +52,19 @@ else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
-for i = 15, #ARGV do
+for i = 16, 15 + deadLetters do
   redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
+end
+for r = 0, related - 1 do
+  local at = relatedAt + 1 + r * 4
+  redis.call('HSET', KEYS[firstRelatedKey + r], 'state', ARGV[at + 2], 'version', tonumber(ARGV[at + 1]) + 1)
+  redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[at], 'value', ARGV[at + 3])
 end
 if ARGV[13] ~= '' then
   redis.call('ZADD', KEYS[8], 'NX', tonumber(ARGV[13]), ARGV[10])
 end
 local leave = tonumber(ARGV[9])
-for i = 9, #KEYS do
+for i = 9, firstRelatedKey - 1 do
   if i < 9 + leave then
     redis.call('SREM', KEYS[i], ARGV[10])
   else
