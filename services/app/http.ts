@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
+import { answer } from '../api/routes.ts';
+import { openApiDocument } from '../api/openapi.ts';
 
 const log = logger('http');
 
@@ -14,6 +16,18 @@ export function startHttp(pipeline: Pipeline, host: string, port: number, extraS
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
       } else if (req.url === '/metrics') {
         res.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType }).end(await pipeline.metrics.registry.metrics());
+      } else if (req.url === '/api/openapi.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApiDocument(), null, 2));
+      } else if (req.url?.startsWith('/api/v1/')) {
+        const url = new URL(req.url, 'http://local');
+        if (req.method !== 'GET') {
+          res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
+          return;
+        }
+        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now };
+        const r = await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, req.headers.authorization);
+        pipeline.metrics.apiRequests.inc({ status: String(r.status) });
+        res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {
         const q = new URL(req.url, 'http://local').searchParams;
         const k = pipeline.clocks.keys;

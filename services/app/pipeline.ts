@@ -16,6 +16,9 @@ import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
+import { EpisodeFactsSink } from '../facts/facts-sink.ts';
+import { loadPopulation, type PopulationTable } from '../reference/population.ts';
+import { loadCapacity } from '../reference/capacity.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 const log = logger('pipeline');
@@ -32,9 +35,10 @@ export class Pipeline {
   clickhouseMode!: ClickHouseMode;
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
-  readonly #consumers: EventConsumer[] = [];
+  readonly #consumers: { start(): Promise<void>; stop(): Promise<void> }[] = [];
   readonly rules: RegionRules;
   clocks!: ClockStore;
+  population!: PopulationTable;
   #started = false;
   #sweeper: NodeJS.Timeout | undefined;
   #outbox: OutboxPublisher | undefined;
@@ -59,13 +63,17 @@ export class Pipeline {
     if (this.redis.status === 'wait') await this.redis.connect();
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
     await migrate(this.clickhouse, config.clickhouseDatabase);
+    this.population = loadPopulation(config.populationDir);
+    await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.population`, values: this.population.rows, format: 'JSONEachRow' });
+    const capacity = loadCapacity(config.capacityDir);
+    if (capacity.length > 0) await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.capacity`, values: capacity, format: 'JSONEachRow' });
     await this.#deadLetters.connect();
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
     const store = new EpisodeStore(this.redis, config.namespace, `${config.groupPrefix}.episode-store`, t.patientEvents);
     this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules);
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
-    const handlers: Record<Consumer, (batch: DecodedEvent[]) => Promise<void>> = {
+    const handlers: Record<Exclude<Consumer, 'sink-facts'>, (batch: DecodedEvent[]) => Promise<void>> = {
       'sink-clickhouse': async (batch) => {
         await sink.write(batch);
         metrics.rowsWritten.inc(batch.length);
@@ -74,6 +82,14 @@ export class Pipeline {
       clock: async (batch) => void metrics.clockUpdates.inc(await this.clocks.apply(batch)),
     };
     for (const name of config.consumers) {
+      if (name === 'sink-facts') {
+        this.#consumers.push(new EpisodeFactsSink({
+          kafka: this.kafka, registry: this.#codec.registry, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
+          groupId: `${config.groupPrefix}.sink-facts`, topic: t.episodeState, rules: this.rules, deadLetters: this.#deadLetters,
+          log: logger('sink-facts'), onRows: (n) => metrics.factsWritten.inc(n),
+        }));
+        continue;
+      }
       this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name] }));
     }
     if (config.consumers.includes('clock')) {

@@ -14,6 +14,7 @@ import { LiveSimulation } from '../simulator/live-runner.ts';
 import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
+import { mintToken, parseScope } from '../api/auth.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 
@@ -24,6 +25,8 @@ const USAGE = `utklar — live discharge-readiness pipeline
       Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
   utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
       Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
+  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1 [--subject NAME] [--ttl-hours 12]
+      Mint a bearer token for the query API (signed with UTKLAR_API_SECRET).
   utklar stack up|down|status|reset [service ...]
       The local service stack (infra/stack.sh).`;
 
@@ -108,6 +111,15 @@ async function run(argv: string[]) {
   return 0;
 }
 
+function token(argv: string[]) {
+  const a = parse(argv, { scope: { type: 'string' }, subject: { type: 'string', default: 'operator' }, 'ttl-hours': { type: 'string', default: '12' } });
+  const { apiSecret } = loadConfig();
+  if (!apiSecret) throw new UtklarError('CONFIG', 'UTKLAR_API_SECRET is not set');
+  if (typeof a.scope !== 'string') throw new UtklarError('CONFIG', '--scope is required');
+  process.stdout.write(`${mintToken(parseScope(a.scope), apiSecret, { subject: String(a.subject), ttlSeconds: num(a['ttl-hours'], 'ttl-hours') * 3600 })}\n`);
+  return 0;
+}
+
 function stack(argv: string[]) {
   const r = spawnSync('bash', [path.join(repoRoot, 'infra/stack.sh'), ...argv], { stdio: 'inherit' });
   return r.status ?? 1;
@@ -124,6 +136,8 @@ async function main(): Promise<number> {
       return run(rest);
     case 'stack':
       return stack(rest);
+    case 'token':
+      return token(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;

@@ -39,6 +39,8 @@ export function stateChanged(stored: StoredEpisode, version: number, causedBy: s
     problems: s.problems,
     primaryCareUnit: a?.primaryCareUnit ?? null,
     admissionNoticeAt: s.admissionNoticeAt,
+    dischargeClinic: s.discharge?.clinic ?? null,
+    readmissionIndexClinic: readmission?.indexDischargeClinic ?? null,
     lastEventAt: s.lastEventAt,
   };
 }

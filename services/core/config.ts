@@ -31,9 +31,15 @@ export interface Config {
   evictEveryMs: number;
   /** How often the timer worker fires due day boundaries (0: never). */
   timersEveryMs: number;
+  /** Signs the query API's bearer tokens (HS256); unset disables the API. */
+  apiSecret: string | undefined;
+  /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
+  populationDir: string | undefined;
+  /** capacity-*.csv files (available beds per ward and day), loaded at start. */
+  capacityDir: string | undefined;
 }
 
-export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock'] as const;
+export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock', 'sink-facts'] as const;
 export type Consumer = (typeof CONSUMERS)[number];
 
 type Env = Record<string, string | undefined>;
@@ -64,6 +70,9 @@ export function loadConfig(env: Env = process.env): Config {
     groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
+    apiSecret: parseSecret(env.UTKLAR_API_SECRET),
+    populationDir: env.UTKLAR_POPULATION_DIR || undefined,
+    capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,
   };
 }
 
@@ -72,6 +81,12 @@ function parseConsumers(v: string): Consumer[] {
   const bad = names.filter((n) => !(CONSUMERS as readonly string[]).includes(n));
   if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${CONSUMERS.join(', ')})`);
   return names as Consumer[];
+}
+
+function parseSecret(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  if (v.length < 32) throw new UtklarError('CONFIG', 'UTKLAR_API_SECRET must be at least 32 characters');
+  return v;
 }
 
 function parseRules(v: string): Config['rules'] {

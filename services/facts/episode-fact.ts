@@ -84,6 +84,8 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
     liability: liable,
     readmission_of: c.readmissionOf ?? '',
     readmission_source: c.readmissionSource ?? '',
+    readmission_index_clinic: c.readmissionIndexClinic ?? '',
+    discharge_clinic: c.dischargeClinic ?? '',
     delay_reasons: c.delayReasons.map((r) => r.reasonCode),
     delay_parties: c.delayReasons.map((r) => r.responsibleParty),
   };

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../services/core/config.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PSEUDONYM_KEY = 'test-pseudonym-key-not-for-production';
+export const API_SECRET = 'test-api-secret-not-for-production-0123456789';
 
 /** Environment for one isolated pipeline on the shared stack: own topics, groups, keys, database. */
 export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, string> = {}): Record<string, string> {
@@ -15,6 +16,7 @@ export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, s
     UTKLAR_NAMESPACE: `t-${id}`,
     CLICKHOUSE_DATABASE: `t_${id}`,
     UTKLAR_PSEUDONYM_KEY: PSEUDONYM_KEY,
+    UTKLAR_API_SECRET: API_SECRET,
     UTKLAR_HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
     LOG_LEVEL: 'debug',
     ...extra,

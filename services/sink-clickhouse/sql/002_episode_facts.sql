@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS {db}.episode_facts
     liability              String,
     readmission_of         String,
     readmission_source     String,
+    readmission_index_clinic String,
+    discharge_clinic       String,
     delay_reasons          Array(String),
     delay_parties          Array(String),
     ingested_at            DateTime('UTC') DEFAULT now()
@@ -58,8 +60,46 @@ ORDER BY (kommunkod, year);
 -- Documented views for analytics subscribers (read-only user): duplicates and old versions
 -- already collapsed.
 CREATE VIEW IF NOT EXISTS {db}.v_episode_facts AS
-SELECT * FROM {db}.episode_facts FINAL
-WHERE status != 'CANCELLED';
+SELECT * FROM
+(
+    SELECT episode_id, max(version) AS latest_version,
+        argMax(status, version) AS status,
+        argMax(region, version) AS region,
+        argMax(hospital, version) AS hospital,
+        argMax(clinic, version) AS clinic,
+        argMax(ward, version) AS ward,
+        argMax(business_area, version) AS business_area,
+        argMax(care_type, version) AS care_type,
+        argMax(admission_type, version) AS admission_type,
+        argMax(home_municipality, version) AS home_municipality,
+        argMax(home_county, version) AS home_county,
+        argMax(out_of_county, version) AS out_of_county,
+        argMax(recipient_municipality, version) AS recipient_municipality,
+        argMax(primary_care_unit, version) AS primary_care_unit,
+        argMax(age_years, version) AS age_years,
+        argMax(age_group, version) AS age_group,
+        argMax(admitted_day, version) AS admitted_day,
+        argMax(admitted_month, version) AS admitted_month,
+        argMax(discharged_day, version) AS discharged_day,
+        argMax(discharged_month, version) AS discharged_month,
+        argMax(destination, version) AS destination,
+        argMax(ready_start_days, version) AS ready_start_days,
+        argMax(ready_end_days, version) AS ready_end_days,
+        argMax(payment_days, version) AS payment_days,
+        argMax(open_payment_from_day, version) AS open_payment_from_day,
+        argMax(track_colour, version) AS track_colour,
+        argMax(fast_vardkontakt, version) AS fast_vardkontakt,
+        argMax(liability, version) AS liability,
+        argMax(readmission_of, version) AS readmission_of,
+        argMax(readmission_source, version) AS readmission_source,
+        argMax(readmission_index_clinic, version) AS readmission_index_clinic,
+        argMax(discharge_clinic, version) AS discharge_clinic,
+        argMax(delay_reasons, version) AS delay_reasons,
+        argMax(delay_parties, version) AS delay_parties
+    FROM {db}.episode_facts
+    GROUP BY episode_id
+)
+WHERE status NOT IN ('CANCELLED', 'PENDING');
 
 CREATE VIEW IF NOT EXISTS {db}.v_events AS
 SELECT event_id, event_type, occurred_at, episode_id, source, payload FROM {db}.events FINAL;

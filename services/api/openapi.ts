@@ -1,0 +1,56 @@
+import { CARE_TYPES, TRACK_COLOURS } from '../contract/event.ts';
+import { AGE_GROUPS } from '../facts/episode-fact.ts';
+import { ROUTES } from './routes.ts';
+
+const FILTERS = [
+  ['from', 'Period start, YYYY-MM or YYYY-MM-DD (default: 1 January this year)'],
+  ['to', 'Period end, inclusive (default: today)'],
+  ['kommun', 'Home municipality codes (SCB kommunkod), comma-separated'],
+  ['lan', "Home county codes (länskod), comma-separated; 'utom' = treated outside the home county"],
+  ['careType', `Typ av vård: ${CARE_TYPES.join(', ')}`],
+  ['hospital', 'Sjukhus'], ['clinic', 'Klinik'], ['ward', 'Vårdenhet'], ['businessArea', 'Område (verksamhetsområde)'],
+  ['primaryCareUnit', 'Vårdcentral / öppenvårdsmottagning'],
+  ['ageGroup', `Åldersgrupp: ${AGE_GROUPS.join(', ')}, unknown`],
+  ['trackColour', `Spårfärg: ${TRACK_COLOURS.join(', ')}`],
+  ['status', 'discharged or inpatient'],
+  ['dischargedWithinDays', 'Only episodes discharged at most this many days ago'],
+  ['format', 'json (default) or csv'],
+] as const;
+
+/** The OpenAPI 3.0 document of the query API, generated from the routes so it cannot drift. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  for (const [route, r] of Object.entries(ROUTES)) {
+    const params: { name: string; in: string; required: boolean; description: string; schema: Record<string, unknown> }[] =
+      FILTERS.map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+    if (r.groupBy.length > 0) params.push({ name: 'groupBy', in: 'query', required: false, description: `Grouping (default ${r.groupBy[0]})`, schema: { type: 'string', enum: r.groupBy } });
+    if (route === 'payment') params.push({ name: 'month', in: 'query', required: false, description: 'YYYY-MM (default: last month)', schema: { type: 'string' } });
+    if (route === 'rows') params.push({ name: 'limit', in: 'query', required: false, description: '≤ 10 000 (default 1 000)', schema: { type: 'string' } }, { name: 'offset', in: 'query', required: false, description: 'rows to skip', schema: { type: 'string' } });
+    paths[`/api/v1/${route}`] = {
+      get: {
+        summary: r.summary,
+        security: [{ bearer: [] }],
+        parameters: params,
+        responses: {
+          200: { description: 'rows and notes (JSON), or CSV', content: { 'application/json': { schema: { $ref: '#/components/schemas/Result' } }, 'text/csv': { schema: { type: 'string' } } } },
+          400: { description: 'invalid parameter (the message names it)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          401: { description: 'missing, invalid or expired token' },
+          403: { description: 'outside the token scope' },
+          503: { description: 'ClickHouse unavailable or the API disabled' },
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD.' },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },
+      schemas: {
+        Result: { type: 'object', properties: { endpoint: { type: 'string' }, scope: { type: 'string' }, period: { type: 'object' }, asOf: { type: 'string' }, groupBy: { type: 'string' }, rows: { type: 'array', items: { type: 'object' } }, notes: { type: 'array', items: { type: 'string' } } } },
+        Error: { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { RegionRules } from '../clock/rules.ts';
+import { UtklarError } from '../core/errors.ts';
+import { epochDay, fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
+import type { PopulationTable } from '../reference/population.ts';
+import * as ind from '../indicators/indicators.ts';
+import { scopeOf, scopeText, type Scope } from './auth.ts';
+import { toCsv } from './csv.ts';
+import { parseFilters, parseGroupBy, type Filters, type GroupBy } from './filters.ts';
+
+export interface ApiDeps {
+  client: ClickHouseClient;
+  db: string;
+  rules: RegionRules;
+  population: PopulationTable;
+  secret: string | undefined;
+  /** The injected clock. */
+  now: () => number;
+}
+
+type Handler = (ctx: ind.Ctx, q: URLSearchParams) => Promise<ind.Result & { groupBy?: string }>;
+
+const groupOr = (q: URLSearchParams, fallback: GroupBy) => parseGroupBy(q, fallback);
+const withMonth = (q: URLSearchParams, fallback: GroupBy | 'month') => (q.get('groupBy') === 'month' ? 'month' : q.get('groupBy') ? parseGroupBy(q, 'none') : fallback);
+
+/** Every indicator endpoint: path → what it computes (the OpenAPI document lists the same). */
+export const ROUTES: Record<string, { summary: string; groupBy: string[]; handler: Handler }> = {
+  'indicators/mean-days': { summary: 'Medelvårdtid som utskrivningsklar (episodes discharged in the period with ≥ 1 utklar day)', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour'],
+    handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.meanDays(ctx, g)), groupBy: g }; } },
+  'indicators/goal-fulfilment': { summary: 'Måluppfyllelse: share discharged the day they became utskrivningsklar', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],
+    handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.goalFulfilment(ctx, g)), groupBy: g }; } },
+  'indicators/per-1000': { summary: 'Vårdtid per 1 000 inv 65+ and episodes (≥ 1 day) per 1 000 inv 65+ per municipality (bubble chart)', groupBy: ['municipality'],
+    handler: async (ctx) => ({ ...(await ind.perThousand(ctx)), groupBy: 'municipality' }) },
+  'indicators/occupied-beds': { summary: 'Antal vårdplatser belagda av utskrivningsklara (and per 100 available beds when capacity is loaded)', groupBy: ['none', 'region', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea'],
+    handler: async (ctx, q) => { const g = groupOr(q, 'none'); return { ...(await ind.occupiedBeds(ctx, g)), groupBy: g }; } },
+  'indicators/variation': { summary: 'Variation across municipalities: min, max, std-dev, 20 lowest and 20 highest', groupBy: [],
+    handler: async (ctx) => ind.variation(ctx) },
+  waiting: { summary: 'Currently inpatient and waiting, by delay band', groupBy: ['municipality', 'none', 'region', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup', 'trackColour'],
+    handler: async (ctx, q) => { const g = groupOr(q, 'municipality'); return { ...(await ind.waiting(ctx, g)), groupBy: g }; } },
+  payment: { summary: 'Betalningsansvar for one month (month=YYYY-MM, default last month): the invoice basis per municipality and care type', groupBy: [],
+    handler: async (ctx, q) => ind.payment(ctx, monthOf(q.get('month'), ctx.today)) },
+  'track-colours': { summary: 'Spårfärg at discharge per month and the fast vårdkontakt share', groupBy: [],
+    handler: async (ctx) => ind.trackColours(ctx) },
+  readmissions: { summary: '30-day readmissions: admissions vs readmissions per month (with last year), or by group', groupBy: ['month', 'indexClinic', 'municipality', 'primaryCareUnit', 'clinic', 'none'],
+    handler: async (ctx, q) => { const g = q.get('groupBy') === 'indexClinic' ? 'indexClinic' : withMonth(q, 'month'); return { ...(await ind.readmissions(ctx, g)), groupBy: g }; } },
+  rows: { summary: 'The de-identified episode rows behind a chart (limit ≤ 10 000, offset)', groupBy: [],
+    handler: async (ctx, q) => ind.episodeRows(ctx, bounded(q.get('limit'), 'limit', 1000, 10_000), bounded(q.get('offset'), 'offset', 0, 10_000_000)) },
+};
+
+function bounded(v: string | null, name: string, fallback: number, max: number): number {
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) > max) throw new UtklarError('INVALID_REQUEST', `${name}: expected a whole number ≤ ${max}`);
+  return Number(v);
+}
+
+function monthOf(v: string | null, today: number): { fromDay: number; toDay: number } {
+  const t = fromEpochDay(today);
+  const [year, month] = v === null ? (t.month === 1 ? [t.year - 1, 12] : [t.year, t.month - 1]) : (/^(\d{4})-(\d{2})$/.exec(v)?.slice(1).map(Number) ?? [NaN, NaN]);
+  if (!Number.isInteger(year) || !Number.isInteger(month) || month! < 1 || month! > 12) throw new UtklarError('INVALID_REQUEST', `month: expected YYYY-MM, got '${v}'`);
+  const fromDay = epochDay({ year: year!, month: month!, day: 1 });
+  return { fromDay, toDay: epochDay({ year: month === 12 ? year! + 1 : year!, month: month === 12 ? 1 : month! + 1, day: 1 }) - 1 };
+}
+
+/** A municipality may only ask for its own residents: asking for another is refused, not emptied. */
+function checkScope(scope: Scope, f: Filters): void {
+  if (scope.kind === 'municipality' && f.kommun.some((k) => k !== scope.municipality)) {
+    throw new UtklarError('FORBIDDEN', `scope ${scopeText(scope)} cannot read other municipalities' residents`);
+  }
+}
+
+export interface ApiResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** Answers GET /api/v1/<route>; errors become 4xx with the UtklarError's message. */
+export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, authorization: string | undefined): Promise<ApiResponse> {
+  const json = (status: number, v: unknown): ApiResponse => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(v) });
+  try {
+    const r = ROUTES[route];
+    if (!r) throw new UtklarError('NOT_FOUND', `no such endpoint: /api/v1/${route}`);
+    if (!deps.secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
+    const scope = scopeOf(authorization, deps.secret, deps.now());
+    const today = stockholmDay(deps.now());
+    const year = fromEpochDay(today).year;
+    const format = q.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') throw new UtklarError('INVALID_REQUEST', `format: expected json or csv, got '${format}'`);
+    const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
+    checkScope(scope, filters);
+    const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, population: deps.population };
+    const result = await r.handler(ctx, q);
+    if (format === 'csv') {
+      return { status: 200, contentType: 'text/csv; charset=utf-8', body: toCsv(result.rows) };
+    }
+    const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+    const { period, ...rest } = result;
+    return json(200, { endpoint: route, scope: scopeText(scope), period: period ?? { from: iso(filters.fromDay), to: iso(filters.toDay) }, asOf: new Date(deps.now()).toISOString(), ...rest });
+  } catch (e) {
+    const err = e instanceof UtklarError ? e : new UtklarError('INTERNAL', (e as Error).message);
+    const status = { INVALID_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, DEPENDENCY_UNAVAILABLE: 503 }[err.code as string] ?? 500;
+    return json(status, { error: err.code, message: status === 500 ? 'internal error' : err.message });
+  }
+}

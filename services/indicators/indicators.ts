@@ -1,0 +1,280 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Scope } from '../api/auth.ts';
+import { GROUPS, type Filters, type GroupBy } from '../api/filters.ts';
+import { delayBand, DELAY_BANDS } from '../clock/delay-band.ts';
+import { municipalAverage, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
+import { amountForDays, type RegionRules } from '../clock/rules.ts';
+import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
+import { UtklarError } from '../core/errors.ts';
+import { municipalities } from '../reference/municipalities.ts';
+import type { PopulationTable } from '../reference/population.ts';
+import { band, bedDaysIn, conditions, facts, int, paymentDays, str, utklarDays } from './sql.ts';
+
+export interface Ctx {
+  client: ClickHouseClient;
+  db: string;
+  filters: Filters;
+  scope: Scope;
+  /** Today as a Stockholm epoch day, from the injected clock: open episodes count up to it. */
+  today: number;
+  rules: RegionRules;
+  population: PopulationTable;
+}
+
+export type Row = Record<string, string | number | boolean | null | string[] | number[]>;
+export interface Result {
+  rows: Row[];
+  notes: string[];
+  /** When the indicator's own period differs from the from/to filters (e.g. one invoicing month). */
+  period?: { from: string; to: string };
+}
+
+async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
+  try {
+    return await (await ctx.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  } catch (cause) {
+    throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: query failed: ${(cause as Error).message}`, { retriable: true, cause });
+  }
+}
+
+const n = (v: unknown): number => Number(v);
+const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
+const dischargedInPeriod = (ctx: Ctx) => `discharged_day >= ${int(ctx.filters.fromDay)} AND discharged_day <= ${int(ctx.filters.toDay)}`;
+const groupExpr = (g: GroupBy | 'month', month = 'discharged_month') => (g === 'month' ? `toString(${month})` : GROUPS[g]);
+const monthLabel = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
+const day = (d: number) => (d < 0 ? null : isoDate(fromEpochDay(d)));
+
+/**
+ * Medelvårdtid som utskrivningsklar: mean follow-up days over episodes discharged in the period
+ * with at least one utklar day; somatic and psychiatric care apart.
+ */
+export async function meanDays(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
+  const rows = await select(ctx, `
+    SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, sum(d) AS days
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    WHERE d >= 1
+    GROUP BY grp, care_type ORDER BY grp, care_type`);
+  return {
+    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.grp)) : String(r.grp), careType: String(r.care_type), episodes: n(r.episodes), days: n(r.days), meanDays: n(r.days) / n(r.episodes) })),
+    notes: ['episodes discharged in the period with at least one utklar day (dag 0 rule); day-0 discharges are excluded'],
+  };
+}
+
+/** Måluppfyllelse: share discharged on the day they became utskrivningsklar, of all discharged after a ready notice. */
+export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
+  const rows = await select(ctx, `
+    SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, countIf(d = 0) AS same_day
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    GROUP BY grp, care_type ORDER BY grp, care_type`);
+  return {
+    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.grp)) : String(r.grp), careType: String(r.care_type), episodes: n(r.episodes), sameDay: n(r.same_day), share: n(r.same_day) / n(r.episodes) })),
+    notes: ['of the episodes discharged in the period after a ready notice'],
+  };
+}
+
+/**
+ * Vårdtid per 1 000 inv 65+ and episodes (≥ 1 day) per 1 000 inv 65+ per home municipality (the
+ * bubble chart's axes). The denominator is SCB's population on 31 Dec of the year before the
+ * period; where it is not loaded the value is null and a note says so.
+ */
+export async function perThousand(ctx: Ctx): Promise<Result> {
+  const year = fromEpochDay(ctx.filters.fromDay).year - 1;
+  const rows = await select(ctx, `
+    SELECT home_municipality AS kommun, care_type, sum(d) AS days, countIf(d >= 1) AS episodes
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    GROUP BY kommun, care_type ORDER BY kommun, care_type`);
+  const missing = new Set<string>();
+  const out = rows.map((r) => {
+    const kommun = String(r.kommun);
+    const pop = ctx.population.get(kommun, year);
+    if (!pop) missing.add(kommun);
+    return {
+      kommun, name: municipalities.get(kommun)?.name ?? null, careType: String(r.care_type), days: n(r.days), episodes: n(r.episodes),
+      population65: pop?.pop65 ?? null, populationYear: year,
+      daysPer1000: pop ? (n(r.days) / pop.pop65) * 1000 : null,
+      episodesPer1000: pop ? (n(r.episodes) / pop.pop65) * 1000 : null,
+    };
+  });
+  const notes = [`denominator: population aged 65+ on 31 Dec ${year} (SCB)`];
+  if (missing.size > 0) notes.push(`population 65+ on 31 Dec ${year} is not loaded for ${[...missing].sort().join(', ')}: their per-1 000 values are null, not estimated`);
+  return { rows: out, notes };
+}
+
+/**
+ * Antal vårdplatser belagda av utskrivningsklara: utklar bed-days in the period ÷ days in the
+ * period (up to today). Andel per 100 available beds needs the capacity feed.
+ */
+export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
+  const to = Math.min(ctx.filters.toDay, ctx.today);
+  const days = to - ctx.filters.fromDay + 1;
+  if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
+  const rows = await select(ctx, `
+    SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
+    FROM ${facts(ctx.db)}
+    WHERE ${where(ctx, 'length(ready_start_days) > 0')}
+    GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);
+  const beds = await capacityBeds(ctx, groupBy, to);
+  return {
+    rows: rows.map((r) => {
+      const capacity = beds.get(String(r.grp)) ?? null;
+      const occupied = n(r.bed_days) / days;
+      return { group: String(r.grp), careType: String(r.care_type), bedDays: n(r.bed_days), days, occupiedBeds: occupied, availableBeds: capacity, per100Beds: capacity ? (occupied / capacity) * 100 : null };
+    }),
+    notes: [`bed-days of utklar patients from ${day(ctx.filters.fromDay)} to ${day(to)} (day 0 not counted) ÷ ${days} days`, ...(beds.size === 0 ? ['no bed capacity loaded for the period: per100Beds is null'] : [])],
+  };
+}
+
+/** Mean available beds per group over the period, from the capacity feed (`capacity` table). */
+async function capacityBeds(ctx: Ctx, groupBy: GroupBy, to: number): Promise<Map<string, number>> {
+  const expr: Partial<Record<GroupBy, string>> = { none: "''", hospital: 'hospital', ward: "concat(hospital, '/', ward)" };
+  if (!expr[groupBy]) return new Map();
+  const scope = ctx.scope.kind === 'unit' ? ` AND hospital = ${str(ctx.scope.hospital)} AND ward = ${str(ctx.scope.ward)}` : '';
+  const days = to - ctx.filters.fromDay + 1;
+  const rows = await select(ctx, `
+    SELECT grp, sum(beds) / ${int(days)} AS beds FROM (
+      SELECT ${expr[groupBy]} AS grp, day, argMax(beds, version) AS beds FROM ${ctx.db}.capacity
+      WHERE day >= ${int(ctx.filters.fromDay)} AND day <= ${int(to)}${scope} GROUP BY hospital, ward, day)
+    GROUP BY grp`);
+  return new Map(rows.map((r) => [String(r.grp), n(r.beds)]));
+}
+
+/** Variation across municipalities of the mean days: min, max, std-dev, the 20 lowest and highest. */
+export async function variation(ctx: Ctx): Promise<Result> {
+  const { rows } = await meanDays(ctx, 'municipality');
+  const out: Row[] = [];
+  for (const careType of [...new Set(rows.map((r) => String(r.careType)))].sort()) {
+    const list = rows.filter((r) => r.careType === careType).map((r) => ({ kommun: String(r.group), meanDays: Number(r.meanDays) }));
+    const values = list.map((r) => r.meanDays);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sorted = [...list].sort((a, b) => a.meanDays - b.meanDays || a.kommun.localeCompare(b.kommun));
+    out.push({
+      careType, municipalities: list.length, min: Math.min(...values), max: Math.max(...values),
+      stdDev: Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length),
+      lowest20: sorted.slice(0, 20).map((r) => r.kommun), highest20: sorted.slice(-20).reverse().map((r) => r.kommun),
+    });
+  }
+  return { rows: out, notes: ['across municipalities (home municipality) of medelvårdtid som utskrivningsklar; std-dev is the population standard deviation'] };
+}
+
+/** Currently inpatient and waiting: open ready episodes now, by delay band. */
+export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
+  const rows = await select(ctx, `
+    SELECT ${GROUPS[groupBy]} AS grp, ${band('d')} AS band, count() AS episodes, sum(p) AS payment_days
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${facts(ctx.db)} WHERE ${where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)')})
+    GROUP BY grp, band ORDER BY grp`);
+  const groups = new Map<string, Row>();
+  for (const r of rows) {
+    const g = String(r.grp);
+    const row = groups.get(g) ?? { group: g, waiting: 0, paymentDays: 0, ...Object.fromEntries(DELAY_BANDS.map((b) => [`band_${b}`, 0])) };
+    row.waiting = Number(row.waiting) + n(r.episodes);
+    row.paymentDays = Number(row.paymentDays) + n(r.payment_days);
+    row[`band_${String(r.band)}`] = n(r.episodes);
+    groups.set(g, row);
+  }
+  return { rows: [...groups.values()], notes: [`as of ${day(ctx.today)}; delay bands ${DELAY_BANDS.join(', ')} days`] };
+}
+
+/**
+ * Betalningsansvar for one month, the invoice basis: per liable (recipient) municipality and care
+ * type, the payment days of episodes discharged in the month, the average against the
+ * threshold (or free days per patient, by agreement) and what is billable.
+ */
+export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number }): Promise<Result> {
+  const rows = await select(ctx, `
+    SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
+    FROM ${facts(ctx.db)}
+    WHERE ${where(ctx, `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0')}`);
+  const out: Row[] = [];
+  const p = ctx.rules.payment;
+  for (const careType of [...new Set(rows.map((r) => String(r.care_type)))].sort()) {
+    const episodes: ClosedEpisodeDays[] = rows.filter((r) => r.care_type === careType).map((r) => {
+      const list = (r.payment_days as unknown[]).map(Number);
+      return { municipality: String(r.recipient_municipality), utklarDays: n(r.d), paymentDays: list.length, paymentDayList: list, liable: r.liability !== 'not-liable' };
+    });
+    if (p.model === 'municipal-average') {
+      for (const { municipality, ...m } of municipalAverage(episodes, ctx.rules)) out.push({ kommun: municipality, careType, ...m, threshold: p.threshold });
+    } else {
+      const free = p.freeDays[careType as keyof typeof p.freeDays] ?? 0;
+      for (const kommun of [...new Set(episodes.map((e) => e.municipality))].sort()) {
+        const list = episodes.filter((e) => e.municipality === kommun);
+        const billable = list.filter((e) => e.liable).flatMap((e) => e.paymentDayList.slice(free));
+        const days = list.reduce((s, e) => s + e.paymentDays, 0);
+        out.push({ kommun, careType, episodes: list.length, paymentDays: days, average: days / list.length, freeDays: free, billableDays: billable.length, amountSek: amountForDays(ctx.rules.amountPerDayByYear, billable) });
+      }
+    }
+  }
+  return { rows: out, notes: [`episodes discharged ${day(month.fromDay)}–${day(month.toDay)}; 12:00 rule; model ${p.model}`], period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
+}
+
+/** Spårfärg at discharge per month, and the share with fast vårdkontakt among green, yellow and red. */
+export async function trackColours(ctx: Ctx): Promise<Result> {
+  const rows = await select(ctx, `
+    SELECT discharged_month AS month, track_colour, count() AS episodes, countIf(fast_vardkontakt = 1) AS fvk
+    FROM ${facts(ctx.db)}
+    WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')}
+    GROUP BY month, track_colour ORDER BY month, track_colour`);
+  const byMonth = new Map<number, Row>();
+  for (const r of rows) {
+    const m = n(r.month);
+    const row = byMonth.get(m) ?? { month: monthLabel(m), episodes: 0, fvkRequired: 0, fvkAppointed: 0 };
+    row.episodes = Number(row.episodes) + n(r.episodes);
+    row[`colour_${String(r.track_colour)}`] = n(r.episodes);
+    if (['GREEN', 'YELLOW', 'RED'].includes(String(r.track_colour))) {
+      row.fvkRequired = Number(row.fvkRequired) + n(r.episodes);
+      row.fvkAppointed = Number(row.fvkAppointed) + n(r.fvk);
+    }
+    byMonth.set(m, row);
+  }
+  const list = [...byMonth.values()].map((r) => ({ ...r, fastVardkontaktShare: Number(r.fvkRequired) > 0 ? Number(r.fvkAppointed) / Number(r.fvkRequired) : null }));
+  return { rows: list, notes: ['track colour of the last ready notice; fast vårdkontakt is required for green, yellow and red'] };
+}
+
+/**
+ * 30-day readmissions: admissions and readmissions (acute, 1–30 days after a discharge) per
+ * admission month, this period and the same months a year earlier; or grouped (e.g. by the clinic
+ * that discharged the index stay).
+ */
+export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'indexClinic'): Promise<Result> {
+  const g = groupBy === 'indexClinic' ? 'readmission_index_clinic' : groupExpr(groupBy, 'admitted_month');
+  const query = (from: number, to: number) => select(ctx, `
+    SELECT ${g} AS grp, count() AS admissions, countIf(readmission_of != '') AS readmissions
+    FROM ${facts(ctx.db)}
+    WHERE ${where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`)}
+    GROUP BY grp ORDER BY grp`);
+  const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
+  const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
+  if (groupBy === 'indexClinic') {
+    // Admissions are not attributable to an index clinic: only the readmission counts are meaningful.
+    return { rows: rows.filter((r) => r.readmissions > 0).map(({ group, readmissions }) => ({ indexClinic: group, readmissions })), notes: ['readmissions by the clinic that discharged the index stay'] };
+  }
+  const shift = (d: number) => { const c = fromEpochDay(d); return { ...c, year: c.year - 1 }; };
+  const lastYear = await query(epochDay(shift(ctx.filters.fromDay)), epochDay(shift(ctx.filters.toDay)));
+  return {
+    rows: rows.map((r) => {
+      const prev = groupBy === 'month' ? lastYear.find((p) => label(n(p.grp) + 100) === r.group) : lastYear.find((p) => String(p.grp) === r.group);
+      return { ...r, previousYearAdmissions: prev ? n(prev.admissions) : 0, previousYearReadmissions: prev ? n(prev.readmissions) : 0 };
+    }),
+    notes: [`acute admissions within ${ctx.rules.readmission.windowDays} days after a discharge, by admission date; share = readmissions ÷ admissions`],
+  };
+}
+
+/** The de-identified rows behind any chart: pseudonymous episode id, no patient key. */
+export async function episodeRows(ctx: Ctx, limit: number, offset: number): Promise<Result> {
+  const f = ctx.filters;
+  const rows = await select(ctx, `
+    SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
+      primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${facts(ctx.db)}
+          WHERE ${where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`)})
+    ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
+  return {
+    rows: rows.map((r) => ({
+      episodeId: String(r.episode_id), status: String(r.status), region: String(r.region), kommun: String(r.home_municipality), lan: String(r.home_county), utomLan: n(r.out_of_county) === 1,
+      hospital: String(r.hospital), clinic: String(r.clinic), ward: String(r.ward), businessArea: String(r.business_area), careType: String(r.care_type), ageGroup: String(r.age_group),
+      primaryCareUnit: String(r.primary_care_unit), admitted: day(n(r.admitted_day)), discharged: day(n(r.discharged_day)), utklarDays: n(r.d), paymentDays: n(r.p),
+      band: delayBand(n(r.d)), trackColour: String(r.track_colour), fastVardkontakt: n(r.fast_vardkontakt) === 1, liability: String(r.liability),
+      readmissionOf: r.readmission_of ? String(r.readmission_of) : null, delayReasons: (r.delay_reasons as string[]).join(';'),
+    })),
+    notes: ['de-identified: pseudonymous episode ids, age groups, no patient key'],
+  };
+}

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../services/api/auth.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import type { PatientEvent } from '../../services/contract/event.ts';
+import { epochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
+import { population2022 } from '../../services/reference/municipalities.ts';
+import { Rng } from '../../services/simulator/rng.ts';
+import * as batch from '../support/batch-indicators.ts';
+import { API_SECRET, PSEUDONYM_KEY, isolatedEnv, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+type Body = { rows: Record<string, unknown>[]; notes: string[]; period: { from: string; to: string } };
+const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v);
+const rounded = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
+const day = (y: number, m: number, d: number) => epochDay({ year: y, month: m, day: d });
+
+/**
+ * A seeded simulated year of Örebro län goes through the whole pipeline (Kafka → clock → changelog
+ * → ClickHouse facts) with 10 % duplicates and late events; every indicator the API returns must
+ * equal the batch recomputation over the same raw events (test/support/batch-indicators.ts).
+ */
+describe.each(['server', 'embedded'] as const)('indicators from the API equal a batch recomputation (ClickHouse %s)', (mode) => {
+  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0', LOG_LEVEL: 'warn' });
+  const rng = new Rng(2023);
+  const region = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
+  let pipeline: PipelineProcess;
+  let eps: batch.BatchEpisode[];
+  let today: number;
+
+  const api = async (path: string, token = region): Promise<Body> => {
+    const r = await fetch(`${pipeline.url}/api/v1/${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
+    return (await r.json()) as Body;
+  };
+
+  beforeAll(async () => {
+    const sim = await runCli(['simulate', '--rate', '40', '--days', '365', '--seed', '23', '--from', '2023-01-01T00:00:00+01:00'], env);
+    const lines = sim.stdout.trim().split('\n');
+    const pseudo = new Pseudonymiser(PSEUDONYM_KEY);
+    const events: PatientEvent[] = lines.map((l, i) => parseNdjsonEvent(l, i + 1, pseudo));
+    // Late: 3 % of the events that are not their episode's first arrive after everything else.
+    const seen = new Set<string>();
+    const onTime: string[] = [];
+    const late: string[] = [];
+    lines.forEach((l, i) => {
+      const first = !seen.has(events[i]!.episodeId);
+      seen.add(events[i]!.episodeId);
+      (first || rng.next() > 0.03 ? onTime : late).push(l);
+    });
+    // Duplicates: 10 % of the lines are sent again.
+    const dupes = lines.filter(() => rng.next() < 0.1);
+    const t0 = Date.now();
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    process.stderr.write(`indicators(${mode}): healthy after ${Date.now() - t0} ms\n`);
+    for (const part of [onTime, late, dupes]) {
+      const r = await runCli(['produce'], env, `${part.join('\n')}\n`);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    process.stderr.write(`indicators(${mode}): produced after ${Date.now() - t0} ms\n`);
+    today = stockholmDay(Date.now());
+    eps = batch.batchEpisodes(events, Date.now(), OREBRO_RULES);
+    // Caught up when the readmissions per month (admissions of every episode) and the waiting census agree.
+    const expected = batch.readmissionsByMonth(eps, day(2023, 1, 1), day(2023, 12, 31));
+    await waitFor('the facts to catch up', async () => {
+      const got = await api('readmissions?from=2023-01&to=2023-12');
+      const ok = got.rows.length === expected.size && got.rows.every((r) => expected.get(String(r.group))?.admissions === r.admissions && expected.get(String(r.group))?.readmissions === r.readmissions);
+      return ok ? true : undefined;
+    }, 180_000).catch(() => undefined);
+    process.stderr.write(`indicators(${mode}): caught up after ${Date.now() - t0} ms\n`);
+  }, 400_000);
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('readmissions per month: admissions, readmissions, share (and last year, empty)', async () => {
+    const got = await api('readmissions?from=2023-01&to=2023-12');
+    const want = [...batch.readmissionsByMonth(eps, day(2023, 1, 1), day(2023, 12, 31))].sort().map(([group, a]) => ({
+      group, admissions: a.admissions, readmissions: a.readmissions ?? 0, share: (a.readmissions ?? 0) / a.admissions!, previousYearAdmissions: 0, previousYearReadmissions: 0,
+    }));
+    expect(want.reduce((s, r) => s + r.readmissions, 0)).toBeGreaterThan(50);
+    expect(rounded(got.rows)).toEqual(rounded(want));
+  });
+
+  it('medelvårdtid som utskrivningsklar per municipality and care type, and its variation', async () => {
+    const got = await api('indicators/mean-days?from=2023-01&to=2023-12&groupBy=municipality');
+    const m = batch.meanDaysByMunicipality(eps, day(2023, 1, 1), day(2023, 12, 31));
+    const want = [...m].map(([k, a]) => ({ group: k.split('|')[0], careType: k.split('|')[1], episodes: a.episodes, days: a.days, meanDays: a.days! / a.episodes! }))
+      .sort((x, y) => x.group!.localeCompare(y.group!) || x.careType!.localeCompare(y.careType!));
+    expect(want.length).toBeGreaterThan(12);
+    expect(rounded(got.rows)).toEqual(rounded(want));
+    const v = await api('indicators/variation?from=2023-01&to=2023-12');
+    const somatic = want.filter((w) => w.careType === 'SOMATIC').map((w) => w.meanDays);
+    const mean = somatic.reduce((a, b) => a + b, 0) / somatic.length;
+    expect(rounded([v.rows.find((r) => r.careType === 'SOMATIC')!])[0]).toMatchObject({
+      municipalities: somatic.length, min: round(Math.min(...somatic)), max: round(Math.max(...somatic)),
+      stdDev: round(Math.sqrt(somatic.reduce((s, x) => s + (x - mean) ** 2, 0) / somatic.length)),
+    });
+  });
+
+  it('måluppfyllelse per municipality', async () => {
+    const got = await api('indicators/goal-fulfilment?from=2023-04&to=2023-09');
+    const want = [...batch.goalByMunicipality(eps, day(2023, 4, 1), day(2023, 9, 30))].map(([k, a]) => ({ group: k.split('|')[0], careType: k.split('|')[1], episodes: a.episodes, sameDay: a.sameDay, share: a.sameDay! / a.episodes! }))
+      .sort((x, y) => x.group!.localeCompare(y.group!) || x.careType!.localeCompare(y.careType!));
+    expect(rounded(got.rows)).toEqual(rounded(want));
+  });
+
+  it('vårdtid and episodes per 1 000 inv 65+ with the 31 Dec 2022 population (bubble chart)', async () => {
+    const got = await api('indicators/per-1000?from=2023-01&to=2023-12');
+    const sums = new Map<string, { days: number; episodes: number }>();
+    for (const e of eps.filter((e) => e.dischargedDay !== null && e.dischargedDay >= day(2023, 1, 1) && e.dischargedDay <= day(2023, 12, 31) && e.s.readyPeriods.length > 0)) {
+      const k = `${e.home}|${e.careType}`;
+      const a = sums.get(k) ?? { days: 0, episodes: 0 };
+      a.days += e.utklarDays;
+      a.episodes += e.utklarDays >= 1 ? 1 : 0;
+      sums.set(k, a);
+    }
+    for (const r of got.rows) {
+      const a = sums.get(`${r.kommun}|${r.careType}`)!;
+      const pop = population2022.get(String(r.kommun))!.pop65;
+      expect(rounded([r])[0]).toMatchObject({ days: a.days, episodes: a.episodes, population65: pop, daysPer1000: round((a.days / pop) * 1000), episodesPer1000: round((a.episodes / pop) * 1000) });
+    }
+    expect(got.rows.length).toBe(sums.size);
+    // 2026's denominator (31 Dec 2025) is not loaded: null and a note, never a guess.
+    const unknown = await api('indicators/per-1000?from=2026-01&to=2026-02');
+    expect(unknown.rows.every((r) => r.daysPer1000 === null)).toBe(true);
+  });
+
+  it('utklar-occupied beds in a month, and the live waiting census by delay band', async () => {
+    const got = await api('indicators/occupied-beds?from=2023-03&to=2023-03');
+    const want = batch.bedDays(eps, day(2023, 3, 1), day(2023, 3, 31), today);
+    expect(Object.fromEntries(got.rows.map((r) => [r.careType, r.bedDays]))).toEqual(Object.fromEntries(want));
+    expect(got.rows.find((r) => r.careType === 'SOMATIC')!.occupiedBeds).toBeCloseTo(want.get('SOMATIC')! / 31, 9);
+    const waiting = await api('waiting?groupBy=municipality');
+    const w = batch.waitingByMunicipality(eps);
+    expect(waiting.rows.length).toBe(w.size);
+    for (const r of waiting.rows) {
+      const a = w.get(String(r.group))!;
+      expect(r).toMatchObject(a);
+    }
+  });
+
+  it('betalningsansvar for a month: the invoice basis per municipality and care type', async () => {
+    const got = await api('payment?month=2023-05');
+    const want = batch.paymentOrebro(eps, day(2023, 5, 1), day(2023, 5, 31));
+    expect(got.rows.length).toBe(want.size);
+    for (const r of got.rows) expect(rounded([r])[0]).toMatchObject(rounded([want.get(`${r.kommun}|${r.careType}`)!])[0]!);
+    expect(got.period).toEqual({ from: '2023-05-01', to: '2023-05-31' });
+  });
+
+  it('spårfärg per month and the fast vårdkontakt share', async () => {
+    const got = await api('track-colours?from=2023-01&to=2023-12');
+    const want = batch.trackColoursByMonth(eps, day(2023, 1, 1), day(2023, 12, 31));
+    expect(got.rows.length).toBe(12);
+    for (const r of got.rows) {
+      const { month, fastVardkontaktShare, ...counts } = r;
+      expect(counts).toEqual({ fvkRequired: 0, fvkAppointed: 0, ...want.get(String(month)) });
+      expect(fastVardkontaktShare).toBeCloseTo(want.get(String(month))!.fvkAppointed! / want.get(String(month))!.fvkRequired!, 9);
+    }
+  });
+
+  it('a municipality token reads only its own residents; bad requests get clear 4xx errors', async () => {
+    const orebro = mintToken({ kind: 'municipality', municipality: '1880' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
+    const rows = await api('rows?from=2023-01&to=2023-12&limit=10000', orebro);
+    expect(rows.rows.length).toBeGreaterThan(100);
+    expect(new Set(rows.rows.map((r) => r.kommun))).toEqual(new Set(['1880']));
+    expect(JSON.stringify(rows.rows)).not.toMatch(/patientKey|\d{8}-\d{4}/);
+    const other = await fetch(`${pipeline.url}/api/v1/rows?kommun=1881`, { headers: { authorization: `Bearer ${orebro}` } });
+    expect(other.status).toBe(403);
+    const mean = await api('indicators/mean-days?from=2023-01&to=2023-12', orebro);
+    expect(new Set(mean.rows.map((r) => r.group))).toEqual(new Set(['1880']));
+    const anonymous = await fetch(`${pipeline.url}/api/v1/waiting`);
+    expect(anonymous.status).toBe(401);
+    const forged = await fetch(`${pipeline.url}/api/v1/waiting`, { headers: { authorization: `Bearer ${mintToken({ kind: 'region', region: '18' }, 'another-secret-that-is-long-enough-000', { subject: 'x', ttlSeconds: 60 })}` } });
+    expect(forged.status).toBe(401);
+    const bad = await fetch(`${pipeline.url}/api/v1/indicators/mean-days?from=2023-13`, { headers: { authorization: `Bearer ${region}` } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^from: month 13/);
+    const typo = await fetch(`${pipeline.url}/api/v1/waiting?kommune=1880`, { headers: { authorization: `Bearer ${region}` } });
+    expect(typo.status).toBe(400);
+    const csv = await fetch(`${pipeline.url}/api/v1/waiting?format=csv`, { headers: { authorization: `Bearer ${region}` } });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\r\n')[0]).toBe('group,waiting,paymentDays,band_0,band_1,band_2-3,band_4-6,band_7-13,band_14-20,band_21+');
+    const openapi = (await (await fetch(`${pipeline.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toContain('/api/v1/indicators/mean-days');
+  });
+});
