@@ -117,8 +117,11 @@ export class Pipeline {
     if (this.#firing) return;
     this.#firing = true;
     try {
-      for (let n = -1; n !== 0; ) {
-        n = await this.clocks.fireDue(Date.now());
+      // A time budget per round: catching up a replayed year of day boundaries must not starve
+      // the consumers sharing this process; the next round goes on where this one stopped.
+      const until = Date.now() + Math.max(100, this.config.timersEveryMs / 4);
+      for (let n = -1; n !== 0 && Date.now() < until; ) {
+        n = await this.clocks.fireDue(Date.now(), 100);
         this.metrics.timersFired.inc(n);
       }
     } catch (e) {

@@ -1,6 +1,7 @@
 import { stockholmDay, stockholmMidnight } from '../core/stockholm-time.ts';
 import { BAND_THRESHOLDS, delayBand } from './delay-band.ts';
 import { episodeClock } from './episode-clock.ts';
+import { followUpDays, sum } from './day-count.ts';
 import type { EpisodeState } from './episode-state.ts';
 import type { RegionRules } from './rules.ts';
 
@@ -31,20 +32,24 @@ export function firstTimer(s: EpisodeState): number | null {
  * announced. Pure: the same state and instant always give the same facts, with the same ids.
  */
 export function factsAt(s: EpisodeState, at: number, announcedDays: number, paymentAnnounced: boolean, rules: RegionRules) {
-  const clock = episodeClock(s, at, rules);
+  // Only the day count is needed at every boundary; the full clock (payment days, amounts,
+  // conditions) only until payment responsibility has been announced. A replay catching up a
+  // year of boundaries would otherwise recompute the whole payment history at each one.
+  const utklarDays = sum(s.readyPeriods.map((p) => followUpDays(p, at)));
+  const clock = paymentAnnounced ? undefined : episodeClock(s, at, rules);
   const base = { episodeId: s.episodeId, homeMunicipality: s.admission?.homeMunicipality ?? null, hospital: s.admission?.hospital ?? null, ward: s.admission?.ward ?? null };
   const facts: ClockFact[] = [];
-  for (let n = announcedDays + 1; n <= clock.utklarDays; n++) {
+  for (let n = announcedDays + 1; n <= utklarDays; n++) {
     facts.push({ ...base, clockEventId: `${s.episodeId}:READY_DAY_ACCRUED:${n}`, kind: 'READY_DAY_ACCRUED', at, utklarDays: n, band: delayBand(n) });
     if ((BAND_THRESHOLDS as readonly number[]).includes(n)) {
       facts.push({ ...base, clockEventId: `${s.episodeId}:THRESHOLD_CROSSED:${n}`, kind: 'THRESHOLD_CROSSED', at, utklarDays: n, band: delayBand(n) });
     }
   }
-  const paymentStarted = !paymentAnnounced && clock.billableDays > 0 && clock.liability !== 'not-liable';
+  const paymentStarted = clock !== undefined && clock.billableDays > 0 && clock.liability !== 'not-liable';
   if (paymentStarted) {
-    facts.push({ ...base, clockEventId: `${s.episodeId}:PAYMENT_RESPONSIBILITY_STARTED:1`, kind: 'PAYMENT_RESPONSIBILITY_STARTED', at, utklarDays: clock.utklarDays, band: clock.band });
+    facts.push({ ...base, clockEventId: `${s.episodeId}:PAYMENT_RESPONSIBILITY_STARTED:1`, kind: 'PAYMENT_RESPONSIBILITY_STARTED', at, utklarDays, band: delayBand(utklarDays) });
   }
   // Another boundary is worth waiting for only while a ready period runs on past this one.
   const stillReady = s.readyPeriods.some((p) => p.end === null || p.end > at);
-  return { facts, utklarDays: Math.max(announcedDays, clock.utklarDays), paymentAnnounced: paymentAnnounced || paymentStarted, next: stillReady ? nextMidnight(at) : null };
+  return { facts, utklarDays: Math.max(announcedDays, utklarDays), paymentAnnounced: paymentAnnounced || paymentStarted, next: stillReady ? nextMidnight(at) : null };
 }

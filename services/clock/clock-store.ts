@@ -198,11 +198,12 @@ export class ClockStore {
   }
 
   /**
-   * Fires due timers: each announces the facts of one Stockholm day boundary (ready day accrued,
-   * threshold crossed, payment responsibility started) through the outbox and moves on to the
-   * next boundary. A history replayed from last year catches up one day per round.
+   * Fires due timers: each announces the facts of the Stockholm day boundaries that have passed
+   * (ready day accrued, threshold crossed, payment responsibility started) through the outbox and
+   * moves on to the next boundary still ahead. A history replayed from last year catches up in
+   * one claim per episode (at most `maxBoundaries` days at a time), not one round per day.
    */
-  async fireDue(now: number, limit = 500): Promise<number> {
+  async fireDue(now: number, limit = 500, maxBoundaries = 400): Promise<number> {
     const due = await this.#redis.zrangebyscore(this.keys.timers, 0, now, 'WITHSCORES', 'LIMIT', 0, limit);
     let fired = 0;
     for (let i = 0; i < due.length; i += 2) {
@@ -211,13 +212,25 @@ export class ClockStore {
       const [raw, announced, paid] = await this.#redis.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced');
       if (!raw) continue;
       const { state } = JSON.parse(raw) as StoredEpisode;
-      const r = factsAt(stateAsOf(state, at), at, Number(announced ?? 0), paid === '1', this.rules);
-      // Beyond the last known event the future is unknown: keep ticking while the period is open.
-      const next = r.next ?? (state.readyPeriods.some((p) => p.end === null || p.end > at) ? nextMidnight(at) : null);
+      let boundary = at;
+      let days = Number(announced ?? 0);
+      let paymentAnnounced = paid === '1';
+      let next: number | null = null;
+      const facts: string[] = [];
+      for (let n = 0; n < maxBoundaries; n++) {
+        const r = factsAt(stateAsOf(state, boundary), boundary, days, paymentAnnounced, this.rules);
+        facts.push(...r.facts.map((f) => JSON.stringify(f)));
+        days = r.utklarDays;
+        paymentAnnounced = r.paymentAnnounced;
+        // Beyond the last known event the future is unknown: keep ticking while the period is open.
+        next = r.next ?? (state.readyPeriods.some((p) => p.end === null || p.end > boundary) ? nextMidnight(boundary) : null);
+        if (next === null || next > now) break;
+        boundary = next;
+      }
       fired += await this.#redis.clockFire(
         this.keys.timers, this.keys.state(episodeId), this.keys.outbox,
-        episodeId, at, next === null ? '' : next, r.utklarDays, r.paymentAnnounced ? 1 : 0,
-        ...r.facts.map((f) => JSON.stringify(f)),
+        episodeId, at, next === null ? '' : next, days, paymentAnnounced ? 1 : 0,
+        ...facts,
       );
     }
     return fired;

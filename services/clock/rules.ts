@@ -66,11 +66,17 @@ export function amountForYear(table: Record<number, number>, year: number): numb
   return years.length > 0 ? table[years[0]!] : undefined;
 }
 
+const amountCache = new WeakMap<Record<number, number>, Map<number, number | undefined>>();
+
 /** SEK for a list of payment days (Stockholm epoch days), each at its own year's amount; null if a year has none. */
 export function amountForDays(table: Record<number, number>, days: readonly number[]): number | null {
+  let perYear = amountCache.get(table);
+  if (!perYear) amountCache.set(table, (perYear = new Map()));
   let total = 0;
   for (const d of days) {
-    const perDay = amountForYear(table, fromEpochDay(d).year);
+    const year = fromEpochDay(d).year;
+    if (!perYear.has(year)) perYear.set(year, amountForYear(table, year));
+    const perDay = perYear.get(year);
     if (perDay === undefined) return null;
     total += perDay;
   }

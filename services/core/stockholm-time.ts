@@ -39,8 +39,22 @@ const timeFmt = new Intl.DateTimeFormat('en-GB', {
   second: '2-digit',
 });
 
+// Stockholm's offset only changes on whole UTC hours (and midnight falls on one), so every instant
+// of a UTC hour lies on the same Stockholm day: the day is cached per hour (Intl is slow, and the
+// clocks ask for days millions of times during a replay).
+const dayByHour = new Map<number, number>();
+
 /** The Stockholm calendar day of an instant, as days since 1970-01-01 (DST-proof day counting). */
-export const stockholmDay = (epochMs: number): number => epochDay(stockholmDate(epochMs));
+export function stockholmDay(epochMs: number): number {
+  const hour = Math.floor(epochMs / 3_600_000);
+  let day = dayByHour.get(hour);
+  if (day === undefined) {
+    if (dayByHour.size > 200_000) dayByHour.clear();
+    day = epochDay(stockholmDate(hour * 3_600_000));
+    dayByHour.set(hour, day);
+  }
+  return day;
+}
 
 /**
  * Stockholm wall-clock time of day in milliseconds (what the 12:00 rule reads). On a DST switch

@@ -39,6 +39,9 @@ export class EpisodeFactsSink {
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
+      // Partitions are independent (a patient's events share one, and every guard is per
+      // partition), so their batches overlap their Redis/ClickHouse round trips.
+      partitionsConsumedConcurrently: 6,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         const rows: ReturnType<typeof episodeFact>[] = [];

@@ -43,6 +43,9 @@ export class EventConsumer {
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
+      // Partitions are independent (a patient's events share one, and every guard is per
+      // partition), so their batches overlap their Redis/ClickHouse round trips.
+      partitionsConsumedConcurrently: 6,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         // No early return on isStale()/!isRunning(): returning unresolved was seen to let kafkajs
@@ -66,7 +69,12 @@ export class EventConsumer {
           o.metrics.deadLettered.inc({ consumer: o.groupId, code: b.error.code });
           o.log.warn({ code: b.error.code, partition: batch.partition, offset: b.message.offset }, b.error.message);
         }
-        if (good.length > 0) await o.handle(good);
+        // In slices, with a heartbeat after each: a long batch must not outlive the session and
+        // trigger a rebalance that re-delivers it (harmless, but it doubles the work).
+        for (let i = 0; i < good.length; i += 2000) {
+          await o.handle(good.slice(i, i + 2000));
+          await heartbeat();
+        }
         o.metrics.consumed.inc({ consumer: o.groupId }, batch.messages.length);
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);

@@ -1,5 +1,5 @@
 --[[
-  Announces the facts of one day boundary for one episode, at most once.
+  Announces the facts of the day boundaries that have passed for one episode, at most once.
   KEYS[1] timers sorted set   KEYS[2] episode state hash   KEYS[3] outbox stream
   ARGV[1] episodeId           ARGV[2] the due time this worker claimed
   ARGV[3] next due ('' = the episode needs no more timers)
