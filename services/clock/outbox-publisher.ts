@@ -33,7 +33,7 @@ export class OutboxPublisher {
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
-  async start(everyMs = 200): Promise<void> {
+  async start(everyMs = 50): Promise<void> {
     for (const route of Object.values(this.routes)) await route.schema?.register();
     await this.#producer.connect();
     this.#timer = setInterval(() => {

@@ -42,8 +42,19 @@ export class EventProducer {
     await this.#producer.connect();
   }
 
-  /** Returns the events that could not be encoded; all others are committed together. */
-  async send(events: PatientEvent[]): Promise<Rejected[]> {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Returns the events that could not be encoded; all others are committed together. Calls are
+   * serialised: a transactional producer has one transaction open at a time.
+   */
+  send(events: PatientEvent[]): Promise<Rejected[]> {
+    const run = this.#queue.then(() => this.#send(events));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #send(events: PatientEvent[]): Promise<Rejected[]> {
     const rejected: Rejected[] = [];
     const messages = [];
     for (const event of events) {
