@@ -31,7 +31,8 @@ clickhouse_start() {
     "DATA_DIR=$CLICKHOUSE_DATA" "LOG_DIR=$LOG_DIR" "CONF_DIR=$CLICKHOUSE_CONF_DIR"
   # ClickHouse resolves users_config relative to the main config and writes
   # preprocessed copies next to it, so both live in the generated dir.
-  cp -f "$INFRA_DIR/clickhouse/users.xml" "$CLICKHOUSE_CONF_DIR/users.xml"
+  render_template "$INFRA_DIR/clickhouse/users.xml" "$CLICKHOUSE_CONF_DIR/users.xml" \
+    "ANALYTICS_PASSWORD_SHA256=$(printf '%s' "${UTKLAR_CLICKHOUSE_ANALYTICS_PASSWORD:-analytics-local}" | sha256sum | cut -d' ' -f1)"
   (cd "$CLICKHOUSE_DATA" && start_detached clickhouse "$(clickhouse_bin)" \
     --config-file="$CLICKHOUSE_CONF_DIR/config.xml") || exit 1
 }

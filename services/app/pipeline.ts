@@ -90,7 +90,7 @@ export class Pipeline {
         }));
         continue;
       }
-      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name] }));
+      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 250 }));
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;

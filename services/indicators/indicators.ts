@@ -116,26 +116,31 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   const beds = await capacityBeds(ctx, groupBy, to);
   return {
     rows: rows.map((r) => {
-      const capacity = beds.get(String(r.grp)) ?? null;
+      const c = beds.get(String(r.grp));
       const occupied = n(r.bed_days) / days;
-      return { group: String(r.grp), careType: String(r.care_type), bedDays: n(r.bed_days), days, occupiedBeds: occupied, availableBeds: capacity, per100Beds: capacity ? (occupied / capacity) * 100 : null };
+      return {
+        group: String(r.grp), careType: String(r.care_type), bedDays: n(r.bed_days), days, occupiedBeds: occupied,
+        availableBeds: c?.beds ?? null, per100Beds: c ? (occupied / c.beds) * 100 : null,
+        // Side by side, as Väntetider.se shows them: the ward's own overcrowding and outlying patients.
+        overcrowded: c?.overcrowded ?? null, outlying: c?.outlying ?? null,
+      };
     }),
     notes: [`bed-days of utklar patients from ${day(ctx.filters.fromDay)} to ${day(to)} (day 0 not counted) ÷ ${days} days`, ...(beds.size === 0 ? ['no bed capacity loaded for the period: per100Beds is null'] : [])],
   };
 }
 
-/** Mean available beds per group over the period, from the capacity feed (`capacity` table). */
-async function capacityBeds(ctx: Ctx, groupBy: GroupBy, to: number): Promise<Map<string, number>> {
+/** Mean available beds, överbeläggningar and utlokaliserade per day over the period, per group (capacity feed). */
+async function capacityBeds(ctx: Ctx, groupBy: GroupBy, to: number): Promise<Map<string, { beds: number; overcrowded: number; outlying: number }>> {
   const expr: Partial<Record<GroupBy, string>> = { none: "''", hospital: 'hospital', ward: "concat(hospital, '/', ward)" };
   if (!expr[groupBy]) return new Map();
   const scope = ctx.scope.kind === 'unit' ? ` AND hospital = ${str(ctx.scope.hospital)} AND ward = ${str(ctx.scope.ward)}` : '';
   const days = to - ctx.filters.fromDay + 1;
   const rows = await select(ctx, `
-    SELECT grp, sum(beds) / ${int(days)} AS beds FROM (
-      SELECT ${expr[groupBy]} AS grp, day, argMax(beds, version) AS beds FROM ${ctx.db}.capacity
+    SELECT grp, sum(b) / ${int(days)} AS beds, sum(o) / ${int(days)} AS overcrowded, sum(u) / ${int(days)} AS outlying FROM (
+      SELECT ${expr[groupBy]} AS grp, day, argMax(beds, version) AS b, argMax(overcrowded, version) AS o, argMax(outlying, version) AS u FROM ${ctx.db}.capacity
       WHERE day >= ${int(ctx.filters.fromDay)} AND day <= ${int(to)}${scope} GROUP BY hospital, ward, day)
     GROUP BY grp`);
-  return new Map(rows.map((r) => [String(r.grp), n(r.beds)]));
+  return new Map(rows.map((r) => [String(r.grp), { beds: n(r.beds), overcrowded: n(r.overcrowded), outlying: n(r.outlying) }]));
 }
 
 /** Variation across municipalities of the mean days: min, max, std-dev, the 20 lowest and highest. */

@@ -21,6 +21,11 @@ export interface EventConsumerOptions {
   deadLetters: DeadLetters;
   log: Logger;
   metrics: { consumed: Counter<'consumer'>; deadLettered: Counter<'consumer' | 'code'> };
+  /**
+   * Events handed to `handle` at a time, with a heartbeat after each slice (kafkajs sends one at
+   * most once per interval). Per-event handlers want small slices; bulk inserts the whole batch.
+   */
+  sliceSize?: number;
   /** Applies one partition's decoded batch; must be idempotent (batches replay after a crash). */
   handle: (batch: DecodedEvent[]) => Promise<void>;
 }
@@ -71,8 +76,9 @@ export class EventConsumer {
         }
         // In slices, with a heartbeat after each: a long batch must not outlive the session and
         // trigger a rebalance that re-delivers it (harmless, but it doubles the work).
-        for (let i = 0; i < good.length; i += 2000) {
-          await o.handle(good.slice(i, i + 2000));
+        const slice = o.sliceSize ?? (good.length || 1);
+        for (let i = 0; i < good.length; i += slice) {
+          await o.handle(good.slice(i, i + slice));
           await heartbeat();
         }
         o.metrics.consumed.inc({ consumer: o.groupId }, batch.messages.length);

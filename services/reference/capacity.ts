@@ -9,26 +9,36 @@ export interface CapacityRow {
   /** Stockholm epoch day. */
   day: number;
   beds: number;
+  /** Överbeläggningar and utlokaliserade patients that day (0 when the feed has no such column). */
+  overcrowded: number;
+  outlying: number;
   /** A later file wins for the same ward and day. */
   version: number;
 }
 
-const HEADER = 'hospital,ward,date,beds';
+const HEADERS = ['hospital,ward,date,beds', 'hospital,ward,date,beds,overcrowded,outlying'];
 
-/** One capacity file: available beds per ward and day (`hospital,ward,date,beds`). Errors name the line. */
+/**
+ * One capacity file: available beds per ward and day, optionally with the day's
+ * överbeläggningar and utlokaliserade (`hospital,ward,date,beds[,overcrowded,outlying]`).
+ * Errors name the line.
+ */
 export function parseCapacity(text: string, file: string, version: number): CapacityRow[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines[0]?.trim() !== HEADER) throw new UtklarError('CONFIG', `${file}:1: expected the header '${HEADER}'`);
+  const header = lines[0]?.trim() ?? '';
+  if (!HEADERS.includes(header)) throw new UtklarError('CONFIG', `${file}:1: expected the header '${HEADERS[0]}' or '${HEADERS[1]}'`);
   const rows: CapacityRow[] = [];
   lines.slice(1).forEach((line, i) => {
     if (line.trim() === '') return;
     const at = `${file}:${i + 2}`;
-    const [hospital, ward, date, beds] = line.split(',').map((c) => c.trim());
+    const [hospital, ward, date, beds, overcrowded = '0', outlying = '0'] = line.split(',').map((c) => c.trim());
     if (!hospital || !ward) throw new UtklarError('CONFIG', `${at}: hospital and ward are required`);
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date ?? '');
     if (!m) throw new UtklarError('CONFIG', `${at}: date '${date}' is not YYYY-MM-DD`);
-    if (!/^\d{1,5}$/.test(beds ?? '')) throw new UtklarError('CONFIG', `${at}: beds '${beds}' is not a whole number`);
-    rows.push({ hospital, ward, day: epochDay({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) }), beds: Number(beds), version });
+    for (const [name, v] of [['beds', beds], ['overcrowded', overcrowded], ['outlying', outlying]] as const) {
+      if (!/^\d{1,5}$/.test(v ?? '')) throw new UtklarError('CONFIG', `${at}: ${name} '${v}' is not a whole number`);
+    }
+    rows.push({ hospital, ward, day: epochDay({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) }), beds: Number(beds), overcrowded: Number(overcrowded), outlying: Number(outlying), version });
   });
   return rows;
 }

@@ -1,3 +1,7 @@
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
@@ -21,8 +25,14 @@ const day = (y: number, m: number, d: number) => epochDay({ year: y, month: m, d
  * → ClickHouse facts) with 10 % duplicates and late events; every indicator the API returns must
  * equal the batch recomputation over the same raw events (test/support/batch-indicators.ts).
  */
+// A capacity feed for one ward in March 2023: 24 beds (20 from the 16th, in a later file), 2 överbeläggningar, 1 utlokaliserad a day.
+const capacityDir = mkdtempSync(path.join(os.tmpdir(), 'utklar-capacity-'));
+writeFileSync(path.join(capacityDir, 'capacity-2023-03.csv'), ['hospital,ward,date,beds,overcrowded,outlying', ...Array.from({ length: 31 }, (_, i) => `USO,Med 1,2023-03-${String(i + 1).padStart(2, '0')},24,2,1`)].join('\n'));
+writeFileSync(path.join(capacityDir, 'capacity-2023-03-correction.csv'), ['hospital,ward,date,beds', ...Array.from({ length: 16 }, (_, i) => `USO,Med 1,2023-03-${String(i + 16).padStart(2, '0')},20`)].join('\n'));
+utimesSync(path.join(capacityDir, 'capacity-2023-03-correction.csv'), new Date(), new Date(Date.now() + 60_000));
+
 describe.each(['server', 'embedded'] as const)('indicators from the API equal a batch recomputation (ClickHouse %s)', (mode) => {
-  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0', LOG_LEVEL: 'warn' });
+  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0', LOG_LEVEL: 'warn', UTKLAR_CAPACITY_DIR: capacityDir });
   const rng = new Rng(2023);
   const region = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
   let pipeline: PipelineProcess;
@@ -140,6 +150,35 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
     for (const r of waiting.rows) {
       const a = w.get(String(r.group))!;
       expect(r).toMatchObject(a);
+    }
+  });
+
+  it('beds occupied by utklar patients per 100 available beds, beside överbeläggningar and utlokaliserade (capacity feed)', async () => {
+    const got = await api('indicators/occupied-beds?from=2023-03&to=2023-03&groupBy=ward&hospital=USO&ward=Med%201');
+    const med1 = eps.filter((e) => e.s.admission!.hospital === 'USO' && e.s.admission!.ward === 'Med 1');
+    const bedDays = batch.bedDays(med1, day(2023, 3, 1), day(2023, 3, 31), today);
+    const available = (15 * 24 + 16 * 20) / 31;
+    for (const r of got.rows) {
+      expect(r.group).toBe('USO/Med 1');
+      expect(r.bedDays).toBe(bedDays.get(String(r.careType)));
+      expect(r.availableBeds).toBeCloseTo(available, 9);
+      expect(r.per100Beds).toBeCloseTo((Number(r.bedDays) / 31 / available) * 100, 9);
+      // The correction file carries no överbeläggningar for the 16th–31st: they read as 0 there.
+      expect(r.overcrowded).toBeCloseTo((15 * 2) / 31, 9);
+      expect(r.outlying).toBeCloseTo(15 / 31, 9);
+    }
+    expect(got.rows.length).toBeGreaterThan(0);
+  });
+
+  it.runIf(mode === 'server')('analytics subscribers read the documented views as a read-only ClickHouse user', async () => {
+    const ch = createClient({ url: env.CLICKHOUSE_URL, username: 'analytics', password: process.env.UTKLAR_CLICKHOUSE_ANALYTICS_PASSWORD ?? 'analytics-local' });
+    try {
+      const [row] = await (await ch.query({ query: `SELECT count() AS n FROM ${env.CLICKHOUSE_DATABASE}.v_episode_facts WHERE discharged_month = 202305`, format: 'JSONEachRow' })).json<{ n: string }>();
+      expect(Number(row!.n)).toBe(eps.filter((e) => e.dischargedDay !== null && e.dischargedDay >= day(2023, 5, 1) && e.dischargedDay <= day(2023, 5, 31)).length);
+      await expect(ch.command({ query: `INSERT INTO ${env.CLICKHOUSE_DATABASE}.population VALUES ('1880', 2030, 1, 1)` })).rejects.toThrow(/readonly/i);
+      await expect(ch.command({ query: `DROP TABLE ${env.CLICKHOUSE_DATABASE}.events` })).rejects.toThrow(/readonly/i);
+    } finally {
+      await ch.close();
     }
   });
 

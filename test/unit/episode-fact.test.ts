@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { stateChanged } from '../../services/clock/changelog.ts';
+import { episodeClock } from '../../services/clock/episode-clock.ts';
+import { foldEpisode } from '../../services/clock/episode-state.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
+import type { PatientEvent } from '../../services/contract/event.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import { stockholmDay } from '../../services/core/stockholm-time.ts';
+import { episodeFact, type EpisodeFact } from '../../services/facts/episode-fact.ts';
+import { RegionSimulator } from '../../services/simulator/simulate.ts';
+
+// The SQL of services/indicators/sql.ts, written out in TypeScript for one row.
+const utklarAt = (f: EpisodeFact, today: number) => f.ready_start_days.reduce((s, start, i) => s + Math.max(0, (f.ready_end_days[i]! < 0 ? today : f.ready_end_days[i]!) - start), 0);
+const paymentAt = (f: EpisodeFact, today: number) => f.payment_days.length + (f.open_payment_from_day < 0 ? 0 : Math.max(0, today - f.open_payment_from_day + 1));
+
+describe('episode facts: day counts kept as Stockholm days, open periods counted at query time', () => {
+  const from = Date.parse('2026-03-01T00:00:00+01:00');
+  const until = Date.parse('2026-04-15T00:00:00+02:00'); // across the spring DST switch
+  const pseudo = new Pseudonymiser('unit-test-pseudonym-key');
+  const events = [...new RegionSimulator({ seed: 3, admissionsPerDay: 120 }, from).eventsUntil(until)].map((e, i) => parseNdjsonEvent(JSON.stringify(e), i + 1, pseudo));
+  const byEpisode = new Map<string, PatientEvent[]>();
+  for (const e of events) byEpisode.set(e.episodeId, [...(byEpisode.get(e.episodeId) ?? []), e]);
+
+  it('give the domain clock\'s follow-up and payment days at any later instant', () => {
+    let open = 0;
+    for (const list of byEpisode.values()) {
+      const s = foldEpisode(list);
+      const fact = episodeFact(stateChanged({ state: s, readmission: null }, 1, list[0]!.eventId), OREBRO_RULES);
+      if (fact.ready_end_days.includes(-1)) open++;
+      for (const at of [until, until + 5 * 86_400_000 + 3_600_000]) {
+        const clock = episodeClock(s, at, OREBRO_RULES);
+        const today = stockholmDay(at);
+        expect([s.episodeId, utklarAt(fact, today), paymentAt(fact, today)]).toEqual([s.episodeId, clock.utklarDays, clock.paymentDays]);
+      }
+    }
+    expect(byEpisode.size).toBeGreaterThan(3000);
+    expect(open).toBeGreaterThan(20);
+  });
+});
