@@ -25,6 +25,8 @@ const withMonth = (q: URLSearchParams, fallback: GroupBy | 'month') => (q.get('g
 
 /** Every indicator endpoint: path → what it computes (the OpenAPI document lists the same). */
 export const ROUTES: Record<string, { summary: string; groupBy: string[]; handler: Handler }> = {
+  overview: { summary: 'Örebro overview: episodes, ready notices, utklar episodes (admitted in the period) and waiting now, per municipality', groupBy: ['municipality', 'none', 'region', 'county', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],
+    handler: async (ctx, q) => { const g = groupOr(q, 'municipality'); return { ...(await ind.overview(ctx, g)), groupBy: g }; } },
   'indicators/mean-days': { summary: 'Medelvårdtid som utskrivningsklar (episodes discharged in the period with ≥ 1 utklar day)', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour'],
     handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.meanDays(ctx, g)), groupBy: g }; } },
   'indicators/goal-fulfilment': { summary: 'Måluppfyllelse: share discharged the day they became utskrivningsklar', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],

@@ -19,6 +19,7 @@ import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
 import { EpisodeFactsSink } from '../facts/facts-sink.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
 import { loadCapacity } from '../reference/capacity.ts';
+import { municipalities } from '../reference/municipalities.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 const log = logger('pipeline');
@@ -62,7 +63,13 @@ export class Pipeline {
     // /health may already have made the lazy client connect.
     if (this.redis.status === 'wait') await this.redis.connect();
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
-    await migrate(this.clickhouse, config.clickhouseDatabase);
+    const migrations = await migrate(this.clickhouse, config.clickhouseDatabase);
+    if (migrations.length > 0) log.info({ migrations }, 'ClickHouse migrations applied');
+    await this.clickhouse.insert({
+      table: `${config.clickhouseDatabase}.municipalities`,
+      values: [...municipalities.values()].map((m) => ({ kommunkod: m.code, kommun: m.name, lanskod: m.countyCode, lan: m.county })),
+      format: 'JSONEachRow',
+    });
     this.population = loadPopulation(config.populationDir);
     await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.population`, values: this.population.rows, format: 'JSONEachRow' });
     const capacity = loadCapacity(config.capacityDir);

@@ -230,8 +230,31 @@ export async function trackColours(ctx: Ctx): Promise<Result> {
     }
     byMonth.set(m, row);
   }
-  const list = [...byMonth.values()].map((r) => ({ ...r, fastVardkontaktShare: Number(r.fvkRequired) > 0 ? Number(r.fvkAppointed) / Number(r.fvkRequired) : null }));
-  return { rows: list, notes: ['track colour of the last ready notice; fast vårdkontakt is required for green, yellow and red'] };
+  // The whole period (the report's pie) after the months (its line).
+  const total: Row = { month: 'period' };
+  for (const r of byMonth.values()) for (const [k, v] of Object.entries(r)) if (k !== 'month') total[k] = Number(total[k] ?? 0) + Number(v);
+  const list = [...byMonth.values(), ...(byMonth.size > 0 ? [total] : [])].map((r) => ({ ...r, fastVardkontaktShare: Number(r.fvkRequired) > 0 ? Number(r.fvkAppointed) / Number(r.fvkRequired) : null }));
+  return { rows: list, notes: ['track colour of the last ready notice; fast vårdkontakt is required for green, yellow and red; the last row is the whole period'] };
+}
+
+/**
+ * The Örebro overview: per home municipality, the episodes admitted in the period, those with a
+ * ready notice, those with at least one utklar day, and who is inpatient and waiting now.
+ */
+export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
+  const f = ctx.filters;
+  const rows = await select(ctx, `
+    SELECT ${GROUPS[groupBy]} AS grp,
+      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)}) AS admitted,
+      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND length(ready_start_days) > 0) AS ready,
+      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND d >= 1) AS utklar,
+      countIf(discharged_day < 0 AND has(ready_end_days, -1)) AS waiting_now
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx)})
+    GROUP BY grp HAVING admitted > 0 OR waiting_now > 0 ORDER BY grp`);
+  return {
+    rows: rows.map((r) => ({ group: String(r.grp), name: groupBy === 'municipality' ? municipalities.get(String(r.grp))?.name ?? null : null, admitted: n(r.admitted), readyNotices: n(r.ready), utklarEpisodes: n(r.utklar), waitingNow: n(r.waiting_now) })),
+    notes: ['admitted, with a ready notice and with ≥ 1 utklar day: episodes admitted in the period; waitingNow: open ready episodes today'],
+  };
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { UtklarError } from '../core/errors.ts';
 import type { Config } from '../core/config.ts';
 
 export type ClickHouseMode = 'server' | 'embedded';
@@ -30,16 +32,42 @@ export async function openClickHouse(config: Config): Promise<{ client: ClickHou
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');
 
-/** Applies every sql/NNN_*.sql in order; each is written to be re-runnable (IF NOT EXISTS). */
-export async function migrate(client: ClickHouseClient, database: string): Promise<void> {
+/**
+ * Applies the versioned migrations sql/NNN_name.sql that this database has not had yet, in
+ * order, and records each in `schema_migrations` (version, name, SHA-256 of the file). A file
+ * changed after it was applied is refused: a change needs a new migration. Statements are
+ * written to be re-runnable (IF NOT EXISTS), so a crash between a migration and its record is
+ * harmless: it runs again.
+ */
+export async function migrate(client: ClickHouseClient, database: string): Promise<string[]> {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`invalid ClickHouse database name '${database}'`);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-  for (const file of readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort()) {
-    const sql = readFileSync(path.join(SQL_DIR, file), 'utf8').replaceAll('{db}', database);
-    for (const statement of sql.split(/;\s*$/m).map(stripComments).filter(Boolean)) {
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree() ORDER BY version`,
+  });
+  const done = new Map(
+    (await (await client.query({ query: `SELECT version, name, checksum FROM ${database}.schema_migrations FINAL`, format: 'JSONEachRow' })).json<{ version: number | string; name: string; checksum: string }>())
+      .map((r) => [Number(r.version), r]),
+  );
+  const applied: string[] = [];
+  for (const file of readdirSync(SQL_DIR).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort()) {
+    const version = Number(file.slice(0, 3));
+    const text = readFileSync(path.join(SQL_DIR, file), 'utf8');
+    const checksum = createHash('sha256').update(text).digest('hex');
+    const before = done.get(version);
+    if (before) {
+      if (before.checksum !== checksum) {
+        throw new UtklarError('CONFIG', `ClickHouse migration ${file} changed after it was applied to ${database} (as ${before.name}); add a new migration instead`);
+      }
+      continue;
+    }
+    for (const statement of text.replaceAll('{db}', database).split(/;\s*$/m).map(stripComments).filter(Boolean)) {
       await client.command({ query: statement });
     }
+    await client.insert({ table: `${database}.schema_migrations`, values: [{ version, name: file, checksum, applied_at: Math.floor(Date.now() / 1000) }], format: 'JSONEachRow' });
+    applied.push(file);
   }
+  return applied;
 }
 
 const stripComments = (s: string) =>
