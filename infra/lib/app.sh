@@ -26,9 +26,21 @@ app_pseudonym_key() {
   cat "$f"
 }
 
+# Likewise a development signing secret for the query API's tokens (bin/utklar token).
+app_api_secret() {
+  local f="$DATA_DIR/api.secret"
+  if [[ ! -s $f ]]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+    warn "app: UTKLAR_API_SECRET not set; generated a development secret in $f"
+  fi
+  cat "$f"
+}
+
 app_start() {
   local key=${UTKLAR_PSEUDONYM_KEY:-}
   [[ -n $key ]] || key=$(app_pseudonym_key)
+  local secret=${UTKLAR_API_SECRET:-}
+  [[ -n $secret ]] || secret=$(app_api_secret)
   local ch_url=${CLICKHOUSE_URL:-}
   [[ -z $ch_url && ${UTKLAR_CLICKHOUSE_SERVER:-} == 1 ]] && ch_url="http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"
   local args=(run)
@@ -36,7 +48,7 @@ app_start() {
     --seed "${UTKLAR_SIM_SEED:-1}" --rate "${UTKLAR_SIM_RATE:-150}"
     --backfill-days "${UTKLAR_SIM_BACKFILL_DAYS:-14}" --speed "${UTKLAR_SIM_SPEED:-1}")
   cd "$APP_DIR" || die "app: cannot enter $APP_DIR"
-  UTKLAR_PSEUDONYM_KEY=$key CLICKHOUSE_URL=$ch_url CHDB_PATH="${CHDB_PATH:-$DATA_DIR/chdb}" \
+  UTKLAR_PSEUDONYM_KEY=$key UTKLAR_API_SECRET=$secret CLICKHOUSE_URL=$ch_url CHDB_PATH="${CHDB_PATH:-$DATA_DIR/chdb}" \
     start_detached app node --import tsx "$APP_DIR/services/cli/main.ts" "${args[@]}"
 }
 
