@@ -16,7 +16,7 @@ source "$INFRA_DIR/lib/redis.sh"
 source "$INFRA_DIR/lib/clickhouse.sh"
 source "$INFRA_DIR/lib/app.sh"
 
-declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=10 [clickhouse]=30 [app]=120)
+declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=10 [clickhouse]=90 [app]=120)
 
 usage() {
   sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,9 +23,47 @@ export default function setup() {
     if (!wasRunning) stack('down', ...SERVICES);
     throw new Error(`infra/stack.sh up failed (exit ${up.status}):\n${up.stdout}\n${up.stderr}`);
   }
-  return () => {
+  return async () => {
+    await dropTestDatabases();
+    await dropTestKeys();
     if (wasRunning || process.env.UTKLAR_KEEP_STACK === '1') return;
     const down = stack('down', ...SERVICES);
     process.stdout.write(down.stdout);
   };
+}
+
+/**
+ * Each suite makes its own database (t_<id>); left behind they pile up on a developer's server,
+ * and ClickHouse 18.16 opens every table at start, so its start slows down run after run.
+ */
+async function dropTestDatabases(): Promise<void> {
+  const url = `http://127.0.0.1:${process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123'}/`;
+  const run = async (query: string) => (await fetch(url, { method: 'POST', body: query })).text();
+  try {
+    const names = (await run("SELECT name FROM system.databases WHERE startsWith(name, 't_') FORMAT TSV")).split('\n').filter((n) => /^t_[0-9a-f]{8}$/.test(n));
+    for (const name of names) await run(`DROP DATABASE IF EXISTS ${name}`);
+  } catch {
+    // The server is not up (unit-only runs): nothing to clean.
+  }
+}
+
+/** Likewise the suites' Redis keys (namespace t-<id>), which would otherwise fill the 1 GB limit. */
+async function dropTestKeys(): Promise<void> {
+  const redis = new Redis(`redis://127.0.0.1:${process.env.UTKLAR_REDIS_PORT ?? '16379'}`, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    for (const db of [0, 1, 2]) {
+      await redis.select(db);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', 't-*', 'COUNT', 10_000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } catch {
+    // Redis is not up: nothing to clean.
+  } finally {
+    redis.disconnect();
+  }
 }

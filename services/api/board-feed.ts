@@ -1,0 +1,91 @@
+import { stateChanged } from '../clock/changelog.ts';
+import type { ClockStore } from '../clock/clock-store.ts';
+import { delayBand } from '../clock/delay-band.ts';
+import { eligibility } from '../clock/eligibility.ts';
+import type { RegionRules } from '../clock/rules.ts';
+import { UtklarError } from '../core/errors.ts';
+import { stockholmDay } from '../core/stockholm-time.ts';
+import { ageGroup, episodeFact } from '../facts/episode-fact.ts';
+import type { Scope } from './auth.ts';
+
+/**
+ * The live board's data: the open episodes of one ward, municipality or region, as the browser
+ * needs them to count on by itself (ready days kept as Stockholm days, like episode_facts): the
+ * snapshot only changes when an event changes an episode, and the page's counters advance at
+ * each Stockholm midnight without asking the server.
+ */
+export interface BoardEpisode {
+  episodeId: string;
+  status: string;
+  hospital: string;
+  ward: string;
+  clinic: string;
+  homeMunicipality: string;
+  careType: string;
+  ageGroup: string;
+  readySince: number | null;
+  readyStartDays: number[];
+  readyEndDays: number[];
+  paymentDays: number;
+  openPaymentFromDay: number;
+  trackColour: string;
+  fastVardkontakt: boolean;
+  sip: 'met' | 'unmet' | 'pending' | 'not-applicable';
+  delayReasons: { reasonCode: string; responsibleParty: string }[];
+  readmissionOf: string | null;
+  problems: string[];
+}
+
+export type BoardSelection = { region: string } | { municipality: string } | { ward: [string, string] };
+
+/** What a scope may look at: a region anything in it, a municipality and a unit only their own. */
+export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection {
+  const ward = q.get('ward');
+  const municipality = q.get('municipality');
+  if (scope.kind === 'unit') return { ward: [scope.hospital, scope.ward] };
+  if (scope.kind === 'municipality') {
+    if (municipality && municipality !== scope.municipality) throw new UtklarError('FORBIDDEN', `scope municipality:${scope.municipality} cannot see municipality ${municipality}`);
+    if (ward) throw new UtklarError('FORBIDDEN', 'a municipality sees its residents, not wards');
+    return { municipality: scope.municipality };
+  }
+  if (ward) {
+    const parts = ward.split('/');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UtklarError('INVALID_REQUEST', 'ward: expected HOSPITAL/WARD');
+    return { ward: [parts[0], parts[1]] };
+  }
+  if (municipality) {
+    if (!/^\d{4}$/.test(municipality)) throw new UtklarError('INVALID_REQUEST', 'municipality: expected a kommunkod');
+    return { municipality };
+  }
+  return { region: scope.region };
+}
+
+export async function boardSnapshot(clocks: ClockStore, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<BoardEpisode[]> {
+  const k = clocks.keys;
+  const index = 'ward' in sel ? k.openInWard(...sel.ward) : 'municipality' in sel ? k.openInMunicipality(sel.municipality) : k.openInRegion(sel.region);
+  const episodes = await clocks.openEpisodes(index);
+  return episodes
+    // A region token looking at a municipality sees only what was treated in its region.
+    .filter(({ state: s }) => scope.kind !== 'region' || s.admission?.region === scope.region)
+    .filter(({ state: s }) => s.readyPeriods.some((p) => p.end === null))
+    .map((stored) => {
+      const s = stored.state;
+      const f = episodeFact(stateChanged(stored, 0, ''), rules);
+      const open = s.readyPeriods.find((p) => p.end === null)!;
+      return {
+        episodeId: s.episodeId, status: s.status, hospital: f.hospital, ward: f.ward, clinic: f.clinic, homeMunicipality: f.home_municipality,
+        careType: f.care_type, ageGroup: ageGroup(s.admission?.ageYears ?? null), readySince: open.start,
+        readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days, paymentDays: f.payment_days.length, openPaymentFromDay: f.open_payment_from_day,
+        trackColour: open.trackColour, fastVardkontakt: open.fastVardkontaktAppointed, sip: eligibility(s, now, rules)['sip-called-in-time'],
+        delayReasons: s.delayReasons.filter((r) => r.until === null).map(({ reasonCode, responsibleParty }) => ({ reasonCode, responsibleParty })),
+        readmissionOf: stored.readmission?.indexEpisodeId ?? null, problems: s.problems,
+      };
+    })
+    .sort((a, b) => (a.readySince ?? 0) - (b.readySince ?? 0) || a.episodeId.localeCompare(b.episodeId));
+}
+
+/** The day count the page shows, as the page computes it (kept here for the tests and totals). */
+export const utklarDaysOn = (e: Pick<BoardEpisode, 'readyStartDays' | 'readyEndDays'>, today: number) =>
+  e.readyStartDays.reduce((sum, start, i) => sum + Math.max(0, (e.readyEndDays[i]! < 0 ? today : e.readyEndDays[i]!) - start), 0);
+
+export const bandOn = (e: BoardEpisode, now: number) => delayBand(utklarDaysOn(e, stockholmDay(now)));

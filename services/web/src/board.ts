@@ -1,0 +1,138 @@
+import { api, el, header, kommun, me, type Me } from './common.ts';
+import { band, isoDay, stockholmDay, stockholmTime } from './stockholm.ts';
+
+/** The coordinators' live board: pushed by the server (SSE), counted on by the page itself. */
+interface Episode {
+  episodeId: string; hospital: string; ward: string; clinic: string; homeMunicipality: string; careType: string; ageGroup: string;
+  readySince: number; readyStartDays: number[]; readyEndDays: number[]; paymentDays: number; openPaymentFromDay: number;
+  trackColour: string; fastVardkontakt: boolean; sip: string; delayReasons: { reasonCode: string; responsibleParty: string }[];
+  readmissionOf: string | null; problems: string[];
+}
+
+const COLOURS: Record<string, string> = { NONE: 'ingen', BLUE: 'blå', GREEN: 'grön', YELLOW: 'gul', RED: 'röd' };
+const PARTIES: Record<string, string> = { REGION: 'region', MUNICIPALITY: 'kommun', PATIENT_OR_FAMILY: 'patient/närstående' };
+const SIP: Record<string, string> = { met: 'kallad', unmet: 'ej kallad i tid', pending: 'väntar', 'not-applicable': '–' };
+
+const utklarDays = (e: Episode, today: number) => e.readyStartDays.reduce((s, start, i) => s + Math.max(0, (e.readyEndDays[i]! < 0 ? today : e.readyEndDays[i]!) - start), 0);
+const paymentDays = (e: Episode, today: number) => e.paymentDays + (e.openPaymentFromDay < 0 ? 0 : Math.max(0, today - e.openPaymentFromDay + 1));
+const since = (ms: number, now: number) => {
+  const m = Math.max(0, Math.floor((now - ms) / 60_000));
+  return `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h ${m % 60} min`;
+};
+
+type Column = { key: string; title: string; value: (e: Episode, today: number, now: number) => string | number; sort?: (e: Episode, today: number) => number | string };
+const COLUMNS: Column[] = [
+  { key: 'episodeId', title: 'Vårdtillfälle', value: (e) => e.episodeId },
+  { key: 'ward', title: 'Avdelning', value: (e) => `${e.hospital} ${e.ward}` },
+  { key: 'homeMunicipality', title: 'Kommun', value: (e) => kommun(e.homeMunicipality) },
+  { key: 'careType', title: 'Vård', value: (e) => (e.careType === 'PSYCHIATRIC' ? 'psykiatri' : 'somatik') },
+  { key: 'ageGroup', title: 'Ålder', value: (e) => e.ageGroup },
+  { key: 'readySince', title: 'Utskrivningsklar sedan', value: (e) => stockholmTime(e.readySince), sort: (e) => e.readySince },
+  { key: 'waited', title: 'Tid sedan meddelande', value: (e, _t, now) => since(e.readySince, now), sort: (e) => e.readySince },
+  { key: 'utklarDays', title: 'Dagar utklar', value: (e, t) => utklarDays(e, t), sort: (e, t) => utklarDays(e, t) },
+  { key: 'paymentDays', title: 'Betaldagar', value: (e, t) => paymentDays(e, t), sort: (e, t) => paymentDays(e, t) },
+  { key: 'band', title: 'Intervall', value: (e, t) => band(utklarDays(e, t)), sort: (e, t) => utklarDays(e, t) },
+  { key: 'trackColour', title: 'Spårfärg', value: (e) => COLOURS[e.trackColour] ?? e.trackColour },
+  { key: 'fastVardkontakt', title: 'Fast vårdkontakt', value: (e) => (e.fastVardkontakt ? 'ja' : 'nej') },
+  { key: 'sip', title: 'SIP', value: (e) => SIP[e.sip] ?? e.sip },
+  { key: 'delayReasons', title: 'Orsak till dröjsmål', value: (e) => e.delayReasons.map((r) => `${r.reasonCode.toLowerCase().replaceAll('_', ' ')} (${PARTIES[r.responsibleParty] ?? r.responsibleParty})`).join('; ') || '–' },
+  { key: 'alerts', title: 'Markering', value: (e, t) => alerts(e, t).join(' ') || '–', sort: (e, t) => -alerts(e, t).length },
+];
+
+function alerts(e: Episode, today: number): string[] {
+  const a: string[] = [];
+  if (utklarDays(e, today) >= 7) a.push('⚠ 7+ dagar');
+  if (e.sip === 'unmet') a.push('⚠ SIP');
+  if (['GREEN', 'YELLOW', 'RED'].includes(e.trackColour) && !e.fastVardkontakt) a.push('⚠ fast vårdkontakt saknas');
+  if (e.readmissionOf) a.push('↺ återinskriven');
+  if (e.problems.length > 0) a.push('✎ datakvalitet');
+  return a;
+}
+
+let episodes: Episode[] = [];
+let sortKey = 'utklarDays';
+let sortDesc = true;
+let filterText = '';
+let source: EventSource | undefined;
+
+function render(): void {
+  const now = Date.now();
+  const today = stockholmDay(now);
+  const body = document.querySelector('#rows')!;
+  const col = COLUMNS.find((c) => c.key === sortKey)!;
+  const key = (e: Episode) => (col.sort ? col.sort(e, today) : String(col.value(e, today, now)));
+  const shown = episodes
+    .filter((e) => !filterText || COLUMNS.some((c) => String(c.value(e, today, now)).toLowerCase().includes(filterText)))
+    .sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      return (x < y ? -1 : x > y ? 1 : a.episodeId.localeCompare(b.episodeId)) * (sortDesc ? -1 : 1);
+    });
+  body.replaceChildren(...shown.map((e) => el('tr', { 'data-episode': e.episodeId, class: `band-${band(utklarDays(e, today))}` },
+    ...COLUMNS.map((c) => el('td', { 'data-field': c.key }, String(c.value(e, today, now)))))));
+  document.querySelector('#waiting')!.textContent = String(episodes.length);
+  document.querySelector('#beds')!.textContent = String(episodes.filter((e) => utklarDays(e, today) >= 1).length);
+  document.querySelector('#today')!.textContent = isoDay(today);
+}
+
+function connect(query: string): void {
+  source?.close();
+  const status = document.querySelector('#live')!;
+  source = new EventSource(`/api/v1/board/stream?${query}`);
+  source.addEventListener('board', (ev) => {
+    episodes = (JSON.parse((ev as MessageEvent).data) as { episodes: Episode[] }).episodes;
+    status.textContent = 'live';
+    status.className = 'live';
+    render();
+  });
+  source.addEventListener('error', () => {
+    // EventSource reconnects by itself; say so meanwhile.
+    status.textContent = 'återansluter…';
+    status.className = 'reconnecting';
+  });
+}
+
+async function paymentTotals(who: Me, municipality: string): Promise<void> {
+  const d = new Date();
+  const month = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+  const q = municipality ? `&kommun=${municipality}` : '';
+  const r = await api<{ rows: { kommun: string; paymentDays: number; episodes: number; average: number; threshold?: number }[] }>(`/api/v1/payment?month=${month}${q}`).catch(() => ({ rows: [] }));
+  const days = r.rows.reduce((s, x) => s + x.paymentDays, 0);
+  const eps = r.rows.reduce((s, x) => s + x.episodes, 0);
+  const threshold = r.rows[0]?.threshold;
+  document.querySelector('#payment')!.textContent = `${days} dagar, snitt ${eps ? (days / eps).toFixed(1).replace('.', ',') : '–'}${threshold !== undefined ? ` / gränsvärde ${threshold.toFixed(1).replace('.', ',')}` : ''}`;
+  void who;
+}
+
+async function main(): Promise<void> {
+  const who = await me();
+  document.body.prepend(header('board', who));
+  const select = document.querySelector<HTMLSelectElement>('#scope')!;
+  if (who.kind === 'region') {
+    select.append(el('option', { value: '' }, 'Hela regionen'), ...['1880', '1881', '1882', '1883', '1884', '1885', '1814', '1860', '1861', '1862', '1863', '1864', '1760', '1781', '1782'].map((c) => el('option', { value: `municipality=${c}` }, kommun(c))));
+  } else {
+    select.append(el('option', { value: '' }, who.scope));
+    select.disabled = true;
+  }
+  select.addEventListener('change', () => {
+    connect(select.value);
+    void paymentTotals(who, select.value.replace('municipality=', ''));
+  });
+  document.querySelector<HTMLInputElement>('#filter')!.addEventListener('input', (ev) => {
+    filterText = (ev.target as HTMLInputElement).value.toLowerCase();
+    render();
+  });
+  document.querySelector('#head')!.replaceChildren(...COLUMNS.map((c) => {
+    const th = el('th', { 'data-sort': c.key }, c.title);
+    th.addEventListener('click', () => {
+      sortDesc = sortKey === c.key ? !sortDesc : true;
+      sortKey = c.key;
+      render();
+    });
+    return th;
+  }));
+  connect('');
+  void paymentTotals(who, who.kind === 'municipality' ? who.scope.split(':')[1]! : '');
+  setInterval(render, 1000);
+}
+
+void main();

@@ -1,0 +1,117 @@
+/**
+ * Small SVG charts, no library: every mark carries data-label and data-value (what the tests and
+ * screen readers read) and calls `onPick` when clicked (drill-down to the rows behind it).
+ */
+const NS = 'http://www.w3.org/2000/svg';
+const W = 640;
+const H = 260;
+const PAD = { l: 48, r: 16, t: 16, b: 48 };
+const PALETTE = ['#1f6feb', '#d2691e', '#2e8b57', '#c71585', '#6a5acd', '#b8860b'];
+
+function svg(tag: string, attrs: Record<string, string | number>, ...children: Node[]): SVGElement {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  e.append(...children);
+  return e;
+}
+const text = (x: number, y: number, s: string, attrs: Record<string, string | number> = {}) => {
+  const t = svg('text', { x, y, 'font-size': 11, ...attrs });
+  t.textContent = s;
+  return t;
+};
+const fmt = (v: number) => (Math.round(v * 100) / 100).toString().replace('.', ',');
+
+function frame(title: string, yMax: number): { root: SVGElement; y: (v: number) => number } {
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart' });
+  const y = (v: number) => H - PAD.b - (v / (yMax || 1)) * (H - PAD.t - PAD.b);
+  for (let i = 0; i <= 4; i++) {
+    const v = (yMax * i) / 4;
+    root.append(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), stroke: '#ddd' }), text(4, y(v) + 4, fmt(v)));
+  }
+  return { root, y };
+}
+
+export interface Series { name: string; points: { label: string; value: number | null }[] }
+
+export function lineChart(title: string, series: Series[], onPick?: (label: string, series: string) => void): SVGElement {
+  const labels = [...new Set(series.flatMap((s) => s.points.map((p) => p.label)))];
+  const max = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.value ?? 0))) * 1.1;
+  const { root, y } = frame(title, max);
+  const x = (i: number) => PAD.l + (labels.length <= 1 ? 0 : (i / (labels.length - 1)) * (W - PAD.l - PAD.r));
+  labels.forEach((l, i) => root.append(text(x(i) - 14, H - PAD.b + 16, l)));
+  series.forEach((s, si) => {
+    const colour = PALETTE[si % PALETTE.length]!;
+    const pts = s.points.map((p) => ({ i: labels.indexOf(p.label), ...p })).filter((p) => p.value !== null);
+    root.append(svg('polyline', { points: pts.map((p) => `${x(p.i)},${y(p.value!)}`).join(' '), fill: 'none', stroke: colour, 'stroke-width': 2 }));
+    for (const p of pts) {
+      const dot = svg('circle', { cx: x(p.i), cy: y(p.value!), r: 4, fill: colour, class: 'mark', 'data-series': s.name, 'data-label': p.label, 'data-value': p.value! });
+      dot.append(svg('title', {}, document.createTextNode(`${s.name} ${p.label}: ${fmt(p.value!)}`)));
+      dot.addEventListener('click', () => onPick?.(p.label, s.name));
+      root.append(dot);
+    }
+    root.append(text(PAD.l + si * 120, H - 8, `● ${s.name}`, { fill: colour }));
+  });
+  return root;
+}
+
+export function barChart(title: string, bars: { label: string; value: number; name?: string }[], lines: { name: string; value: number }[], onPick?: (label: string) => void, groups?: string[]): SVGElement {
+  const names = groups ?? [...new Set(bars.map((b) => b.name ?? ''))];
+  const labels = [...new Set(bars.map((b) => b.label))];
+  const max = Math.max(1, ...bars.map((b) => b.value), ...lines.map((l) => l.value)) * 1.1;
+  const { root, y } = frame(title, max);
+  const slot = (W - PAD.l - PAD.r) / Math.max(1, labels.length);
+  const bw = (slot * 0.8) / Math.max(1, names.length);
+  labels.forEach((l, i) => {
+    root.append(text(PAD.l + i * slot + 2, H - PAD.b + 14, l.length > 10 ? `${l.slice(0, 9)}…` : l, { transform: `rotate(30 ${PAD.l + i * slot + 2} ${H - PAD.b + 14})` }));
+    names.forEach((n, ni) => {
+      const b = bars.find((x) => x.label === l && (x.name ?? '') === n);
+      if (!b) return;
+      const rect = svg('rect', { x: PAD.l + i * slot + ni * bw + slot * 0.1, y: y(b.value), width: bw - 2, height: H - PAD.b - y(b.value), fill: PALETTE[ni % PALETTE.length]!, class: 'mark', 'data-label': l, 'data-series': n, 'data-value': b.value });
+      rect.append(svg('title', {}, document.createTextNode(`${l}${n ? ` ${n}` : ''}: ${fmt(b.value)}`)));
+      rect.addEventListener('click', () => onPick?.(l));
+      root.append(rect);
+    });
+  });
+  lines.forEach((ln, li) => {
+    root.append(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(ln.value), y2: y(ln.value), stroke: '#333', 'stroke-dasharray': '4 3', class: 'ref', 'data-label': ln.name, 'data-value': ln.value }));
+    root.append(text(W - PAD.r - 150, y(ln.value) - 3 - li * 0, `${ln.name} ${fmt(ln.value)}`));
+  });
+  if (names.length > 1 || names[0]) names.forEach((n, ni) => root.append(text(PAD.l + ni * 140, H - 4, `■ ${n}`, { fill: PALETTE[ni % PALETTE.length]! })));
+  return root;
+}
+
+export function pieChart(title: string, slices: { label: string; value: number; colour?: string }[], onPick?: (label: string) => void): SVGElement {
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart' });
+  const total = slices.reduce((s, x) => s + x.value, 0) || 1;
+  let angle = -Math.PI / 2;
+  const [cx, cy, r] = [H / 2, H / 2, H / 2 - 16];
+  slices.forEach((s, i) => {
+    const a2 = angle + (s.value / total) * 2 * Math.PI;
+    const large = a2 - angle > Math.PI ? 1 : 0;
+    const d = s.value === total ? `M ${cx - r} ${cy} a ${r} ${r} 0 1 0 ${2 * r} 0 a ${r} ${r} 0 1 0 ${-2 * r} 0`
+      : `M ${cx} ${cy} L ${cx + r * Math.cos(angle)} ${cy + r * Math.sin(angle)} A ${r} ${r} 0 ${large} 1 ${cx + r * Math.cos(a2)} ${cy + r * Math.sin(a2)} Z`;
+    const colour = s.colour ?? PALETTE[i % PALETTE.length]!;
+    const path = svg('path', { d, fill: colour, stroke: '#fff', class: 'mark', 'data-label': s.label, 'data-value': s.value });
+    path.append(svg('title', {}, document.createTextNode(`${s.label}: ${s.value} (${fmt((s.value / total) * 100)} %)`)));
+    path.addEventListener('click', () => onPick?.(s.label));
+    root.append(path, text(H + 20, 30 + i * 18, `■ ${s.label}: ${s.value} (${fmt((s.value / total) * 100)} %)`, { fill: colour, 'font-size': 13 }));
+    angle = a2;
+  });
+  return root;
+}
+
+export function bubbleChart(title: string, points: { label: string; x: number; y: number; size: number }[], xTitle: string, yTitle: string, onPick?: (label: string) => void): SVGElement {
+  const maxY = Math.max(1, ...points.map((p) => p.y)) * 1.15;
+  const maxX = Math.max(1, ...points.map((p) => p.x)) * 1.15;
+  const maxS = Math.max(1, ...points.map((p) => p.size));
+  const { root, y } = frame(title, maxY);
+  const x = (v: number) => PAD.l + (v / maxX) * (W - PAD.l - PAD.r);
+  root.append(text(W / 2 - 60, H - 8, xTitle), text(PAD.l + 4, PAD.t + 4, yTitle));
+  points.forEach((p, i) => {
+    const c = svg('circle', { cx: x(p.x), cy: y(p.y), r: 4 + 14 * Math.sqrt(p.size / maxS), fill: PALETTE[i % PALETTE.length]!, 'fill-opacity': 0.6, class: 'mark', 'data-label': p.label, 'data-value': `${p.x};${p.y}` });
+    c.append(svg('title', {}, document.createTextNode(`${p.label}: ${fmt(p.x)} / ${fmt(p.y)}`)));
+    c.addEventListener('click', () => onPick?.(p.label));
+    root.append(c, text(x(p.x) + 8, y(p.y) - 8, p.label));
+  });
+  return root;
+}
