@@ -23,6 +23,8 @@ need curl curl
 need java default-jdk-headless
 need mvn maven
 ((want_clickhouse)) && need clickhouse-server clickhouse-server
+# Headless browser for the board's end-to-end tests (driven by playwright-core; nothing is downloaded).
+need chromium chromium
 
 # The registry prefers Java 21+, but stack.sh falls back to an older Apicurio
 # on Java 17, so a missing newer JDK is not an error here.

@@ -4,13 +4,18 @@ import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
 import { answer } from '../api/routes.ts';
 import { openApiDocument } from '../api/openapi.ts';
+import { buildWeb } from '../web/build.ts';
+import { authorizationOf, serveWeb } from './web.ts';
 
 const log = logger('http');
 
 /** Endpoints: /health (200/503), /metrics (Prometheus), /status (JSON), /board (open episodes with live clocks). */
-export function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
+export async function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
+  await buildWeb();
   const server = createServer(async (req, res) => {
     try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      if (await serveWeb(pipeline, req, res, url)) return;
       if (req.url === '/health') {
         const h = await pipeline.health();
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
@@ -19,13 +24,12 @@ export function startHttp(pipeline: Pipeline, host: string, port: number, extraS
       } else if (req.url === '/api/openapi.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApiDocument(), null, 2));
       } else if (req.url?.startsWith('/api/v1/')) {
-        const url = new URL(req.url, 'http://local');
         if (req.method !== 'GET') {
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
         const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now };
-        const r = await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, req.headers.authorization);
+        const r = await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {

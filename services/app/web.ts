@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { boardSelection, boardSnapshot } from '../api/board-feed.ts';
+import { scopeOf, scopeText } from '../api/auth.ts';
+import { UtklarError } from '../core/errors.ts';
+import { WEB_DIST } from '../web/build.ts';
+import type { Pipeline } from './pipeline.ts';
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml' };
+const COOKIE = 'utklar_token';
+
+/** The bearer token of a request: the Authorization header, else the session cookie the login page set. */
+export function authorizationOf(req: IncomingMessage): string | undefined {
+  if (req.headers.authorization) return req.headers.authorization;
+  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
+  return cookie ? `Bearer ${decodeURIComponent(cookie.slice(COOKIE.length + 1))}` : undefined;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+function fail(res: ServerResponse, e: unknown): void {
+  const err = e instanceof UtklarError ? e : new UtklarError('INTERNAL', (e as Error).message);
+  const status = { INVALID_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, DEPENDENCY_UNAVAILABLE: 503 }[err.code as string] ?? 500;
+  json(res, status, { error: err.code, message: status === 500 ? 'internal error' : err.message });
+}
+
+async function body(req: IncomingMessage): Promise<string> {
+  let s = '';
+  for await (const chunk of req) {
+    s += chunk;
+    if (s.length > 16_384) throw new UtklarError('INVALID_REQUEST', 'request body too large');
+  }
+  return s;
+}
+
+/**
+ * The browser side: static pages (built by services/web/build.ts), login with a token into an
+ * HttpOnly cookie, who-am-I, and the live board as JSON or as a server-sent event stream that
+ * pushes a new snapshot within half a second of a change. Returns false when not its route.
+ */
+export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  const secret = p.config.apiSecret;
+  const scope = () => {
+    if (!secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
+    return scopeOf(authorizationOf(req), secret);
+  };
+  try {
+    if (url.pathname === '/login' && req.method === 'POST') {
+      const token = new URLSearchParams(await body(req)).get('token')?.trim() ?? '';
+      try {
+        if (!secret) throw new UtklarError('UNAUTHORIZED', 'API disabled');
+        scopeOf(`Bearer ${token}`, secret);
+      } catch (e) {
+        res.writeHead(303, { location: `/login.html?error=${(e as Error).message === 'token expired' ? 'expired' : 'invalid'}` }).end();
+        return true;
+      }
+      res.writeHead(303, { location: '/board.html', 'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` }).end();
+      return true;
+    }
+    if (url.pathname === '/logout' && req.method === 'POST') {
+      res.writeHead(204, { 'set-cookie': `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` }).end();
+      return true;
+    }
+    if (url.pathname === '/api/v1/me') {
+      const s = scope();
+      json(res, 200, { scope: scopeText(s), kind: s.kind });
+      return true;
+    }
+    if (url.pathname === '/api/v1/board') {
+      const s = scope();
+      json(res, 200, { asOf: Date.now(), episodes: await boardSnapshot(p.clocks, boardSelection(s, url.searchParams), s, p.rules, Date.now()) });
+      return true;
+    }
+    if (url.pathname === '/api/v1/board/stream') {
+      const s = scope();
+      const selection = boardSelection(s, url.searchParams);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      // The browser's EventSource reconnects by itself after 1 s when the stream ends.
+      res.write('retry: 1000\n\n');
+      let last = '';
+      let busy = false;
+      const push = async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          const episodes = await boardSnapshot(p.clocks, selection, s, p.rules, Date.now());
+          const text = JSON.stringify(episodes);
+          if (text !== last) {
+            last = text;
+            res.write(`event: board\ndata: ${JSON.stringify({ asOf: Date.now(), episodes })}\n\n`);
+          }
+        } catch {
+          res.write(': redis unavailable, retrying\n\n');
+        } finally {
+          busy = false;
+        }
+      };
+      const poll = setInterval(() => void push(), 300);
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(poll);
+        clearInterval(keepAlive);
+      });
+      await push();
+      return true;
+    }
+  } catch (e) {
+    fail(res, e);
+    return true;
+  }
+  if (req.method !== 'GET') return false;
+  const file = url.pathname === '/' ? '/board.html' : url.pathname;
+  if (!/^\/(assets\/)?[a-z0-9.-]+\.(html|js|css|map)$/.test(file)) return false;
+  try {
+    const content = await readFile(path.join(WEB_DIST, file));
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(content);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../services/api/auth.ts';
+import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
+import { withCheckDigit } from '../../services/contract/personnummer.ts';
+import { API_SECRET, isolatedEnv, repoRoot } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
+
+const admission = (id: string, at: number, kommun: string, ward: string) => ({
+  type: 'admission', eventId: `${id}-a`, occurredAt: new Date(at).toISOString(), source: 'e2e', personnummer: PNR[id]!, episodeId: id,
+  region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward, businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: kommun,
+});
+const ready = (id: string, at: number, kommun: string, colour = 'GREEN') => ({
+  type: 'ready-for-discharge', eventId: `${id}-r`, occurredAt: new Date(at).toISOString(), source: 'e2e', personnummer: PNR[id]!, episodeId: id,
+  recipientMunicipality: kommun, trackColour: colour, fastVardkontaktAppointed: true, sipNeeded: false,
+});
+const simple = (type: string, id: string, at: number, extra: Record<string, unknown> = {}) => ({ type, eventId: `${id}-${type}`, occurredAt: new Date(at).toISOString(), source: 'e2e', personnummer: PNR[id]!, episodeId: id, ...extra });
+// Synthetic, valid numbers (Luhn), one patient per episode.
+const PNR: Record<string, string> = Object.fromEntries(['E2E-A', 'E2E-B', 'E2E-C', 'E2E-M1', 'E2E-M2'].map((id, i) => [id, withCheckDigit(`1940010${i + 1}42${i}`)]));
+
+describe('the coordinators\' board and the analytics pages in headless Chromium', () => {
+  const env = isolatedEnv('embedded', { LOG_LEVEL: 'warn' });
+  const region = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'e2e', ttlSeconds: 3600 });
+  const kumla = mintToken({ kind: 'municipality', municipality: '1881' }, API_SECRET, { subject: 'e2e', ttlSeconds: 3600 });
+  let pipeline: PipelineProcess;
+  let browser: Browser;
+  const produce = async (...events: object[]) => {
+    const r = await runCli(['produce'], env, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    expect(r.code, r.stderr).toBe(0);
+  };
+  async function login(page: Page, token: string) {
+    await page.goto(`${pipeline.url}/login.html`);
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL('**/board.html'), page.click('#login')]);
+  }
+  const cell = (page: Page, episode: string, field: string) => page.locator(`tr[data-episode="${episode}"] td[data-field="${field}"]`);
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    // History for the charts: March 2026, two discharged utklar episodes of 2 and 4 days (mean 3).
+    const march = (d: number, h: number) => Date.parse(`2026-03-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00+01:00`);
+    await produce(
+      admission('E2E-M1', march(1, 8), '1880', 'Med 2'), ready('E2E-M1', march(3, 10), '1880', 'RED'), simple('discharge', 'E2E-M1', march(5, 10), { destination: 'NURSING_HOME', clinic: 'Medicinkliniken', ward: 'Med 2' }),
+      admission('E2E-M2', march(2, 8), '1880', 'Med 2'), ready('E2E-M2', march(10, 9), '1880', 'YELLOW'), simple('discharge', 'E2E-M2', march(14, 15), { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' }),
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.stop();
+  });
+
+  it('shows a patient produced a moment before, counts its days past midnight, and drops it on withdrawal or discharge', async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+    const now = Date.now();
+    await page.clock.install({ time: now });
+    await login(page, region);
+    const readyAt = now - 60_000;
+    await produce(admission('E2E-A', now - 3_600_000, '1880', 'Med 1'), ready('E2E-A', readyAt, '1880'), admission('E2E-B', now - 3_600_000, '1881', 'Med 3'), ready('E2E-B', readyAt, '1881', 'BLUE'));
+    // Pushed by the server: no reload.
+    await expect.poll(() => cell(page, 'E2E-A', 'utklarDays').textContent(), { timeout: 15_000 }).toBe('0');
+    await expect.poll(() => cell(page, 'E2E-B', 'homeMunicipality').textContent()).toBe('Kumla (1881)');
+    await page.screenshot({ path: path.join(SHOTS, 'board.png'), fullPage: true });
+    // Virtual time in the page: past the next Stockholm midnight the counter reads 1.
+    const midnight = stockholmMidnight(stockholmDay(now) + 1);
+    await page.clock.runFor(midnight - Date.now() + 2_000);
+    await expect.poll(() => cell(page, 'E2E-A', 'utklarDays').textContent(), { timeout: 10_000 }).toBe('1');
+    await expect.poll(() => cell(page, 'E2E-A', 'band').textContent()).toBe('1');
+    // A withdrawal removes the patient, a discharge moves the other out.
+    await produce(simple('ready-withdrawn', 'E2E-A', readyAt + 30_000, { reasonCode: 'CONDITION_WORSENED' }));
+    await expect.poll(() => page.locator('tr[data-episode="E2E-A"]').count(), { timeout: 10_000 }).toBe(0);
+    await produce(simple('discharge', 'E2E-B', readyAt + 40_000, { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 3' }));
+    await expect.poll(() => page.locator('tr[data-episode="E2E-B"]').count(), { timeout: 10_000 }).toBe(0);
+    await page.close();
+  });
+
+  it('a municipality user sees only its own residents', async () => {
+    await produce(admission('E2E-C', Date.now() - 3_600_000, '1880', 'Med 1'), ready('E2E-C', Date.now() - 60_000, '1880'));
+    const page = await browser.newPage();
+    await login(page, region);
+    await expect.poll(() => page.locator('tr[data-episode="E2E-C"]').count(), { timeout: 15_000 }).toBe(1);
+    await page.close();
+    const muni = await browser.newPage();
+    await login(muni, kumla);
+    await expect.poll(() => muni.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
+    expect(await muni.locator('tr[data-episode="E2E-C"]').count()).toBe(0);
+    expect(await muni.locator('.who').getAttribute('data-scope')).toBe('municipality:1881');
+    const other = await muni.evaluate(async () => (await fetch('/api/v1/board?municipality=1880')).status);
+    expect(other).toBe(403);
+    await muni.close();
+  });
+
+  it('draws the seed reports as charts with the expected values and drills down to the rows', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    await login(page, region);
+    await page.goto(`${pipeline.url}/analytics.html?from=2026-01&to=2026-12`);
+    const march = page.locator('#monthly circle[data-series="2026"][data-label="03"]');
+    await expect.poll(() => march.getAttribute('data-value'), { timeout: 15_000 }).toBe('3');
+    expect(await page.locator('#colours path[data-label="röd"]').getAttribute('data-value')).toBe('1');
+    expect(await page.locator('#colours path[data-label="gul"]').getAttribute('data-value')).toBe('1');
+    expect(await page.locator('#municipalities rect[data-label="Örebro (1880)"]').getAttribute('data-value')).toBe('3');
+    await page.screenshot({ path: path.join(SHOTS, 'analytics.png'), fullPage: true });
+    await march.click();
+    await expect.poll(() => page.locator('#drill-rows tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    await page.locator('#drill').screenshot({ path: path.join(SHOTS, 'analytics-drilldown.png') });
+    const csv = await page.evaluate(async () => (await fetch('/api/v1/indicators/mean-days?from=2026-03&to=2026-03&format=csv')).text());
+    expect(csv.split('\r\n')[1]).toBe('1880,SOMATIC,2,6,3');
+    await page.close();
+  });
+});
