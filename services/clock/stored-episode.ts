@@ -1,4 +1,3 @@
-import { stockholmDay, stockholmMidnight } from '../core/stockholm-time.ts';
 import type { EpisodeState } from './episode-state.ts';
 import type { ReadmissionLink } from './readmission.ts';
 
@@ -25,8 +24,12 @@ export function evictionTime(s: EpisodeState, retainDays: number): number | null
   return null;
 }
 
-/** The day boundary to wait for while a ready period is open (the midnight after it began). */
+/**
+ * When the timer worker should first look at an open ready period: the notice itself (a notice
+ * before 12:00 makes its own day payment day 1, so payment responsibility can start at once);
+ * from there it moves from one Stockholm midnight to the next.
+ */
 export function openTimer(s: EpisodeState): number | null {
   const open = s.readyPeriods.find((p) => p.end === null);
-  return open ? stockholmMidnight(stockholmDay(open.start) + 1) : null;
+  return open ? open.start : null;
 }

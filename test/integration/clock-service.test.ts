@@ -79,15 +79,16 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     expect(described.resources[0]!.configEntries[0]!.configValue).toBe('compact');
   });
 
-  it('announces day boundaries as clock events, each once, at the Stockholm midnight it happened', async () => {
+  it('announces the notice and day boundaries as clock events, each once, at the instant it happened', async () => {
     const day = stockholmDay(readyAt);
     type Fact = { clockEventId: string; episodeId: string; kind: string; at: number; utklarDays: number; band: string };
     const facts = (await changelog(9, t.clockEvents)) as unknown as Fact[];
     const live = facts.filter((f) => f.episodeId === 'E-LIVE').map(({ clockEventId, at, utklarDays, band }) => ({ clockEventId, at, utklarDays, band }));
     expect(live).toEqual([
+      // Sent before 12:00: its own day is payment day 1, so responsibility starts with the notice.
+      { clockEventId: 'E-LIVE:PAYMENT_RESPONSIBILITY_STARTED:1', at: readyAt, utklarDays: 0, band: '0' },
       { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:1', at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
       { clockEventId: 'E-LIVE:THRESHOLD_CROSSED:1', at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
-      { clockEventId: 'E-LIVE:PAYMENT_RESPONSIBILITY_STARTED:1', at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
       { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:2', at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
       { clockEventId: 'E-LIVE:THRESHOLD_CROSSED:2', at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
       { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:3', at: stockholmMidnight(day + 3), utklarDays: 3, band: '2-3' },
@@ -95,7 +96,7 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     // E-100 (February 2026, replayed): ready 3 Feb 10:30, withdrawn 18:00, ready again 5 Feb, out 6 Feb.
     const e100 = facts.filter((f) => f.episodeId === 'E-100').map((f) => [f.clockEventId, new Date(f.at).toISOString()]);
     expect(e100).toEqual([
-      ['E-100:PAYMENT_RESPONSIBILITY_STARTED:1', '2026-02-03T23:00:00.000Z'],
+      ['E-100:PAYMENT_RESPONSIBILITY_STARTED:1', '2026-02-03T09:30:00.000Z'],
       ['E-100:READY_DAY_ACCRUED:1', '2026-02-05T23:00:00.000Z'],
       ['E-100:THRESHOLD_CROSSED:1', '2026-02-05T23:00:00.000Z'],
     ]);
