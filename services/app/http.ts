@@ -3,13 +3,18 @@ import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
 import { answer } from '../api/routes.ts';
+import { scopeOf, scopeText } from '../api/auth.ts';
 import { openApiDocument } from '../api/openapi.ts';
 import { buildWeb } from '../web/build.ts';
 import { authorizationOf, serveWeb } from './web.ts';
 
 const log = logger('http');
 
-/** Endpoints: /health (200/503), /metrics (Prometheus), /status (JSON), /board (open episodes with live clocks). */
+/**
+ * Endpoints: /health (200/503), /metrics (Prometheus), /status (JSON), /board (open episodes with
+ * live clocks, unauthenticated, loopback), /api/v1/* and /api/openapi.json (the query API), and
+ * the browser pages (services/app/web.ts: /, /login, /board.html, /analytics.html, SSE).
+ */
 export async function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   await buildWeb();
   const server = createServer(async (req, res) => {
@@ -40,13 +45,30 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           : q.get('municipality') ? k.openInMunicipality(q.get('municipality')!)
           : q.get('region') ? k.openInRegion(q.get('region')!)
           : undefined;
+        // With the API secured, this board obeys the same scopes: a token may only name its own
+        // region, municipality or ward.
+        if (pipeline.config.apiSecret) {
+          try {
+            const s = scopeOf(authorizationOf(req), pipeline.config.apiSecret);
+            const allowed = s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
+              : s.kind === 'municipality' ? q.get('municipality') === s.municipality && !q.get('ward') && !q.get('region')
+              : q.get('ward') === `${s.hospital}/${s.ward}`;
+            if (!allowed) {
+              res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'FORBIDDEN', message: `outside the scope ${scopeText(s)}` }));
+              return;
+            }
+          } catch (e) {
+            res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'UNAUTHORIZED', message: (e as Error).message }));
+            return;
+          }
+        }
         if (!index) {
           res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"give region=NN, municipality=NNNN or ward=HOSPITAL/WARD"}');
           return;
         }
         const rows = boardRows(await pipeline.clocks.openEpisodes(index), Date.now(), pipeline.rules);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));
-      } else if (req.url === '/status' || req.url === '/') {
+      } else if (req.url === '/status') {
         const body = { ...(await statusOf(pipeline)), ...extraStatus() };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
       } else {

@@ -111,7 +111,11 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await page.screenshot({ path: path.join(SHOTS, 'analytics.png'), fullPage: true });
     await march.click();
     await expect.poll(() => page.locator('#drill-rows tbody tr').count(), { timeout: 10_000 }).toBe(2);
-    await page.locator('#drill').screenshot({ path: path.join(SHOTS, 'analytics-drilldown.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'analytics-drilldown.png'), fullPage: true });
+    // A second analytics page: one municipality, psychiatric and somatic side by side in the CSV.
+    await page.goto(`${pipeline.url}/analytics.html?from=2026-01&to=2026-12&kommun=1880`);
+    await expect.poll(() => page.locator('#municipalities rect').count(), { timeout: 15_000 }).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'analytics-orebro.png'), fullPage: true });
     const csv = await page.evaluate(async () => (await fetch('/api/v1/indicators/mean-days?from=2026-03&to=2026-03&format=csv')).text());
     expect(csv.split('\r\n')[1]).toBe('1880,SOMATIC,2,6,3');
     await page.close();

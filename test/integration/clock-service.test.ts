@@ -6,7 +6,8 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
-import { configOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { mintToken, parseScope } from '../../services/api/auth.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
 interface Change { changeId: string; episodeId: string; version: number; status: string; readyPeriods: { endedBy: string | null }[]; readmissionOf: string | null; readmissionSource: string | null }
@@ -21,6 +22,9 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
   const registry = new SchemaRegistry({ host: config.registryUrl });
   const redis = new Redis(config.redisUrl);
   let pipeline: PipelineProcess;
+  const token = (scope: string) => mintToken(parseScope(scope), API_SECRET, { subject: 'test', ttlSeconds: 3600 });
+  const [regionToken, orebro, unit] = [token('region:18'), token('municipality:1880'), token('unit:USO/Med 9')];
+  const auth = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
   // A patient on ward "Med 9", ready since 10:00 three Stockholm calendar days ago.
   const readyAt = stockholmMidnight(stockholmDay(Date.now()) - 3) + 10 * 3_600_000;
   const openEpisode = [
@@ -105,7 +109,7 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
 
   it('answers the live board from Redis with clocks right at this instant', async () => {
     const board = await waitFor('E-LIVE on the board', async () => {
-      const r = (await (await fetch(`${pipeline.url}/board?ward=USO/Med%209`)).json()) as { episodes: Record<string, unknown>[] };
+      const r = (await (await fetch(`${pipeline.url}/board?ward=USO/Med%209`, auth(unit))).json()) as { episodes: Record<string, unknown>[] };
       return r.episodes.length === 1 && (r.episodes[0]!.delayReasons as unknown[]).length === 1 ? r : undefined;
     });
     expect(board.episodes[0]).toMatchObject({
@@ -113,12 +117,16 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
       homeMunicipality: '1880', delayReasons: [{ reasonCode: 'AWAITING_NURSING_HOME', responsibleParty: 'MUNICIPALITY' }],
     });
     expect(JSON.stringify(board)).not.toContain('patientKey');
-    const byMunicipality = (await (await fetch(`${pipeline.url}/board?municipality=1880`)).json()) as { episodes: { episodeId: string }[] };
+    const byMunicipality = (await (await fetch(`${pipeline.url}/board?municipality=1880`, auth(orebro))).json()) as { episodes: { episodeId: string }[] };
     expect(byMunicipality.episodes.map((e) => e.episodeId)).toContain('E-LIVE');
     // Discharged and cancelled episodes are not on the board.
-    const region = (await (await fetch(`${pipeline.url}/board?region=18`)).json()) as { episodes: { episodeId: string }[] };
+    const region = (await (await fetch(`${pipeline.url}/board?region=18`, auth(regionToken))).json()) as { episodes: { episodeId: string }[] };
     expect(region.episodes.map((e) => e.episodeId).sort()).toEqual(['E-200', 'E-LIVE']);
-    expect((await fetch(`${pipeline.url}/board`)).status).toBe(400);
+    expect((await fetch(`${pipeline.url}/board?region=18`, auth(regionToken))).status).toBe(200);
+    expect((await fetch(`${pipeline.url}/board`, auth(regionToken))).status).toBe(403);
+    // The board obeys the API's scopes: no token, or another municipality, is refused.
+    expect((await fetch(`${pipeline.url}/board?region=18`)).status).toBe(401);
+    expect((await fetch(`${pipeline.url}/board?municipality=1881`, auth(orebro))).status).toBe(403);
   });
 
   it('rebuilds the same Redis state from Kafka after Redis loses it, re-emitting identical changes', async () => {
