@@ -20,6 +20,9 @@ import { EpisodeFactsSink } from '../facts/facts-sink.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
 import { loadCapacity } from '../reference/capacity.ts';
 import { municipalities } from '../reference/municipalities.ts';
+import { readFileSync } from 'node:fs';
+import { Alerting } from '../alerting/alerting.ts';
+import { parseRules } from '../alerting/rules.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 const log = logger('pipeline');
@@ -45,6 +48,7 @@ export class Pipeline {
   #outbox: OutboxPublisher | undefined;
   #timers: NodeJS.Timeout | undefined;
   #firing = false;
+  #alerting: NodeJS.Timeout | undefined;
 
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
@@ -115,6 +119,23 @@ export class Pipeline {
     if (config.consumers.includes('clock') && config.timersEveryMs > 0) {
       this.#timers = setInterval(() => void this.fireTimers(), config.timersEveryMs);
     }
+    if (config.alertRules && config.alertsEveryMs > 0) {
+      const rules = parseRules(readFileSync(config.alertRules, 'utf8'), config.alertRules);
+      const alerting = new Alerting(this.redis, config.namespace, this.clocks, rules, this.rules, config.alertWebhook ?? null, logger('alerting'));
+      let busy = false;
+      this.#alerting = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        alerting.evaluate(Date.now())
+          .then(({ fired, resolved }) => {
+            metrics.alerts.inc({ status: 'firing' }, fired);
+            metrics.alerts.inc({ status: 'resolved' }, resolved);
+            return alerting.deliver(Date.now());
+          })
+          .catch((e) => log.warn({ err: e }, 'alerting round failed; the next one retries'))
+          .finally(() => (busy = false));
+      }, config.alertsEveryMs);
+    }
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
   }
@@ -164,6 +185,7 @@ export class Pipeline {
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
     clearInterval(this.#timers);
+    clearInterval(this.#alerting);
     await this.#outbox?.stop().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);

@@ -37,6 +37,11 @@ export interface Config {
   populationDir: string | undefined;
   /** capacity-*.csv files (available beds per ward and day), loaded at start. */
   capacityDir: string | undefined;
+  /** Alert rules file (services/alerting/rules.ts); unset: no alerting. */
+  alertRules: string | undefined;
+  /** Webhook for rules without their own. */
+  alertWebhook: string | undefined;
+  alertsEveryMs: number;
 }
 
 export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock', 'sink-facts'] as const;
@@ -73,6 +78,9 @@ export function loadConfig(env: Env = process.env): Config {
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,
+    alertRules: env.UTKLAR_ALERT_RULES || undefined,
+    alertWebhook: env.UTKLAR_ALERT_WEBHOOK || undefined,
+    alertsEveryMs: Number(env.UTKLAR_ALERTS_EVERY_MS ?? '5000'),
   };
 }
 
