@@ -16,31 +16,22 @@ app_check_prereqs() {
 
 app_check_ports() { require_free_port "$APP_HTTP_PORT" UTKLAR_HTTP_PORT app; }
 
-# A local development key, made once and kept with the data: simulated patients only.
-app_pseudonym_key() {
-  local f="$DATA_DIR/pseudonym.key"
+# A local development secret (simulated patients only), made once and kept with the data:
+# the pseudonym key and the query API's token signing secret.
+app_dev_secret() {
+  local f="$DATA_DIR/$1"
   if [[ ! -s $f ]]; then
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
-    warn "app: UTKLAR_PSEUDONYM_KEY not set; generated a development key in $f"
-  fi
-  cat "$f"
-}
-
-# Likewise a development signing secret for the query API's tokens (bin/utklar token).
-app_api_secret() {
-  local f="$DATA_DIR/api.secret"
-  if [[ ! -s $f ]]; then
-    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
-    warn "app: UTKLAR_API_SECRET not set; generated a development secret in $f"
+    warn "app: $2 not set; generated a development value in $f"
   fi
   cat "$f"
 }
 
 app_start() {
   local key=${UTKLAR_PSEUDONYM_KEY:-}
-  [[ -n $key ]] || key=$(app_pseudonym_key)
+  [[ -n $key ]] || key=$(app_dev_secret pseudonym.key UTKLAR_PSEUDONYM_KEY)
   local secret=${UTKLAR_API_SECRET:-}
-  [[ -n $secret ]] || secret=$(app_api_secret)
+  [[ -n $secret ]] || secret=$(app_dev_secret api.secret UTKLAR_API_SECRET)
   local ch_url=${CLICKHOUSE_URL:-}
   [[ -z $ch_url && ${UTKLAR_CLICKHOUSE_SERVER:-} == 1 ]] && ch_url="http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"
   local args=(run)

@@ -45,11 +45,11 @@ export class Alerting {
     const episodes = (await Promise.all(regions.map(async (region) =>
       (await boardSnapshot(this.clocks, { region }, { kind: 'region', region }, this.regionRules, now)).map((e) => ({ ...e, region }))))).flat();
     const current = evaluate(this.rules, episodes, stockholmDay(now));
-    const active = await this.#redis.hkeys(this.#active);
+    const active = new Set(await this.#redis.hkeys(this.#active));
     let fired = 0;
     let resolved = 0;
     for (const a of current) {
-      if (active.includes(a.fingerprint)) continue;
+      if (active.has(a.fingerprint)) continue;
       fired += await this.#redis.alertTransition(this.#active, this.#outbox, 'firing', a.fingerprint, JSON.stringify({ ...a, startsAt: new Date(now).toISOString() }), now);
     }
     const holding = new Set(current.map((a) => a.fingerprint));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BoardEpisode } from '../api/board-feed.ts';
-import { utklarDaysOn } from '../api/board-feed.ts';
+import { paymentDaysOn, utklarDaysOn } from '../facts/day-counts.ts';
 import type { AlertRule } from './rules.ts';
 
 /** One condition that holds now, identified by a fingerprint that stays the same while it holds. */
@@ -29,7 +29,7 @@ export function evaluate(rules: AlertRule[], episodes: (BoardEpisode & { region:
         r.kind === 'utklar-days' ? days >= r.days
         : r.kind === 'sip-not-called' ? e.sip === 'unmet'
         : r.kind === 'ready-without-admission-notice' ? e.problems.includes('ready-without-admission-notice')
-        : e.paymentDays + (e.openPaymentFromDay < 0 ? 0 : Math.max(0, today - e.openPaymentFromDay + 1)) > 0;
+        : paymentDaysOn(e, today) > 0;
       if (!holds) continue;
       const routing: Record<string, string> = r.route === 'municipality' ? { municipality: e.homeMunicipality } : r.route === 'unit' ? { hospital: e.hospital, ward: e.ward } : { region: e.region };
       out.push({

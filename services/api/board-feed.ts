@@ -1,10 +1,8 @@
 import { stateChanged } from '../clock/changelog.ts';
 import type { ClockStore } from '../clock/clock-store.ts';
-import { delayBand } from '../clock/delay-band.ts';
 import { eligibility } from '../clock/eligibility.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
-import { stockholmDay } from '../core/stockholm-time.ts';
 import { ageGroup, episodeFact } from '../facts/episode-fact.ts';
 import type { Scope } from './auth.ts';
 
@@ -83,9 +81,3 @@ export async function boardSnapshot(clocks: ClockStore, sel: BoardSelection, sco
     })
     .sort((a, b) => (a.readySince ?? 0) - (b.readySince ?? 0) || a.episodeId.localeCompare(b.episodeId));
 }
-
-/** The day count the page shows, as the page computes it (kept here for the tests and totals). */
-export const utklarDaysOn = (e: Pick<BoardEpisode, 'readyStartDays' | 'readyEndDays'>, today: number) =>
-  e.readyStartDays.reduce((sum, start, i) => sum + Math.max(0, (e.readyEndDays[i]! < 0 ? today : e.readyEndDays[i]!) - start), 0);
-
-export const bandOn = (e: BoardEpisode, now: number) => delayBand(utklarDaysOn(e, stockholmDay(now)));

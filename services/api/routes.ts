@@ -99,8 +99,15 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     const { period, ...rest } = result;
     return json(200, { endpoint: route, scope: scopeText(scope), period: period ?? { from: iso(filters.fromDay), to: iso(filters.toDay) }, asOf: new Date(deps.now()).toISOString(), ...rest });
   } catch (e) {
-    const err = e instanceof UtklarError ? e : new UtklarError('INTERNAL', (e as Error).message);
-    const status = { INVALID_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, DEPENDENCY_UNAVAILABLE: 503 }[err.code as string] ?? 500;
-    return json(status, { error: err.code, message: status === 500 ? 'internal error' : err.message });
+    return errorResponse(e);
   }
+}
+
+const STATUS: Partial<Record<string, number>> = { INVALID_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, DEPENDENCY_UNAVAILABLE: 503 };
+
+/** Any error as the API answers it: the UtklarError's code and message, an internal one hidden. */
+export function errorResponse(e: unknown): ApiResponse {
+  const err = e instanceof UtklarError ? e : new UtklarError('INTERNAL', (e as Error).message);
+  const status = STATUS[err.code] ?? 500;
+  return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: err.code, message: status === 500 ? 'internal error' : err.message }) };
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { boardSelection, boardSnapshot } from '../api/board-feed.ts';
 import { scopeOf, scopeText } from '../api/auth.ts';
+import { errorResponse } from '../api/routes.ts';
 import { UtklarError } from '../core/errors.ts';
 import { WEB_DIST } from '../web/build.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -19,9 +20,8 @@ export function authorizationOf(req: IncomingMessage): string | undefined {
 
 const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 function fail(res: ServerResponse, e: unknown): void {
-  const err = e instanceof UtklarError ? e : new UtklarError('INTERNAL', (e as Error).message);
-  const status = { INVALID_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, DEPENDENCY_UNAVAILABLE: 503 }[err.code as string] ?? 500;
-  json(res, status, { error: err.code, message: status === 500 ? 'internal error' : err.message });
+  const r = errorResponse(e);
+  res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
 }
 
 async function body(req: IncomingMessage): Promise<string> {

@@ -2,7 +2,6 @@ import { stockholmDay } from '../core/stockholm-time.ts';
 import { sentBeforeNoon } from '../clock/day-count.ts';
 import type { StateChanged } from '../clock/changelog.ts';
 import { eligibility, liability } from '../clock/eligibility.ts';
-import type { EpisodeState } from '../clock/episode-state.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import { municipalities } from '../reference/municipalities.ts';
 
@@ -50,7 +49,7 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
   const county = municipalities.get(home)?.countyCode ?? '';
   // Liability once nothing can change any more (a discharged episode's deadlines have all passed).
   const decidedAt = c.dischargedAt === null ? (c.lastEventAt ?? c.admittedAt ?? 0) : c.dischargedAt + 30 * 86_400_000;
-  const liable = periods.length === 0 ? 'not-applicable' : liability(eligibility(asState(c), decidedAt, rules), rules);
+  const liable = periods.length === 0 ? 'not-applicable' : liability(eligibility(c, decidedAt, rules), rules);
   return {
     episode_id: c.episodeId,
     version: c.version,
@@ -91,32 +90,3 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
   };
 }
 export type EpisodeFact = ReturnType<typeof episodeFact>;
-
-/** The part of the episode state that eligibility() reads, rebuilt from the changelog. */
-function asState(c: StateChanged): EpisodeState {
-  return {
-    episodeId: c.episodeId,
-    patientKey: '',
-    status: c.status as EpisodeState['status'],
-    admittedAt: c.admittedAt,
-    admission: null,
-    admissionNoticeAt: c.admissionNoticeAt,
-    estimatedDischargeDate: null,
-    readyPeriods: c.readyPeriods.map((p) => ({
-      ...p,
-      noticeEventId: '',
-      endedBy: p.endedBy as 'withdrawn' | 'discharge' | null,
-      trackColour: p.trackColour as EpisodeState['readyPeriods'][number]['trackColour'],
-      recipientMunicipality: p.recipientMunicipality,
-    })),
-    dischargedAt: c.dischargedAt,
-    discharge: null,
-    reportedReadmissionOf: null,
-    reportedReadmission: false,
-    delayReasons: [],
-    problems: [],
-    rejected: [],
-    eventIds: [],
-    lastEventAt: c.lastEventAt ?? 0,
-  };
-}

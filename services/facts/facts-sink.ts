@@ -6,6 +6,7 @@ import type { StateChanged } from '../clock/changelog.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
+import { decodeRegistered } from '../kafka/codec.ts';
 import { episodeFact } from './episode-fact.ts';
 
 export interface FactsSinkOptions {
@@ -49,10 +50,10 @@ export class EpisodeFactsSink {
         for (const message of batch.messages) {
           if (!message.value) continue; // a compaction tombstone
           try {
-            rows.push(episodeFact((await o.registry.decode(message.value)) as StateChanged, o.rules));
+            rows.push(episodeFact((await decodeRegistered(o.registry, message.value)) as StateChanged, o.rules));
           } catch (e) {
-            const error = new UtklarError('UNDECODABLE_MESSAGE', `changelog message: ${(e as Error).message}`);
-            if (/ECONNREFUSED|ETIMEDOUT|socket hang up|5\d\d/.test((e as Error).message)) throw new UtklarError('DEPENDENCY_UNAVAILABLE', error.message, { retriable: true });
+            const error = e instanceof UtklarError ? e : new UtklarError('UNDECODABLE_MESSAGE', `changelog message: ${(e as Error).message}`);
+            if (error.retriable) throw error; // registry unreachable: retry the batch, do not dead-letter
             bad.push({ message, error });
           }
         }

@@ -39,31 +39,34 @@ export class EventCodec {
   }
 
   async decode(buf: Buffer): Promise<PatientEvent> {
-    if (schemaIdOf(buf) === undefined) {
-      throw new UtklarError('UNDECODABLE_MESSAGE', 'message does not start with the Confluent magic byte and a schema id');
-    }
-    // First the registry (network): anything but a definite "no such schema" is retriable, or a
-    // slow registry under load would dead-letter good events. Then the bytes (local): an error
-    // there is the message's own fault.
-    try {
-      await this.registry.getSchema(schemaIdOf(buf)!);
-    } catch (cause) {
-      const status = (cause as { status?: number }).status;
-      if (status === 404) {
-        throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: schema id ${schemaIdOf(buf)} is unknown to the registry`, { cause });
-      }
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: ${(cause as Error).message}`, { retriable: true, cause });
-    }
-    let value: AvroPatientEvent;
-    try {
-      value = (await this.registry.decode(buf)) as AvroPatientEvent;
-    } catch (cause) {
-      throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: ${(cause as Error).message}`, { cause });
-    }
+    const value = (await decodeRegistered(this.registry, buf)) as AvroPatientEvent;
     try {
       return fromAvro(value);
     } catch (cause) {
       throw new UtklarError('UNDECODABLE_MESSAGE', (cause as Error).message, { cause });
     }
+  }
+}
+
+/**
+ * Decodes any registry-framed Avro message. First the registry (network): anything but a definite
+ * "no such schema" is retriable, or a slow registry under load would dead-letter good messages.
+ * Then the bytes (local): an error there is the message's own fault.
+ */
+export async function decodeRegistered(registry: SchemaRegistry, buf: Buffer): Promise<unknown> {
+  const id = schemaIdOf(buf);
+  if (id === undefined) throw new UtklarError('UNDECODABLE_MESSAGE', 'message does not start with the Confluent magic byte and a schema id');
+  try {
+    await registry.getSchema(id);
+  } catch (cause) {
+    if ((cause as { status?: number }).status === 404) {
+      throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: schema id ${id} is unknown to the registry`, { cause });
+    }
+    throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: ${(cause as Error).message}`, { retriable: true, cause });
+  }
+  try {
+    return await registry.decode(buf);
+  } catch (cause) {
+    throw new UtklarError('UNDECODABLE_MESSAGE', `Avro decode failed: ${(cause as Error).message}`, { cause });
   }
 }

@@ -8,11 +8,12 @@ import type { PatientEvent } from '../../services/contract/event.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { stockholmDay } from '../../services/core/stockholm-time.ts';
 import { episodeFact, type EpisodeFact } from '../../services/facts/episode-fact.ts';
+import { paymentDaysOn, utklarDaysOn } from '../../services/facts/day-counts.ts';
 import { RegionSimulator } from '../../services/simulator/simulate.ts';
 
-// The SQL of services/indicators/sql.ts, written out in TypeScript for one row.
-const utklarAt = (f: EpisodeFact, today: number) => f.ready_start_days.reduce((s, start, i) => s + Math.max(0, (f.ready_end_days[i]! < 0 ? today : f.ready_end_days[i]!) - start), 0);
-const paymentAt = (f: EpisodeFact, today: number) => f.payment_days.length + (f.open_payment_from_day < 0 ? 0 : Math.max(0, today - f.open_payment_from_day + 1));
+// services/facts/day-counts.ts: the SQL of services/indicators/sql.ts in TypeScript, as the board and alerting use it.
+const utklarAt = (f: EpisodeFact, today: number) => utklarDaysOn({ readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days }, today);
+const paymentAt = (f: EpisodeFact, today: number) => paymentDaysOn({ paymentDays: f.payment_days.length, openPaymentFromDay: f.open_payment_from_day }, today);
 
 describe('episode facts: day counts kept as Stockholm days, open periods counted at query time', () => {
   const from = Date.parse('2026-03-01T00:00:00+01:00');

@@ -1,5 +1,6 @@
 import { api, el, header, kommun, me, type Me } from './common.ts';
 import { band, isoDay, stockholmDay, stockholmTime } from './stockholm.ts';
+import { paymentDaysOn, utklarDaysOn } from '../../facts/day-counts.ts';
 
 /** The coordinators' live board: pushed by the server (SSE), counted on by the page itself. */
 interface Episode {
@@ -13,8 +14,8 @@ const COLOURS: Record<string, string> = { NONE: 'ingen', BLUE: 'blå', GREEN: 'g
 const PARTIES: Record<string, string> = { REGION: 'region', MUNICIPALITY: 'kommun', PATIENT_OR_FAMILY: 'patient/närstående' };
 const SIP: Record<string, string> = { met: 'kallad', unmet: 'ej kallad i tid', pending: 'väntar', 'not-applicable': '–' };
 
-const utklarDays = (e: Episode, today: number) => e.readyStartDays.reduce((s, start, i) => s + Math.max(0, (e.readyEndDays[i]! < 0 ? today : e.readyEndDays[i]!) - start), 0);
-const paymentDays = (e: Episode, today: number) => e.paymentDays + (e.openPaymentFromDay < 0 ? 0 : Math.max(0, today - e.openPaymentFromDay + 1));
+const utklarDays = utklarDaysOn;
+const paymentDays = paymentDaysOn;
 const since = (ms: number, now: number) => {
   const m = Math.max(0, Math.floor((now - ms) / 60_000));
   return `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h ${m % 60} min`;
