@@ -72,13 +72,17 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
     process.stderr.write(`indicators(${mode}): produced after ${Date.now() - t0} ms\n`);
     today = stockholmDay(Date.now());
     eps = batch.batchEpisodes(events, Date.now(), OREBRO_RULES);
-    // Caught up when the readmissions per month (admissions of every episode) and the waiting census agree.
+    // Caught up when every episode's latest version is in: the admissions per month (one per
+    // episode) and the discharged utklar days per municipality (each episode's last changes) agree.
     const expected = batch.readmissionsByMonth(eps, day(2023, 1, 1), day(2023, 12, 31));
+    const meanDays = batch.meanDaysByMunicipality(eps, day(2023, 1, 1), day(2023, 12, 31));
     await waitFor('the facts to catch up', async () => {
       const got = await api('readmissions?from=2023-01&to=2023-12');
-      const ok = got.rows.length === expected.size && got.rows.every((r) => expected.get(String(r.group))?.admissions === r.admissions && expected.get(String(r.group))?.readmissions === r.readmissions);
-      return ok ? true : undefined;
-    }, 180_000).catch(() => undefined);
+      const admissions = got.rows.length === expected.size && got.rows.every((r) => expected.get(String(r.group))?.admissions === r.admissions && expected.get(String(r.group))?.readmissions === r.readmissions);
+      const mean = (await api('indicators/mean-days?from=2023-01&to=2023-12&groupBy=municipality')).rows;
+      const days = mean.length === meanDays.size && mean.every((r) => meanDays.get(`${r.group}|${r.careType}`)?.days === r.days && meanDays.get(`${r.group}|${r.careType}`)?.episodes === r.episodes);
+      return admissions && days ? true : undefined;
+    }, 240_000).catch(() => undefined);
     process.stderr.write(`indicators(${mode}): caught up after ${Date.now() - t0} ms\n`);
   }, 400_000);
 
