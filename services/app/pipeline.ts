@@ -22,7 +22,13 @@ import { loadCapacity } from '../reference/capacity.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import { readFileSync } from 'node:fs';
 import { Alerting } from '../alerting/alerting.ts';
-import { parseRules } from '../alerting/rules.ts';
+import { Delivery } from '../alerting/delivery.ts';
+import { Observer } from '../alerting/observe.ts';
+import { targets } from '../alerting/routing.ts';
+import { parseAlertConfig } from '../alerting/rules.ts';
+import { consumerLag, messageCount } from '../kafka/lag.ts';
+import type { Admin } from 'kafkajs';
+import { Heartbeats } from './heartbeats.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 const log = logger('pipeline');
@@ -49,6 +55,10 @@ export class Pipeline {
   #timers: NodeJS.Timeout | undefined;
   #firing = false;
   #alerting: NodeJS.Timeout | undefined;
+  #alerts: Alerting | undefined;
+  #housekeeping: NodeJS.Timeout | undefined;
+  readonly #admin: Admin;
+  readonly heartbeats: Heartbeats;
 
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
@@ -57,6 +67,8 @@ export class Pipeline {
     this.#codec = new EventCodec(config.registryUrl);
     this.#deadLetters = new DeadLetters(this.kafka, config.namespace);
     this.rules = config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES;
+    this.#admin = this.kafka.admin();
+    this.heartbeats = new Heartbeats(this.redis, config.namespace);
   }
 
   async start(): Promise<void> {
@@ -79,6 +91,7 @@ export class Pipeline {
     const capacity = loadCapacity(config.capacityDir);
     if (capacity.length > 0) await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.capacity`, values: capacity, format: 'JSONEachRow' });
     await this.#deadLetters.connect();
+    await this.#admin.connect();
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
     const store = new EpisodeStore(this.redis, config.namespace, `${config.groupPrefix}.episode-store`, t.patientEvents);
@@ -97,11 +110,15 @@ export class Pipeline {
         this.#consumers.push(new EpisodeFactsSink({
           kafka: this.kafka, registry: this.#codec.registry, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
           groupId: `${config.groupPrefix}.sink-facts`, topic: t.episodeState, rules: this.rules, deadLetters: this.#deadLetters,
-          log: logger('sink-facts'), onRows: (n) => metrics.factsWritten.inc(n),
+          log: logger('sink-facts'), onRows: (n) => metrics.factsWritten.inc(n), watch: this.heartbeats.consumer(name, metrics),
+          onBatch: (n, bad) => {
+            metrics.consumed.inc({ consumer: `${config.groupPrefix}.sink-facts` }, n);
+            if (bad > 0) metrics.deadLettered.inc({ consumer: `${config.groupPrefix}.sink-facts`, code: 'UNDECODABLE_MESSAGE' }, bad);
+          },
         }));
         continue;
       }
-      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 250 }));
+      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 250, watch: this.heartbeats.consumer(name, metrics) }));
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;
@@ -111,6 +128,8 @@ export class Pipeline {
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
       }, logger('outbox'));
       await this.#outbox.start();
+      const outbox = this.#outbox;
+      this.heartbeats.pull('outbox', () => outbox.lastDrainedAt);
     }
     for (const c of this.#consumers) await c.start();
     if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
@@ -119,25 +138,58 @@ export class Pipeline {
     if (config.consumers.includes('clock') && config.timersEveryMs > 0) {
       this.#timers = setInterval(() => void this.fireTimers(), config.timersEveryMs);
     }
-    if (config.alertRules && config.alertsEveryMs > 0) {
-      const rules = parseRules(readFileSync(config.alertRules, 'utf8'), config.alertRules);
-      const alerting = new Alerting(this.redis, config.namespace, this.clocks, rules, this.rules, config.alertWebhook ?? null, logger('alerting'));
-      let busy = false;
-      this.#alerting = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        alerting.evaluate(Date.now())
-          .then(({ fired, resolved }) => {
-            metrics.alerts.inc({ status: 'firing' }, fired);
-            metrics.alerts.inc({ status: 'resolved' }, resolved);
-            return alerting.deliver(Date.now());
-          })
-          .catch((e) => log.warn({ err: e }, 'alerting round failed; the next one retries'))
-          .finally(() => (busy = false));
-      }, config.alertsEveryMs);
-    }
+    if (config.alertRules && config.alertsEveryMs > 0) await this.#startAlerting(capacity);
+    this.heartbeats.start();
+    this.#housekeeping = setInterval(() => void this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), 5_000);
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+  }
+
+  async #startAlerting(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
+    const { config, metrics } = this;
+    const alertConfig = parseAlertConfig(readFileSync(config.alertRules!, 'utf8'), config.alertRules!);
+    const observer = new Observer({
+      redis: this.redis, clocks: this.clocks, admin: this.#admin, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
+      namespace: config.namespace, groupPrefix: config.groupPrefix, regionRules: this.rules, population: this.population, capacity,
+    }, alertConfig.rules);
+    const delivery = new Delivery(this.redis, config.namespace, targets(alertConfig.receivers, alertConfig.rules, config.alertWebhook ?? null), this.kafka,
+      { name: topics(config.namespace).alerts, schema: new RegisteredSchema(this.#codec.registry, 'alert.avsc', subjectFor(topics(config.namespace).alerts)) }, logger('alert-delivery'));
+    await delivery.start();
+    const alerting = new Alerting(this.redis, config.namespace, alertConfig, observer, delivery, Boolean(config.alertWebhook));
+    this.#alerts = alerting;
+    this.heartbeats.pull('alerting', () => alerting.lastRoundAt);
+    let busy = false;
+    this.#alerting = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      alerting.evaluate(Date.now())
+        .then(({ fired, resolved }) => {
+          metrics.alerts.inc({ status: 'firing' }, fired);
+          metrics.alerts.inc({ status: 'resolved' }, resolved);
+        })
+        .catch((e) => log.warn({ err: e }, 'alerting round failed; the next one retries'))
+        .then(() => delivery.deliver(Date.now()))
+        .then((n) => metrics.alertsDelivered.inc(n ?? 0))
+        .catch((e) => log.warn({ err: e }, 'alert delivery round failed; the next one retries'))
+        .finally(() => (busy = false));
+    }, config.alertsEveryMs);
+    log.info({ rules: alertConfig.rules.length, receivers: alertConfig.receivers.length }, 'alerting started');
+  }
+
+  #outboxCounted = 0;
+
+  /** Lag of this process's consumer groups and the dead-letter count, for /metrics. */
+  async #measure(): Promise<void> {
+    const t = topics(this.config.namespace);
+    if (this.#outbox) {
+      this.metrics.outboxPublished.inc(this.#outbox.published - this.#outboxCounted);
+      this.#outboxCounted = this.#outbox.published;
+    }
+    for (const name of this.config.consumers) {
+      const lag = await consumerLag(this.#admin, `${this.config.groupPrefix}.${name}`, name === 'sink-facts' ? t.episodeState : t.patientEvents);
+      this.metrics.lag.set({ consumer: name }, lag);
+    }
+    this.metrics.deadLetterMessages.set(await messageCount(this.#admin, t.deadLetter));
   }
 
   /** The timer worker: announces every day boundary that is due, until none is left. */
@@ -152,6 +204,7 @@ export class Pipeline {
         n = await this.clocks.fireDue(Date.now(), 100);
         this.metrics.timersFired.inc(n);
       }
+      this.heartbeats.beat('timers');
     } catch (e) {
       log.warn({ err: e }, 'timer round failed; the next one retries');
     } finally {
@@ -186,6 +239,10 @@ export class Pipeline {
     clearInterval(this.#sweeper);
     clearInterval(this.#timers);
     clearInterval(this.#alerting);
+    clearInterval(this.#housekeeping);
+    this.heartbeats.stop();
+    await this.#alerts?.delivery.stop().catch(() => undefined);
+    await this.#admin.disconnect().catch(() => undefined);
     await this.#outbox?.stop().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);

@@ -21,6 +21,8 @@ export class OutboxPublisher {
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   published = 0;
+  /** When the outbox was last found empty (a heartbeat: publishing keeps up). */
+  lastDrainedAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -50,7 +52,10 @@ export class OutboxPublisher {
     let sent = 0;
     for (;;) {
       const entries = await this.redis.xrange(this.outboxKey, '-', '+', 'COUNT', batch);
-      if (entries.length === 0) return sent;
+      if (entries.length === 0) {
+        this.lastDrainedAt = Date.now();
+        return sent;
+      }
       const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
       for (const [, fields] of entries) {
         const f: Record<string, string> = {};

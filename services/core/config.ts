@@ -109,6 +109,8 @@ export const topics = (ns: string) => ({
   episodeState: `${ns}.episode-state.v1`,
   /** Facts time made true: ready day accrued, threshold crossed, payment responsibility started. */
   clockEvents: `${ns}.clock-events.v1`,
+  /** Alert announcements (firing / resolved) for subscribers, key = fingerprint. */
+  alerts: `${ns}.alerts.v1`,
 });
 
 export const subjectFor = (topic: string) => `${topic}-value`;

@@ -8,6 +8,7 @@ import { UtklarError } from '../core/errors.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
 import { decodeRegistered } from '../kafka/codec.ts';
 import { episodeFact } from './episode-fact.ts';
+import type { ConsumerWatch } from '../app/heartbeats.ts';
 
 export interface FactsSinkOptions {
   kafka: Kafka;
@@ -21,6 +22,9 @@ export interface FactsSinkOptions {
   deadLetters: DeadLetters;
   log: Logger;
   onRows?: (n: number) => void;
+  /** Messages consumed and dead-lettered per batch (the same counters as the event consumers). */
+  onBatch?: (messages: number, deadLettered: number) => void;
+  watch?: ConsumerWatch;
 }
 
 /**
@@ -37,6 +41,13 @@ export class EpisodeFactsSink {
 
   async start(): Promise<void> {
     const { o } = this;
+    const watch = o.watch;
+    if (watch) {
+      const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;
+      this.#consumer.on(GROUP_JOIN, () => watch.up());
+      this.#consumer.on(CRASH, (e) => void (e.payload.restart ? undefined : watch.down()));
+      this.#consumer.on(STOP, () => watch.down());
+    }
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
@@ -45,6 +56,7 @@ export class EpisodeFactsSink {
       partitionsConsumedConcurrently: 6,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        const started = performance.now();
         const rows: ReturnType<typeof episodeFact>[] = [];
         const bad: { message: KafkaMessage; error: UtklarError }[] = [];
         for (const message of batch.messages) {
@@ -70,6 +82,8 @@ export class EpisodeFactsSink {
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
         await commitOffsetsIfNecessary();
+        o.onBatch?.(batch.messages.length, bad.length);
+        o.watch?.batch(batch.messages.length, (performance.now() - started) / 1000, Number(last?.timestamp ?? 0));
         await heartbeat();
       },
     });

@@ -5,6 +5,7 @@ import type { PatientEvent } from '../contract/event.ts';
 import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
+import type { ConsumerWatch } from '../app/heartbeats.ts';
 
 export interface DecodedEvent {
   event: PatientEvent;
@@ -28,6 +29,8 @@ export interface EventConsumerOptions {
   sliceSize?: number;
   /** Applies one partition's decoded batch; must be idempotent (batches replay after a crash). */
   handle: (batch: DecodedEvent[]) => Promise<void>;
+  /** Liveness and batch metrics (heartbeats for `service-silent` alerts). */
+  watch?: ConsumerWatch;
 }
 
 /**
@@ -45,6 +48,13 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     const { o } = this;
+    const watch = o.watch;
+    if (watch) {
+      const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;
+      this.#consumer.on(GROUP_JOIN, () => watch.up());
+      this.#consumer.on(CRASH, (e) => void (e.payload.restart ? undefined : watch.down()));
+      this.#consumer.on(STOP, () => watch.down());
+    }
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
@@ -56,6 +66,7 @@ export class EventConsumer {
         // No early return on isStale()/!isRunning(): returning unresolved was seen to let kafkajs
         // move past the batch (the first batch after a group was recreated went missing). The
         // handlers are idempotent, so handling a stale batch once more is harmless.
+        const started = performance.now();
         const good: DecodedEvent[] = [];
         const bad: { message: (typeof batch.messages)[number]; error: UtklarError }[] = [];
         for (const message of batch.messages) {
@@ -85,6 +96,7 @@ export class EventConsumer {
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
         await commitOffsetsIfNecessary();
+        o.watch?.batch(batch.messages.length, (performance.now() - started) / 1000, Number(last?.timestamp ?? 0));
         await heartbeat();
       },
     });

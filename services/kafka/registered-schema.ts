@@ -18,15 +18,23 @@ export class RegisteredSchema {
   }
 
   async register(): Promise<number> {
-    try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: this.schema },
-        { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
-      );
-      this.#id = id;
-      return id;
-    } catch (cause) {
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: could not register ${this.subject}: ${(cause as Error).message}`, { retriable: true, cause });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: this.schema },
+          { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        this.#id = id;
+        return id;
+      } catch (cause) {
+        // Two services starting together race on a new subject: one has registered the schema
+        // but not yet set the subject's rule when the other reads it. A moment later it is set.
+        if (attempt < 5 && /Compatibility does not match/.test((cause as Error).message)) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: could not register ${this.subject}: ${(cause as Error).message}`, { retriable: true, cause });
+      }
     }
   }
 

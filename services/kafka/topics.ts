@@ -20,14 +20,14 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents];
+    const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents, t.alerts];
     const wanted = all.filter((name) => !existing.has(name));
     if (wanted.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
         topics: wanted.map((topic) => ({
           topic,
-          numPartitions: topic === t.deadLetter ? 1 : partitions,
+          numPartitions: topic === t.deadLetter || topic === t.alerts ? 1 : partitions,
           replicationFactor: 1,
           configEntries: configOf(topic),
         })),
