@@ -79,17 +79,12 @@ export class Pipeline {
     // /health may already have made the lazy client connect.
     if (this.redis.status === 'wait') await this.redis.connect();
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
-    const migrations = await migrate(this.clickhouse, config.clickhouseDatabase);
-    if (migrations.length > 0) log.info({ migrations }, 'ClickHouse migrations applied');
-    await this.clickhouse.insert({
-      table: `${config.clickhouseDatabase}.municipalities`,
-      values: [...municipalities.values()].map((m) => ({ kommunkod: m.code, kommun: m.name, lanskod: m.countyCode, lan: m.county })),
-      format: 'JSONEachRow',
-    });
     this.population = loadPopulation(config.populationDir);
-    await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.population`, values: this.population.rows, format: 'JSONEachRow' });
     const capacity = loadCapacity(config.capacityDir);
-    if (capacity.length > 0) await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.capacity`, values: capacity, format: 'JSONEachRow' });
+    // Only the sinks need ClickHouse to start: a clock or timer process must come back after a
+    // crash while ClickHouse is down, so for them the tables are prepared when it answers.
+    if (config.consumers.includes('sink-clickhouse') || config.consumers.includes('sink-facts')) await this.#prepareClickHouse(capacity);
+    else void this.#prepareClickHouse(capacity).catch((e) => log.warn({ err: e }, 'ClickHouse not prepared (this process runs no sink); the API answers once it is'));
     await this.#deadLetters.connect();
     await this.#admin.connect();
 
@@ -135,7 +130,9 @@ export class Pipeline {
     if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
       this.#sweeper = setInterval(() => void this.sweep().catch((e) => log.warn({ err: e }, 'eviction sweep failed; next one retries')), config.evictEveryMs);
     }
-    if (config.consumers.includes('clock') && config.timersEveryMs > 0) {
+    // The clock's process runs the timer worker unless it runs in a process of its own; its
+    // announcements go through the outbox, which the clock's process publishes.
+    if ((config.consumers.includes('clock') || config.timersOnly) && config.timersEveryMs > 0) {
       this.#timers = setInterval(() => void this.fireTimers(), config.timersEveryMs);
     }
     if (config.alertRules && config.alertsEveryMs > 0) await this.#startAlerting(capacity);
@@ -143,6 +140,19 @@ export class Pipeline {
     this.#housekeeping = setInterval(() => void this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), 5_000);
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+  }
+
+  async #prepareClickHouse(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
+    const { config } = this;
+    const migrations = await migrate(this.clickhouse, config.clickhouseDatabase);
+    if (migrations.length > 0) log.info({ migrations }, 'ClickHouse migrations applied');
+    await this.clickhouse.insert({
+      table: `${config.clickhouseDatabase}.municipalities`,
+      values: [...municipalities.values()].map((m) => ({ kommunkod: m.code, kommun: m.name, lanskod: m.countyCode, lan: m.county })),
+      format: 'JSONEachRow',
+    });
+    await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.population`, values: this.population.rows, format: 'JSONEachRow' });
+    if (capacity.length > 0) await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.capacity`, values: capacity, format: 'JSONEachRow' });
   }
 
   async #startAlerting(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
@@ -232,7 +242,9 @@ export class Pipeline {
     } catch (e) {
       checks.clickhouse = (e as Error).message;
     }
-    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+    // A process without a sink keeps working while ClickHouse is away (only its API does not).
+    const sinks = this.config.consumers.includes('sink-clickhouse') || this.config.consumers.includes('sink-facts');
+    return { ok: Object.entries(checks).every(([k, v]) => v === 'ok' || (k === 'clickhouse' && !sinks)), checks };
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,7 @@ import { stateChanged } from './changelog.ts';
 import { factsAt, nextMidnight } from './clock-facts.ts';
 import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
-import { deadLetterEntry } from './dead-letter-entry.ts';
+import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
@@ -95,10 +95,14 @@ export class ClockStore {
     const entry = historyEntry(state);
     const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
     const rejectedBefore = new Set((previous?.state.rejected ?? []).map((r) => r.eventId));
-    const newlyRejected = state.rejected.filter((r) => !rejectedBefore.has(r.eventId)).map((r) => {
-      const rejected = events.find((e) => e.eventId === r.eventId)!;
-      return JSON.stringify(deadLetterEntry(rejected, r.reason, { ...origin, ...(r.eventId === event.eventId ? { offset: d.offset } : {}) }));
-    });
+    const rejectedNow = new Set(state.rejected.map((r) => r.eventId));
+    const byId = (id: string) => events.find((e) => e.eventId === id)!;
+    const newlyRejected = [
+      ...state.rejected.filter((r) => !rejectedBefore.has(r.eventId))
+        .map((r) => JSON.stringify(deadLetterEntry(byId(r.eventId), r.reason, { ...origin, ...(r.eventId === event.eventId ? { offset: d.offset } : {}) }))),
+      ...(previous?.state.rejected ?? []).filter((r) => !rejectedNow.has(r.eventId))
+        .map((r) => JSON.stringify(rejectionWithdrawn(byId(r.eventId), r.reason, origin))),
+    ];
     const related = await this.#relinked(event.episodeId, entry, history);
     const keys = [
       k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers,

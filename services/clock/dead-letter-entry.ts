@@ -22,6 +22,19 @@ export function deadLetterEntry(event: PatientEvent, reason: string, origin: { c
 }
 export type DeadLetterEntry = ReturnType<typeof deadLetterEntry>;
 
+/**
+ * An event rejected on arrival may become valid when an earlier one arrives late (a cancelled
+ * discharge before its discharge, within the allowed lateness): the dead-letter topic then gets
+ * this notice, so whoever repairs dead letters knows that one needs nothing.
+ */
+export function rejectionWithdrawn(event: PatientEvent, reason: string, origin: { consumer: string; topic: string; partition: number }) {
+  return {
+    ...deadLetterEntry(event, `no longer rejected: the events it needed arrived late (it was: ${reason})`, origin),
+    deadLetterId: `${event.eventId}:withdrawn`,
+    code: 'REJECTION_WITHDRAWN',
+  };
+}
+
 /** Kafka headers in the same vocabulary as the decoder's dead letters (kafka/dead-letter.ts). */
 export const deadLetterHeaders = (v: Record<string, unknown>): Record<string, string> => ({
   'dlq-code': String(v.code),

@@ -25,6 +25,8 @@ export interface Config {
   rules: 'orebro' | 'law';
   /** Which consumer groups this process runs. */
   consumers: Consumer[];
+  /** The timer worker runs apart from the clock consumer (UTKLAR_CONSUMERS=timers), e.g. to be killed apart. */
+  timersOnly: boolean;
   /** Consumer groups are `<groupPrefix>.<consumer>`; a new prefix replays the topic from the start. */
   groupPrefix: string;
   /** How often closed episodes are swept out of Redis (0: never). */
@@ -71,7 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
     rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
-    consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')),
+    consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')).filter((c): c is Consumer => c !== 'timers'),
+    timersOnly: parseConsumers(env.UTKLAR_CONSUMERS ?? '').includes('timers'),
     groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
@@ -84,11 +87,12 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-function parseConsumers(v: string): Consumer[] {
+function parseConsumers(v: string): (Consumer | 'timers')[] {
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = names.filter((n) => !(CONSUMERS as readonly string[]).includes(n));
-  if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${CONSUMERS.join(', ')})`);
-  return names as Consumer[];
+  const known = [...CONSUMERS, 'timers'];
+  const bad = names.filter((n) => !known.includes(n));
+  if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${known.join(', ')})`);
+  return names as (Consumer | 'timers')[];
 }
 
 function parseSecret(v: string | undefined): string | undefined {

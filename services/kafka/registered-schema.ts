@@ -29,7 +29,7 @@ export class RegisteredSchema {
       } catch (cause) {
         // Two services starting together race on a new subject: one has registered the schema
         // but not yet set the subject's rule when the other reads it. A moment later it is set.
-        if (attempt < 5 && /Compatibility does not match/.test((cause as Error).message)) {
+        if (attempt < 5 && /Compatibility does not match|rule named 'COMPATIBILITY' already exists/.test((cause as Error).message)) {
           await new Promise((r) => setTimeout(r, 200 * attempt));
           continue;
         }

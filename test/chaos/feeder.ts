@@ -1,0 +1,71 @@
+import { Partitioners, type Producer } from 'kafkajs';
+import type { Config } from '../../services/core/config.ts';
+import { topics } from '../../services/core/config.ts';
+import { createKafka } from '../../services/kafka/client.ts';
+import { EventProducer } from '../../services/producer/event-producer.ts';
+import type { Item } from './workload.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Puts the workload on the topic through the real producer (transactional, Avro), chunk by
+ * chunk, and keeps going through a broker restart: a chunk whose send failed is sent again with
+ * a new producer. A chunk committed but reported failed arrives twice, which is one more
+ * duplicate the pipeline must absorb.
+ */
+export class Feeder {
+  #events: EventProducer | undefined;
+  #raw: Producer | undefined;
+  resends = 0;
+
+  constructor(private readonly config: Config) {}
+
+  async #connect(): Promise<{ events: EventProducer; raw: Producer }> {
+    if (!this.#events) {
+      const events = new EventProducer(createKafka(this.config, 'chaos-feeder'), this.config.registryUrl, this.config.namespace);
+      await events.connect();
+      this.#events = events;
+    }
+    if (!this.#raw) {
+      const raw = createKafka(this.config, 'chaos-raw').producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      await raw.connect();
+      this.#raw = raw;
+    }
+    return { events: this.#events, raw: this.#raw };
+  }
+
+  async #reset(): Promise<void> {
+    await this.#events?.disconnect().catch(() => undefined);
+    await this.#raw?.disconnect().catch(() => undefined);
+    this.#events = undefined;
+    this.#raw = undefined;
+  }
+
+  async send(chunk: Item[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { events, raw } = await this.#connect();
+        const valid = chunk.flatMap((it) => (it.kind === 'event' ? [it.event] : []));
+        if (valid.length > 0) {
+          const rejected = await events.send(valid);
+          if (rejected.length > 0) throw new Error(`the producer refused ${rejected.length} valid events: ${rejected[0]!.error.message}`);
+        }
+        const bad = chunk.flatMap((it) => (it.kind === 'raw' ? [it] : []));
+        if (bad.length > 0) {
+          const messages = await Promise.all(bad.map(async (it) => ({ key: it.key, value: await it.value((e) => events.codec.encode(e)) })));
+          await raw.send({ topic: topics(this.config.namespace).patientEvents, messages });
+        }
+        return;
+      } catch (e) {
+        if (attempt >= 120) throw e;
+        this.resends++;
+        await this.#reset();
+        await sleep(1_000);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#reset();
+  }
+}

@@ -1,0 +1,143 @@
+import { createClient } from '@clickhouse/client';
+import { Redis } from 'ioredis';
+import { createKafka } from '../../services/kafka/client.ts';
+import { Rng } from '../../services/simulator/rng.ts';
+import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { outage } from './faults.ts';
+import { Feeder } from './feeder.ts';
+import { scanForPersonalData } from './personal-data.ts';
+import { Supervised } from './supervisor.ts';
+import { caughtUp, verifyClockState, verifyDeadLetters, verifyEventRows, verifyIndicators, type Mismatch } from './verify.ts';
+import { buildWorkload, type MalformedKind } from './workload.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  /** Simulated days and episodes per day (the simulator's --days / --rate). */
+  days: number;
+  rate: number;
+  duplicateShare: number;
+  malformed: number;
+  /** SIGKILLs of each of the clock service, the timer worker and the ClickHouse sink. */
+  killsPerService: number;
+  clickhouseOutageMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosSummary {
+  seed: number;
+  events: number;
+  messages: number;
+  duplicates: number;
+  reordered: number;
+  malformed: Record<MalformedKind, number>;
+  faults: string[];
+  producerResends: number;
+  crashes: Record<string, number>;
+  /** The end of each unplanned exit's output. */
+  crashOutput: string[];
+  mismatches: Mismatch[];
+  personalData: string[];
+  seconds: { total: number; catchUp: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One chaos run on the real stack: a simulated region with duplicates, reordering and malformed
+ * messages is replayed into three supervised services (the clock, the timer worker, the
+ * ClickHouse sinks) while they are SIGKILLed at random moments and Redis, Kafka and the
+ * ClickHouse server are restarted or stopped. Afterwards everything must equal a recomputation:
+ * Redis clock state per episode, the event rows, the indicators, the dead letters.
+ */
+export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
+  const t0 = Date.now();
+  const rng = new Rng(o.seed);
+  const env = isolatedEnv('server', { LOG_LEVEL: 'warn', UTKLAR_EVICT_EVERY_MS: '0' });
+  const config = configOf(env);
+  const from = '2025-09-01T00:00:00+02:00';
+  const w = await buildWorkload({ days: o.days, rate: o.rate, seed: o.seed, from, duplicateShare: o.duplicateShare, malformed: o.malformed }, env);
+  o.log(`workload: ${w.events.length} events, ${w.duplicates} duplicates, ${w.reordered} reordered, ${w.malformed.length} malformed → ${w.items.length} messages`);
+
+  const port = Number(env.UTKLAR_HTTP_PORT);
+  const services = {
+    clock: new Supervised('clock', { ...env, UTKLAR_CONSUMERS: 'clock', UTKLAR_TIMERS_EVERY_MS: '0', UTKLAR_HTTP_PORT: String(port) }),
+    timers: new Supervised('timers', { ...env, UTKLAR_CONSUMERS: 'timers', UTKLAR_HTTP_PORT: String(port + 1) }),
+    sink: new Supervised('sink', { ...env, UTKLAR_CONSUMERS: 'sink-clickhouse,sink-facts', UTKLAR_HTTP_PORT: String(port + 2) }),
+  };
+  const kafka = createKafka(config, 'chaos');
+  const admin = kafka.admin();
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const ch = createClient({ url: config.clickhouseUrl, request_timeout: 120_000 });
+  const faults: string[] = [];
+  try {
+    await Promise.all(Object.values(services).map((s) => s.healthy()));
+    const feeder = new Feeder(config);
+    const chunk = 500;
+    const feeding = (async () => {
+      for (let i = 0; i < w.items.length; i += chunk) {
+        await feeder.send(w.items.slice(i, i + chunk));
+        await sleep(50);
+      }
+      await feeder.close();
+      o.log(`fed ${w.items.length} messages (${feeder.resends} chunks resent) after ${Math.round((Date.now() - t0) / 1000)} s`);
+    })();
+
+    const plan: [string, () => Promise<void>][] = [
+      ...(['clock', 'timers', 'sink'] as const).flatMap((name) => Array.from({ length: o.killsPerService }, () => [`SIGKILL ${name}`, () => services[name].kill9()] as [string, () => Promise<void>])),
+      ['restart Redis', () => outage('redis', 500)],
+      ['restart the Kafka broker', () => outage('kafka', 1_000)],
+      [`stop the ClickHouse server for ${o.clickhouseOutageMs / 1000} s`, () => outage('clickhouse', o.clickhouseOutageMs)],
+    ];
+    for (let i = plan.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [plan[i], plan[j]] = [plan[j]!, plan[i]!];
+    }
+    const faulting = (async () => {
+      for (const [what, act] of plan) {
+        await sleep(1_000 + rng.next() * 3_000);
+        o.log(`fault at ${Math.round((Date.now() - t0) / 1000)} s: ${what}`);
+        faults.push(what);
+        await act();
+      }
+    })();
+    await Promise.all([feeding, faulting]);
+
+    const settleFrom = Date.now();
+    await admin.connect();
+    await waitFor('the pipeline to catch up', async () => ((await caughtUp(admin, redis, config)) ? true : undefined), 900_000);
+    const catchUp = Date.now() - settleFrom;
+    o.log(`caught up ${Math.round(catchUp / 1000)} s after the last fault`);
+    // Not crash-looping: every service answers /health and none exits for 10 s.
+    const before = Object.values(services).reduce((s, x) => s + x.crashes.length, 0);
+    await sleep(10_000);
+    await Promise.all(Object.values(services).map((s) => s.healthy()));
+    const mismatches: Mismatch[] = [];
+    if (Object.values(services).reduce((s, x) => s + x.crashes.length, 0) !== before) mismatches.push({ check: 'services', detail: 'a service exited by itself after the faults ended' });
+    mismatches.push(...await verifyClockState(redis, config, w));
+    mismatches.push(...await verifyEventRows(ch, config.clickhouseDatabase, w));
+    mismatches.push(...await verifyDeadLetters(kafka, config, w));
+    const months = Array.from({ length: Math.ceil(o.days / 31) + 1 }, (_, i) => {
+      const d = new Date(Date.UTC(2025, 8 + i, 1));
+      return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    });
+    mismatches.push(...await verifyIndicators(services.sink.proc.url, w, months));
+    const personalData = await scanForPersonalData({
+      kafka, redis, ch, namespace: config.namespace, database: config.clickhouseDatabase, needles: w.personnummer,
+      logs: Object.fromEntries(Object.values(services).map((s) => [s.name, s.output])),
+    });
+    const count = (k: MalformedKind) => w.malformed.filter((m) => m.kind === k).length;
+    return {
+      seed: o.seed, events: w.events.length, messages: w.items.length, duplicates: w.duplicates, reordered: w.reordered,
+      malformed: { 'bad-magic-byte': count('bad-magic-byte'), 'unknown-schema-id': count('unknown-schema-id'), 'truncated-avro': count('truncated-avro'), 'semantically-invalid': count('semantically-invalid') },
+      faults, producerResends: feeder.resends,
+      crashes: Object.fromEntries(Object.values(services).map((s) => [s.name, s.crashes.length])),
+      crashOutput: Object.values(services).flatMap((s) => s.crashes.map((c) => `${s.name}: ${c.output}`)),
+      mismatches, personalData, seconds: { total: Math.round((Date.now() - t0) / 1000), catchUp: Math.round(catchUp / 1000) },
+    };
+  } finally {
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+    await admin.disconnect().catch(() => undefined);
+    redis.disconnect();
+    await ch.close();
+  }
+}

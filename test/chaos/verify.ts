@@ -1,0 +1,210 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Redis } from 'ioredis';
+import type { Admin, Kafka } from 'kafkajs';
+import { mintToken } from '../../services/api/auth.ts';
+import { clockKeys } from '../../services/clock/clock-keys.ts';
+import { foldEpisode } from '../../services/clock/episode-state.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import type { PatientEvent } from '../../services/contract/event.ts';
+import { topics, type Config } from '../../services/core/config.ts';
+import { consumerLag } from '../../services/kafka/lag.ts';
+import * as batch from '../support/batch-indicators.ts';
+import { API_SECRET } from '../support/env.ts';
+import type { Workload } from './workload.ts';
+
+export interface Mismatch {
+  check: string;
+  detail: string;
+}
+
+const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v);
+const rounded = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Caught up: every group has read everything, the outbox is empty and no day boundary is overdue, twice in a row. */
+export async function caughtUp(admin: Admin, redis: Redis, config: Config): Promise<boolean> {
+  const t = topics(config.namespace);
+  const k = clockKeys(config.namespace);
+  for (let i = 0; i < 2; i++) {
+    const lags = await Promise.all([
+      consumerLag(admin, `${config.groupPrefix}.clock`, t.patientEvents),
+      consumerLag(admin, `${config.groupPrefix}.sink-clickhouse`, t.patientEvents),
+      consumerLag(admin, `${config.groupPrefix}.sink-facts`, t.episodeState),
+    ]);
+    const outbox = await redis.xlen(k.outbox);
+    const overdue = await redis.zcount(k.timers, 0, Date.now() - 5_000);
+    if (lags.some((l) => l > 0) || outbox > 0 || overdue > 0) return false;
+    if (i === 0) await sleep(2_000);
+  }
+  return true;
+}
+
+/** Every episode's clock state in Redis equals the pure fold of its events (exactly once, whatever happened). */
+export async function verifyClockState(redis: Redis, config: Config, w: Workload): Promise<Mismatch[]> {
+  const k = clockKeys(config.namespace);
+  const byEpisode = new Map<string, PatientEvent[]>();
+  const invalid = new Set(w.malformed.filter((m) => m.kind === 'semantically-invalid').map((m) => m.id));
+  const all = [...w.events, ...w.items.flatMap((it) => (it.kind === 'event' && invalid.has(it.event.eventId) ? [it.event] : []))];
+  for (const e of all) byEpisode.set(e.episodeId, [...(byEpisode.get(e.episodeId) ?? []), e]);
+  const out: Mismatch[] = [];
+  // An invalid event for an episode nobody admitted, later than the allowed lateness behind its
+  // partition, is dead-lettered without being kept: such an episode may be absent.
+  const mayBeAbsent = (id: string) => byEpisode.get(id)!.every((e) => invalid.has(e.eventId));
+  const ids = [...byEpisode.keys()];
+  let present = 0;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const slice = ids.slice(i, i + 1000);
+    const pipe = redis.pipeline();
+    for (const id of slice) pipe.hget(k.state(id), 'state');
+    const rows = (await pipe.exec()) ?? [];
+    slice.forEach((id, j) => {
+      const raw = rows[j]?.[1];
+      if (typeof raw !== 'string') return void (mayBeAbsent(id) || out.push({ check: 'clock state', detail: `${id}: missing in Redis` }));
+      present++;
+      const stored = (JSON.parse(raw) as { state: unknown }).state;
+      const expected = JSON.parse(JSON.stringify(foldEpisode(byEpisode.get(id)!)));
+      if (!isDeepStrictEqual(stored, expected)) out.push({ check: 'clock state', detail: `${id}: differs from the fold of its ${byEpisode.get(id)!.length} events: ${firstDifference(stored, expected)}` });
+    });
+  }
+  let stored = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', k.state('*'), 'COUNT', 5000);
+    cursor = next;
+    stored += keys.filter((key) => !key.endsWith(':events')).length;
+  } while (cursor !== '0');
+  if (stored !== present) out.push({ check: 'clock state', detail: `${stored} episodes in Redis, ${present} of them expected` });
+  return out;
+}
+
+function firstDifference(a: unknown, b: unknown, path = ''): string {
+  if (isDeepStrictEqual(a, b)) return '';
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+      if (d) return d;
+    }
+  }
+  return `${path}: ${JSON.stringify(a)?.slice(0, 150)} vs ${JSON.stringify(b)?.slice(0, 150)}`;
+}
+
+/** Every decodable event is in ClickHouse `events` once (FINAL), and nothing else. */
+export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workload): Promise<Mismatch[]> {
+  const semantic = w.malformed.filter((m) => m.kind === 'semantically-invalid').length;
+  const [row] = await (await ch.query({ query: `SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS ids FROM ${db}.events FINAL`, format: 'JSONEachRow' })).json<{ n: string; ids: string }>();
+  const want = w.events.length + semantic;
+  return Number(row!.n) === want && Number(row!.ids) === want ? [] : [{ check: 'event rows', detail: `ClickHouse has ${row!.n} rows (${row!.ids} ids), ${want} expected` }];
+}
+
+/**
+ * Every malformed message is on the dead-letter topic with its code and reason, from each
+ * consumer group that reads the events (the undecodable ones) or from the clock (the invalid
+ * ones); and no valid event is there.
+ */
+export async function verifyDeadLetters(kafka: Kafka, config: Config, w: Workload): Promise<Mismatch[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topics(config.namespace).deadLetter);
+  await admin.disconnect();
+  const total = offsets.reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+  const consumer = kafka.consumer({ groupId: `chaos-dlq-reader-${Math.random()}` });
+  const seen: { key: string; code: string; reason: string; consumer: string; eventId: string | null }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics(config.namespace).deadLetter, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const h = (name: string) => message.headers?.[name]?.toString() ?? '';
+      let eventId: string | null = null;
+      if (h('dlq-format') === 'json') eventId = (JSON.parse(message.value!.toString()) as { eventId: string }).eventId;
+      seen.push({ key: message.key?.toString() ?? '', code: h('dlq-code'), reason: h('dlq-reason'), consumer: h('dlq-consumer'), eventId });
+    },
+  });
+  // Offsets overcount messages (transaction markers take offsets too): read until quiet.
+  for (let i = 0, last = -1, quiet = 0; i < 1200 && quiet < 30; i++, await sleep(100)) {
+    quiet = seen.length === last && seen.length > 0 ? quiet + 1 : seen.length >= total ? 30 : 0;
+    last = seen.length;
+  }
+  await consumer.disconnect();
+  const out: Mismatch[] = [];
+  const groups = [`${config.groupPrefix}.sink-clickhouse`, `${config.groupPrefix}.clock`];
+  for (const m of w.malformed) {
+    if (m.kind === 'semantically-invalid') {
+      const e = seen.find((s) => s.eventId === m.id);
+      if (!e || !e.reason) out.push({ check: 'dead letters', detail: `${m.id} (${m.kind}) is not dead-lettered with a reason` });
+      continue;
+    }
+    for (const g of groups) {
+      const e = seen.find((s) => s.key === m.id && s.consumer === g);
+      if (!e || !e.code || !e.reason) out.push({ check: 'dead letters', detail: `${m.id} (${m.kind}) is not dead-lettered by ${g} with a code and reason` });
+    }
+  }
+  // A valid event rejected on arrival (its predecessor came late, within the allowed lateness)
+  // must have been withdrawn again; a malformed one never.
+  const expectedIds = new Set(w.malformed.map((m) => m.id));
+  const withdrawn = new Set(seen.filter((s) => s.code === 'REJECTION_WITHDRAWN').map((s) => s.eventId));
+  for (const s of seen) {
+    const id = s.eventId ?? s.key;
+    if (s.code === 'REJECTION_WITHDRAWN' ? expectedIds.has(id) : !expectedIds.has(id) && !(s.code === 'INVALID_EVENT' && withdrawn.has(id))) {
+      out.push({ check: 'dead letters', detail: `unexpected dead letter ${s.code}: ${s.reason.slice(0, 200)}` });
+    }
+  }
+  return out;
+}
+
+/** The indicators the API serves equal the batch recomputation over the valid events. */
+export async function verifyIndicators(url: string, w: Workload, months: string[]): Promise<Mismatch[]> {
+  const token = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'chaos', ttlSeconds: 3600 });
+  const api = async (path: string) => {
+    const r = await fetch(`${url}/api/v1/${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { rows: Record<string, unknown>[] }).rows;
+  };
+  const eps = batch.batchEpisodes(w.events, Date.now(), OREBRO_RULES);
+  const dayOf = (m: string, end = false) => {
+    const [y, mo] = m.split('-').map(Number) as [number, number];
+    return Math.round(Date.UTC(y, mo - 1 + (end ? 1 : 0), end ? 0 : 1) / 86_400_000);
+  };
+  const from = dayOf(months[0]!);
+  const to = dayOf(months.at(-1)!, true);
+  const range = `from=${months[0]}&to=${months.at(-1)}`;
+  const out: Mismatch[] = [];
+  const compare = (check: string, got: Record<string, unknown>[], want: Record<string, unknown>[]) => {
+    const g = got.map(rounded);
+    const x = want.map(rounded);
+    if (!isDeepStrictEqual(g, x)) {
+      const first = x.findIndex((r, i) => !isDeepStrictEqual(r, g[i]));
+      out.push({ check, detail: `${g.length} rows vs ${x.length} expected; first difference at ${first}: ${JSON.stringify(g[first])} vs ${JSON.stringify(x[first])}` });
+    }
+  };
+  const byGroup = (a: { group?: unknown; careType?: unknown }, b: { group?: unknown; careType?: unknown }) =>
+    String(a.group).localeCompare(String(b.group)) || String(a.careType ?? '').localeCompare(String(b.careType ?? ''));
+
+  compare('readmissions per month', await api(`readmissions?${range}`), [...batch.readmissionsByMonth(eps, from, to)].sort().map(([group, a]) => ({
+    group, admissions: a.admissions, readmissions: a.readmissions ?? 0, share: (a.readmissions ?? 0) / a.admissions!, previousYearAdmissions: 0, previousYearReadmissions: 0,
+  })));
+  compare('mean days per municipality', await api(`indicators/mean-days?${range}&groupBy=municipality`), [...batch.meanDaysByMunicipality(eps, from, to)]
+    .map(([k, a]) => ({ group: k.split('|')[0], careType: k.split('|')[1], episodes: a.episodes, days: a.days, meanDays: a.days! / a.episodes! })).sort(byGroup));
+  compare('goal fulfilment per municipality', await api(`indicators/goal-fulfilment?${range}&groupBy=municipality`), [...batch.goalByMunicipality(eps, from, to)]
+    .map(([k, a]) => ({ group: k.split('|')[0], careType: k.split('|')[1], episodes: a.episodes, sameDay: a.sameDay, share: a.sameDay! / a.episodes! })).sort(byGroup));
+  // Rows that carry more columns than the recomputation (zero bands, the threshold): every
+  // recomputed value must be there and equal, and no row may be missing or extra.
+  const covers = (check: string, got: Record<string, unknown>[], keyOf: (r: Record<string, unknown>) => string, want: Map<string, Record<string, unknown>>) => {
+    if (got.length !== want.size) out.push({ check, detail: `${got.length} rows vs ${want.size} expected` });
+    for (const r of got) {
+      const x = want.get(keyOf(r));
+      const g = rounded(r);
+      if (!x || !Object.entries(rounded(x)).every(([k, v]) => isDeepStrictEqual(g[k], v))) {
+        out.push({ check, detail: `${keyOf(r)}: ${JSON.stringify(g)} vs ${JSON.stringify(x ?? null)}` });
+        return;
+      }
+    }
+  };
+  covers('waiting census', await api('waiting?groupBy=municipality'), (r) => String(r.group), batch.waitingByMunicipality(eps));
+  for (const m of months) covers(`payment ${m}`, await api(`payment?month=${m}`), (r) => `${r.kommun}|${r.careType}`, batch.paymentOrebro(eps, dayOf(m), dayOf(m, true)));
+  const colours = await api(`track-colours?${range}`);
+  const cw = batch.trackColoursByMonth(eps, from, to);
+  compare('track colours per month', colours.filter((r) => r.month !== 'period').map(({ month, fastVardkontaktShare: _share, ...counts }) => ({ month, ...counts })),
+    [...cw].sort(([a], [b]) => a.localeCompare(b)).map(([month, a]) => ({ month, fvkRequired: 0, fvkAppointed: 0, ...a })));
+  return out;
+}
