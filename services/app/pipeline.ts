@@ -64,6 +64,14 @@ export class Pipeline {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
     this.metrics = createMetrics();
     this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5 });
+    // ioredis reconnects by itself; a restart of Redis is logged once per error kind, not as an
+    // unhandled error event on every attempt.
+    let lastRedisError = '';
+    this.redis.on('error', (e: Error) => {
+      if (e.message !== lastRedisError) log.warn({ err: e.message }, 'redis connection error; reconnecting');
+      lastRedisError = e.message;
+    });
+    this.redis.on('ready', () => (lastRedisError = ''));
     this.#codec = new EventCodec(config.registryUrl);
     this.#deadLetters = new DeadLetters(this.kafka, config.namespace);
     this.rules = config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES;

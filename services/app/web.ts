@@ -83,6 +83,16 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
         if (busy) return;
         busy = true;
         try {
+          // A stream outlives its request: once the token expires (or the secret changes) it
+          // ends, and the browser's reconnect meets the 401.
+          try {
+            scope();
+          } catch {
+            clearInterval(poll);
+            clearInterval(keepAlive);
+            res.end();
+            return;
+          }
           const episodes = await boardSnapshot(p.clocks, selection, s, p.rules, Date.now());
           const text = JSON.stringify(episodes);
           if (text !== last) {

@@ -188,7 +188,12 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
   const rows = await select(ctx, `
     SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
     FROM ${facts(ctx.db)}
-    WHERE ${where(ctx, `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0')}`);
+    WHERE ${[
+      // A municipality's invoice lines are the ones it is liable for (the ready notice's
+      // recipient), residents or not, and all of each: scoped by recipient, not by home.
+      ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
+      `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
+    ].join(' AND ')}`);
   const out: Row[] = [];
   const p = ctx.rules.payment;
   for (const careType of [...new Set(rows.map((r) => String(r.care_type)))].sort()) {

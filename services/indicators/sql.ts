@@ -28,10 +28,10 @@ export const band = (days: string) =>
   `multiIf(${days} <= 0, '0', ${days} = 1, '1', ${days} <= 3, '2-3', ${days} <= 6, '4-6', ${days} <= 13, '7-13', ${days} <= 20, '14-20', '21+')`;
 
 /** Conditions every query shares: the caller's scope, then the listbox filters (not the period). */
-export function conditions(f: Filters, scope: Scope, today: number): string[] {
+export function conditions(f: Filters, scope: Scope, today: number, municipalityColumn: 'home_municipality' | 'recipient_municipality' = 'home_municipality'): string[] {
   const c = ["status NOT IN ('CANCELLED', 'PENDING')"];
   if (scope.kind === 'region') c.push(`region = ${str(scope.region)}`);
-  if (scope.kind === 'municipality') c.push(`home_municipality = ${str(scope.municipality)}`);
+  if (scope.kind === 'municipality') c.push(`${municipalityColumn} = ${str(scope.municipality)}`);
   if (scope.kind === 'unit') c.push(`hospital = ${str(scope.hospital)}`, `ward = ${str(scope.ward)}`);
   if (f.kommun.length > 0) c.push(`home_municipality IN (${f.kommun.map(str).join(', ')})`);
   if (f.lan.length > 0) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ export const API_SECRET = 'test-api-secret-not-for-production-0123456789';
 /** Environment for one isolated pipeline on the shared stack: own topics, groups, keys, database. */
 export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, string> = {}): Record<string, string> {
   const id = randomUUID().slice(0, 8);
+  if (process.env.UTKLAR_TEST_NAMESPACES) appendFileSync(process.env.UTKLAR_TEST_NAMESPACES, `${id}\n`);
   const env: Record<string, string> = {
     UTKLAR_NAMESPACE: `t-${id}`,
     CLICKHOUSE_DATABASE: `t_${id}`,

@@ -1,0 +1,497 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken, scopeText, type Scope } from '../../services/api/auth.ts';
+import { ROUTES } from '../../services/api/routes.ts';
+import { parsePersonnummer } from '../../services/contract/personnummer.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
+import { API_SECRET, PSEUDONYM_KEY, configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+/**
+ * Issue #7: who may read what, for every endpoint. One real pipeline holds a few patients of two
+ * regions, three municipalities and four wards; every (endpoint × principal × what it asks for)
+ * is one case, so a new route in ROUTES is covered without touching this file. Expected statuses
+ * follow docs/query-api.md and the code (services/api/*, services/app/{http,web}.ts); for a 200
+ * the response must name exactly the episodes the scope and the filters leave, and no response
+ * may carry a personnummer (any spelling) or a patientKey.
+ */
+
+const NOW = Date.now();
+const H = 3_600_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The closed episodes fall in last month: the default month of `payment`, and inside every period asked for.
+const today = fromEpochDay(stockholmDay(NOW));
+const lastMonth = today.month === 1 ? { year: today.year - 1, month: 12 } : { year: today.year, month: today.month - 1 };
+const LAST_MONTH = `${lastMonth.year}-${String(lastMonth.month).padStart(2, '0')}`;
+const inLastMonth = (day: number, hour: number) => stockholmMidnight(epochDay({ ...lastMonth, day })) + hour * H;
+
+// Check digits are verified by `utklar produce`; the last two are made with withCheckDigit().
+const PATIENTS = ['19400307-1232', '19391224-1217', '19450101-1235', '19300615-1231', '19380512-1237', '19420923-4568'];
+
+interface Episode {
+  id: string;
+  patient: number;
+  region: string;
+  hospital: string;
+  ward: string;
+  home: string;
+  /** The municipality the ready notice went to, i.e. the one liable for payment. */
+  recipient: string;
+  /** Inpatient and ready now; otherwise admitted, ready and discharged last month. */
+  waiting: boolean;
+}
+
+const episode = (id: string, patient: number, region: string, hospital: string, ward: string, home: string, more: Partial<Episode> = {}): Episode =>
+  ({ id, patient, region, hospital, ward, home, recipient: home, waiting: id.includes('-W'), ...more });
+
+// SM-W… are inpatient and ready now, SM-D… were discharged last month.
+const EPISODES: Episode[] = [
+  episode('SM-W1', 0, '18', 'USO', 'Med 1', '1880'),
+  episode('SM-W2', 1, '18', 'USO', 'Med 2', '1881'),
+  // Same ward name at another hospital: a unit is hospital AND ward.
+  episode('SM-W3', 2, '18', 'KLS', 'Med 1', '1880'),
+  episode('SM-W4', 3, '03', 'UAS', 'Med 1', '0380'),
+  // An Uppsala resident treated in Örebro (Utom län): region 18's, not region 03's.
+  episode('SM-W5', 4, '18', 'USO', 'Med 2', '0380'),
+  episode('SM-D1', 0, '18', 'USO', 'Med 1', '1880'),
+  episode('SM-D2', 1, '18', 'USO', 'Med 2', '1881'),
+  // An Örebro resident whose ready notice went to Kumla: Kumla is liable (see the payment tests).
+  episode('SM-D3', 2, '18', 'KLS', 'Med 1', '1880', { recipient: '1881' }),
+  episode('SM-D4', 3, '03', 'UAS', 'Med 1', '0380'),
+];
+
+// Unique per episode, so any of them in a response betrays that episode.
+const markers = (e: Episode) => [e.id, `BA ${e.id}`, `Klinik ${e.id}`, `VC ${e.id}`];
+
+function eventsOf(e: Episode, times = e.waiting ? [NOW - 5 * 24 * H, NOW - 3 * 24 * H] : [inLastMonth(3, 9), inLastMonth(5, 9), inLastMonth(10, 15)]) {
+  const [admittedAt, readyAt, dischargedAt] = times as [number, number, number?];
+  const pnr = PATIENTS[e.patient]!;
+  const base = (type: string, at: number, personnummer: string) =>
+    ({ type, eventId: `${e.id}-${type}`, occurredAt: new Date(at).toISOString(), source: 'scope-matrix', personnummer, episodeId: e.id });
+  return [
+    { ...base('admission', admittedAt, pnr), region: e.region, hospital: e.hospital, clinic: `Klinik ${e.id}`, ward: e.ward, businessArea: `BA ${e.id}`, careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: e.home, primaryCareUnit: `VC ${e.id}` },
+    { ...base('ready-for-discharge', readyAt, pnr.replace('-', '')), recipientMunicipality: e.recipient, trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false },
+    ...(dischargedAt === undefined ? [] : [{ ...base('discharge', dischargedAt, pnr.slice(2)), destination: 'HOME', clinic: `Klinik ${e.id}`, ward: e.ward }]),
+  ];
+}
+
+const ndjson = (events: Record<string, unknown>[]) =>
+  `${events.sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
+
+/** Every spelling the CLI accepts, and the pseudonym it makes: none may leave the API. */
+const PERSONAL = PATIENTS.flatMap((pnr) => {
+  const twelve = pnr.replace('-', '');
+  const key = new Pseudonymiser(PSEUDONYM_KEY).patientKey(parsePersonnummer(pnr, stockholmDate(NOW)).normalised);
+  return [twelve, pnr, twelve.slice(2), pnr.slice(2), `${twelve.slice(2, 8)}+${twelve.slice(8)}`, key];
+});
+
+// ---------------------------------------------------------------------------------------------
+// Principals
+
+interface Principal {
+  name: string;
+  /** null: the request must be refused as unauthenticated whatever it asks. */
+  scope: Scope | null;
+  headers: Record<string, string>;
+}
+
+const R18: Scope = { kind: 'region', region: '18' };
+const R03: Scope = { kind: 'region', region: '03' };
+const M1880: Scope = { kind: 'municipality', municipality: '1880' };
+const M1881: Scope = { kind: 'municipality', municipality: '1881' };
+const UNIT: Scope = { kind: 'unit', hospital: 'USO', ward: 'Med 1' };
+
+const token = (scope: Scope, secret = API_SECRET, opts: { ttlSeconds?: number; now?: number } = {}) =>
+  mintToken(scope, secret, { subject: 'scope-matrix', ttlSeconds: opts.ttlSeconds ?? 3600, now: opts.now });
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const scoped = (scope: Scope): Principal => ({ name: scopeText(scope), scope, headers: bearer(token(scope)) });
+
+const PRINCIPALS: Principal[] = [
+  { name: 'anonymous', scope: null, headers: {} },
+  { name: 'forged (other secret)', scope: null, headers: bearer(token(R18, 'another-secret-that-is-long-enough-0000')) },
+  { name: 'expired', scope: null, headers: bearer(token(R18, API_SECRET, { ttlSeconds: 60, now: NOW - 2 * H })) },
+  { name: 'unsigned (alg none)', scope: null, headers: bearer(`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', scope: 'region:18', iat: Math.floor(NOW / 1000), exp: Math.floor(NOW / 1000) + 3600 })}.`) },
+  { name: 'signed, scope region:*', scope: null, headers: bearer(token({ kind: 'region', region: '*' })) },
+  scoped(R18),
+  scoped(R03),
+  scoped(M1880),
+  // The browser's way in: the login page's HttpOnly cookie instead of the header.
+  { name: 'municipality:1880 (cookie)', scope: M1880, headers: { cookie: `utklar_token=${encodeURIComponent(token(M1880))}` } },
+  scoped(UNIT),
+];
+
+// ---------------------------------------------------------------------------------------------
+// What each endpoint should answer
+
+interface Ask {
+  name: string;
+  params: Record<string, string>;
+}
+interface Expected {
+  status: 200 | 400 | 401 | 403;
+  /** For a 200: the episodes the scope and the request's own selection leave. */
+  visible?: Episode[];
+}
+interface Case {
+  title: string;
+  principal: Principal;
+  ask: Ask;
+  expected: Expected;
+}
+
+const inScope = (s: Scope, e: Episode) =>
+  s.kind === 'region' ? e.region === s.region : s.kind === 'municipality' ? e.home === s.municipality : e.hospital === s.hospital && e.ward === s.ward;
+
+/** Unauthenticated principals get one case per endpoint: what they ask for cannot matter. */
+function casesOf(asks: Ask[], expect: (s: Scope, a: Ask) => Expected): Case[] {
+  return PRINCIPALS.flatMap((principal) => (principal.scope ? asks : asks.slice(0, 1)).map((ask) => {
+    const expected = principal.scope ? expect(principal.scope, ask) : { status: 401 as const };
+    return { title: `${principal.name} · ${ask.name} → ${expected.status}`, principal, ask, expected };
+  }));
+}
+
+const ask = (params: Record<string, string>): Ask => ({ name: Object.entries(params).map(([k, v]) => `${k}=${v}`).join('&') || 'no selection', params });
+const asks = (...list: Record<string, string>[]) => list.map(ask);
+
+// The query API: the listbox filters narrow the scope; a municipality naming another kommun is a
+// 403, but a code that is no kommunkod at all is a 400 first (parseFilters runs before checkScope).
+const NOT_A_KOMMUNKOD = '1899';
+const API_ASKS = asks({}, { kommun: '1880' }, { kommun: '1881' }, { kommun: '1880,1881' }, { kommun: '0380' }, { kommun: NOT_A_KOMMUNKOD }, { ward: 'Med 2' }, { hospital: 'KLS' });
+const filterKeeps = (p: Record<string, string>, e: Episode) =>
+  (!p.kommun || p.kommun.split(',').includes(e.home)) && (!p.ward || p.ward === e.ward) && (!p.hospital || p.hospital === e.hospital);
+const apiCases = casesOf(API_ASKS, (s, a) => {
+  if (a.params.kommun === NOT_A_KOMMUNKOD) return { status: 400 };
+  if (s.kind === 'municipality' && (a.params.kommun ?? '').split(',').some((k) => k && k !== s.municipality)) return { status: 403 };
+  return { status: 200, visible: EPISODES.filter((e) => inScope(s, e) && filterKeeps(a.params, e)) };
+});
+
+// /api/v1/board and its stream (board-feed.ts boardSelection): a region picks a ward or a
+// municipality but keeps what was treated in it; a municipality may name only itself and no ward;
+// a unit always gets its own ward. A ward that is not HOSPITAL/WARD is a 400 for a region only.
+const FEED_ASKS = asks({}, { municipality: '1880' }, { municipality: '1881' }, { municipality: '0380' }, { ward: 'USO/Med 1' }, { ward: 'USO/Med 2' }, { ward: 'UAS/Med 1' }, { ward: 'USO' });
+const feedCases = casesOf(FEED_ASKS, (s, a): Expected => {
+  const { municipality, ward } = a.params;
+  const ready = EPISODES.filter((e) => e.waiting && inScope(s, e));
+  if (s.kind === 'municipality') return (municipality && municipality !== s.municipality) || ward ? { status: 403 } : { status: 200, visible: ready };
+  if (s.kind === 'unit') return { status: 200, visible: ready };
+  if (ward && !/^[^/]+\/[^/]+$/.test(ward)) return { status: 400 };
+  const picked = (e: Episode) => (ward ? `${e.hospital}/${e.ward}` === ward : municipality ? e.home === municipality : true);
+  return { status: 200, visible: EPISODES.filter((e) => e.waiting && e.region === s.region && picked(e)) };
+});
+
+// The JSON /board (http.ts): a token must name exactly its own region, municipality or ward.
+const BOARD_ASKS = asks({}, { region: '18' }, { region: '03' }, { municipality: '1880' }, { municipality: '1881' }, { ward: 'USO/Med 1' }, { ward: 'USO/Med 2' });
+const boardCases = casesOf(BOARD_ASKS, (s, a): Expected => {
+  const own = s.kind === 'region' ? { region: s.region } : s.kind === 'municipality' ? { municipality: s.municipality } : { ward: `${s.hospital}/${s.ward}` };
+  const named = JSON.stringify(a.params) === JSON.stringify(own);
+  return named ? { status: 200, visible: EPISODES.filter((e) => e.waiting && inScope(s, e)) } : { status: 403 };
+});
+
+/** vitest shortens an object's fields in test names; a plain string is shown whole. */
+const titled = (cases: Case[]) => cases.map((c) => [c.title, c] as [string, Case]);
+
+const onlyAsk = [ask({})];
+const meCases = casesOf(onlyAsk, () => ({ status: 200 }));
+// The OpenAPI document is public: no principal, not even a forged one, is refused.
+const openApiCases = PRINCIPALS.map((principal) => ({ title: `${principal.name} → 200`, principal, ask: onlyAsk[0]!, expected: { status: 200 } as Expected }));
+
+// ---------------------------------------------------------------------------------------------
+// How a 200 names what it counted
+
+type Row = Record<string, unknown>;
+const rowsOf = (body: Row) => (Array.isArray(body.rows) ? (body.rows as Row[]) : []);
+
+/** The grouping that names single episodes, where the endpoint offers one (all markers above are unique). */
+const PROBES: [string, (e: Episode) => string][] = [['businessArea', (e) => `BA ${e.id}`], ['primaryCareUnit', (e) => `VC ${e.id}`], ['clinic', (e) => `Klinik ${e.id}`]];
+const probeOf = (route: string) => PROBES.find(([g]) => ROUTES[route]!.groupBy.includes(g));
+
+interface Reading {
+  /** What the endpoint's rows say about the episodes it counted (compared as a set). */
+  read: (body: Row) => string[];
+  expected: (visible: Episode[]) => string[];
+}
+const all = () => true;
+const closed = (e: Episode) => !e.waiting;
+const grouped = (route: string, counts: (e: Episode) => boolean): Reading => ({
+  read: (b) => rowsOf(b).map((r) => String(r.group)),
+  expected: (v) => v.filter(counts).map(probeOf(route)![1]),
+});
+const field = (key: string, name: (e: Episode) => string, counts: (e: Episode) => boolean): Reading => ({
+  read: (b) => rowsOf(b).map((r) => String(r[key])),
+  expected: (v) => v.filter(counts).map(name),
+});
+/** Rows per municipality name no episode: their episode counts must match instead. */
+const perKommun = (name: (e: Episode) => string): Reading => ({
+  read: (b) => rowsOf(b).map((r) => `${String(r.kommun)}: ${String(r.episodes)} episodes`),
+  expected: (v) => {
+    const counts = new Map<string, number>();
+    for (const e of v.filter(closed)) counts.set(name(e), (counts.get(name(e)) ?? 0) + 1);
+    return [...counts].map(([k, n]) => `${k}: ${n} episodes`);
+  },
+});
+
+/** The endpoints known today; a new one still gets the status, scope, leak and personal-data checks. */
+const READINGS: Record<string, Reading> = {
+  overview: grouped('overview', all),
+  'indicators/mean-days': grouped('indicators/mean-days', closed),
+  'indicators/goal-fulfilment': grouped('indicators/goal-fulfilment', closed),
+  'indicators/per-1000': perKommun((e) => e.home),
+  'indicators/occupied-beds': grouped('indicators/occupied-beds', all),
+  'indicators/variation': { read: (b) => rowsOf(b).flatMap((r) => r.lowest20 as string[]), expected: (v) => v.filter(closed).map((e) => e.home) },
+  waiting: grouped('waiting', (e) => e.waiting),
+  // Invoice lines are per liable (recipient) municipality, of the episodes the scope leaves.
+  payment: perKommun((e) => e.recipient),
+  'track-colours': {
+    read: (b) => rowsOf(b).filter((r) => r.month === 'period').map((r) => `${String(r.episodes)} discharged`),
+    expected: (v) => (v.some(closed) ? [`${v.filter(closed).length} discharged`] : []),
+  },
+  readmissions: grouped('readmissions', all),
+  rows: field('episodeId', (e) => e.id, all),
+};
+
+function apiPath(route: string, params: Record<string, string>): string {
+  const probe = probeOf(route);
+  return `/api/v1/${route}?${new URLSearchParams({ from: `${LAST_MONTH}-01`, ...(route === 'payment' ? { month: LAST_MONTH } : {}), ...(probe ? { groupBy: probe[0] } : {}), ...params })}`;
+}
+const pathOf = (base: string, params: Record<string, string>) => (Object.keys(params).length > 0 ? `${base}?${new URLSearchParams(params)}` : base);
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the pipeline
+
+interface Reply {
+  status: number;
+  type: string;
+  text: string;
+}
+
+/** A client of the board's server-sent events: what arrived so far, and the snapshots in it. */
+class EventStream {
+  text = '';
+  ended = false;
+  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  readonly #decoder = new TextDecoder();
+
+  private constructor(readonly status: number, readonly type: string, readonly reader: ReadableStreamDefaultReader<Uint8Array> | null, readonly abort: AbortController) {}
+
+  static async open(url: string, headers: Record<string, string>): Promise<EventStream> {
+    const abort = new AbortController();
+    const r = await fetch(url, { headers, signal: abort.signal });
+    const s = new EventStream(r.status, r.headers.get('content-type') ?? '', r.status === 200 && r.body ? r.body.getReader() : null, abort);
+    if (!s.reader) [s.text, s.ended] = [await r.text(), true];
+    return s;
+  }
+
+  snapshots(): { episodes: Row[] }[] {
+    return [...this.text.matchAll(/event: board\ndata: ([^\n]*)\n\n/g)].map((m) => JSON.parse(m[1]!) as { episodes: Row[] });
+  }
+
+  /** Reads until `done()` holds, the server ends the stream or `ms` pass; returns `done()`. */
+  async until(done: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!done() && !this.ended && this.reader && Date.now() < deadline) {
+      if (!this.#pending) {
+        this.#pending = this.reader.read();
+        // Aborted by close() while nobody waits on it: not an error.
+        this.#pending.catch(() => undefined);
+      }
+      const next = await Promise.race([this.#pending, sleep(deadline - Date.now()).then(() => null)]);
+      if (next === null) break;
+      this.#pending = null;
+      if (next.done) this.ended = true;
+      else this.text += this.#decoder.decode(next.value, { stream: true });
+    }
+    return done();
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+describe('the API scope matrix: every endpoint × every principal (issue #7)', () => {
+  const env = isolatedEnv('server', { LOG_LEVEL: 'warn' });
+  let pipeline: PipelineProcess;
+
+  const get = async (path: string, p: Principal): Promise<Reply> => {
+    const r = await fetch(`${pipeline.url}${path}`, { headers: p.headers });
+    return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
+  };
+  const firstSnapshot = async (path: string, p: Principal): Promise<Reply> => {
+    const s = await EventStream.open(`${pipeline.url}${path}`, p.headers);
+    try {
+      await s.until(() => s.snapshots().length > 0, 15_000);
+      return { status: s.status, type: s.type, text: s.text };
+    } finally {
+      s.close();
+    }
+  };
+  const ids = (episodes: Row[]) => episodes.map((e) => String(e.episodeId)).sort();
+  const idsOf = (visible: Episode[]) => visible.map((e) => e.id).sort();
+
+  beforeAll(async () => {
+    pipeline = new PipelineProcess(env);
+    await pipeline.healthy();
+    const produced = await runCli(['produce'], env, ndjson(EPISODES.flatMap((e) => eventsOf(e))));
+    expect(produced.code, produced.stderr).toBe(0);
+    // Visible when ClickHouse has every episode's latest version and Redis every open one, per region.
+    await waitFor('every episode in ClickHouse and on the live board', async () => {
+      for (const region of [R18, R03]) {
+        const want = EPISODES.filter((e) => e.region === region.region);
+        const rows = await get(`/api/v1/rows?from=${LAST_MONTH}-01`, scoped(region));
+        if (rows.status !== 200) return undefined;
+        const got = rowsOf(JSON.parse(rows.text) as Row).map((r) => `${String(r.episodeId)}:${String(r.status)}`).sort();
+        if (JSON.stringify(got) !== JSON.stringify(want.map((e) => `${e.id}:${e.waiting ? 'READY' : 'DISCHARGED'}`).sort())) return undefined;
+        const board = JSON.parse((await get('/api/v1/board', scoped(region))).text) as { episodes?: Row[] };
+        if (JSON.stringify(ids(board.episodes ?? [])) !== JSON.stringify(idsOf(want.filter((e) => e.waiting)))) return undefined;
+      }
+      return true;
+    }, 120_000);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    // The global teardown clears every suite's t_* data on the shared stack, also other
+    // developers' running suites; run alone (UTKLAR_TEST_UNIT_ONLY=1) this suite clears its own.
+    await fetch(`${env.CLICKHOUSE_URL}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` }).catch(() => undefined);
+    const redis = new Redis(configOf(env).redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.UTKLAR_NAMESPACE}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  /** Checks every answer shares: the status, no personal data, and what a refusal looks like. */
+  function common(c: Case, r: Reply): Row {
+    const context = `${c.title}: got ${r.status} ${r.text.slice(0, 300)}`;
+    expect(r.status, `${context}${r.status >= 500 ? ' (a server error where the product defines a 4xx or a 200)' : ''}`).toBe(c.expected.status);
+    for (const [i, s] of PERSONAL.entries()) expect(r.text.includes(s), `${c.title}: the response carries a personnummer or patientKey (form #${i})`).toBe(false);
+    expect(r.text, `${c.title}: the response names a patientKey`).not.toMatch(/patientKey/i);
+    if (r.status === 200 && r.type.startsWith('text/event-stream')) return {};
+    const body = JSON.parse(r.text) as Row;
+    if (r.status >= 400) {
+      expect(body.error, context).toBe({ 400: 'INVALID_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN' }[r.status]);
+      expect(Object.keys(body).sort(), `${c.title}: a refusal carries nothing but the error`).toEqual(['error', 'message']);
+    }
+    return body;
+  }
+
+  /** No unique marker of an episode outside scope ∩ selection appears anywhere in the answer. */
+  function noLeak(c: Case, r: Reply): void {
+    const hidden = EPISODES.filter((e) => !c.expected.visible!.includes(e));
+    const leaked = hidden.filter((e) => markers(e).some((m) => r.text.includes(m))).map((e) => `${e.id} (region ${e.region}, ${e.hospital}/${e.ward}, home ${e.home})`);
+    expect(leaked, `${c.title}: LEAK — outside the scope or selection, yet in the answer: ${leaked.join('; ')}`).toEqual([]);
+  }
+
+  function sameEpisodes(c: Case, got: string[], want: string[]): void {
+    const [g, w] = [[...new Set(got)].sort(), [...new Set(want)].sort()];
+    const extra = g.filter((x) => !w.includes(x));
+    expect(extra, `${c.title}: LEAK — counted outside the scope or selection: ${extra.join('; ')} (want ${w.join('; ') || 'nothing'})`).toEqual([]);
+    expect(g, `${c.title}: episodes within the scope are missing`).toEqual(w);
+  }
+
+  describe.each(Object.keys(ROUTES))('GET /api/v1/%s', (route) => {
+    it.each(titled(apiCases))('%s', async (_, c) => {
+      const r = await get(apiPath(route, c.ask.params), c.principal);
+      const body = common(c, r);
+      if (r.status !== 200) return;
+      expect(body.scope, `${c.title}: the answer names the scope it was computed in`).toBe(scopeText(c.principal.scope!));
+      noLeak(c, r);
+      const reading = READINGS[route];
+      if (reading) sameEpisodes(c, reading.read(body), reading.expected(c.expected.visible!));
+    });
+  });
+
+  describe('GET /api/v1/board', () => {
+    it.each(titled(feedCases))('%s', async (_, c) => {
+      const r = await get(pathOf('/api/v1/board', c.ask.params), c.principal);
+      const body = common(c, r);
+      if (r.status !== 200) return;
+      noLeak(c, r);
+      sameEpisodes(c, ids(body.episodes as Row[]), idsOf(c.expected.visible!));
+    });
+  });
+
+  describe('GET /api/v1/board/stream (first snapshot)', () => {
+    it.each(titled(feedCases))('%s', async (_, c) => {
+      const r = await firstSnapshot(pathOf('/api/v1/board/stream', c.ask.params), c.principal);
+      common(c, r);
+      if (r.status !== 200) return;
+      expect(r.type).toMatch(/^text\/event-stream/);
+      const data = /event: board\ndata: ([^\n]*)\n\n/.exec(r.text)?.[1];
+      expect(data, `${c.title}: no snapshot within 15 s`).toBeDefined();
+      noLeak(c, r);
+      sameEpisodes(c, ids((JSON.parse(data!) as { episodes: Row[] }).episodes), idsOf(c.expected.visible!));
+    });
+  });
+
+  describe('GET /board (JSON live board)', () => {
+    it.each(titled(boardCases))('%s', async (_, c) => {
+      const r = await get(pathOf('/board', c.ask.params), c.principal);
+      const body = common(c, r);
+      if (r.status !== 200) return;
+      noLeak(c, r);
+      sameEpisodes(c, ids(body.episodes as Row[]), idsOf(c.expected.visible!));
+    });
+  });
+
+  describe('GET /api/v1/me', () => {
+    it.each(titled(meCases))('%s', async (_, c) => {
+      const r = await get('/api/v1/me', c.principal);
+      const body = common(c, r);
+      if (r.status === 200) expect(body).toEqual({ scope: scopeText(c.principal.scope!), kind: c.principal.scope!.kind });
+    });
+  });
+
+  describe('GET /api/openapi.json (public)', () => {
+    it.each(titled(openApiCases))('%s', async (_, c) => {
+      const body = common(c, await get('/api/openapi.json', c.principal));
+      expect(Object.keys(body.paths as Row).sort()).toEqual(Object.keys(ROUTES).map((r) => `/api/v1/${r}`).sort());
+    });
+  });
+
+  // SM-D3 is an Örebro (1880) resident whose ready notice went to Kumla (1881): Kumla is liable.
+  describe('payment: a municipality sees its own invoice basis, the same as the region sees it', () => {
+    const invoice = async (p: Principal) => rowsOf(JSON.parse((await get(`/api/v1/payment?month=${LAST_MONTH}`, p)).text) as Row);
+
+    it('municipality:1880 is shown no other municipality\'s invoice line', async () => {
+      const lines = (await invoice(scoped(M1880))).map((r) => String(r.kommun));
+      expect(lines, 'payment groups by the liable (recipient) municipality but the scope filters by home municipality, so municipality:1880 is shown Kumla\'s (1881) line for its resident').toEqual(['1880']);
+    });
+
+    it('municipality:1881 is shown the whole of its own invoice line', async () => {
+      const region = (await invoice(scoped(R18))).find((r) => r.kommun === '1881');
+      const own = (await invoice(scoped(M1881))).find((r) => r.kommun === '1881');
+      expect(region?.episodes).toBe(2);
+      expect(own, 'municipality:1881 cannot see the invoice line it is liable for as the region computes it: the episode of a non-resident it is liable for is filtered out').toEqual(region);
+    });
+  });
+
+  // Last: it adds an episode.
+  it('a board stream stops serving once its token has expired', async () => {
+    const shortLived: Principal = { name: 'unit, 3 s token', scope: UNIT, headers: bearer(token(UNIT, API_SECRET, { ttlSeconds: 3 })) };
+    const stream = await EventStream.open(`${pipeline.url}/api/v1/board/stream`, shortLived.headers);
+    try {
+      expect(stream.status).toBe(200);
+      await stream.until(() => stream.snapshots().length > 0, 15_000);
+      expect(ids(stream.snapshots()[0]!.episodes)).toEqual(['SM-W1']);
+      await sleep(4_000);
+      expect((await get('/api/v1/board', shortLived)).status, 'the same token on a new request').toBe(401);
+      const late = episode('SM-W6', 5, '18', 'USO', 'Med 1', '1880');
+      expect((await runCli(['produce'], env, ndjson(eventsOf(late, [Date.now() - 2 * H, Date.now() - H])))).code).toBe(0);
+      await waitFor('SM-W6 on the unit\'s board', async () => (ids(JSON.parse((await get('/api/v1/board', scoped(UNIT))).text).episodes as Row[]).includes('SM-W6') ? true : undefined), 60_000);
+      const delivered = await stream.until(() => stream.snapshots().some((s) => ids(s.episodes).includes('SM-W6')), 3_000);
+      expect(delivered, 'the SSE stream keeps pushing new patients after its token expired (web.ts checks the token only when the stream opens)').toBe(false);
+    } finally {
+      stream.close();
+    }
+  });
+});
