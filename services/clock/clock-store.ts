@@ -27,6 +27,9 @@ type ScriptedRedis = Redis & {
  * whole event log (so late and reordered events land where their event time puts them); the Lua
  * step writes it, the event and the consumed offset atomically, refusing replays and races.
  */
+/** How long an episode must have been unchanged before its timer fires (see fireDue). */
+export const QUIET_MS = 2_000;
+
 export class ClockStore {
   readonly #redis: ScriptedRedis;
   readonly keys: ReturnType<typeof clockKeys>;
@@ -105,7 +108,7 @@ export class ClockStore {
     ];
     const related = await this.#relinked(event.episodeId, entry, history);
     const keys = [
-      k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers,
+      k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, k.recent,
       ...leave, ...join, ...related.map((r) => k.state(r.stored.state.episodeId)),
     ];
     let result: number;
@@ -209,10 +212,36 @@ export class ClockStore {
    */
   async fireDue(now: number, limit = 500, maxBoundaries = 400): Promise<number> {
     const due = await this.#redis.zrangebyscore(this.keys.timers, 0, now, 'WITHSCORES', 'LIMIT', 0, limit);
+    if (due.length === 0) return 0;
+    // An episode changed in the last moments may have more of its events on the way (a replay
+    // applies them one by one): announcing now could count days from half its history.
+    // A partition still receiving events (a replay, a backfill) is only as far as its watermark:
+    // boundaries beyond it wait, since the events that end a ready period may be on the way. A
+    // partition quiet for QUIET_MS is taken as caught up, and wall time rules.
+    const quiet = now - QUIET_MS;
+    await this.#redis.zremrangebyscore(this.keys.recent, 0, quiet - 60_000);
+    const ids = due.filter((_, i) => i % 2 === 0);
+    const [changedAt, marks, partitions] = await Promise.all([
+      this.#redis.zmscore(this.keys.recent, ...ids),
+      this.#redis.hgetall(this.keys.watermark),
+      Promise.all(ids.map((id) => this.#redis.hget(this.keys.state(id), 'partition'))),
+    ]);
+    const busy = new Set<string>();
+    for (const p of new Set(partitions)) {
+      if (p === null) continue;
+      const at = await this.#redis.zscore(this.keys.recent, `p:${p}`);
+      if (at !== null && Number(at) > quiet) busy.add(p);
+    }
     let fired = 0;
     for (let i = 0; i < due.length; i += 2) {
       const episodeId = due[i]!;
       const at = Number(due[i + 1]);
+      const changed = changedAt[i / 2];
+      // Its own events may still be arriving: leave it until it has been quiet a moment.
+      if (changed !== null && changed !== undefined && Number(changed) > quiet) continue;
+      const partition = partitions[i / 2];
+      const horizon = partition != null && busy.has(partition) ? Math.min(now, Number(marks[partition] ?? 0)) : now;
+      if (at > horizon) continue;
       const [raw, announced, paid] = await this.#redis.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced');
       if (!raw) continue;
       const { state } = JSON.parse(raw) as StoredEpisode;
@@ -228,7 +257,7 @@ export class ClockStore {
         paymentAnnounced = r.paymentAnnounced;
         // Beyond the last known event the future is unknown: keep ticking while the period is open.
         next = r.next ?? (state.readyPeriods.some((p) => p.end === null || p.end > boundary) ? nextMidnight(boundary) : null);
-        if (next === null || next > now) break;
+        if (next === null || next > horizon) break;
         boundary = next;
       }
       fired += await this.#redis.clockFire(

@@ -1,13 +1,15 @@
 /**
- * Freshness benchmark (npm run bench): how long from an event acknowledged by Kafka until the
- * query API reflects it, at a steady live rate and during a burst, on the local stack.
+ * Freshness benchmark (npm run bench:freshness; `npm run bench` is the full one, throughput.ts):
+ * how long from an event acknowledged by Kafka until the query API reflects it, at a steady live
+ * rate and during a burst, on the local stack.
  *
  * Probes are real episodes (admission + ready notice) on wards of their own ("BENCH/probe-N");
  * the API's waiting census grouped by ward is polled every 25 ms, so a probe's freshness is
  * measured to ±25 ms. The burst is a simulated backfill produced at full speed meanwhile.
- * Results go to test/bench/results/ (gitignored) as JSON, and to stdout as a table.
+ * Results go to test/bench/results/ (gitignored) as JSON, and to stdout as a table; the run's
+ * topics, groups, schemas, Redis keys and ClickHouse data are removed afterwards.
  *
- *   npm run bench [-- --clickhouse server|embedded] [--live-seconds 30] [--rate 10] [--burst 20000]
+ *   npm run bench:freshness [-- --clickhouse server|embedded] [--live-seconds 30] [--rate 10] [--burst 20000]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,12 +20,13 @@ import { randomUUID } from 'node:crypto';
 import { mintToken } from '../../services/api/auth.ts';
 import { loadConfig, repoRoot } from '../../services/core/config.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { createKafka } from '../../services/kafka/client.ts';
 import { EventProducer } from '../../services/producer/event-producer.ts';
 import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
 import { RegionSimulator } from '../../services/simulator/simulate.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
+import { FreshnessProbes, latencySummary, percentile } from './probes.ts';
+import { removeRun } from './cleanup.ts';
 
 const args = parseArgs({ options: {
   clickhouse: { type: 'string', default: 'embedded' }, 'live-seconds': { type: 'string', default: '30' },
@@ -58,78 +61,29 @@ for (let i = 0; ; i++) {
 const producer = new EventProducer(createKafka(config, 'bench'), config.registryUrl, config.namespace);
 await producer.connect();
 // Probes have a producer of their own, so a burst's transactions never hold them back.
-const probes = new EventProducer(createKafka(config, 'bench-probes'), config.registryUrl, config.namespace);
-await probes.connect();
+const probeProducer = new EventProducer(createKafka(config, 'bench-probes'), config.registryUrl, config.namespace);
+await probeProducer.connect();
 const pseudo = new Pseudonymiser(env.UTKLAR_PSEUDONYM_KEY);
 
-let probeSeq = 0;
-const sentAt = new Map<string, number>();
-const latencies: Record<'live' | 'burst', number[]> = { live: [], burst: [] };
-let phase: 'live' | 'burst' = 'live';
-const phaseOf = new Map<string, 'live' | 'burst'>();
-
-function probe(): PatientEvent[] {
-  const n = ++probeSeq;
-  const now = Date.now();
-  // A patient of their own per probe (a synthetic, valid number): one shared patient would make
-  // every probe a readmission candidate of all the earlier ones.
-  const personnummer = withCheckDigit(`1940${String(1 + (n % 12)).padStart(2, '0')}${String(1 + (Math.floor(n / 12) % 28)).padStart(2, '0')}${String(Math.floor(n / 336) % 1000).padStart(3, '0')}`);
-  const base = { source: 'bench', personnummer, episodeId: `BENCH-${id}-${n}` };
-  const lines = [
-    { ...base, type: 'admission', eventId: `bench-${n}-a`, occurredAt: new Date(now - 3_600_000).toISOString(), region: '18', hospital: 'BENCH', clinic: 'Bench', ward: `probe-${n}`, businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880' },
-    { ...base, type: 'ready-for-discharge', eventId: `bench-${n}-r`, occurredAt: new Date(now).toISOString(), recipientMunicipality: '1880', trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false },
-  ];
-  return lines.map((l, i) => parseNdjsonEvent(JSON.stringify(l), i + 1, pseudo));
-}
-
-async function sendProbe(): Promise<void> {
-  const events = probe();
-  await probes.send(events);
-  const ward = `BENCH/probe-${probeSeq}`;
-  sentAt.set(ward, Date.now());
-  phaseOf.set(ward, phase);
-}
-
-let polling = true;
-const poller = (async () => {
-  while (polling) {
-    if (sentAt.size > 0) {
-      const r = await fetch(`${url}/api/v1/waiting?groupBy=ward&hospital=BENCH`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-      if (r?.ok) {
-        const seen = Date.now();
-        for (const row of ((await r.json()) as { rows: { group: string }[] }).rows) {
-          const t = sentAt.get(row.group);
-          if (t !== undefined) {
-            latencies[phaseOf.get(row.group)!].push(seen - t);
-            sentAt.delete(row.group);
-          }
-        }
-      }
-    }
-    await sleep(25);
-  }
-})();
+const probes = new FreshnessProbes({ producer: probeProducer, pseudonymiser: pseudo, runId: id, apiUrl: url, token });
+probes.start();
 
 const rate = Number(args.rate);
 const liveSeconds = Number(args['live-seconds']);
 const bar = (done: number, total: number, label: string) =>
   process.stderr.write(`\r${label} [${'#'.repeat(Math.round((done / total) * 30)).padEnd(30)}] ${done}/${total}`);
 
-// Warm-up: the first probes pay for connections and schema lookups.
-for (let i = 0; i < 5; i++) await sendProbe();
+// Warm-up: the first probes pay for connections and schema lookups; they are not counted.
+probes.phase = 'warm-up';
+for (let i = 0; i < 5; i++) await probes.send();
 await sleep(3000);
-latencies.live.length = 0;
 
+probes.phase = 'live';
 const liveProbes = Math.round(liveSeconds * rate);
-for (let i = 0; i < liveProbes; i++) {
-  const t = Date.now();
-  await sendProbe();
-  bar(i + 1, liveProbes, 'live ');
-  await sleep(Math.max(0, 1000 / rate - (Date.now() - t)));
-}
+await probes.run(liveProbes, rate, (i) => bar(i, liveProbes, 'live '));
 process.stderr.write('\n');
 
-phase = 'burst';
+probes.phase = 'burst';
 const burst = Number(args.burst);
 const sim = new RegionSimulator({ seed: 5, admissionsPerDay: 400 }, Date.now() - 60 * 86_400_000);
 const backfill: PatientEvent[] = [];
@@ -146,29 +100,24 @@ const burstSend = (async () => {
 })();
 const burstProbes: Promise<void>[] = [];
 for (let i = 0; i < Math.max(20, Math.round(5 * rate)); i++) {
-  burstProbes.push(sendProbe());
+  burstProbes.push(probes.send());
   await sleep(1000 / rate);
 }
 await burstSend;
 await Promise.all(burstProbes);
 const burstSent = Date.now() - burstStart;
 process.stderr.write('\n');
-for (let i = 0; sentAt.size > 0 && i < 1200; i++) await sleep(50);
-polling = false;
-await poller;
+await probes.settle(60_000);
+await probes.stop();
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? null : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
-const summary = (xs: number[]) => ({ probes: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), max: pct(xs, 100) });
+const latencies = { live: probes.latencies.live ?? [], burst: probes.latencies.burst ?? [] };
 const result = {
   benchmark: 'freshness', at: new Date().toISOString(), clickhouse: args.clickhouse,
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-  live: { ratePerSecond: rate, seconds: liveSeconds, ...summary(latencies.live) },
-  burst: { events: backfill.length, sentInMs: burstSent, ...summary(latencies.burst) },
-  lost: sentAt.size,
-  target: { liveP99Ms: 1000, met: (pct(latencies.live, 99) ?? Infinity) <= 1000 },
+  live: { ratePerSecond: rate, seconds: liveSeconds, ...latencySummary(latencies.live) },
+  burst: { events: backfill.length, sentInMs: burstSent, ...latencySummary(latencies.burst) },
+  lost: probes.pending,
+  target: { liveP99Ms: 1000, met: (percentile(latencies.live, 99) ?? Infinity) <= 1000 },
 };
 const dir = path.join(repoRoot, 'test/bench/results');
 mkdirSync(dir, { recursive: true });
@@ -180,7 +129,9 @@ console.log(`burst: ${result.burst.events} events sent in ${burstSent} ms; probe
 console.log(`saved ${path.relative(repoRoot, file)}`);
 
 await producer.disconnect();
-await probes.disconnect();
+await probeProducer.disconnect();
 pipeline.kill('SIGTERM');
 await new Promise((r) => pipeline.once('exit', r));
+// The stack is shared: leave nothing of this run's namespace on it.
+for (const failure of await removeRun(config)) process.stderr.write(`cleanup: ${failure}\n`);
 process.exit(result.lost === 0 ? 0 : 1);

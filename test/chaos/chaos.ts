@@ -3,7 +3,7 @@
  * with different seeds and prints each run's summary; exits 1 if any run had a mismatch, a
  * lost event or personal data where none may be. Brings up the stack itself (infra/stack.sh).
  *
- *   npm run chaos [-- --runs 3] [--days 240] [--rate 60] [--malformed 1000] [--kills 2] [--clickhouse-outage 60] [--seed N]
+ *   npm run chaos [-- --runs 3] [--days 120] [--rate 60] [--malformed 1000] [--kills 2] [--clickhouse-outage 60] [--seed N]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { repoRoot } from '../support/env.ts';
 import { runChaos, type ChaosSummary } from './run.ts';
 
 const a = parseArgs({ options: {
-  runs: { type: 'string', default: '3' }, days: { type: 'string', default: '240' }, rate: { type: 'string', default: '60' },
+  runs: { type: 'string', default: '3' }, days: { type: 'string', default: '120' }, rate: { type: 'string', default: '60' },
   malformed: { type: 'string', default: '1000' }, kills: { type: 'string', default: '2' }, 'clickhouse-outage': { type: 'string', default: '60' },
   seed: { type: 'string', default: String(Date.now() % 100_000) },
 } }).values;

@@ -45,6 +45,8 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
         // The outbox is transient (drained to Kafka as it fills); the changelog test covers it.
         // Timers fire at wall-clock time, so the worker is off here (clock-service.test.ts covers it).
         if (key.endsWith(':clock:outbox')) continue;
+        // Wall-clock bookkeeping (when an episode last changed, when a service last reported).
+        if (key.endsWith(':clock:recent') || key.endsWith(':health:heartbeats')) continue;
         const type = await redis.type(key);
         // JSON fields parsed, so a difference shows as the field that differs.
         const parse = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([f, v]) => [f, v.startsWith('{') ? JSON.parse(v) : v]));

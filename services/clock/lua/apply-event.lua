@@ -6,7 +6,9 @@
   KEYS[4] patient history hash (field = episodeId, value = history JSON)
   KEYS[5] closed-episodes sorted set (score = eviction time)
   KEYS[6] watermark hash (field = partition)   KEYS[7] outbox stream   KEYS[8] timers sorted set
-  KEYS[9..] index sets (the first ARGV[9] to remove the episode from, the rest to add it to),
+  KEYS[9] recently-applied sorted set (score = Redis time of the last change of the episode, and
+          of the partition as 'p:<partition>', for the timer worker)
+  KEYS[10..] index sets (the first ARGV[9] to remove the episode from, the rest to add it to),
           then the state hashes of the related episodes (see below)
   ARGV[1] partition          ARGV[2] offset          ARGV[3] eventId
   ARGV[4] event JSON         ARGV[5] expected state version ('' when new)
@@ -42,7 +44,7 @@ for r = 0, related - 1 do
 end
 redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
 local nextVersion = (tonumber(version) or 0) + 1
-redis.call('HSET', KEYS[3], 'state', ARGV[6], 'version', nextVersion)
+redis.call('HSET', KEYS[3], 'state', ARGV[6], 'version', nextVersion, 'partition', ARGV[1])
 if ARGV[7] ~= '' then
   redis.call('HSET', KEYS[4], ARGV[10], ARGV[7])
 end
@@ -51,6 +53,12 @@ if ARGV[8] ~= '' then
 else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
+-- Wall time, not event time: the timer worker leaves an episode alone while its events are still
+-- arriving (a replayed batch), so it never announces days from half of an episode's history.
+local now = redis.call('TIME')
+local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[9], nowMs, ARGV[10])
+redis.call('ZADD', KEYS[9], nowMs, 'p:' .. ARGV[1])
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
 for i = 16, 15 + deadLetters do
   redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
@@ -64,8 +72,8 @@ if ARGV[13] ~= '' then
   redis.call('ZADD', KEYS[8], 'NX', tonumber(ARGV[13]), ARGV[10])
 end
 local leave = tonumber(ARGV[9])
-for i = 9, firstRelatedKey - 1 do
-  if i < 9 + leave then
+for i = 10, firstRelatedKey - 1 do
+  if i < 10 + leave then
     redis.call('SREM', KEYS[i], ARGV[10])
   else
     redis.call('SADD', KEYS[i], ARGV[10])
