@@ -28,7 +28,7 @@ for (let run = 1; run <= Number(a.runs); run++) {
   process.stderr.write(`\n::: chaos run ${run}/${a.runs} (seed ${seed})\n`);
   const s = await runChaos({
     seed, days: Number(a.days), rate: Number(a.rate), duplicateShare: 0.1, malformed: Number(a.malformed),
-    killsPerService: Number(a.kills), clickhouseOutageMs: Number(a['clickhouse-outage']) * 1000, log: (l) => process.stderr.write(`  ${l}\n`),
+    killsPerService: Number(a.kills), kafkaRestart: true, clickhouseOutageMs: Number(a['clickhouse-outage']) * 1000, log: (l) => process.stderr.write(`  ${l}\n`),
   });
   summaries.push(s);
   console.log(`run ${run}: ${s.events} events (${s.messages} messages: ${s.duplicates} duplicates, ${s.reordered} reordered, ${Object.values(s.malformed).reduce((x, y) => x + y, 0)} malformed ${JSON.stringify(s.malformed)})`);

@@ -20,6 +20,8 @@ export interface ChaosOptions {
   /** SIGKILLs of each of the clock service, the timer worker and the ClickHouse sink. */
   killsPerService: number;
   clickhouseOutageMs: number;
+  /** Restart the Kafka broker mid-run (see README: a transaction can be lost then; open bug). */
+  kafkaRestart: boolean;
   log: (line: string) => void;
 }
 
@@ -85,7 +87,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const plan: [string, () => Promise<void>][] = [
       ...(['clock', 'timers', 'sink'] as const).flatMap((name) => Array.from({ length: o.killsPerService }, () => [`SIGKILL ${name}`, () => services[name].kill9()] as [string, () => Promise<void>])),
       ['restart Redis', () => outage('redis', 500)],
-      ['restart the Kafka broker', () => outage('kafka', 1_000)],
+      ...(o.kafkaRestart ? [['restart the Kafka broker', () => outage('kafka', 1_000)] as [string, () => Promise<void>]] : []),
       [`stop the ClickHouse server for ${o.clickhouseOutageMs / 1000} s`, () => outage('clickhouse', o.clickhouseOutageMs)],
     ];
     for (let i = plan.length - 1; i > 0; i--) {
