@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Consumer } from 'kafkajs';
 import { heartbeatsKey } from '../alerting/observe.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -7,6 +8,14 @@ export interface ConsumerWatch {
   up(): void;
   down(): void;
   batch(messages: number, seconds: number, newestProducedAt: number): void;
+}
+
+/** A kafkajs consumer is up from joining its group until it stops or crashes for good. */
+export function watchConsumer(consumer: Consumer, watch: ConsumerWatch): void {
+  const { GROUP_JOIN, CRASH, STOP } = consumer.events;
+  consumer.on(GROUP_JOIN, () => watch.up());
+  consumer.on(CRASH, (e) => void (e.payload.restart ? undefined : watch.down()));
+  consumer.on(STOP, () => watch.down());
 }
 
 /**

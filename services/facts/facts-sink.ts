@@ -8,7 +8,7 @@ import { UtklarError } from '../core/errors.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
 import { decodeRegistered } from '../kafka/codec.ts';
 import { episodeFact } from './episode-fact.ts';
-import type { ConsumerWatch } from '../app/heartbeats.ts';
+import { watchConsumer, type ConsumerWatch } from '../app/heartbeats.ts';
 
 export interface FactsSinkOptions {
   kafka: Kafka;
@@ -41,13 +41,7 @@ export class EpisodeFactsSink {
 
   async start(): Promise<void> {
     const { o } = this;
-    const watch = o.watch;
-    if (watch) {
-      const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;
-      this.#consumer.on(GROUP_JOIN, () => watch.up());
-      this.#consumer.on(CRASH, (e) => void (e.payload.restart ? undefined : watch.down()));
-      this.#consumer.on(STOP, () => watch.down());
-    }
+    if (o.watch) watchConsumer(this.#consumer, o.watch);
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({

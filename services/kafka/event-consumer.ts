@@ -5,7 +5,7 @@ import type { PatientEvent } from '../contract/event.ts';
 import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
-import type { ConsumerWatch } from '../app/heartbeats.ts';
+import { watchConsumer, type ConsumerWatch } from '../app/heartbeats.ts';
 
 export interface DecodedEvent {
   event: PatientEvent;
@@ -48,13 +48,7 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     const { o } = this;
-    const watch = o.watch;
-    if (watch) {
-      const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;
-      this.#consumer.on(GROUP_JOIN, () => watch.up());
-      this.#consumer.on(CRASH, (e) => void (e.payload.restart ? undefined : watch.down()));
-      this.#consumer.on(STOP, () => watch.down());
-    }
+    if (o.watch) watchConsumer(this.#consumer, o.watch);
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await this.#consumer.run({
