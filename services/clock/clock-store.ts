@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
-import type { PatientEvent } from '../contract/event.ts';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { UtklarError } from '../core/errors.ts';
 import type { DecodedEvent } from '../kafka/event-consumer.ts';
-import { stateChanged } from './changelog.ts';
+import { planApply } from './apply-plan.ts';
+import { BatchView } from './batch-view.ts';
 import { factsAt, nextMidnight } from './clock-facts.ts';
 import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
-import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';
-import { foldEpisode } from './episode-state.ts';
-import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
 import type { RegionRules } from './rules.ts';
-import { evictionTime, openIndexes, openTimer, type StoredEpisode } from './stored-episode.ts';
+import type { StoredEpisode } from './stored-episode.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
@@ -21,15 +18,19 @@ type ScriptedRedis = Redis & {
   clockFire(...args: (string | number)[]): Promise<number>;
   clockReject(...args: (string | number)[]): Promise<number>;
 };
+type ScriptedPipeline = ChainableCommander & {
+  clockApply(...args: (string | number)[]): ScriptedPipeline;
+  clockReject(...args: (string | number)[]): ScriptedPipeline;
+};
 
-/**
- * Per-episode clock state in Redis. The domain core computes the next state from the episode's
- * whole event log (so late and reordered events land where their event time puts them); the Lua
- * step writes it, the event and the consumed offset atomically, refusing replays and races.
- */
 /** How long an episode must have been unchanged before its timer fires (see fireDue). */
 export const QUIET_MS = 2_000;
 
+/**
+ * Per-episode clock state in Redis. The domain core computes the next state from the episode's
+ * whole event log (apply-plan.ts); the Lua step writes it, the event and the consumed offset
+ * atomically, refusing replays and races.
+ */
 export class ClockStore {
   readonly #redis: ScriptedRedis;
   readonly keys: ReturnType<typeof clockKeys>;
@@ -49,115 +50,126 @@ export class ClockStore {
     this.#redis = redis as ScriptedRedis;
   }
 
-  /** Applies a partition's batch in order; returns how many events changed state. */
+  /**
+   * Applies a partition's batch in order; returns how many events changed state. The batch's
+   * Redis state is read in one round trip, each event is planned against a running view of it,
+   * and the Lua steps go in one pipeline, each guarded by its predecessor's offset: if one finds
+   * the state changed underneath (another worker, a timer), the rest stand still and are applied
+   * one by one from there, reading afresh.
+   */
   async apply(batch: DecodedEvent[]): Promise<number> {
-    let changed = 0;
-    for (const d of batch) changed += await this.#applyOne(d);
-    return changed;
-  }
-
-  async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
-    const { event } = d;
-    const k = this.keys;
-    const [rawEvents, version, rawState, rawHistory, watermark] = await Promise.all([
-      this.#redis.hgetall(k.events(event.episodeId)),
-      this.#redis.hget(k.state(event.episodeId), 'version'),
-      this.#redis.hget(k.state(event.episodeId), 'state'),
-      this.#redis.hgetall(k.patient(event.patientKey)),
-      this.#redis.hget(k.watermark, String(d.partition)),
-    ]);
-    const origin = { consumer: this.group, topic: this.topic, partition: d.partition };
-    // An episode nobody admitted, this far behind its partition's event time, will not be
-    // completed by a late admission (or was already evicted): dead-letter rather than keep it.
-    // The watermark is a function of the offsets applied before, so a replay decides the same.
-    if (Object.keys(rawEvents).length === 0 && event.type !== 'admission' && watermark !== null && event.occurredAt < Number(watermark) - this.rules.allowedLatenessMs) {
-      const reason = `${event.type} for an unknown episode, ${Math.round((Number(watermark) - event.occurredAt) / 3_600_000)} h behind the partition's event time (allowed lateness ${this.rules.allowedLatenessMs / 3_600_000} h)`;
-      const entry = deadLetterEntry(event, reason, { ...origin, offset: d.offset });
-      try {
-        await this.#redis.clockReject(k.applied(this.group, this.topic), k.outbox, d.partition, d.offset, event.patientKey, JSON.stringify(entry));
-      } catch (cause) {
-        throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock reject failed: ${(cause as Error).message}`, { retriable: true, cause });
+    if (batch.length === 0) return 0;
+    const view = await this.#read(batch);
+    const pipe = this.#redis.pipeline() as unknown as ScriptedPipeline;
+    const queued: DecodedEvent[] = [];
+    const rejects = new Set<DecodedEvent>();
+    let previous = '';
+    for (const d of batch) {
+      if (view.applied !== null && Number(view.applied) >= Number(d.offset)) continue; // the Lua step would say 0
+      const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
+      if (plan.kind === 'reject') {
+        pipe.clockReject(...plan.keys, ...plan.args, previous);
+        rejects.add(d);
+      } else {
+        pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, ...plan.tail);
+        view.record(d, plan);
       }
-      return 0;
+      queued.push(d);
+      previous = d.offset;
     }
-    const events: PatientEvent[] = Object.values(rawEvents).map((j) => JSON.parse(j) as PatientEvent);
-    events.push(event);
-    const state = foldEpisode(events);
-    const history: EpisodeHistoryEntry[] = Object.values(rawHistory).map((j) => JSON.parse(j) as EpisodeHistoryEntry);
-    const previous = rawState ? (JSON.parse(rawState) as StoredEpisode) : undefined;
-    const stored: StoredEpisode = { state, readmission: readmissionLink(state, history, previous, this.rules) };
-    const before = previous ? openIndexes(previous.state) : {};
-    const after = openIndexes(state);
-    const setsOf = (ix: ReturnType<typeof openIndexes>) => [
-      ...(ix.region ? [k.openInRegion(ix.region)] : []),
-      ...(ix.municipality ? [k.openInMunicipality(ix.municipality)] : []),
-      ...(ix.ward ? [k.openInWard(...ix.ward)] : []),
-    ];
-    const leave = setsOf(before);
-    const join = setsOf(after);
-    const entry = historyEntry(state);
-    const evictAt = evictionTime(state, this.rules.retainClosedEpisodeDays);
-    const rejectedBefore = new Set((previous?.state.rejected ?? []).map((r) => r.eventId));
-    const rejectedNow = new Set(state.rejected.map((r) => r.eventId));
-    const byId = (id: string) => events.find((e) => e.eventId === id)!;
-    const newlyRejected = [
-      ...state.rejected.filter((r) => !rejectedBefore.has(r.eventId))
-        .map((r) => JSON.stringify(deadLetterEntry(byId(r.eventId), r.reason, { ...origin, ...(r.eventId === event.eventId ? { offset: d.offset } : {}) }))),
-      ...(previous?.state.rejected ?? []).filter((r) => !rejectedNow.has(r.eventId))
-        .map((r) => JSON.stringify(rejectionWithdrawn(byId(r.eventId), r.reason, origin))),
-    ];
-    const related = await this.#relinked(event.episodeId, entry, history);
-    const keys = [
-      k.applied(this.group, this.topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, k.recent,
-      ...leave, ...join, ...related.map((r) => k.state(r.stored.state.episodeId)),
-    ];
-    let result: number;
+    if (queued.length === 0) return 0;
+    let results: [Error | null, unknown][];
     try {
-      result = await this.#redis.clockApply(
-        keys.length,
-        ...keys,
-        d.partition,
-        d.offset,
-        event.eventId,
-        JSON.stringify(event),
-        version ?? '',
-        JSON.stringify(stored),
-        entry ? JSON.stringify(entry) : '',
-        evictAt === null ? '' : String(evictAt),
-        leave.length,
-        event.episodeId,
-        event.occurredAt,
-        JSON.stringify(stateChanged(stored, Number(version ?? 0) + 1, event.eventId)),
-        openTimer(state) ?? '',
-        event.patientKey,
-        newlyRejected.length,
-        ...newlyRejected,
-        related.length,
-        ...related.flatMap((r) => [r.stored.state.episodeId, r.version, JSON.stringify(r.stored), JSON.stringify(stateChanged(r.stored, Number(r.version) + 1, event.eventId))]),
-      );
+      results = (await pipe.exec()) ?? [];
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
     }
+    let changed = 0;
+    for (let i = 0; i < queued.length; i++) {
+      const [error, result] = results[i] ?? [new Error('no reply'), null];
+      if (error) throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${error.message}`, { retriable: true, cause: error });
+      if (result === -1 || result === -2) {
+        for (const d of queued.slice(i)) changed += await this.#applyOne(d);
+        return changed;
+      }
+      // A dead-lettered event is handled, not a change of state.
+      if (result === 1 && !rejects.has(queued[i]!)) changed += 1;
+    }
+    return changed;
+  }
+
+  async #read(batch: DecodedEvent[]): Promise<BatchView> {
+    const k = this.keys;
+    const partition = batch[0]!.partition;
+    const episodes = [...new Set(batch.map((d) => d.event.episodeId))];
+    const patients = [...new Set(batch.map((d) => d.event.patientKey))];
+    const pipe = this.#redis.pipeline();
+    pipe.hget(k.applied(this.group, this.topic), String(partition));
+    pipe.hget(k.watermark, String(partition));
+    for (const id of episodes) {
+      pipe.hgetall(k.events(id));
+      pipe.hmget(k.state(id), 'state', 'version');
+    }
+    for (const key of patients) pipe.hgetall(k.patient(key));
+    const rows = await this.#exec(pipe);
+    const view = new BatchView(rows[0] as string | null, rows[1] as string | null, (ids) => this.#states(ids));
+    episodes.forEach((id, i) => {
+      const [state, version] = rows[3 + 2 * i] as [string | null, string | null];
+      view.events.set(id, rows[2 + 2 * i] as Record<string, string>);
+      view.stateOf.set(id, { state, version });
+    });
+    patients.forEach((key, i) => view.history.set(key, rows[2 + 2 * episodes.length + i] as Record<string, string>));
+    return view;
+  }
+
+  async #states(ids: string[]): Promise<{ state: string | null; version: string | null }[]> {
+    const pipe = this.#redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.state(id), 'state', 'version');
+    return (await this.#exec(pipe)).map((row) => {
+      const [state, version] = row as [string | null, string | null];
+      return { state, version };
+    });
+  }
+
+  async #exec(pipe: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+    try {
+      const results = (await pipe.exec()) ?? [];
+      return results.map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+    } catch (cause) {
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock read failed: ${(cause as Error).message}`, { retriable: true, cause });
+    }
+  }
+
+  /** One event against freshly read state, retried while the state changes underneath. */
+  async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
+    const { event } = d;
+    const k = this.keys;
+    const [rawEvents, [state, version], history, watermark] = await Promise.all([
+      this.#redis.hgetall(k.events(event.episodeId)),
+      this.#redis.hmget(k.state(event.episodeId), 'state', 'version'),
+      this.#redis.hgetall(k.patient(event.patientKey)),
+      this.#redis.hget(k.watermark, String(d.partition)),
+    ]).catch((cause: Error) => {
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock read failed: ${cause.message}`, { retriable: true, cause });
+    });
+    const plan = await planApply(d, { events: rawEvents, state: state ?? null, version: version ?? null, history, watermark }, k, this.group, this.topic, this.rules, (ids) => this.#states(ids));
+    let result: number;
+    try {
+      result = plan.kind === 'reject'
+        ? await this.#redis.clockReject(...plan.keys, ...plan.args, '')
+        : await this.#redis.clockApply(plan.keys.length, ...plan.keys, ...plan.head, '', ...plan.tail);
+    } catch (cause) {
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
+    }
+    if (plan.kind === 'reject') return 0;
     if (result === -1) {
       if (attempt >= 5) throw new UtklarError('INTERNAL', `episode state kept changing under event ${event.eventId}`, { retriable: true });
       return this.#applyOne(d, attempt + 1);
     }
     return result;
-  }
-
-  /**
-   * The patient's other stored episodes whose readmission link changes with this episode's new
-   * history entry: e.g. the index stay's discharge arrived after the readmission was applied.
-   */
-  async #relinked(episodeId: string, entry: EpisodeHistoryEntry | undefined, history: EpisodeHistoryEntry[]): Promise<{ stored: StoredEpisode; version: string }[]> {
-    const old = history.find((h) => h.episodeId === episodeId);
-    if (JSON.stringify(old) === JSON.stringify(entry)) return [];
-    const others = history.filter((h) => h.episodeId !== episodeId);
-    if (others.length === 0) return [];
-    const after = [...others, ...(entry ? [entry] : [])];
-    const rows = await Promise.all(others.map((h) => this.#redis.hmget(this.keys.state(h.episodeId), 'state', 'version')));
-    const stored = rows.flatMap(([raw, version]) => (raw && version ? [{ ...(JSON.parse(raw) as StoredEpisode), version }] : []));
-    return relinked(stored, after, this.rules).map(({ version, ...s }) => ({ stored: s, version }));
   }
 
   async get(episodeId: string): Promise<StoredEpisode | undefined> {

@@ -18,22 +18,29 @@
   ARGV[12] changelog message JSON (for the outbox)
   ARGV[13] first timer due ('' = none); an existing timer is kept (NX)
   ARGV[14] patientKey (the dead-letter key)
-  ARGV[15] n, then n dead-letter entries (JSON) for events this state newly rejects
+  ARGV[15] the offset the previous step of the same pipelined batch applied ('' = none): when
+           that step did not apply, neither does this one, so the applied offset never moves
+           past an event that still has to be retried
+  ARGV[16] n, then n dead-letter entries (JSON) for events this state newly rejects
   then m, then m × (episodeId, expected version, new state JSON, changelog JSON): the patient's
            other episodes whose readmission link this change alters (their state keys are the
            last m KEYS); all or nothing, like the episode itself
-  Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries).
+  Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries),
+  -2 the previous step of the batch did not apply (caller retries from there).
 ]]
 local applied = redis.call('HGET', KEYS[1], ARGV[1])
 if applied and tonumber(applied) >= tonumber(ARGV[2]) then
   return 0
 end
+if ARGV[15] ~= '' and (not applied or tonumber(applied) < tonumber(ARGV[15])) then
+  return -2
+end
 local version = redis.call('HGET', KEYS[3], 'version') or ''
 if version ~= ARGV[5] then
   return -1
 end
-local deadLetters = tonumber(ARGV[15])
-local relatedAt = 16 + deadLetters
+local deadLetters = tonumber(ARGV[16])
+local relatedAt = 17 + deadLetters
 local related = tonumber(ARGV[relatedAt])
 local firstRelatedKey = #KEYS - related + 1
 for r = 0, related - 1 do
@@ -60,7 +67,7 @@ local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('ZADD', KEYS[9], nowMs, ARGV[10])
 redis.call('ZADD', KEYS[9], nowMs, 'p:' .. ARGV[1])
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
-for i = 16, 15 + deadLetters do
+for i = 17, 16 + deadLetters do
   redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
 end
 for r = 0, related - 1 do
