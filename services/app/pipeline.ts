@@ -121,7 +121,7 @@ export class Pipeline {
         }));
         continue;
       }
-      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 250, watch: this.heartbeats.consumer(name, metrics) }));
+      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 1000, watch: this.heartbeats.consumer(name, metrics) }));
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;

@@ -40,6 +40,7 @@ export type ApplyPlan =
       /** The arguments after it (dead letters, related episodes). */
       tail: (string | number)[];
       stored: StoredEpisode;
+      storedJson: string;
       historyJson: string | null;
       related: RelatedChange[];
     };
@@ -88,6 +89,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
   ];
   const related = await relatedChanges(event.episodeId, entry, history, rules, readStates);
   const historyJson = entry ? JSON.stringify(entry) : null;
+  const storedJson = JSON.stringify(stored);
   return {
     kind: 'apply',
     keys: [
@@ -95,7 +97,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
       ...leave, ...join, ...related.map((x) => k.state(x.episodeId)),
     ],
     head: [
-      d.partition, d.offset, event.eventId, JSON.stringify(event), r.version ?? '', JSON.stringify(stored), historyJson ?? '',
+      d.partition, d.offset, event.eventId, JSON.stringify(event), r.version ?? '', storedJson, historyJson ?? '',
       evictAt === null ? '' : String(evictAt), leave.length, event.episodeId, event.occurredAt,
       JSON.stringify(stateChanged(stored, Number(r.version ?? 0) + 1, event.eventId)), openTimer(state) ?? '', event.patientKey,
     ],
@@ -104,6 +106,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
       related.length, ...related.flatMap((x) => [x.episodeId, x.version, JSON.stringify(x.stored), JSON.stringify(stateChanged(x.stored, Number(x.version) + 1, event.eventId))]),
     ],
     stored,
+    storedJson,
     historyJson,
     related,
   };

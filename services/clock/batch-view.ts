@@ -48,7 +48,7 @@ export class BatchView {
     events[event.eventId] ??= JSON.stringify(event);
     this.events.set(event.episodeId, events);
     const version = this.stateOf.get(event.episodeId)?.version ?? null;
-    this.stateOf.set(event.episodeId, { state: JSON.stringify(plan.stored), version: String(Number(version ?? 0) + 1) });
+    this.stateOf.set(event.episodeId, { state: plan.storedJson, version: String(Number(version ?? 0) + 1) });
     if (plan.historyJson !== null) this.history.set(event.patientKey, { ...(this.history.get(event.patientKey) ?? {}), [event.episodeId]: plan.historyJson });
     for (const r of plan.related) this.stateOf.set(r.episodeId, { state: JSON.stringify(r.stored), version: String(Number(r.version) + 1) });
     if (this.watermark === null || Number(this.watermark) < event.occurredAt) this.watermark = String(event.occurredAt);
