@@ -34,6 +34,8 @@ export const QUIET_MS = 2_000;
 export class ClockStore {
   readonly #redis: ScriptedRedis;
   readonly keys: ReturnType<typeof clockKeys>;
+  /** Batches whose pipelined steps met a changed state and went on one by one (a gauge of contention). */
+  conflicts = 0;
 
   constructor(
     redis: Redis,
@@ -89,6 +91,7 @@ export class ClockStore {
       const [error, result] = results[i] ?? [new Error('no reply'), null];
       if (error) throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${error.message}`, { retriable: true, cause: error });
       if (result === -1 || result === -2) {
+        this.conflicts++;
         for (const d of queued.slice(i)) changed += await this.#applyOne(d);
         return changed;
       }

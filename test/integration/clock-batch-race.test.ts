@@ -10,7 +10,7 @@ import { configOf, isolatedEnv } from '../support/env.ts';
 /**
  * ClockStore.apply plans a whole batch against one read of Redis and pipelines its Lua steps.
  * Two workers applying the same batches at the same moment (a consumer that lost its partitions
- * and has not noticed yet, next to the one that got them) must leave Redis exactly as one worker
+ * and has not noticed yet, next to the one that got them, both from the committed offset) must leave Redis exactly as one worker
  * applying event by event does: every step whose state changed underneath stops the rest of its
  * batch, which then goes one by one, and every effect (state, outbox message) happens once.
  */
@@ -20,7 +20,7 @@ describe('clock: pipelined batches raced by two workers', () => {
   const topic = 'patient-events';
   const group = 'clock';
   const redis = [new Redis(config.redisUrl), new Redis(config.redisUrl), new Redis(config.redisUrl)];
-  const namespaces = [`${config.namespace}-single`, `${config.namespace}-raced`];
+  const namespaces = [`${config.namespace}-single`, `${config.namespace}-raced`, `${config.namespace}-foreign`];
 
   afterAll(async () => {
     for (const ns of namespaces) {
@@ -50,11 +50,14 @@ describe('clock: pipelined batches raced by two workers', () => {
     return { keys, outbox };
   }
 
+  const byPartition: DecodedEvent[][] = [];
+  let appliedOnce = 0;
+
   it('ends key for key, and outbox message for message, as one worker applying event by event', async () => {
     const w = await buildWorkload({ days: 40, rate: 60, seed: 5, from: '2026-01-01T00:00:00Z', duplicateShare: 0.1, malformed: 0 }, env);
     const partitions = 3;
     const offsets = new Array<number>(partitions).fill(0);
-    const byPartition: DecodedEvent[][] = Array.from({ length: partitions }, () => []);
+    for (let p = 0; p < partitions; p++) byPartition.push([]);
     for (const it of w.items) {
       if (it.kind !== 'event') continue;
       const partition = createHash('sha1').update(it.event.patientKey).digest()[0]! % partitions;
@@ -63,7 +66,6 @@ describe('clock: pipelined batches raced by two workers', () => {
     expect(byPartition.every((p) => p.length > 300)).toBe(true);
 
     const single = new ClockStore(redis[0]!, namespaces[0]!, group, topic, OREBRO_RULES);
-    let appliedOnce = 0;
     for (const events of byPartition) for (const d of events) appliedOnce += await single.apply([d]);
 
     const workers = [new ClockStore(redis[1]!, namespaces[1]!, group, topic, OREBRO_RULES), new ClockStore(redis[2]!, namespaces[1]!, group, topic, OREBRO_RULES)];
@@ -71,8 +73,16 @@ describe('clock: pipelined batches raced by two workers', () => {
     await Promise.all(byPartition.map(async (events) => {
       for (let i = 0; i < events.length; i += 150) {
         const batch = events.slice(i, i + 150);
-        // The second worker starts a little into the first one's batch, on a batch shifted by a few events.
-        const [a, b] = await Promise.all([workers[0]!.apply(batch), workers[1]!.apply(events.slice(Math.max(0, i - 7), i + 143))]);
+        // The second worker takes the same events in small slices of its own, so its reads and
+        // steps fall between the first one's: some of its plans meet state changed underneath.
+        const [a, b] = await Promise.all([
+          workers[0]!.apply(batch),
+          (async () => {
+            let n = 0;
+            for (let j = 0; j < batch.length; j += 10 + (j % 37)) n += await workers[1]!.apply(batch.slice(j, j + 10 + (j % 37)));
+            return n;
+          })(),
+        ]);
         changed += a + b;
       }
     }));
@@ -85,5 +95,51 @@ describe('clock: pipelined batches raced by two workers', () => {
     // Between them the workers applied each event once.
     expect(changed).toBe(appliedOnce);
   }, 300_000);
-});
 
+  it('goes on one by one, each event still applied once, when a batch meets state another writer changed', async () => {
+    // A foreign writer (here: a version bump) changes an episode between the batch's read and
+    // its Lua steps; the steps from that episode's event on must stand still and be redone.
+    const r = redis[1]!;
+    const ns = namespaces[2]!;
+    let bumps = 0;
+    const pipeline = r.pipeline.bind(r);
+    let before: (() => Promise<void>) | undefined;
+    r.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      const p = pipeline(...args);
+      const exec = p.exec.bind(p);
+      p.exec = (async (...a: Parameters<typeof exec>) => {
+        const writes = (p as unknown as { _queue: { name: string }[] })._queue.some((c) => c.name === 'evalsha' || c.name === 'eval');
+        if (writes && before) {
+          const hook = before;
+          before = undefined;
+          await hook();
+        }
+        return exec(...a);
+      }) as typeof exec;
+      return p;
+    }) as typeof r.pipeline;
+    const store = new ClockStore(r, ns, group, topic, OREBRO_RULES);
+    let changed = 0;
+    for (const events of byPartition) {
+      for (let i = 0; i < events.length; i += 150) {
+        const batch = events.slice(i, i + 150);
+        const victim = batch[Math.floor(batch.length / 2)]!.event.episodeId;
+        before = async () => {
+          if ((await redis[0]!.hincrby(`${ns}:clock:ep:${victim}`, 'version', 1)) > 1) bumps++;
+          else await redis[0]!.del(`${ns}:clock:ep:${victim}`); // a new episode: no foreign version to bump
+        };
+        changed += await store.apply(batch);
+      }
+    }
+    r.pipeline = pipeline;
+    expect(bumps).toBeGreaterThan(10);
+    expect(store.conflicts).toBeGreaterThanOrEqual(bumps);
+    expect(changed).toBe(appliedOnce);
+    // Everything equals the undisturbed run but the bumped versions (and the change ids built on them).
+    const strip = (d: Awaited<ReturnType<typeof dump>>) => ({
+      keys: Object.fromEntries(Object.entries(d.keys).map(([k, v]) => [k, k.startsWith(':clock:ep:') && !k.endsWith(':events') ? { ...(v as object), version: undefined } : v])),
+      outbox: d.outbox.map((m) => m.replace(/"changeId":"[^"]*"/, '').replace(/"version":\d+/, '')).sort(),
+    });
+    expect(strip(await dump(ns))).toEqual(strip(await dump(namespaces[0]!)));
+  }, 300_000);
+});
