@@ -38,6 +38,8 @@ async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]>
 }
 
 const n = (v: unknown): number => Number(v);
+/** The latest version of the episodes that satisfy `cond`, then `cond` (see facts()). */
+const latest = (ctx: Ctx, cond: string) => `${facts(ctx.db, cond)} WHERE ${cond}`;
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 const dischargedInPeriod = (ctx: Ctx) => `discharged_day >= ${int(ctx.filters.fromDay)} AND discharged_day <= ${int(ctx.filters.toDay)}`;
 const groupExpr = (g: GroupBy | 'month', month = 'discharged_month') => (g === 'month' ? `toString(${month})` : GROUPS[g]);
@@ -51,7 +53,7 @@ const day = (d: number) => (d < 0 ? null : isoDate(fromEpochDay(d)));
 export async function meanDays(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
   const rows = await select(ctx, `
     SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, sum(d) AS days
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
     WHERE d >= 1
     GROUP BY grp, care_type ORDER BY grp, care_type`);
   return {
@@ -64,7 +66,7 @@ export async function meanDays(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Re
 export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
   const rows = await select(ctx, `
     SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, countIf(d = 0) AS same_day
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
     GROUP BY grp, care_type ORDER BY grp, care_type`);
   return {
     rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.grp)) : String(r.grp), careType: String(r.care_type), episodes: n(r.episodes), sameDay: n(r.same_day), share: n(r.same_day) / n(r.episodes) })),
@@ -81,7 +83,7 @@ export async function perThousand(ctx: Ctx): Promise<Result> {
   const year = fromEpochDay(ctx.filters.fromDay).year - 1;
   const rows = await select(ctx, `
     SELECT home_municipality AS kommun, care_type, sum(d) AS days, countIf(d >= 1) AS episodes
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
     GROUP BY kommun, care_type ORDER BY kommun, care_type`);
   const missing = new Set<string>();
   const out = rows.map((r) => {
@@ -110,8 +112,7 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
   const rows = await select(ctx, `
     SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
-    FROM ${facts(ctx.db)}
-    WHERE ${where(ctx, 'length(ready_start_days) > 0')}
+    FROM ${latest(ctx, where(ctx, 'length(ready_start_days) > 0'))}
     GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);
   const beds = await capacityBeds(ctx, groupBy, to);
   return {
@@ -165,7 +166,7 @@ export async function variation(ctx: Ctx): Promise<Result> {
 export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
   const rows = await select(ctx, `
     SELECT ${GROUPS[groupBy]} AS grp, ${band('d')} AS band, count() AS episodes, sum(p) AS payment_days
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${facts(ctx.db)} WHERE ${where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)')})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${latest(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'))})
     GROUP BY grp, band ORDER BY grp`);
   const groups = new Map<string, Row>();
   for (const r of rows) {
@@ -187,13 +188,12 @@ export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
 export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number }): Promise<Result> {
   const rows = await select(ctx, `
     SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
-    FROM ${facts(ctx.db)}
-    WHERE ${[
+    FROM ${latest(ctx, [
       // A municipality's invoice lines are the ones it is liable for (the ready notice's
       // recipient), residents or not, and all of each: scoped by recipient, not by home.
       ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
       `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
-    ].join(' AND ')}`);
+    ].join(' AND '))}`);
   const out: Row[] = [];
   const p = ctx.rules.payment;
   for (const careType of [...new Set(rows.map((r) => String(r.care_type)))].sort()) {
@@ -220,8 +220,7 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
 export async function trackColours(ctx: Ctx): Promise<Result> {
   const rows = await select(ctx, `
     SELECT discharged_month AS month, track_colour, count() AS episodes, countIf(fast_vardkontakt = 1) AS fvk
-    FROM ${facts(ctx.db)}
-    WHERE ${where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0')}
+    FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))}
     GROUP BY month, track_colour ORDER BY month, track_colour`);
   const byMonth = new Map<number, Row>();
   for (const r of rows) {
@@ -254,7 +253,7 @@ export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
       countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND length(ready_start_days) > 0) AS ready,
       countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND d >= 1) AS utklar,
       countIf(discharged_day < 0 AND has(ready_end_days, -1)) AS waiting_now
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${facts(ctx.db)} WHERE ${where(ctx)})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx))})
     GROUP BY grp HAVING admitted > 0 OR waiting_now > 0 ORDER BY grp`);
   return {
     rows: rows.map((r) => ({ group: String(r.grp), name: groupBy === 'municipality' ? municipalities.get(String(r.grp))?.name ?? null : null, admitted: n(r.admitted), readyNotices: n(r.ready), utklarEpisodes: n(r.utklar), waitingNow: n(r.waiting_now) })),
@@ -271,8 +270,7 @@ export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'index
   const g = groupBy === 'indexClinic' ? 'readmission_index_clinic' : groupExpr(groupBy, 'admitted_month');
   const query = (from: number, to: number) => select(ctx, `
     SELECT ${g} AS grp, count() AS admissions, countIf(readmission_of != '') AS readmissions
-    FROM ${facts(ctx.db)}
-    WHERE ${where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`)}
+    FROM ${latest(ctx, where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`))}
     GROUP BY grp ORDER BY grp`);
   const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
   const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
@@ -297,8 +295,7 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number): Prom
   const rows = await select(ctx, `
     SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
       primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${facts(ctx.db)}
-          WHERE ${where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`)})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${latest(ctx, where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`))})
     ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
   return {
     rows: rows.map((r) => ({

@@ -52,7 +52,12 @@ const COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_are
 /**
  * The latest version of each episode. Collapsed with argMax rather than FINAL: filters written
  * after FINAL may be moved to PREWHERE and then see superseded versions on some server versions.
+ * With `cond` (a condition on episode_facts' columns, which the caller applies again outside),
+ * only episodes whose latest version satisfies it are collapsed: one cheap pass picks them (the
+ * argMax of a single flag), so the wide argMax runs over a ward's or the open episodes' rows
+ * rather than every version of every episode ever stored.
  */
-export const facts = (db: string) =>
-  `(SELECT episode_id, max(version) AS latest_version, ${COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${db}.episode_facts GROUP BY episode_id)`;
-
+export const facts = (db: string, cond?: string) =>
+  `(SELECT episode_id, max(version) AS latest_version, ${COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${db}.episode_facts${
+    cond ? ` WHERE episode_id IN (SELECT episode_id FROM ${db}.episode_facts GROUP BY episode_id HAVING argMax(toUInt8(${cond}), version) = 1)` : ''
+  } GROUP BY episode_id)`;
