@@ -18,7 +18,8 @@ export interface Rejected {
 export class EventProducer {
   readonly codec: EventCodec;
   readonly topic: string;
-  readonly #producer: Producer;
+  #producer: Producer;
+  #connected = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -27,8 +28,12 @@ export class EventProducer {
   ) {
     this.codec = new EventCodec(registryUrl);
     this.topic = topics(namespace).patientEvents;
-    this.#producer = kafka.producer({
-      transactionalId: `${namespace}-producer-${randomUUID()}`,
+    this.#producer = this.#newProducer();
+  }
+
+  #newProducer(): Producer {
+    return this.kafka.producer({
+      transactionalId: `${this.namespace}-producer-${randomUUID()}`,
       idempotent: true,
       maxInFlightRequests: 1,
       // Murmur2 like the Java client, so other producers keyed by patientKey land on the same partition.
@@ -40,6 +45,21 @@ export class EventProducer {
     await ensureTopics(this.kafka, this.namespace);
     await this.codec.register(this.topic);
     await this.#producer.connect();
+    this.#connected = true;
+  }
+
+  /**
+   * After a failed transaction the kafkajs producer is not fit to go on: a commit that failed
+   * leaves it in COMMITTING for good (tulios/kafkajs#1416), and after an abort it keeps its
+   * producer id and epoch and may reuse sequence numbers of the aborted batch, which the broker
+   * then acknowledges as duplicates of data that was never committed. So each failure retires it:
+   * the retry goes out on a new producer, with a transactional id of its own.
+   */
+  async #replaceProducer(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = this.#newProducer();
+    this.#connected = false;
+    await old.disconnect().catch(() => undefined);
   }
 
   #queue: Promise<unknown> = Promise.resolve();
@@ -69,12 +89,21 @@ export class EventProducer {
       }
     }
     if (messages.length === 0) return rejected;
-    const tx = await this.#producer.transaction();
     try {
-      await tx.send({ topic: this.topic, messages });
-      await tx.commit();
+      if (!this.#connected) {
+        await this.#producer.connect();
+        this.#connected = true;
+      }
+      const tx = await this.#producer.transaction();
+      try {
+        await tx.send({ topic: this.topic, messages });
+        await tx.commit();
+      } catch (cause) {
+        await tx.abort().catch(() => undefined);
+        throw cause;
+      }
     } catch (cause) {
-      await tx.abort().catch(() => undefined);
+      await this.#replaceProducer();
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `kafka: batch of ${messages.length} not sent: ${(cause as Error).message}`, {
         retriable: true,
         cause,
