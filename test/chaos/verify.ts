@@ -90,11 +90,44 @@ function firstDifference(a: unknown, b: unknown, path = ''): string {
 }
 
 /** Every decodable event is in ClickHouse `events` once (FINAL), and nothing else. */
-export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workload): Promise<Mismatch[]> {
+export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workload, kafka: Kafka, config: Config): Promise<Mismatch[]> {
   const semantic = w.malformed.filter((m) => m.kind === 'semantically-invalid').length;
   const [row] = await (await ch.query({ query: `SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS ids FROM ${db}.events FINAL`, format: 'JSONEachRow' })).json<{ n: string; ids: string }>();
   const want = w.events.length + semantic;
-  return Number(row!.n) === want && Number(row!.ids) === want ? [] : [{ check: 'event rows', detail: `ClickHouse has ${row!.n} rows (${row!.ids} ids), ${want} expected` }];
+  if (Number(row!.n) === want && Number(row!.ids) === want) return [];
+  const stored = new Set((await (await ch.query({ query: `SELECT DISTINCT event_id FROM ${db}.events`, format: 'JSONEachRow' })).json<{ event_id: string }>()).map((r) => r.event_id));
+  const missing = w.events.filter((e) => !stored.has(e.eventId)).map((e) => e.eventId);
+  return [{ check: 'event rows', detail: `ClickHouse has ${row!.n} rows (${row!.ids} ids), ${want} expected; ${await whereOnTopic(kafka, config, missing)}` }];
+}
+
+/**
+ * Where events that never reached ClickHouse are on the events topic: read committed (then a
+ * consumer skipped them), only read uncommitted (their transaction was aborted or is still open),
+ * or not at all (never written). Tells a lost producer transaction from a consumer's fault.
+ */
+async function whereOnTopic(kafka: Kafka, config: Config, missing: string[]): Promise<string> {
+  if (missing.length === 0) return 'no valid event is missing (duplicated rows)';
+  const read = async (readUncommitted: boolean) => {
+    const at = new Map<string, string>();
+    const consumer = kafka.consumer({ groupId: `chaos-topic-reader-${Math.random()}`, readUncommitted });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics(config.namespace).patientEvents, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void at.set(message.headers?.['event-id']?.toString() ?? '', `${partition}@${message.offset}`) });
+    for (let i = 0, last = -1, quiet = 0; i < 600 && quiet < 30; i++, await sleep(100)) {
+      quiet = at.size === last && at.size > 0 ? quiet + 1 : 0;
+      last = at.size;
+    }
+    await consumer.disconnect();
+    return at;
+  };
+  const committed = await read(false);
+  const uncommitted = await read(true);
+  const inCommitted = missing.filter((id) => committed.has(id));
+  const onlyUncommitted = missing.filter((id) => !committed.has(id) && uncommitted.has(id));
+  const absent = missing.filter((id) => !uncommitted.has(id));
+  const where = (ids: string[]) => ids.slice(0, 3).map((id) => `${id} at ${uncommitted.get(id) ?? committed.get(id) ?? '-'}`).join(', ');
+  return `${missing.length} valid events missing: ${inCommitted.length} readable committed (a consumer skipped them${inCommitted.length ? `: ${where(inCommitted)}` : ''}), `
+    + `${onlyUncommitted.length} only uncommitted (transaction aborted or open${onlyUncommitted.length ? `: ${where(onlyUncommitted)}` : ''}), ${absent.length} not on the topic`;
 }
 
 /**
