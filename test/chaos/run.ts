@@ -73,17 +73,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const faults: string[] = [];
   try {
     await Promise.all(Object.values(services).map((s) => s.healthy()));
-    const feeder = new Feeder(config);
-    const chunk = 500;
-    const feeding = (async () => {
-      for (let i = 0; i < w.items.length; i += chunk) {
-        await feeder.send(w.items.slice(i, i + chunk));
-        await sleep(50);
-      }
-      await feeder.close();
-      o.log(`fed ${w.items.length} messages (${feeder.resends} chunks resent) after ${Math.round((Date.now() - t0) / 1000)} s`);
-    })();
-
     const plan: [string, () => Promise<void>][] = [
       ...(['clock', 'timers', 'sink'] as const).flatMap((name) => Array.from({ length: o.killsPerService }, () => [`SIGKILL ${name}`, () => services[name].kill9()] as [string, () => Promise<void>])),
       ['restart Redis', () => outage('redis', 500)],
@@ -94,6 +83,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       const j = Math.floor(rng.next() * (i + 1));
       [plan[i], plan[j]] = [plan[j]!, plan[i]!];
     }
+    const feeder = new Feeder(config);
+    const chunk = 500;
+    // The feed spans the faults (≈ 2.5 s apart, plus the outages), so a broker restart or a
+    // killed consumer meets the producer and the consumers mid-stream, not an idle topic.
+    const chunks = Math.ceil(w.items.length / chunk);
+    const pause = Math.max(50, (plan.length * 2_500 + o.clickhouseOutageMs) / chunks);
+    const feeding = (async () => {
+      for (let i = 0; i < w.items.length; i += chunk) {
+        await feeder.send(w.items.slice(i, i + chunk));
+        await sleep(pause);
+      }
+      await feeder.close();
+      o.log(`fed ${w.items.length} messages (${feeder.resends} chunks resent) after ${Math.round((Date.now() - t0) / 1000)} s`);
+    })();
+
     const faulting = (async () => {
       for (const [what, act] of plan) {
         await sleep(1_000 + rng.next() * 3_000);
