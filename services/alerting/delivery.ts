@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
 import type { ActiveAlert } from './evaluate.ts';
 import type { Target } from './routing.ts';
+import { RenewingProducer } from '../kafka/renewing-producer.ts';
 
 /** An alert as recorded when it fired: what was announced, and to whom. */
 export type RecordedAlert = ActiveAlert & { startsAt: string; receivers: string[] };
@@ -20,7 +21,7 @@ interface Entry { id: string; status: 'firing' | 'resolved'; alert: RecordedAler
  */
 export class Delivery {
   readonly #retry = new Map<string, { at: number; failures: number }>();
-  readonly #producer: Producer;
+  readonly #producer: RenewingProducer;
   delivered = 0;
 
   constructor(
@@ -31,7 +32,7 @@ export class Delivery {
     private readonly topic: { name: string; schema: RegisteredSchema },
     private readonly log: Logger,
   ) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = new RenewingProducer(kafka);
   }
 
   async start(): Promise<void> {

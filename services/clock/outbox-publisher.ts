@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
+import { RenewingProducer } from '../kafka/renewing-producer.ts';
 
 export interface OutboxRoute {
   topic: string;
@@ -17,7 +18,7 @@ export interface OutboxRoute {
  * same key and id (changeId / clockEventId), which a compacted topic and a deduplicating reader absorb.
  */
 export class OutboxPublisher {
-  readonly #producer: Producer;
+  readonly #producer: RenewingProducer;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   published = 0;
@@ -32,7 +33,7 @@ export class OutboxPublisher {
     private readonly routes: Record<string, OutboxRoute>,
     private readonly log: Logger,
   ) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = new RenewingProducer(kafka);
   }
 
   async start(everyMs = 50): Promise<void> {

@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Producer, type KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { topics } from '../core/config.ts';
 import type { UtklarError } from '../core/errors.ts';
+import { RenewingProducer } from './renewing-producer.ts';
 
 /**
  * Messages the pipeline cannot use go here untouched, with the reason in headers, so nothing is
@@ -9,11 +10,11 @@ import type { UtklarError } from '../core/errors.ts';
  */
 export class DeadLetters {
   readonly topic: string;
-  readonly #producer: Producer;
+  readonly #producer: RenewingProducer;
 
   constructor(kafka: Kafka, namespace: string) {
     this.topic = topics(namespace).deadLetter;
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = new RenewingProducer(kafka);
   }
 
   connect = () => this.#producer.connect();

@@ -43,7 +43,7 @@ import { topFunctions } from './profile.ts';
 import { Progress } from './progress.ts';
 import { measureRedis, usedMemory } from './redis-memory.ts';
 import { compare, fileStem, machine, previousResult, table, type GroupResult, type ThroughputResult } from './report.ts';
-import { ResourceSampler, servicePid, type ResourceSample } from './resources.ts';
+import { ResourceSampler, servicePid } from './resources.ts';
 
 const args = parseArgs({
   options: {

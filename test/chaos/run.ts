@@ -69,6 +69,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const kafka = createKafka(config, 'chaos');
   const admin = kafka.admin();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined); // the Redis restart is one of the faults; commands wait for the reconnect
   const ch = createClient({ url: config.clickhouseUrl, request_timeout: 120_000 });
   const faults: string[] = [];
   try {

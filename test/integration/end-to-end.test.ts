@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
