@@ -40,7 +40,11 @@ export type BoardSelection = { region: string } | { municipality: string } | { w
 export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection {
   const ward = q.get('ward');
   const municipality = q.get('municipality');
-  if (scope.kind === 'unit') return { ward: [scope.hospital, scope.ward] };
+  if (scope.kind === 'unit') {
+    // Naming another ward (or a municipality) is refused, as by the JSON /board, not answered with its own.
+    if ((ward && ward !== `${scope.hospital}/${scope.ward}`) || municipality) throw new UtklarError('FORBIDDEN', `scope unit:${scope.hospital}/${scope.ward} cannot see another ward or a municipality`);
+    return { ward: [scope.hospital, scope.ward] };
+  }
   if (scope.kind === 'municipality') {
     if (municipality && municipality !== scope.municipality) throw new UtklarError('FORBIDDEN', `scope municipality:${scope.municipality} cannot see municipality ${municipality}`);
     if (ward) throw new UtklarError('FORBIDDEN', 'a municipality sees its residents, not wards');

@@ -63,10 +63,16 @@ function monthOf(v: string | null, today: number): { fromDay: number; toDay: num
   return { fromDay, toDay: epochDay({ year: month === 12 ? year! + 1 : year!, month: month === 12 ? 1 : month! + 1, day: 1 }) - 1 };
 }
 
-/** A municipality may only ask for its own residents: asking for another is refused, not emptied. */
+/**
+ * A municipality may only ask for its own residents, a unit only for its own ward: asking for
+ * another is refused, not answered with an empty (or the own) result that looks like an answer.
+ */
 function checkScope(scope: Scope, f: Filters): void {
   if (scope.kind === 'municipality' && f.kommun.some((k) => k !== scope.municipality)) {
     throw new UtklarError('FORBIDDEN', `scope ${scopeText(scope)} cannot read other municipalities' residents`);
+  }
+  if (scope.kind === 'unit' && ((f.hospital !== null && f.hospital !== scope.hospital) || (f.ward !== null && f.ward !== scope.ward))) {
+    throw new UtklarError('FORBIDDEN', `scope ${scopeText(scope)} cannot read other wards`);
   }
 }
 

@@ -156,8 +156,8 @@ function casesOf(asks: Ask[], expect: (s: Scope, a: Ask) => Expected): Case[] {
 const ask = (params: Record<string, string>): Ask => ({ name: Object.entries(params).map(([k, v]) => `${k}=${v}`).join('&') || 'no selection', params });
 const asks = (...list: Record<string, string>[]) => list.map(ask);
 
-// The query API: the listbox filters narrow the scope; a municipality naming another kommun is a
-// 403, but a code that is no kommunkod at all is a 400 first (parseFilters runs before checkScope).
+// The query API: the listbox filters narrow the scope; a municipality naming another kommun, or a
+// unit another hospital or ward, is a 403, but a code that is no kommunkod at all is a 400 first (parseFilters runs before checkScope).
 const NOT_A_KOMMUNKOD = '1899';
 const API_ASKS = asks({}, { kommun: '1880' }, { kommun: '1881' }, { kommun: '1880,1881' }, { kommun: '0380' }, { kommun: NOT_A_KOMMUNKOD }, { ward: 'Med 2' }, { hospital: 'KLS' });
 const filterKeeps = (p: Record<string, string>, e: Episode) =>
@@ -169,18 +169,20 @@ const inRouteScope = (route: string, s: Scope, e: Episode) =>
 const apiCasesFor = (route: string) => casesOf(API_ASKS, (s, a) => {
   if (a.params.kommun === NOT_A_KOMMUNKOD) return { status: 400 };
   if (s.kind === 'municipality' && (a.params.kommun ?? '').split(',').some((k) => k && k !== s.municipality)) return { status: 403 };
+  if (s.kind === 'unit' && ((a.params.ward && a.params.ward !== s.ward) || (a.params.hospital && a.params.hospital !== s.hospital))) return { status: 403 };
   return { status: 200, visible: EPISODES.filter((e) => inRouteScope(route, s, e) && filterKeeps(a.params, e)) };
 });
 
 // /api/v1/board and its stream (board-feed.ts boardSelection): a region picks a ward or a
 // municipality but keeps what was treated in it; a municipality may name only itself and no ward;
-// a unit always gets its own ward. A ward that is not HOSPITAL/WARD is a 400 for a region only.
+// a unit may name only its own ward and no municipality. A ward that is not HOSPITAL/WARD is a
+// 400 for a region only.
 const FEED_ASKS = asks({}, { municipality: '1880' }, { municipality: '1881' }, { municipality: '0380' }, { ward: 'USO/Med 1' }, { ward: 'USO/Med 2' }, { ward: 'UAS/Med 1' }, { ward: 'USO' });
 const feedCases = casesOf(FEED_ASKS, (s, a): Expected => {
   const { municipality, ward } = a.params;
   const ready = EPISODES.filter((e) => e.waiting && inScope(s, e));
   if (s.kind === 'municipality') return (municipality && municipality !== s.municipality) || ward ? { status: 403 } : { status: 200, visible: ready };
-  if (s.kind === 'unit') return { status: 200, visible: ready };
+  if (s.kind === 'unit') return (ward && ward !== `${s.hospital}/${s.ward}`) || municipality ? { status: 403 } : { status: 200, visible: ready };
   if (ward && !/^[^/]+\/[^/]+$/.test(ward)) return { status: 400 };
   const picked = (e: Episode) => (ward ? `${e.hospital}/${e.ward}` === ward : municipality ? e.home === municipality : true);
   return { status: 200, visible: EPISODES.filter((e) => e.waiting && e.region === s.region && picked(e)) };
