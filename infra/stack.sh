@@ -16,7 +16,8 @@ source "$INFRA_DIR/lib/redis.sh"
 source "$INFRA_DIR/lib/clickhouse.sh"
 source "$INFRA_DIR/lib/app.sh"
 
-declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=10 [clickhouse]=90 [app]=120)
+# Redis answers only once its AOF is loaded: about 9 s per million keys on this machine.
+declare -A READY_TIMEOUT=([kafka]=60 [registry]=90 [redis]=120 [clickhouse]=90 [app]=120)
 
 usage() {
   sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'

@@ -38,6 +38,8 @@ export interface ThroughputResult {
   at: string;
   machine: Machine;
   clickhouse: 'server' | 'embedded';
+  /** The pipeline's processes and what each runs (--split: two). */
+  processes?: string[];
   options: { events: number; days: number; seed: number; liveSeconds: number; rate: number };
   backlog: Backlog;
   ceiling: Omit<CeilingResult, 'series'>;
@@ -113,7 +115,7 @@ export function table(r: ThroughputResult): string[] {
   const p = r.pipeline;
   const m = r.machine;
   const lines = [
-    `throughput: ${n(r.options.events)} simulated events through the whole pipeline (ClickHouse ${r.clickhouse})`,
+    `throughput: ${n(r.options.events)} simulated events through the whole pipeline (ClickHouse ${r.clickhouse}${r.processes && r.processes.length > 1 ? `; ${r.processes.length} processes: ${r.processes.join(' | ')}` : ''})`,
     `machine: ${m.cpus} × ${m.cpu ?? '?'}, ${m.memGiB} GiB, node ${m.node}, ${m.os}; ${r.at}`,
     `backlog: ${n(r.backlog.events)} events, ${r.backlog.firstEventAt.slice(0, 10)} … ${r.backlog.lastEventAt.slice(0, 10)} (${n(r.backlog.admissionsPerDay)} admissions/day), produced in ${s(r.backlog.ms)} (${n(r.backlog.eventsPerSecond)} events/s)`,
     '',

@@ -16,6 +16,7 @@
  *                 [--live-seconds 20] [--rate 10] [--days 365] [--seed 11]
  *                 [--compare old.json | --no-compare] [--json] [--keep] [--timeout-minutes M]
  *                 [--cpu-prof]   (the pipeline's V8 CPU profile, and its top functions)
+ *                 [--split]      (clock and sinks in two processes; ClickHouse server only)
  */
 import './quiet-logs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -60,6 +61,7 @@ const args = parseArgs({
     keep: { type: 'boolean', default: false },
     'timeout-minutes': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    split: { type: 'boolean', default: false },
   },
 }).values;
 
@@ -76,6 +78,14 @@ if (args.clickhouse !== 'server' && args.clickhouse !== 'embedded') {
   process.exit(2);
 }
 const mode: 'server' | 'embedded' = args.clickhouse;
+// --split: the clock (with its timer worker and outbox) in one process, the sinks and the episode
+// store in another, as a deployment on more than one core would run them. chDB lives inside one
+// process, so this needs the server.
+const split = args.split;
+if (split && mode !== 'server') {
+  console.error('--split needs --clickhouse server (chDB is embedded in one process)');
+  process.exit(2);
+}
 const events = args['ten-million'] ? 10_000_000 : Math.round(positive('events', args.events));
 const liveSeconds = positive('live-seconds', args['live-seconds']);
 const rate = positive('rate', args.rate);
@@ -143,10 +153,13 @@ const groups: WatchedGroup[] = [
 const ceilingGroup = `${ns}.ceiling`;
 const logFile = path.join(os.tmpdir(), `utklar-bench-${id}.log`);
 let pipeline: ChildProcess | undefined;
+let sinks: ChildProcess | undefined;
+const SINKS = 'sink-clickhouse,episode-store,sink-facts';
 const alive = (p: ChildProcess | undefined) => (p && p.exitCode === null && p.signalCode === null ? p.pid : undefined);
 
 const resources = new ResourceSampler(() => ({
   pipeline: alive(pipeline),
+  ...(split ? { sinks: alive(sinks) } : {}),
   kafka: servicePid('kafka'),
   registry: servicePid('registry'),
   redis: servicePid('redis'),
@@ -182,12 +195,13 @@ async function clickhouseEvents(): Promise<Record<string, number>> {
 }
 
 async function stopPipeline(): Promise<void> {
-  const p = pipeline;
-  if (!alive(p)) return;
-  const exited = new Promise((r) => p!.once('exit', r));
-  p!.kill('SIGTERM');
-  await Promise.race([exited, sleep(20_000)]);
-  if (alive(p)) p!.kill('SIGKILL');
+  await Promise.all([pipeline, sinks].map(async (p) => {
+    if (!alive(p)) return;
+    const exited = new Promise((r) => p!.once('exit', r));
+    p!.kill('SIGTERM');
+    await Promise.race([exited, sleep(20_000)]);
+    if (alive(p)) p!.kill('SIGKILL');
+  }));
 }
 
 let cleaning: Promise<void> | undefined;
@@ -282,7 +296,8 @@ async function run(): Promise<ThroughputResult> {
   const log = openSync(logFile, 'w');
   const spawnedAt = Date.now();
   const atSpawn = resources.sample();
-  pipeline = spawn(...pipelineCommand, { env, stdio: ['ignore', 'ignore', log] });
+  pipeline = spawn(...pipelineCommand, { env: split ? { ...env, UTKLAR_CONSUMERS: 'clock' } : env, stdio: ['ignore', 'ignore', log] });
+  if (split) sinks = spawn(path.join(repoRoot, 'bin/utklar'), ['run'], { env: { ...env, UTKLAR_CONSUMERS: SINKS, UTKLAR_HTTP_PORT: String(await freePort()) }, stdio: ['ignore', 'ignore', log] });
   closeSync(log);
   const watch = new CatchUp(admin, groups, spawnedAt);
   let healthy = false;
@@ -295,6 +310,7 @@ async function run(): Promise<ThroughputResult> {
   const clockGroup = groups.find((g) => g.name === 'clock')!;
   for (;;) {
     if (!alive(pipeline)) throw new Error(`the pipeline exited (${pipeline.exitCode ?? pipeline.signalCode}):\n${pipelineLogTail()}`);
+    if (split && !alive(sinks)) throw new Error(`the sinks' process exited (${sinks!.exitCode ?? sinks!.signalCode}):\n${pipelineLogTail()}`);
     if (Date.now() - spawnedAt > timeoutMs) throw new Error(`the pipeline did not catch up within ${timeoutMs / 60_000} min`);
     // /health only says the API is up for the probes later; it is no start time: the pipeline
     // starts its consumers before it answers, and a small backlog may be consumed by then.
@@ -405,6 +421,7 @@ async function run(): Promise<ThroughputResult> {
     at,
     machine: machine(),
     clickhouse: mode,
+    processes: split ? ['clock, timers, outbox', SINKS] : ['all'],
     options,
     backlog,
     ceiling: { messages: ceiling.messages, joinMs: ceiling.joinMs, ms: ceiling.ms, eventsPerSecond: ceiling.eventsPerSecond },
