@@ -106,7 +106,12 @@ export class Pipeline {
         metrics.rowsWritten.inc(batch.length);
       },
       'episode-store': async (batch) => void metrics.episodeUpdates.inc(await store.apply(batch)),
-      clock: async (batch) => void metrics.clockUpdates.inc(await this.clocks.apply(batch)),
+      clock: async (batch) => {
+        metrics.clockUpdates.inc(await this.clocks.apply(batch));
+        // Partitions apply concurrently: count what no batch has counted yet.
+        metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);
+        this.#conflictsCounted = this.clocks.conflicts;
+      },
     };
     for (const name of config.consumers) {
       if (name === 'sink-facts') {
@@ -195,6 +200,7 @@ export class Pipeline {
   }
 
   #outboxCounted = 0;
+  #conflictsCounted = 0;
 
   /** Lag of this process's consumer groups and the dead-letter count, for /metrics. */
   async #measure(): Promise<void> {
