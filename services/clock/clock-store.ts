@@ -63,20 +63,17 @@ export class ClockStore {
     if (batch.length === 0) return 0;
     const view = await this.#read(batch);
     const pipe = this.#redis.pipeline() as unknown as ScriptedPipeline;
-    const queued: DecodedEvent[] = [];
-    const rejects = new Set<DecodedEvent>();
+    const queued: { d: DecodedEvent; reject: boolean }[] = [];
     let previous = '';
     for (const d of batch) {
       if (view.applied !== null && Number(view.applied) >= Number(d.offset)) continue; // the Lua step would say 0
       const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
-      if (plan.kind === 'reject') {
-        pipe.clockReject(...plan.keys, ...plan.args, previous);
-        rejects.add(d);
-      } else {
+      if (plan.kind === 'reject') pipe.clockReject(...plan.keys, ...plan.args, previous);
+      else {
         pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, ...plan.tail);
         view.record(d, plan);
       }
-      queued.push(d);
+      queued.push({ d, reject: plan.kind === 'reject' });
       previous = d.offset;
     }
     if (queued.length === 0) return 0;
@@ -92,11 +89,11 @@ export class ClockStore {
       if (error) throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${error.message}`, { retriable: true, cause: error });
       if (result === -1 || result === -2) {
         this.conflicts++;
-        for (const d of queued.slice(i)) changed += await this.#applyOne(d);
+        for (const { d } of queued.slice(i)) changed += await this.#applyOne(d);
         return changed;
       }
       // A dead-lettered event is handled, not a change of state.
-      if (result === 1 && !rejects.has(queued[i]!)) changed += 1;
+      if (result === 1 && !queued[i]!.reject) changed += 1;
     }
     return changed;
   }
@@ -148,17 +145,8 @@ export class ClockStore {
 
   /** One event against freshly read state, retried while the state changes underneath. */
   async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
-    const { event } = d;
-    const k = this.keys;
-    const [rawEvents, [state, version], history, watermark] = await Promise.all([
-      this.#redis.hgetall(k.events(event.episodeId)),
-      this.#redis.hmget(k.state(event.episodeId), 'state', 'version'),
-      this.#redis.hgetall(k.patient(event.patientKey)),
-      this.#redis.hget(k.watermark, String(d.partition)),
-    ]).catch((cause: Error) => {
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock read failed: ${cause.message}`, { retriable: true, cause });
-    });
-    const plan = await planApply(d, { events: rawEvents, state: state ?? null, version: version ?? null, history, watermark }, k, this.group, this.topic, this.rules, (ids) => this.#states(ids));
+    const view = await this.#read([d]);
+    const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
     let result: number;
     try {
       result = plan.kind === 'reject'
@@ -169,7 +157,7 @@ export class ClockStore {
     }
     if (plan.kind === 'reject') return 0;
     if (result === -1) {
-      if (attempt >= 5) throw new UtklarError('INTERNAL', `episode state kept changing under event ${event.eventId}`, { retriable: true });
+      if (attempt >= 5) throw new UtklarError('INTERNAL', `episode state kept changing under event ${d.event.eventId}`, { retriable: true });
       return this.#applyOne(d, attempt + 1);
     }
     return result;
@@ -241,12 +229,9 @@ export class ClockStore {
       this.#redis.hgetall(this.keys.watermark),
       Promise.all(ids.map((id) => this.#redis.hget(this.keys.state(id), 'partition'))),
     ]);
-    const busy = new Set<string>();
-    for (const p of new Set(partitions)) {
-      if (p === null) continue;
-      const at = await this.#redis.zscore(this.keys.recent, `p:${p}`);
-      if (at !== null && Number(at) > quiet) busy.add(p);
-    }
+    const known = [...new Set(partitions)].filter((p): p is string => p !== null);
+    const lastChange = known.length > 0 ? await this.#redis.zmscore(this.keys.recent, ...known.map((p) => `p:${p}`)) : [];
+    const busy = new Set(known.filter((_, i) => lastChange[i] != null && Number(lastChange[i]) > quiet));
     let fired = 0;
     for (let i = 0; i < due.length; i += 2) {
       const episodeId = due[i]!;

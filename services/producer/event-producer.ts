@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { topics } from '../core/config.ts';
 import { UtklarError } from '../core/errors.ts';
 import type { PatientEvent } from '../contract/event.ts';
 import { EventCodec } from '../kafka/codec.ts';
+import { RenewingProducer } from '../kafka/renewing-producer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 
 export interface Rejected {
@@ -18,8 +18,8 @@ export interface Rejected {
 export class EventProducer {
   readonly codec: EventCodec;
   readonly topic: string;
-  #producer: Producer;
-  #connected = false;
+  // Transactional, and replaced after a failed transaction (see RenewingProducer).
+  readonly #producer: RenewingProducer;
 
   constructor(
     private readonly kafka: Kafka,
@@ -28,38 +28,13 @@ export class EventProducer {
   ) {
     this.codec = new EventCodec(registryUrl);
     this.topic = topics(namespace).patientEvents;
-    this.#producer = this.#newProducer();
-  }
-
-  #newProducer(): Producer {
-    return this.kafka.producer({
-      transactionalId: `${this.namespace}-producer-${randomUUID()}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // Murmur2 like the Java client, so other producers keyed by patientKey land on the same partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.#producer = new RenewingProducer(kafka, `${namespace}-producer`);
   }
 
   async connect(): Promise<void> {
     await ensureTopics(this.kafka, this.namespace);
     await this.codec.register(this.topic);
     await this.#producer.connect();
-    this.#connected = true;
-  }
-
-  /**
-   * After a failed transaction the kafkajs producer is not fit to go on: a commit that failed
-   * leaves it in COMMITTING for good (tulios/kafkajs#1416), and after an abort it keeps its
-   * producer id and epoch and may reuse sequence numbers of the aborted batch, which the broker
-   * then acknowledges as duplicates of data that was never committed. So each failure retires it:
-   * the retry goes out on a new producer, with a transactional id of its own.
-   */
-  async #replaceProducer(): Promise<void> {
-    const old = this.#producer;
-    this.#producer = this.#newProducer();
-    this.#connected = false;
-    await old.disconnect().catch(() => undefined);
   }
 
   #queue: Promise<unknown> = Promise.resolve();
@@ -76,7 +51,7 @@ export class EventProducer {
 
   async #send(events: PatientEvent[]): Promise<Rejected[]> {
     const rejected: Rejected[] = [];
-    const messages = [];
+    const messages: Message[] = [];
     for (const event of events) {
       try {
         messages.push({
@@ -90,20 +65,17 @@ export class EventProducer {
     }
     if (messages.length === 0) return rejected;
     try {
-      if (!this.#connected) {
-        await this.#producer.connect();
-        this.#connected = true;
-      }
-      const tx = await this.#producer.transaction();
-      try {
-        await tx.send({ topic: this.topic, messages });
-        await tx.commit();
-      } catch (cause) {
-        await tx.abort().catch(() => undefined);
-        throw cause;
-      }
+      await this.#producer.run(async (p) => {
+        const tx = await p.transaction();
+        try {
+          await tx.send({ topic: this.topic, messages });
+          await tx.commit();
+        } catch (cause) {
+          await tx.abort().catch(() => undefined);
+          throw cause;
+        }
+      });
     } catch (cause) {
-      await this.#replaceProducer();
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `kafka: batch of ${messages.length} not sent: ${(cause as Error).message}`, {
         retriable: true,
         cause,

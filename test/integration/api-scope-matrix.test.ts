@@ -416,14 +416,17 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     });
   });
 
+  /** A JSON board answer: its status, no leak, and exactly the episodes the case expects. */
+  const boardAnswer = (url: string) => async (_: string, c: Case) => {
+    const r = await get(pathOf(url, c.ask.params), c.principal);
+    const body = common(c, r);
+    if (r.status !== 200) return;
+    noLeak(c, r);
+    sameEpisodes(c, ids(body.episodes as Row[]), idsOf(c.expected.visible!));
+  };
+
   describe('GET /api/v1/board', () => {
-    it.each(titled(feedCases))('%s', async (_, c) => {
-      const r = await get(pathOf('/api/v1/board', c.ask.params), c.principal);
-      const body = common(c, r);
-      if (r.status !== 200) return;
-      noLeak(c, r);
-      sameEpisodes(c, ids(body.episodes as Row[]), idsOf(c.expected.visible!));
-    });
+    it.each(titled(feedCases))('%s', boardAnswer('/api/v1/board'));
   });
 
   describe('GET /api/v1/board/stream (first snapshot)', () => {
@@ -440,13 +443,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
   });
 
   describe('GET /board (JSON live board)', () => {
-    it.each(titled(boardCases))('%s', async (_, c) => {
-      const r = await get(pathOf('/board', c.ask.params), c.principal);
-      const body = common(c, r);
-      if (r.status !== 200) return;
-      noLeak(c, r);
-      sameEpisodes(c, ids(body.episodes as Row[]), idsOf(c.expected.visible!));
-    });
+    it.each(titled(boardCases))('%s', boardAnswer('/board'));
   });
 
   describe('GET /api/v1/me', () => {
