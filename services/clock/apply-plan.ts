@@ -8,14 +8,17 @@ import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } fro
 import type { RegionRules } from './rules.ts';
 import { evictionTime, openIndexes, openTimer, type StoredEpisode } from './stored-episode.ts';
 
-/** What applying one event needs to know of Redis (read fresh, or from a batch's running view). */
+/**
+ * What applying one event needs to know of Redis (read fresh, or from a batch's running view),
+ * parsed: a batch parses each episode's log once, not once per event.
+ */
 export interface EpisodeReads {
-  /** The episode's event log: eventId → event JSON. */
-  events: Record<string, string>;
+  /** The episode's event log, one event per eventId. Shared with the view: never mutated. */
+  events: readonly PatientEvent[];
   version: string | null;
-  state: string | null;
-  /** The patient's history hash: episodeId → history entry JSON. */
-  history: Record<string, string>;
+  previous: StoredEpisode | undefined;
+  /** The patient's history: one entry per episode. */
+  history: readonly EpisodeHistoryEntry[];
   /** The partition's event-time watermark. */
   watermark: string | null;
 }
@@ -41,7 +44,7 @@ export type ApplyPlan =
       tail: (string | number)[];
       stored: StoredEpisode;
       storedJson: string;
-      historyJson: string | null;
+      historyEntry: EpisodeHistoryEntry | null;
       related: RelatedChange[];
     };
 
@@ -58,16 +61,14 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
   // An episode nobody admitted, this far behind its partition's event time, will not be
   // completed by a late admission (or was already evicted): dead-letter rather than keep it.
   // The watermark is a function of the offsets applied before, so a replay decides the same.
-  if (Object.keys(r.events).length === 0 && event.type !== 'admission' && r.watermark !== null && event.occurredAt < Number(r.watermark) - rules.allowedLatenessMs) {
+  if (r.events.length === 0 && event.type !== 'admission' && r.watermark !== null && event.occurredAt < Number(r.watermark) - rules.allowedLatenessMs) {
     const reason = `${event.type} for an unknown episode, ${Math.round((Number(r.watermark) - event.occurredAt) / 3_600_000)} h behind the partition's event time (allowed lateness ${rules.allowedLatenessMs / 3_600_000} h)`;
     const entry = deadLetterEntry(event, reason, { ...origin, offset: d.offset });
     return { kind: 'reject', keys: [k.applied(group, topic), k.outbox], args: [d.partition, d.offset, event.patientKey, JSON.stringify(entry)] };
   }
-  const events: PatientEvent[] = Object.values(r.events).map((j) => JSON.parse(j) as PatientEvent);
-  events.push(event);
+  const events = [...r.events, event];
   const state = foldEpisode(events);
-  const history: EpisodeHistoryEntry[] = Object.values(r.history).map((j) => JSON.parse(j) as EpisodeHistoryEntry);
-  const previous = r.state ? (JSON.parse(r.state) as StoredEpisode) : undefined;
+  const { history, previous } = r;
   const stored: StoredEpisode = { state, readmission: readmissionLink(state, history, previous, rules) };
   const setsOf = (ix: ReturnType<typeof openIndexes>) => [
     ...(ix.region ? [k.openInRegion(ix.region)] : []),
@@ -107,7 +108,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
     ],
     stored,
     storedJson,
-    historyJson,
+    historyEntry: entry ?? null,
     related,
   };
 }
@@ -116,7 +117,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
  * The patient's other stored episodes whose readmission link changes with this episode's new
  * history entry: e.g. the index stay's discharge arrived after the readmission was applied.
  */
-async function relatedChanges(episodeId: string, entry: EpisodeHistoryEntry | undefined, history: EpisodeHistoryEntry[], rules: RegionRules, readStates: StateReader): Promise<RelatedChange[]> {
+async function relatedChanges(episodeId: string, entry: EpisodeHistoryEntry | undefined, history: readonly EpisodeHistoryEntry[], rules: RegionRules, readStates: StateReader): Promise<RelatedChange[]> {
   const old = history.find((h) => h.episodeId === episodeId);
   if (JSON.stringify(old) === JSON.stringify(entry)) return [];
   const others = history.filter((h) => h.episodeId !== episodeId);

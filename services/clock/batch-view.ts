@@ -1,5 +1,8 @@
+import type { PatientEvent } from '../contract/event.ts';
 import type { DecodedEvent } from '../kafka/event-consumer.ts';
 import type { ApplyPlan, EpisodeReads, StateReader } from './apply-plan.ts';
+import type { EpisodeHistoryEntry } from './readmission.ts';
+import type { StoredEpisode } from './stored-episode.ts';
 
 type EpisodeRow = { state: string | null; version: string | null };
 
@@ -7,11 +10,15 @@ type EpisodeRow = { state: string | null; version: string | null };
  * A partition batch's Redis state as its pipelined Lua steps will leave it: read once, then
  * moved forward by each planned event exactly as apply-event.lua moves Redis, so the next event
  * of the same episode or patient is planned against what will be there when its step runs.
+ * It keeps what it parsed (event logs, states, histories), so a batch parses each once.
  */
 export class BatchView {
-  readonly events = new Map<string, Record<string, string>>();
+  /** Event logs, one event per eventId in the order Redis returned them (HSETNX: the first copy stays). */
+  readonly events = new Map<string, PatientEvent[]>();
   readonly stateOf = new Map<string, EpisodeRow>();
-  readonly history = new Map<string, Record<string, string>>();
+  /** Patient histories: episodeId → entry. */
+  readonly history = new Map<string, Map<string, EpisodeHistoryEntry>>();
+  readonly #stored = new Map<string, StoredEpisode>();
 
   constructor(
     /** The consumer group's applied offset of the partition, as read. */
@@ -20,13 +27,30 @@ export class BatchView {
     private readonly read: StateReader,
   ) {}
 
+  /** Takes an episode's log and state as Redis returned them. */
+  load(episodeId: string, events: Record<string, string>, row: EpisodeRow): void {
+    this.events.set(episodeId, Object.values(events).map((j) => JSON.parse(j) as PatientEvent));
+    this.stateOf.set(episodeId, row);
+  }
+
+  /** Takes a patient's history hash as Redis returned it. */
+  loadHistory(patientKey: string, hash: Record<string, string>): void {
+    this.history.set(patientKey, new Map(Object.entries(hash).map(([id, j]) => [id, JSON.parse(j) as EpisodeHistoryEntry])));
+  }
+
   reads(d: DecodedEvent): EpisodeReads {
-    const row = this.stateOf.get(d.event.episodeId) ?? { state: null, version: null };
+    const id = d.event.episodeId;
+    const row = this.stateOf.get(id) ?? { state: null, version: null };
+    let previous = this.#stored.get(id);
+    if (previous === undefined && row.state !== null) {
+      previous = JSON.parse(row.state) as StoredEpisode;
+      this.#stored.set(id, previous);
+    }
     return {
-      events: this.events.get(d.event.episodeId) ?? {},
-      state: row.state,
+      events: this.events.get(id) ?? [],
+      previous,
       version: row.version,
-      history: this.history.get(d.event.patientKey) ?? {},
+      history: [...(this.history.get(d.event.patientKey)?.values() ?? [])],
       watermark: this.watermark,
     };
   }
@@ -44,13 +68,22 @@ export class BatchView {
   /** Moves the view past an applied event (mirrors apply-event.lua). */
   record(d: DecodedEvent, plan: Extract<ApplyPlan, { kind: 'apply' }>): void {
     const { event } = d;
-    const events = { ...(this.events.get(event.episodeId) ?? {}) };
-    events[event.eventId] ??= JSON.stringify(event);
-    this.events.set(event.episodeId, events);
+    const log = this.events.get(event.episodeId);
+    if (!log) this.events.set(event.episodeId, [event]);
+    // A new array, not a push: a plan already made holds the old one.
+    else if (!log.some((e) => e.eventId === event.eventId)) this.events.set(event.episodeId, [...log, event]);
     const version = this.stateOf.get(event.episodeId)?.version ?? null;
     this.stateOf.set(event.episodeId, { state: plan.storedJson, version: String(Number(version ?? 0) + 1) });
-    if (plan.historyJson !== null) this.history.set(event.patientKey, { ...(this.history.get(event.patientKey) ?? {}), [event.episodeId]: plan.historyJson });
-    for (const r of plan.related) this.stateOf.set(r.episodeId, { state: JSON.stringify(r.stored), version: String(Number(r.version) + 1) });
+    this.#stored.set(event.episodeId, plan.stored);
+    if (plan.historyEntry !== null) {
+      const history = this.history.get(event.patientKey) ?? new Map<string, EpisodeHistoryEntry>();
+      history.set(event.episodeId, plan.historyEntry);
+      this.history.set(event.patientKey, history);
+    }
+    for (const r of plan.related) {
+      this.stateOf.set(r.episodeId, { state: JSON.stringify(r.stored), version: String(Number(r.version) + 1) });
+      this.#stored.set(r.episodeId, r.stored);
+    }
     if (this.watermark === null || Number(this.watermark) < event.occurredAt) this.watermark = String(event.occurredAt);
   }
 }
