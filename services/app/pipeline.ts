@@ -46,6 +46,8 @@ export class Pipeline {
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
   readonly #consumers: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  /** Extra Redis connections (the clock's reads, the outbox), closed with the pipeline. */
+  readonly #sides: Redis[] = [];
   readonly rules: RegionRules;
   clocks!: ClockStore;
   population!: PopulationTable;
@@ -66,12 +68,7 @@ export class Pipeline {
     this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5 });
     // ioredis reconnects by itself; a restart of Redis is logged once per error kind, not as an
     // unhandled error event on every attempt.
-    let lastRedisError = '';
-    this.redis.on('error', (e: Error) => {
-      if (e.message !== lastRedisError) log.warn({ err: e.message }, 'redis connection error; reconnecting');
-      lastRedisError = e.message;
-    });
-    this.redis.on('ready', () => (lastRedisError = ''));
+    quietErrors(this.redis);
     this.#codec = new EventCodec(config.registryUrl);
     this.#deadLetters = new DeadLetters(this.kafka, config.namespace);
     this.rules = config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES;
@@ -98,7 +95,7 @@ export class Pipeline {
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
     const store = new EpisodeStore(this.redis, config.namespace, `${config.groupPrefix}.episode-store`, t.patientEvents);
-    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules);
+    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, this.#side('clock-reads'));
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     const handlers: Record<Exclude<Consumer, 'sink-facts'>, (batch: DecodedEvent[]) => Promise<void>> = {
       'sink-clickhouse': async (batch) => {
@@ -130,7 +127,8 @@ export class Pipeline {
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;
-      this.#outbox = new OutboxPublisher(this.redis, this.kafka, this.clocks.keys.outbox, {
+      // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
+      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, this.clocks.keys.outbox, {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
@@ -274,5 +272,24 @@ export class Pipeline {
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);
     this.redis.disconnect();
+    for (const r of this.#sides) r.disconnect();
   }
+
+  /** Another connection to the same Redis, closed with the pipeline. */
+  #side(name: string): Redis {
+    const r = this.redis.duplicate({ connectionName: name });
+    quietErrors(r);
+    this.#sides.push(r);
+    return r;
+  }
+}
+
+/** Logs a Redis connection's errors once per kind while ioredis reconnects by itself. */
+function quietErrors(redis: Redis): void {
+  let last = '';
+  redis.on('error', (e: Error) => {
+    if (e.message !== last) log.warn({ err: e.message }, 'redis connection error; reconnecting');
+    last = e.message;
+  });
+  redis.on('ready', () => (last = ''));
 }

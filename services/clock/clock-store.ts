@@ -39,13 +39,22 @@ export class ClockStore {
   /** Batches whose pipelined steps met a changed state and went on one by one (a gauge of contention). */
   conflicts = 0;
 
+  readonly #reads: Redis;
+
   constructor(
     redis: Redis,
     namespace: string,
     private readonly group: string,
     private readonly topic: string,
     private readonly rules: RegionRules,
+    /**
+     * A connection for the batch reads. Commands on one connection are answered in order, so a
+     * partition's read would otherwise wait behind every other partition's pipelined writes. The
+     * Lua steps' version guards make reading on another connection safe.
+     */
+    reads: Redis = redis,
   ) {
+    this.#reads = reads;
     this.keys = clockKeys(namespace);
     redis.defineCommand('clockApply', { lua: lua('apply-event') });
     redis.defineCommand('clockEvict', { numberOfKeys: 5, lua: lua('evict-episode') });
@@ -105,7 +114,7 @@ export class ClockStore {
     const partition = batch[0]!.partition;
     const episodes = [...new Set(batch.map((d) => d.event.episodeId))];
     const patients = [...new Set(batch.map((d) => d.event.patientKey))];
-    const pipe = this.#redis.pipeline();
+    const pipe = this.#reads.pipeline();
     pipe.hget(k.applied(this.group, this.topic), String(partition));
     pipe.hget(k.watermark, String(partition));
     for (const id of episodes) {
@@ -129,7 +138,7 @@ export class ClockStore {
   }
 
   async #states(ids: string[]): Promise<{ state: string | null; version: string | null }[]> {
-    const pipe = this.#redis.pipeline();
+    const pipe = this.#reads.pipeline();
     for (const id of ids) pipe.hmget(this.keys.state(id), 'state', 'version');
     return (await this.#exec(pipe)).map((row) => {
       const [state, version] = row as [string | null, string | null];
