@@ -18,6 +18,10 @@ export interface CeilingResult {
  * settings (session, heartbeat, 6 partitions concurrently, resolve + commit per batch) whose
  * handler does nothing, no decoding, no Redis, no ClickHouse. The pipeline can only be slower.
  * It reads committed data only, like the pipeline (kafkajs' default isolation).
+ *
+ * With `groups` and `decode` it measures the pipeline's topology instead: that many groups
+ * reading the topic at once in this one process, each decoding every message and doing nothing
+ * else; the time is until the last group has read everything.
  */
 export async function measureCeiling(o: {
   kafka: Kafka;
@@ -27,45 +31,59 @@ export async function measureCeiling(o: {
   expected: number;
   progress: Progress;
   timeoutMs: number;
+  groups?: number;
+  decode?: (value: Buffer) => Promise<unknown>;
+  /** The progress bar's label. */
+  label?: string;
 }): Promise<CeilingResult> {
-  const consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  let n = 0;
+  const label = o.label ?? 'ceiling';
+  const groupIds = o.groups === undefined ? [o.groupId] : Array.from({ length: o.groups }, (_, i) => `${o.groupId}-${i}`);
+  const consumers = groupIds.map((groupId) => o.kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 }));
+  const counts = groupIds.map(() => 0);
+  const total = () => counts.reduce((a, b) => a + b, 0);
+  const goal = o.expected * groupIds.length;
   let doneAt: number | undefined;
   const t0 = Date.now();
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 6,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
-        const last = batch.messages.at(-1);
-        n += batch.messages.length;
-        if (last) resolveOffset(last.offset);
-        await commitOffsetsIfNecessary();
-        await heartbeat();
-        if (n >= o.expected) doneAt ??= Date.now();
-      },
-    });
+    for (const consumer of consumers) await consumer.connect();
+    for (const [i, consumer] of consumers.entries()) {
+      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await consumer.run({
+        partitionsConsumedConcurrently: 6,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+          if (o.decode) for (const m of batch.messages) if (m.value) await o.decode(m.value).catch(() => undefined);
+          const last = batch.messages.at(-1);
+          counts[i]! += batch.messages.length;
+          if (last) resolveOffset(last.offset);
+          await commitOffsetsIfNecessary();
+          await heartbeat();
+          if (total() >= goal) doneAt ??= Date.now();
+        },
+      });
+    }
     // kafkajs' run() returns once the group is joined and synced; fetching starts after.
     const joined = Date.now();
     const series: { t: number; n: number }[] = [{ t: 0, n: 0 }];
+    const perGroup = () => Math.min(...counts);
     while (doneAt === undefined) {
-      if (Date.now() - joined > o.timeoutMs) throw new Error(`ceiling consumer: ${n} of ${o.expected} messages after ${o.timeoutMs} ms`);
+      if (Date.now() - joined > o.timeoutMs) throw new Error(`${label} consumer: ${total()} of ${goal} messages after ${o.timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
-      series.push({ t: Date.now() - joined, n });
-      o.progress.update('ceiling', n, o.expected, `${n} msgs`);
+      series.push({ t: Date.now() - joined, n: perGroup() });
+      o.progress.update(label, perGroup(), o.expected, `${perGroup()} msgs${groupIds.length > 1 ? ' (slowest group)' : ''}`);
     }
-    series.push({ t: doneAt - joined, n });
-    // Not timed: the commits reaching the broker, so the group is provably level with the topic.
+    series.push({ t: doneAt - joined, n: perGroup() });
+    // Not timed: the commits reaching the broker, so the groups are provably level with the topic.
     const end = await topicEnd(o.admin, o.topic);
-    for (let i = 0; (await committedOffsets(o.admin, o.groupId, o.topic)) < end; i++) {
-      if (i > 100) throw new Error('ceiling consumer: commits did not reach the high watermark');
-      await new Promise((r) => setTimeout(r, 100));
+    for (const groupId of groupIds) {
+      for (let i = 0; (await committedOffsets(o.admin, groupId, o.topic)) < end; i++) {
+        if (i > 100) throw new Error(`${label} consumer: commits did not reach the high watermark`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     const ms = doneAt - joined;
-    return { messages: n, joinMs: joined - t0, ms, eventsPerSecond: Math.round(n / (ms / 1000)), series };
+    return { messages: perGroup(), joinMs: joined - t0, ms, eventsPerSecond: Math.round(perGroup() / (ms / 1000)), series };
   } finally {
-    await consumer.disconnect();
+    for (const consumer of consumers) await consumer.disconnect();
   }
 }

@@ -33,6 +33,7 @@ import { LAW_DEFAULTS, OREBRO_RULES } from '../../services/clock/rules.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { loadConfig, repoRoot, topics } from '../../services/core/config.ts';
 import { createKafka } from '../../services/kafka/client.ts';
+import { EventCodec } from '../../services/kafka/codec.ts';
 import { EventProducer } from '../../services/producer/event-producer.ts';
 import { produceBacklog } from './backlog.ts';
 import { CatchUp, type WatchedGroup } from './catch-up.ts';
@@ -289,6 +290,12 @@ async function run(): Promise<ThroughputResult> {
   phase('ceiling');
   const ceiling = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: ceilingGroup, expected: backlog.events, progress, timeoutMs });
   progress.note(`ceiling: ${ceiling.messages} messages in ${(ceiling.ms / 1000).toFixed(1)} s (${ceiling.eventsPerSecond}/s)`);
+  // What the pipeline's shape costs before any work: its three event-topic groups in one process,
+  // each decoding every message (what the ratio to the single no-op consumer leaves out).
+  phase('reference');
+  const codec = new EventCodec(config.registryUrl);
+  const topology = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: `${ns}.reference`, groups: 3, decode: (v) => codec.decode(v), label: 'reference', expected: backlog.events, progress, timeoutMs });
+  progress.note(`reference (3 groups, decode only): ${(topology.ms / 1000).toFixed(1)} s (${topology.eventsPerSecond}/s)`);
 
   const redisBefore = await usedMemory(redis);
   const chBefore = mode === 'server' ? await clickhouseEvents() : undefined;
@@ -425,6 +432,7 @@ async function run(): Promise<ThroughputResult> {
     options,
     backlog,
     ceiling: { messages: ceiling.messages, joinMs: ceiling.joinMs, ms: ceiling.ms, eventsPerSecond: ceiling.eventsPerSecond },
+    topology: { messages: topology.messages, joinMs: topology.joinMs, ms: topology.ms, eventsPerSecond: topology.eventsPerSecond },
     pipeline: {
       startupMs,
       ms,
