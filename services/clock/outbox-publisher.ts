@@ -65,7 +65,7 @@ export class OutboxPublisher {
         if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
         const value = JSON.parse(f.value!) as Record<string, unknown>;
         const list = byTopic.get(route.topic) ?? [];
-        const encoded = route.schema ? await route.schema.encode(value) : Buffer.from(f.value!);
+        const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
         list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), ...route.headers?.(value) } });
         byTopic.set(route.topic, list);
       }

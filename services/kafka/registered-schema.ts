@@ -4,10 +4,18 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import { repoRoot } from '../core/config.ts';
 import { UtklarError } from '../core/errors.ts';
 
+/** What the registry client's parsed Avro schema (an avsc Type) offers. */
+interface AvroType {
+  toBuffer(value: unknown): Buffer;
+  isValid(value: unknown, o: { errorHook: (path: string[]) => void }): boolean;
+}
+
 /** One Avro schema from schemas/, registered under one subject (BACKWARD) and used to encode. */
 export class RegisteredSchema {
   readonly schema: string;
   #id: number | undefined;
+  /** The registry's parsed schema (avsc), fetched once at registration. */
+  #type: AvroType | undefined;
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -25,6 +33,7 @@ export class RegisteredSchema {
           { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
         );
         this.#id = id;
+        this.#type = (await this.registry.getSchema(id)) as unknown as AvroType;
         return id;
       } catch (cause) {
         // Two services starting together race on a new subject: one has registered the schema
@@ -39,7 +48,27 @@ export class RegisteredSchema {
   }
 
   async encode(value: unknown): Promise<Buffer> {
-    if (this.#id === undefined) throw new UtklarError('INTERNAL', `${this.subject}: register() must run before encode()`);
-    return this.registry.encode(this.#id, value);
+    return this.encodeNow(value);
+  }
+
+  /**
+   * The Confluent wire format (magic byte 0, the schema id, the Avro body) without an await: a
+   * loop encoding thousands of messages then runs in one go, rather than one microtask per message
+   * interleaved with every other async chain in the process (the outbox publisher fell behind the
+   * clock that way).
+   */
+  encodeNow(value: unknown): Buffer {
+    if (this.#id === undefined || this.#type === undefined) throw new UtklarError('INTERNAL', `${this.subject}: register() must run before encode()`);
+    let body: Buffer;
+    try {
+      body = this.#type.toBuffer(value);
+    } catch (cause) {
+      const paths: string[] = [];
+      this.#type.isValid(value, { errorHook: (p) => paths.push(p.join('.')) });
+      throw new UtklarError('INTERNAL', `${this.subject}: value does not match the schema${paths.length ? ` at ${paths.join(', ')}` : ''}: ${(cause as Error).message}`, { cause });
+    }
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(this.#id, 1);
+    return Buffer.concat([header, body]);
   }
 }
