@@ -104,6 +104,8 @@ export class Pipeline {
       },
       'episode-store': async (batch) => void metrics.episodeUpdates.inc(await store.apply(batch)),
       clock: async (batch) => {
+        const waited = (await this.#outbox?.room()) ?? 0;
+        if (waited > 0) metrics.outboxWaits.inc(waited / 1000);
         metrics.clockUpdates.inc(await this.clocks.apply(batch));
         // Partitions apply concurrently: count what no batch has counted yet.
         metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);

@@ -48,8 +48,22 @@ export class OutboxPublisher {
     }, everyMs);
   }
 
+  /**
+   * Waits while the outbox holds more than `max` entries, at most `maxWaitMs`: the clock calls it
+   * before each batch, so a publisher that falls behind (it shares the process, or Kafka is slow)
+   * slows the clock down instead of letting the outbox, and Redis's memory, grow without bound.
+   * Bounded, because the consumer must heartbeat; returns the milliseconds waited.
+   */
+  async room(max = 10_000, maxWaitMs = 2_000): Promise<number> {
+    const started = Date.now();
+    while ((await this.redis.xlen(this.outboxKey)) > max && Date.now() - started < maxWaitMs) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return Date.now() - started;
+  }
+
   /** Publishes everything in the outbox now; returns how many messages were sent. */
-  async drain(batch = 1000): Promise<number> {
+  async drain(batch = 2000): Promise<number> {
     let sent = 0;
     for (;;) {
       const entries = await this.redis.xrange(this.outboxKey, '-', '+', 'COUNT', batch);
