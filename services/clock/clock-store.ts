@@ -270,9 +270,11 @@ export class ClockStore {
     const rows = await this.#exec(read);
     const fire = this.#redis.pipeline() as unknown as ScriptedPipeline;
     let queued = 0;
-    ready.forEach(({ episodeId, at, horizon }, i) => {
+    for (const [i, { episodeId, at, horizon }] of ready.entries()) {
+      // A replay's catch-up computes many days per episode: let the consumers in between.
+      if (i % 20 === 19) await new Promise((r) => setImmediate(r));
       const [raw, announced, paid] = rows[i] as [string | null, string | null, string | null];
-      if (!raw) return;
+      if (!raw) continue;
       const { state } = JSON.parse(raw) as StoredEpisode;
       let boundary = at;
       let days = Number(announced ?? 0);
@@ -295,7 +297,7 @@ export class ClockStore {
         ...facts,
       );
       queued++;
-    });
+    }
     if (queued === 0) return 0;
     return (await this.#exec(fire as unknown as ReturnType<Redis['pipeline']>)).reduce<number>((sum, n) => sum + Number(n), 0);
   }
