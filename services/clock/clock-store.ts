@@ -146,7 +146,7 @@ export class ClockStore {
     });
   }
 
-  async #exec(pipe: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  async #exec(pipe: ReturnType<Redis['pipeline']>, what = 'read'): Promise<unknown[]> {
     try {
       const results = (await pipe.exec()) ?? [];
       return results.map(([error, value]) => {
@@ -154,7 +154,7 @@ export class ClockStore {
         return value;
       });
     } catch (cause) {
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock read failed: ${(cause as Error).message}`, { retriable: true, cause });
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock ${what} failed: ${(cause as Error).message}`, { retriable: true, cause });
     }
   }
 
@@ -224,7 +224,7 @@ export class ClockStore {
       const patient = raw ? this.keys.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${closed}:none`;
       evict.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
     });
-    return (await this.#exec(evict as unknown as ReturnType<Redis['pipeline']>)).reduce<number>((sum, n) => sum + Number(n), 0);
+    return (await this.#exec(evict as unknown as ReturnType<Redis['pipeline']>, 'eviction')).reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   /**
@@ -266,14 +266,14 @@ export class ClockStore {
     if (ready.length === 0) return 0;
     // One round trip reads them all and one fires them all; each fire is still its own claim.
     const read = this.#redis.pipeline();
-    for (const { episodeId } of ready) read.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced');
+    for (const { episodeId } of ready) read.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced', 'version');
     const rows = await this.#exec(read);
     const fire = this.#redis.pipeline() as unknown as ScriptedPipeline;
     let queued = 0;
     for (const [i, { episodeId, at, horizon }] of ready.entries()) {
       // A replay's catch-up computes many days per episode: let the consumers in between.
       if (i % 20 === 19) await new Promise((r) => setImmediate(r));
-      const [raw, announced, paid] = rows[i] as [string | null, string | null, string | null];
+      const [raw, announced, paid, version] = rows[i] as [string | null, string | null, string | null, string | null];
       if (!raw) continue;
       const { state } = JSON.parse(raw) as StoredEpisode;
       let boundary = at;
@@ -293,12 +293,12 @@ export class ClockStore {
       }
       fire.clockFire(
         this.keys.timers, this.keys.state(episodeId), this.keys.outbox,
-        episodeId, at, next === null ? '' : next, days, paymentAnnounced ? 1 : 0,
+        episodeId, at, next === null ? '' : next, days, paymentAnnounced ? 1 : 0, version ?? '',
         ...facts,
       );
       queued++;
     }
     if (queued === 0) return 0;
-    return (await this.#exec(fire as unknown as ReturnType<Redis['pipeline']>)).reduce<number>((sum, n) => sum + Number(n), 0);
+    return (await this.#exec(fire as unknown as ReturnType<Redis['pipeline']>, 'timer')).reduce<number>((sum, n) => sum + Number(n), 0);
   }
 }
