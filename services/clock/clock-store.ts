@@ -88,16 +88,10 @@ export class ClockStore {
       previous = d.offset;
     }
     if (queued.length === 0) return 0;
-    let results: [Error | null, unknown][];
-    try {
-      results = (await pipe.exec()) ?? [];
-    } catch (cause) {
-      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
-    }
+    const results = await this.#exec(pipe, 'apply');
     let changed = 0;
     for (let i = 0; i < queued.length; i++) {
-      const [error, result] = results[i] ?? [new Error('no reply'), null];
-      if (error) throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${error.message}`, { retriable: true, cause: error });
+      const result = results[i];
       if (result === -1 || result === -2) {
         this.conflicts++;
         for (const { d } of queued.slice(i)) changed += await this.#applyOne(d);
@@ -146,7 +140,7 @@ export class ClockStore {
     });
   }
 
-  async #exec(pipe: ReturnType<Redis['pipeline']>, what = 'read'): Promise<unknown[]> {
+  async #exec(pipe: ChainableCommander, what = 'read'): Promise<unknown[]> {
     try {
       const results = (await pipe.exec()) ?? [];
       return results.map(([error, value]) => {
@@ -224,7 +218,7 @@ export class ClockStore {
       const patient = raw ? this.keys.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${closed}:none`;
       evict.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
     });
-    return (await this.#exec(evict as unknown as ReturnType<Redis['pipeline']>, 'eviction')).reduce<number>((sum, n) => sum + Number(n), 0);
+    return (await this.#exec(evict, 'eviction')).reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   /**
@@ -299,6 +293,6 @@ export class ClockStore {
       queued++;
     }
     if (queued === 0) return 0;
-    return (await this.#exec(fire as unknown as ReturnType<Redis['pipeline']>, 'timer')).reduce<number>((sum, n) => sum + Number(n), 0);
+    return (await this.#exec(fire, 'timer')).reduce<number>((sum, n) => sum + Number(n), 0);
   }
 }

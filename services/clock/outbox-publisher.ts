@@ -56,10 +56,12 @@ export class OutboxPublisher {
    */
   async room(max = 10_000, maxWaitMs = 2_000): Promise<number> {
     const started = Date.now();
-    while ((await this.redis.xlen(this.outboxKey)) > max && Date.now() - started < maxWaitMs) {
+    let waited = 0;
+    while ((await this.redis.xlen(this.outboxKey)) > max && waited < maxWaitMs) {
       await new Promise((r) => setTimeout(r, 20));
+      waited = Date.now() - started;
     }
-    return Date.now() - started;
+    return waited;
   }
 
   /** Publishes everything in the outbox now; returns how many messages were sent. */

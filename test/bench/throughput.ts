@@ -294,8 +294,8 @@ async function run(): Promise<ThroughputResult> {
   // each decoding every message (what the ratio to the single no-op consumer leaves out).
   phase('reference');
   const codec = new EventCodec(config.registryUrl);
-  const topology = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: `${ns}.reference`, groups: 3, decode: (v) => codec.decode(v), label: 'reference', expected: backlog.events, progress, timeoutMs });
-  progress.note(`reference (3 groups, decode only): ${(topology.ms / 1000).toFixed(1)} s (${topology.eventsPerSecond}/s)`);
+  const reference = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: `${ns}.reference`, groups: 3, decode: (v) => codec.decode(v), label: 'reference', expected: backlog.events, progress, timeoutMs });
+  progress.note(`reference (3 groups, decode only): ${(reference.ms / 1000).toFixed(1)} s (${reference.eventsPerSecond}/s)`);
 
   const redisBefore = await usedMemory(redis);
   const chBefore = mode === 'server' ? await clickhouseEvents() : undefined;
@@ -432,7 +432,7 @@ async function run(): Promise<ThroughputResult> {
     options,
     backlog,
     ceiling: { messages: ceiling.messages, joinMs: ceiling.joinMs, ms: ceiling.ms, eventsPerSecond: ceiling.eventsPerSecond },
-    topology: { messages: topology.messages, joinMs: topology.joinMs, ms: topology.ms, eventsPerSecond: topology.eventsPerSecond },
+    reference: { messages: reference.messages, joinMs: reference.joinMs, ms: reference.ms, eventsPerSecond: reference.eventsPerSecond },
     pipeline: {
       startupMs,
       ms,
