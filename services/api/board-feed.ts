@@ -5,6 +5,7 @@ import type { RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
 import { ageGroup, episodeFact } from '../facts/episode-fact.ts';
 import type { Scope } from './auth.ts';
+import { visibleIndexEpisode } from './readmission-visibility.ts';
 
 /**
  * The live board's data: the open episodes of one ward, municipality or region, as the browser
@@ -30,6 +31,8 @@ export interface BoardEpisode {
   fastVardkontakt: boolean;
   sip: 'met' | 'unmet' | 'pending' | 'not-applicable';
   delayReasons: { reasonCode: string; responsibleParty: string }[];
+  /** Whether the stay is a readmission; `readmissionOf` names its index episode only where the scope may see it. */
+  readmission: boolean;
   readmissionOf: string | null;
   problems: string[];
 }
@@ -80,7 +83,7 @@ export async function boardSnapshot(clocks: ClockStore, sel: BoardSelection, sco
         readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days, paymentDays: f.payment_days.length, openPaymentFromDay: f.open_payment_from_day,
         trackColour: open.trackColour, fastVardkontakt: open.fastVardkontaktAppointed, sip: eligibility(s, now, rules)['sip-called-in-time'],
         delayReasons: s.delayReasons.filter((r) => r.until === null).map(({ reasonCode, responsibleParty }) => ({ reasonCode, responsibleParty })),
-        readmissionOf: stored.readmission?.indexEpisodeId ?? null, problems: s.problems,
+        readmission: stored.readmission !== null, readmissionOf: visibleIndexEpisode(stored.readmission?.indexEpisodeId ?? null, scope, rules), problems: s.problems,
       };
     })
     .sort((a, b) => (a.readySince ?? 0) - (b.readySince ?? 0) || a.episodeId.localeCompare(b.episodeId));

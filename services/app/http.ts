@@ -3,7 +3,8 @@ import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
 import { answer } from '../api/routes.ts';
-import { scopeOf, scopeText } from '../api/auth.ts';
+import { scopeOf, scopeText, type Scope } from '../api/auth.ts';
+import { visibleIndexEpisode } from '../api/readmission-visibility.ts';
 import { openApiDocument } from '../api/openapi.ts';
 import { buildWeb } from '../web/build.ts';
 import { authorizationOf, serveWeb } from './web.ts';
@@ -47,9 +48,11 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           : undefined;
         // With the API secured, this board obeys the same scopes: a token may only name its own
         // region, municipality or ward.
+        let scope: Scope | null = null;
         if (pipeline.config.apiSecret) {
           try {
             const s = scopeOf(authorizationOf(req), pipeline.config.apiSecret);
+            scope = s;
             const allowed = s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
               : s.kind === 'municipality' ? q.get('municipality') === s.municipality && !q.get('ward') && !q.get('region')
               : q.get('ward') === `${s.hospital}/${s.ward}`;
@@ -66,7 +69,8 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"give region=NN, municipality=NNNN or ward=HOSPITAL/WARD"}');
           return;
         }
-        const rows = boardRows(await pipeline.clocks.openEpisodes(index), Date.now(), pipeline.rules);
+        const rows = boardRows(await pipeline.clocks.openEpisodes(index), Date.now(), pipeline.rules)
+          .map((r) => ({ ...r, readmissionOf: visibleIndexEpisode(r.readmissionOf, scope, pipeline.rules) }));
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));
       } else if (req.url === '/status') {
         const body = { ...(await statusOf(pipeline)), ...extraStatus() };

@@ -16,6 +16,7 @@ export interface BoardRow extends Omit<EpisodeClock, 'paymentDayList' | 'conditi
   readySince: number | null;
   trackColour: string | null;
   delayReasons: { reasonCode: string; responsibleParty: string; from: number }[];
+  readmission: boolean;
   readmissionOf: string | null;
   problems: string[];
 }
@@ -39,6 +40,7 @@ export function boardRows(episodes: StoredEpisode[], now: number, rules: RegionR
         readySince: open?.start ?? null,
         trackColour: open?.trackColour ?? null,
         delayReasons: s.delayReasons.filter((r) => r.until === null).map(({ reasonCode, responsibleParty, from }) => ({ reasonCode, responsibleParty, from })),
+        readmission: readmission !== null,
         readmissionOf: readmission?.indexEpisodeId ?? null,
         problems: s.problems,
         ...clock,

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Scope } from '../api/auth.ts';
+import { visibleIndexEpisode } from '../api/readmission-visibility.ts';
 import { GROUPS, type Filters, type GroupBy } from '../api/filters.ts';
 import { delayBand, DELAY_BANDS } from '../clock/delay-band.ts';
 import { municipalAverage, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
@@ -303,7 +304,7 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number): Prom
       hospital: String(r.hospital), clinic: String(r.clinic), ward: String(r.ward), businessArea: String(r.business_area), careType: String(r.care_type), ageGroup: String(r.age_group),
       primaryCareUnit: String(r.primary_care_unit), admitted: day(n(r.admitted_day)), discharged: day(n(r.discharged_day)), utklarDays: n(r.d), paymentDays: n(r.p),
       band: delayBand(n(r.d)), trackColour: String(r.track_colour), fastVardkontakt: n(r.fast_vardkontakt) === 1, liability: String(r.liability),
-      readmissionOf: r.readmission_of ? String(r.readmission_of) : null, delayReasons: (r.delay_reasons as string[]).join(';'),
+      readmission: Boolean(r.readmission_of), readmissionOf: visibleIndexEpisode(r.readmission_of ? String(r.readmission_of) : null, ctx.scope, ctx.rules), delayReasons: (r.delay_reasons as string[]).join(';'),
     })),
     notes: ['de-identified: pseudonymous episode ids, age groups, no patient key'],
   };

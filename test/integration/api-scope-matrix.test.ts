@@ -27,8 +27,9 @@ const lastMonth = today.month === 1 ? { year: today.year - 1, month: 12 } : { ye
 const LAST_MONTH = `${lastMonth.year}-${String(lastMonth.month).padStart(2, '0')}`;
 const inLastMonth = (day: number, hour: number) => stockholmMidnight(epochDay({ ...lastMonth, day })) + hour * H;
 
-// Check digits are verified by `utklar produce`; the last two are made with withCheckDigit().
-const PATIENTS = ['19400307-1232', '19391224-1217', '19450101-1235', '19300615-1231', '19380512-1237', '19420923-4568'];
+// Check digits are verified by `utklar produce`; all but the first four are made with withCheckDigit().
+const PATIENTS = ['19400307-1232', '19391224-1217', '19450101-1235', '19300615-1231', '19380512-1237', '19420923-4568',
+  '19350211-1234', '19410830-2342', '19330404-3452', '19440719-4564', '19361111-5670'];
 
 interface Episode {
   id: string;
@@ -41,12 +42,19 @@ interface Episode {
   recipient: string;
   /** Inpatient and ready now; otherwise admitted, ready and discharged last month. */
   waiting: boolean;
+  /** admitted, ready[, discharged]: when the defaults below do not fit. */
+  at?: [number, number, number?];
+  /** The index episode this stay is a readmission of (the only readmission link in the fixture). */
+  readmissionOf?: string;
 }
 
 const episode = (id: string, patient: number, region: string, hospital: string, ward: string, home: string, more: Partial<Episode> = {}): Episode =>
   ({ id, patient, region, hospital, ward, home, recipient: home, waiting: id.includes('-W'), ...more });
 
-// SM-W… are inpatient and ready now, SM-D… were discharged last month.
+// SM-W… are inpatient and ready now, SM-D… were discharged last month. Every patient has one
+// episode, so no stay is a readmission whatever today's date (a W admitted 5 days ago would be
+// one of a D discharged on the 10th of last month in the first half of a month), except the one
+// pair made for it: SM-D5 and SM-W7.
 const EPISODES: Episode[] = [
   episode('SM-W1', 0, '18', 'USO', 'Med 1', '1880'),
   episode('SM-W2', 1, '18', 'USO', 'Med 2', '1881'),
@@ -55,17 +63,22 @@ const EPISODES: Episode[] = [
   episode('SM-W4', 3, '03', 'UAS', 'Med 1', '0380'),
   // An Uppsala resident treated in Örebro (Utom län): region 18's, not region 03's.
   episode('SM-W5', 4, '18', 'USO', 'Med 2', '0380'),
-  episode('SM-D1', 0, '18', 'USO', 'Med 1', '1880'),
-  episode('SM-D2', 1, '18', 'USO', 'Med 2', '1881'),
+  episode('SM-D1', 6, '18', 'USO', 'Med 1', '1880'),
+  episode('SM-D2', 7, '18', 'USO', 'Med 2', '1881'),
   // An Örebro resident whose ready notice went to Kumla: Kumla is liable (see the payment tests).
-  episode('SM-D3', 2, '18', 'KLS', 'Med 1', '1880', { recipient: '1881' }),
-  episode('SM-D4', 3, '03', 'UAS', 'Med 1', '0380'),
+  episode('SM-D3', 8, '18', 'KLS', 'Med 1', '1880', { recipient: '1881' }),
+  episode('SM-D4', 9, '03', 'UAS', 'Med 1', '0380'),
+  // A readmission across wards: discharged from USO/Med 2 on the 10th of last month, admitted
+  // acutely to USO/Med 1 two days later and still waiting there. Fixed days of last month keep the
+  // gap at 2 days (inside 1–30) on every date.
+  episode('SM-D5', 10, '18', 'USO', 'Med 2', '1880'),
+  episode('SM-W7', 10, '18', 'USO', 'Med 1', '1880', { at: [inLastMonth(12, 9), inLastMonth(14, 9)], readmissionOf: 'SM-D5' }),
 ];
 
 // Unique per episode, so any of them in a response betrays that episode.
 const markers = (e: Episode) => [e.id, `BA ${e.id}`, `Klinik ${e.id}`, `VC ${e.id}`];
 
-function eventsOf(e: Episode, times = e.waiting ? [NOW - 5 * 24 * H, NOW - 3 * 24 * H] : [inLastMonth(3, 9), inLastMonth(5, 9), inLastMonth(10, 15)]) {
+function eventsOf(e: Episode, times = e.at ?? (e.waiting ? [NOW - 5 * 24 * H, NOW - 3 * 24 * H] : [inLastMonth(3, 9), inLastMonth(5, 9), inLastMonth(10, 15)])) {
   const [admittedAt, readyAt, dischargedAt] = times as [number, number, number?];
   const pnr = PATIENTS[e.patient]!;
   const base = (type: string, at: number, personnummer: string) =>
@@ -189,9 +202,11 @@ const feedCases = casesOf(FEED_ASKS, (s, a): Expected => {
 });
 
 // The JSON /board (http.ts): a token must name exactly its own region, municipality or ward.
+const ownBoard = (s: Scope): Record<string, string> =>
+  s.kind === 'region' ? { region: s.region } : s.kind === 'municipality' ? { municipality: s.municipality } : { ward: `${s.hospital}/${s.ward}` };
 const BOARD_ASKS = asks({}, { region: '18' }, { region: '03' }, { municipality: '1880' }, { municipality: '1881' }, { ward: 'USO/Med 1' }, { ward: 'USO/Med 2' });
 const boardCases = casesOf(BOARD_ASKS, (s, a): Expected => {
-  const own = s.kind === 'region' ? { region: s.region } : s.kind === 'municipality' ? { municipality: s.municipality } : { ward: `${s.hospital}/${s.ward}` };
+  const own = ownBoard(s);
   const named = JSON.stringify(a.params) === JSON.stringify(own);
   return named ? { status: 200, visible: EPISODES.filter((e) => e.waiting && inScope(s, e)) } : { status: 403 };
 });
@@ -390,10 +405,18 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     return body;
   }
 
-  /** No unique marker of an episode outside scope ∩ selection appears anywhere in the answer. */
+  /**
+   * No unique marker of an episode outside scope ∩ selection appears anywhere in the answer. The
+   * one exception is deliberate (services/api/readmission-visibility.ts): a region is told the id
+   * (and only the id) of a visible readmission's index episode when that is in its scope, even if
+   * outside its selection (the board shows no discharged episode, a ward filter another ward).
+   */
   function noLeak(c: Case, r: Reply): void {
-    const hidden = EPISODES.filter((e) => !c.expected.visible!.includes(e));
-    const leaked = hidden.filter((e) => markers(e).some((m) => r.text.includes(m))).map((e) => `${e.id} (region ${e.region}, ${e.hospital}/${e.ward}, home ${e.home})`);
+    const visible = c.expected.visible!;
+    const hidden = EPISODES.filter((e) => !visible.includes(e));
+    const s = c.principal.scope!;
+    const linkShown = (e: Episode) => s.kind === 'region' && inScope(s, e) && visible.some((v) => v.readmissionOf === e.id);
+    const leaked = hidden.filter((e) => (linkShown(e) ? markers(e).slice(1) : markers(e)).some((m) => r.text.includes(m))).map((e) => `${e.id} (region ${e.region}, ${e.hospital}/${e.ward}, home ${e.home})`);
     expect(leaked, `${c.title}: LEAK — outside the scope or selection, yet in the answer: ${leaked.join('; ')}`).toEqual([]);
   }
 
@@ -478,6 +501,38 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     });
   });
 
+  // SM-W7 on USO/Med 1 is a readmission of SM-D5, discharged from USO/Med 2 (both region 18, home 1880).
+  describe('a readmission link across wards: what each principal is shown of the index episode', () => {
+    const UNIT_MED2: Scope = { kind: 'unit', hospital: 'USO', ward: 'Med 2' };
+    // Region: the index episode's id (links stay in one region). Municipality and unit: only that
+    // it is a readmission, whose index episode may lie on a ward they cannot see.
+    const shown: [Scope, string | null][] = [[R18, 'SM-D5'], [M1880, null], [UNIT, null]];
+    const w7 = (episodes: Row[] | undefined) => (episodes ?? []).find((e) => e.episodeId === 'SM-W7');
+
+    it.each(shown.map(([s, id]) => [scopeText(s), s, id] as const))('%s: board, stream, /board and rows', async (_, s, id) => {
+      const p = scoped(s);
+      const board = JSON.parse((await get('/api/v1/board', p)).text) as { episodes: Row[] };
+      expect(w7(board.episodes), 'SM-W7 on the board').toMatchObject({ readmission: true, readmissionOf: id });
+      // Nobody else is a readmission: one episode per patient elsewhere, on any date.
+      expect(board.episodes.filter((e) => e.readmission).map((e) => e.episodeId)).toEqual(['SM-W7']);
+      const stream = await firstSnapshot('/api/v1/board/stream', p);
+      const snapshot = JSON.parse(/event: board\ndata: ([^\n]*)\n\n/.exec(stream.text)![1]!) as { episodes: Row[] };
+      expect(w7(snapshot.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
+      const legacy = JSON.parse((await get(pathOf('/board', ownBoard(s)), p)).text) as { episodes: Row[] };
+      expect(w7(legacy.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
+      const rows = rowsOf(JSON.parse((await get(`/api/v1/rows?from=${LAST_MONTH}-01`, p)).text) as Row);
+      expect(w7(rows)).toMatchObject({ readmission: true, readmissionOf: id });
+      expect(rows.filter((r) => r.readmission).map((r) => r.episodeId)).toEqual(['SM-W7']);
+    });
+
+    it('the ward the index episode left sees neither the readmission nor its id', async () => {
+      const r = await get('/api/v1/board', scoped(UNIT_MED2));
+      expect(r.status).toBe(200);
+      expect(ids((JSON.parse(r.text) as { episodes: Row[] }).episodes)).toEqual(['SM-W2', 'SM-W5']);
+      expect(r.text).not.toContain('SM-W7');
+    });
+  });
+
   // Last: it adds an episode.
   it('a board stream stops serving once its token has expired', async () => {
     const shortLived: Principal = { name: 'unit, 3 s token', scope: UNIT, headers: bearer(token(UNIT, API_SECRET, { ttlSeconds: 3 })) };
@@ -485,7 +540,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     try {
       expect(stream.status).toBe(200);
       await stream.until(() => stream.snapshots().length > 0, 15_000);
-      expect(ids(stream.snapshots()[0]!.episodes)).toEqual(['SM-W1']);
+      expect(ids(stream.snapshots()[0]!.episodes)).toEqual(['SM-W1', 'SM-W7']);
       await sleep(4_000);
       expect((await get('/api/v1/board', shortLived)).status, 'the same token on a new request').toBe(401);
       const late = episode('SM-W6', 5, '18', 'USO', 'Med 1', '1880');

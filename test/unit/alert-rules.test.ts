@@ -6,7 +6,7 @@ import { route, targets } from '../../services/alerting/routing.ts';
 const episode = (over: Partial<OpenEpisode> = {}): OpenEpisode => ({
   episodeId: 'E1', status: 'READY', hospital: 'USO', ward: 'Med 1', clinic: 'Medicinkliniken', homeMunicipality: '1880', careType: 'SOMATIC', ageGroup: '85+',
   readySince: 0, readyStartDays: [100], readyEndDays: [-1], paymentDays: 0, openPaymentFromDay: 101, trackColour: 'RED', fastVardkontakt: true, sip: 'not-applicable',
-  delayReasons: [], readmissionOf: null, problems: [], region: '18', ...over,
+  delayReasons: [], readmission: false, readmissionOf: null, problems: [], region: '18', ...over,
 });
 
 const NOW = 1_800_000_000_000;

@@ -7,7 +7,7 @@ interface Episode {
   episodeId: string; hospital: string; ward: string; clinic: string; homeMunicipality: string; careType: string; ageGroup: string;
   readySince: number; readyStartDays: number[]; readyEndDays: number[]; paymentDays: number; openPaymentFromDay: number;
   trackColour: string; fastVardkontakt: boolean; sip: string; delayReasons: { reasonCode: string; responsibleParty: string }[];
-  readmissionOf: string | null; problems: string[];
+  readmission: boolean; readmissionOf: string | null; problems: string[];
 }
 
 const COLOURS: Record<string, string> = { NONE: 'ingen', BLUE: 'blå', GREEN: 'grön', YELLOW: 'gul', RED: 'röd' };
@@ -45,7 +45,7 @@ function alerts(e: Episode, today: number): string[] {
   if (utklarDays(e, today) >= 7) a.push('⚠ 7+ dagar');
   if (e.sip === 'unmet') a.push('⚠ SIP');
   if (['GREEN', 'YELLOW', 'RED'].includes(e.trackColour) && !e.fastVardkontakt) a.push('⚠ fast vårdkontakt saknas');
-  if (e.readmissionOf) a.push('↺ återinskriven');
+  if (e.readmission) a.push('↺ återinskriven');
   if (e.problems.length > 0) a.push('✎ datakvalitet');
   return a;
 }
