@@ -81,7 +81,7 @@ export class ClockStore {
       const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
       if (plan.kind === 'reject') pipe.clockReject(...plan.keys, ...plan.args, previous);
       else {
-        pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, ...plan.tail);
+        pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, String(Date.now()), ...plan.tail);
         view.record(d, plan);
       }
       queued.push({ d, reject: plan.kind === 'reject' });
@@ -160,7 +160,7 @@ export class ClockStore {
     try {
       result = plan.kind === 'reject'
         ? await this.#redis.clockReject(...plan.keys, ...plan.args, '')
-        : await this.#redis.clockApply(plan.keys.length, ...plan.keys, ...plan.head, '', ...plan.tail);
+        : await this.#redis.clockApply(plan.keys.length, ...plan.keys, ...plan.head, '', String(Date.now()), ...plan.tail);
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `redis: clock apply failed: ${(cause as Error).message}`, { retriable: true, cause });
     }

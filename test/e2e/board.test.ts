@@ -38,6 +38,16 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await page.fill('#token', token);
     await Promise.all([page.waitForURL('**/board.html'), page.click('#login')]);
   }
+  /**
+   * A page whose clock starts at this process's "now", which `npm run test:dates` moves to another
+   * date (test/dates/shift-clock.mjs shifts Node's clock only, not Chromium's): the board's
+   * counters and default periods then run on the same day as the pipeline.
+   */
+  async function newPage(options: Parameters<Browser['newPage']>[0] = {}, time = Date.now()): Promise<Page> {
+    const page = await browser.newPage(options);
+    await page.clock.install({ time });
+    return page;
+  }
   const cell = (page: Page, episode: string, field: string) => page.locator(`tr[data-episode="${episode}"] td[data-field="${field}"]`);
 
   beforeAll(async () => {
@@ -60,9 +70,8 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
   });
 
   it('shows a patient produced a moment before, counts its days past midnight, and drops it on withdrawal or discharge', async () => {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     const now = Date.now();
-    await page.clock.install({ time: now });
+    const page = await newPage({ viewport: { width: 1500, height: 900 } }, now);
     await login(page, region);
     const readyAt = now - 60_000;
     await produce(admission('E2E-A', now - 3_600_000, '1880', 'Med 1'), ready('E2E-A', readyAt, '1880'), admission('E2E-B', now - 3_600_000, '1881', 'Med 3'), ready('E2E-B', readyAt, '1881', 'BLUE'));
@@ -85,11 +94,11 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
 
   it('a municipality user sees only its own residents', async () => {
     await produce(admission('E2E-C', Date.now() - 3_600_000, '1880', 'Med 1'), ready('E2E-C', Date.now() - 60_000, '1880'));
-    const page = await browser.newPage();
+    const page = await newPage();
     await login(page, region);
     await expect.poll(() => page.locator('tr[data-episode="E2E-C"]').count(), { timeout: 15_000 }).toBe(1);
     await page.close();
-    const muni = await browser.newPage();
+    const muni = await newPage();
     await login(muni, kumla);
     await expect.poll(() => muni.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
     expect(await muni.locator('tr[data-episode="E2E-C"]').count()).toBe(0);
@@ -100,7 +109,7 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
   });
 
   it('draws the seed reports as charts with the expected values and drills down to the rows', async () => {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    const page = await newPage({ viewport: { width: 1300, height: 1000 } });
     await login(page, region);
     await page.goto(`${pipeline.url}/analytics.html?from=2026-01&to=2026-12`);
     const march = page.locator('#monthly circle[data-series="2026"][data-label="03"]');

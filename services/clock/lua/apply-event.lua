@@ -6,7 +6,7 @@
   KEYS[4] patient history hash (field = episodeId, value = history JSON)
   KEYS[5] closed-episodes sorted set (score = eviction time)
   KEYS[6] watermark hash (field = partition)   KEYS[7] outbox stream   KEYS[8] timers sorted set
-  KEYS[9] recently-applied sorted set (score = Redis time of the last change of the episode, and
+  KEYS[9] recently-applied sorted set (score = wall time of the last change of the episode, and
           of the partition as 'p:<partition>', for the timer worker)
   KEYS[10..] index sets (the first ARGV[9] to remove the episode from, the rest to add it to),
           then the state hashes of the related episodes (see below)
@@ -21,7 +21,8 @@
   ARGV[15] the offset the previous step of the same pipelined batch applied ('' = none): when
            that step did not apply, neither does this one, so the applied offset never moves
            past an event that still has to be retried
-  ARGV[16] n, then n dead-letter entries (JSON) for events this state newly rejects
+  ARGV[16] wall time (ms) on the pipeline's clock, the one the timer worker compares with
+  ARGV[17] n, then n dead-letter entries (JSON) for events this state newly rejects
   then m, then m × (episodeId, expected version, new state JSON, changelog JSON): the patient's
            other episodes whose readmission link this change alters (their state keys are the
            last m KEYS); all or nothing, like the episode itself
@@ -39,8 +40,8 @@ local version = redis.call('HGET', KEYS[3], 'version') or ''
 if version ~= ARGV[5] then
   return -1
 end
-local deadLetters = tonumber(ARGV[16])
-local relatedAt = 17 + deadLetters
+local deadLetters = tonumber(ARGV[17])
+local relatedAt = 18 + deadLetters
 local related = tonumber(ARGV[relatedAt])
 local firstRelatedKey = #KEYS - related + 1
 for r = 0, related - 1 do
@@ -61,13 +62,14 @@ else
   redis.call('ZREM', KEYS[5], ARGV[10])
 end
 -- Wall time, not event time: the timer worker leaves an episode alone while its events are still
--- arriving (a replayed batch), so it never announces days from half of an episode's history.
-local now = redis.call('TIME')
-local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+-- arriving (a replayed batch), so it never announces days from half of an episode's history. The
+-- pipeline's clock, not Redis's TIME: the worker compares it with its own, and two hosts' clocks
+-- may disagree.
+local nowMs = tonumber(ARGV[16])
 redis.call('ZADD', KEYS[9], nowMs, ARGV[10])
 redis.call('ZADD', KEYS[9], nowMs, 'p:' .. ARGV[1])
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
-for i = 17, 16 + deadLetters do
+for i = 18, 17 + deadLetters do
   redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
 end
 for r = 0, related - 1 do
