@@ -56,7 +56,8 @@ export class EpisodeFactsSink {
         for (const message of batch.messages) {
           if (!message.value) continue; // a compaction tombstone
           try {
-            rows.push(episodeFact((await decodeRegistered(o.registry, message.value)) as StateChanged, o.rules));
+            const decoded = decodeRegistered(o.registry, message.value);
+            rows.push(episodeFact((decoded instanceof Promise ? await decoded : decoded) as StateChanged, o.rules));
           } catch (e) {
             const error = e instanceof UtklarError ? e : new UtklarError('UNDECODABLE_MESSAGE', `changelog message: ${(e as Error).message}`);
             if (error.retriable) throw error; // registry unreachable: retry the batch, do not dead-letter

@@ -71,7 +71,7 @@ describe('alerting: every rule fires once and resolves once, routed to its recei
 
   beforeAll(async () => {
     hook = await receiver();
-    writeFileSync(path.join(dir, 'capacity-2026.csv'), `hospital,ward,date,beds\nUSO,Med 4,${isoDate(fromEpochDay(stockholmDay(now) - 30))},4\n`);
+    writeFileSync(path.join(dir, 'capacity-recent.csv'), `hospital,ward,date,beds\nUSO,Med 4,${isoDate(fromEpochDay(stockholmDay(now) - 30))},4\n`);
     writeFileSync(path.join(dir, 'alerts.conf'), [
       '# every ready somatic patient, to the unit and to the municipality',
       'ready-now     utklar-days  days=0 careType=SOMATIC route=unit severity=critical',
