@@ -31,7 +31,7 @@ export const KINDS = [...EPISODE_KINDS, ...AGGREGATE_KINDS, ...HEALTH_KINDS] as 
 export type RuleKind = (typeof KINDS)[number];
 
 /** What each consumer group reads; the pipeline's services that report heartbeats. */
-export const CONSUMER_NAMES = ['sink-clickhouse', 'episode-store', 'clock', 'sink-facts'] as const;
+export const CONSUMER_NAMES = ['sink-clickhouse', 'clock', 'sink-facts'] as const;
 export const SERVICE_NAMES = [...CONSUMER_NAMES, 'timers', 'outbox', 'alerting'] as const;
 
 export interface AlertRule {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
+import type { StoredEpisode } from '../clock/stored-episode.ts';
 import { answer } from '../api/routes.ts';
 import { scopeOf, scopeText, type Scope } from '../api/auth.ts';
 import { visibleIndexEpisode } from '../api/readmission-visibility.ts';
@@ -94,15 +95,21 @@ async function statusOf(p: Pipeline) {
   const rows = await (
     await p.clickhouse.query({ query: `SELECT event_type, toString(count()) AS n FROM ${db}.events FINAL GROUP BY event_type ORDER BY event_type`, format: 'JSONEachRow' })
   ).json<{ event_type: string; n: string }>();
+  // One state per episode, the clock's (closed ones until evicted): counted by status.
   const byStatus: Record<string, number> = {};
   let cursor = '0';
   do {
-    const [next, keys] = await p.redis.scan(cursor, 'MATCH', `${p.config.namespace}:episode:*`, 'COUNT', 1000);
+    const [next, keys] = await p.redis.scan(cursor, 'MATCH', p.clocks.keys.state('*'), 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) {
+    const states = keys.filter((k) => !k.endsWith(':events'));
+    if (states.length > 0) {
       const pipe = p.redis.pipeline();
-      for (const k of keys) pipe.hget(k, 'status');
-      for (const [, s] of (await pipe.exec()) ?? []) byStatus[String(s)] = (byStatus[String(s)] ?? 0) + 1;
+      for (const k of states) pipe.hget(k, 'state');
+      for (const [, json] of (await pipe.exec()) ?? []) {
+        if (typeof json !== 'string') continue;
+        const status = (JSON.parse(json) as StoredEpisode).state.status;
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+      }
     }
   } while (cursor !== '0');
   return {

@@ -22,7 +22,6 @@ export function createMetrics() {
     alertsDelivered: new Counter({ name: 'utklar_alert_deliveries_total', help: 'Alert announcements delivered to a receiver (webhook 2xx or Kafka ack)', registers }),
     apiRequests: new Counter({ name: 'utklar_api_requests_total', help: 'Query API requests by HTTP status', labelNames: ['status'] as const, registers }),
     factsWritten: new Counter({ name: 'utklar_clickhouse_facts_written_total', help: 'Episode fact rows (one per changelog message) inserted into ClickHouse', registers }),
-    episodeUpdates: new Counter({ name: 'utklar_episode_updates_total', help: 'Events applied to Redis episode records (replays excluded)', registers }),
     clockUpdates: new Counter({ name: 'utklar_clock_updates_total', help: 'Events applied to clock state (replays excluded)', registers }),
     clockConflicts: new Counter({ name: 'utklar_clock_batch_conflicts_total', help: 'Clock batches that met state changed underneath and went on one event at a time', registers }),
     outboxWaits: new Counter({ name: 'utklar_clock_outbox_wait_seconds_total', help: 'Time the clock waited for the outbox publisher to catch up (the outbox held more than 10 000 entries)', registers }),

@@ -8,7 +8,6 @@ import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
 import { EventConsumer, type DecodedEvent } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { EpisodeStore } from '../episode-store/episode-store.ts';
 import { ClockStore } from '../clock/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
 import { OutboxPublisher } from '../clock/outbox-publisher.ts';
@@ -94,7 +93,6 @@ export class Pipeline {
     await this.#admin.connect();
 
     const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
-    const store = new EpisodeStore(this.redis, config.namespace, `${config.groupPrefix}.episode-store`, t.patientEvents);
     this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, this.#side('clock-reads'));
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     const handlers: Record<Exclude<Consumer, 'sink-facts'>, (batch: DecodedEvent[]) => Promise<void>> = {
@@ -102,7 +100,6 @@ export class Pipeline {
         await sink.write(batch);
         metrics.rowsWritten.inc(batch.length);
       },
-      'episode-store': async (batch) => void metrics.episodeUpdates.inc(await store.apply(batch)),
       clock: async (batch) => {
         const waited = (await this.#outbox?.room()) ?? 0;
         if (waited > 0) metrics.outboxWaits.inc(waited / 1000);

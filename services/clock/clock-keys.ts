@@ -11,7 +11,7 @@ export const clockKeys = (ns: string) => ({
   outbox: `${ns}:clock:outbox`,
   /** Next day boundary to announce per episode (the timer worker claims due ones). */
   timers: `${ns}:clock:timers`,
-  /** When each episode last changed (Redis wall time): the timer worker waits for a quiet moment. */
+  /** When each episode last changed (the pipeline's wall time): the timer worker waits for a quiet moment. */
   recent: `${ns}:clock:recent`,
   openInRegion: (region: string) => `${ns}:clock:open:region:${region}`,
   openInMunicipality: (code: string) => `${ns}:clock:open:municipality:${code}`,

@@ -46,7 +46,9 @@ export interface Config {
   alertsEveryMs: number;
 }
 
-export const CONSUMERS = ['sink-clickhouse', 'episode-store', 'clock', 'sink-facts'] as const;
+export const CONSUMERS = ['sink-clickhouse', 'clock', 'sink-facts'] as const;
+/** Groups of earlier versions, refused with a clear word instead of 'unknown'. */
+const RETIRED: Record<string, string> = { 'episode-store': 'retired: the clock keeps the one state per episode (<ns>:clock:ep:<id>)' };
 export type Consumer = (typeof CONSUMERS)[number];
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
 function parseConsumers(v: string): (Consumer | 'timers')[] {
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
   const known = [...CONSUMERS, 'timers'];
+  const retired = names.filter((n) => n in RETIRED);
+  if (retired.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: ${retired.map((n) => `${n} is ${RETIRED[n]}`).join('; ')}`);
   const bad = names.filter((n) => !known.includes(n));
   if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${known.join(', ')})`);
   return names as (Consumer | 'timers')[];

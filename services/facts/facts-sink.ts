@@ -8,7 +8,7 @@ import { UtklarError } from '../core/errors.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
 import { decodeRegistered } from '../kafka/codec.ts';
 import { episodeFact } from './episode-fact.ts';
-import { watchConsumer, type ConsumerWatch } from '../app/heartbeats.ts';
+import { watchConsumer, type ConsumerWatch } from '../kafka/consumer-watch.ts';
 
 export interface FactsSinkOptions {
   kafka: Kafka;

@@ -5,7 +5,7 @@ import type { PatientEvent } from '../contract/event.ts';
 import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
-import { watchConsumer, type ConsumerWatch } from '../app/heartbeats.ts';
+import { watchConsumer, type ConsumerWatch } from './consumer-watch.ts';
 
 export interface DecodedEvent {
   event: PatientEvent;

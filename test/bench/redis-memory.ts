@@ -9,12 +9,12 @@ export interface RedisMemory {
    *    docs/clock-state.md measures it;
    *  - `namespace`: everything the run left in Redis under its namespace, divided by the open
    *    episodes — what a deployment pays per open episode at this point, closed episodes kept for
-   *    readmission linkage, patient histories, indexes and episode-store records included.
+   *    readmission linkage, patient histories and indexes included.
    */
   bytesPerOpenEpisode: { episode: number | null; namespace: number | null };
   namespaceBytes: number;
   namespaceKeys: number;
-  /** Keys and bytes per kind of key (`<ns>:clock:ep:*`, `<ns>:episode:*`, …). */
+  /** Keys and bytes per kind of key (`<ns>:clock:ep:*`, `<ns>:clock:patient:*`, …). */
   byKind: Record<string, { keys: number; bytes: number }>;
   /** INFO used_memory before the pipeline started and after it caught up: a shared Redis, so only indicative. */
   usedMemoryBefore: number;

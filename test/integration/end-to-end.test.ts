@@ -33,37 +33,27 @@ const EXPECTED_ROWS = [
   ['lc-1005', 'ready-for-discharge', '1770278400000', KEY_A, 'E-100'],
 ].map(([event_id, event_type, occurred_at_ms, patient_key, episode_id]) => ({ event_id, event_type, occurred_at_ms, patient_key, episode_id }));
 
+/** E-100 as the clock keeps it: the one state per episode (the fold of its six events). */
 const EXPECTED_EPISODE_E100 = {
   episodeId: 'E-100',
   patientKey: KEY_A,
   status: 'DISCHARGED',
-  lastEventId: 'ehr-1006',
-  lastEventType: 'discharge',
-  lastOccurredAt: '1770372000000',
-  admittedAt: '1769930100000',
-  region: '18',
-  hospital: 'USO',
-  clinic: 'Medicinkliniken',
-  ward: 'Med 2',
-  businessArea: 'Medicin',
-  careType: 'SOMATIC',
-  admissionType: 'ACUTE',
-  homeMunicipality: '1881',
-  ageYears: '85',
-  primaryCareUnit: 'VC Kumla',
-  admissionNoticeAt: '1769950800000',
-  estimatedDischargeDate: '20488',
-  readySince: '1770278400000',
-  readyWithdrawnAt: '1770138000000',
-  recipientMunicipality: '1881',
-  trackColour: 'YELLOW',
-  fastVardkontaktAppointed: 'true',
-  sipNeeded: 'true',
-  dischargedAt: '1770372000000',
-  destination: 'HOME_WITH_MUNICIPAL_CARE',
-  dischargeClinic: 'Medicinkliniken',
-  dischargeWard: 'Med 2',
-  eventsApplied: '6',
+  admittedAt: 1769930100000,
+  admission: {
+    region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC',
+    admissionType: 'ACUTE', homeMunicipality: '1881', ageYears: 85, primaryCareUnit: 'VC Kumla',
+  },
+  admissionNoticeAt: [1769950800000],
+  estimatedDischargeDate: 20488,
+  readyPeriods: [
+    { noticeEventId: 'lc-1003', start: 1770111000000, end: 1770138000000, endedBy: 'withdrawn', recipientMunicipality: '1881', trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: true },
+    { noticeEventId: 'lc-1005', start: 1770278400000, end: 1770372000000, endedBy: 'discharge', recipientMunicipality: '1881', trackColour: 'YELLOW', fastVardkontaktAppointed: true, sipNeeded: true },
+  ],
+  dischargedAt: 1770372000000,
+  discharge: { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' },
+  rejected: [],
+  eventIds: ['ehr-1001', 'ehr-1006', 'lc-1002', 'lc-1003', 'lc-1004', 'lc-1005'],
+  lastEventAt: 1770372000000,
 };
 
 async function readTopic(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
@@ -81,8 +71,10 @@ async function readTopic(kafka: Kafka, topic: string, count: number): Promise<Ka
 }
 
 describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse (%s) + Redis', (mode) => {
-  const env = isolatedEnv(mode);
+  // The fixture's episodes closed long ago: no eviction, so the test reads them whenever it runs.
+  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0' });
   const config = configOf(env);
+  const stored = async (id: string) => JSON.parse((await redis.hget(`${config.namespace}:clock:ep:${id}`, 'state')) ?? 'null') as { state: Record<string, unknown>; readmission: Record<string, unknown> | null } | null;
   const t = topics(config.namespace);
   const kafka = new Kafka({ clientId: 'e2e-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const redis = new Redis(config.redisUrl);
@@ -97,7 +89,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     await pipeline.healthy();
     cli = await runCli(['produce', '--file', FIXTURE], env);
     await waitFor('episode E-100 fully applied in Redis', async () =>
-      (await redis.hget(`${config.namespace}:episode:E-100`, 'eventsApplied')) === '6' ? true : undefined,
+      (await redis.hlen(`${config.namespace}:clock:ep:E-100:events`)) === 6 ? true : undefined,
     );
     await waitFor('10 events in ClickHouse', async () => {
       const s = await pipeline.status();
@@ -151,10 +143,18 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     expect(JSON.parse(rows.find((r) => r.event_id === 'ehr-1011')!.payload as string).ageYears).toBe(70);
   });
 
-  it('keeps the exact per-episode record in Redis', async () => {
-    expect(await redis.hgetall(`${config.namespace}:episode:E-100`)).toEqual(EXPECTED_EPISODE_E100);
-    expect(await redis.hgetall(`${config.namespace}:episode:E-200`)).toMatchObject({ status: 'ADMITTED', readmission: 'true', readmissionOf: 'E-100', hospital: 'KLS' });
-    expect(await redis.hgetall(`${config.namespace}:episode:E-300`)).toMatchObject({ status: 'CANCELLED', homeMunicipality: '1781', careType: 'PSYCHIATRIC' });
+  it('keeps the exact per-episode state in Redis', async () => {
+    const e100 = await stored('E-100');
+    expect(e100?.state).toMatchObject(EXPECTED_EPISODE_E100);
+    expect(e100?.readmission).toBeNull();
+    // One applied change per event, none twice.
+    expect(await redis.hget(`${config.namespace}:clock:ep:E-100`, 'version')).toBe('6');
+    const e200 = await stored('E-200');
+    expect(e200?.state).toMatchObject({ status: 'ADMITTED', reportedReadmission: true, admission: { hospital: 'KLS' } });
+    expect(e200?.readmission).toMatchObject({ indexEpisodeId: 'E-100', daysAfterDischarge: 14 });
+    expect((await stored('E-300'))?.state).toMatchObject({ status: 'CANCELLED', admission: { homeMunicipality: '1781', careType: 'PSYCHIATRIC' } });
+    // The skeleton's second copy of each episode (<ns>:episode:<id>) is gone.
+    expect(await redis.exists(`${config.namespace}:episode:E-100`)).toBe(0);
   });
 
   it('really uses the registry: Confluent magic byte and a schema id the registry resolves', async () => {

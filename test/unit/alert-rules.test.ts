@@ -51,7 +51,7 @@ describe('alert config file', () => {
     expect(bad('a utklar-days\n')).toThrow('x.conf:1: utklar-days needs days=N');
     expect(bad('a sip-not-called days=3\n')).toThrow("x.conf:1: 'days' is not a setting of sip-not-called");
     expect(bad('a payment-started\na payment-started\n')).toThrow("x.conf:2: rule id 'a' is used twice");
-    expect(bad('a consumer-lag consumer=kafka\n')).toThrow('x.conf:1: consumer-lag needs consumer=<sink-clickhouse|episode-store|clock|sink-facts>');
+    expect(bad('a consumer-lag consumer=kafka\n')).toThrow('x.conf:1: consumer-lag needs consumer=<sink-clickhouse|clock|sink-facts>');
     expect(bad('a freshness consumer=clock max=soon\n')).toThrow("x.conf:1: max 'soon' is not a duration");
     expect(bad('a ward-bed-share\n')).toThrow('x.conf:1: ward-bed-share needs above=<percent>');
     expect(bad('\n\nreceiver kommun municipality=1880\n')).toThrow("x.conf:3: receiver 'kommun' needs webhook=<url>");
