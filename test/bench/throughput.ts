@@ -540,6 +540,7 @@ try {
     progress.note(`ClickHouse has ${result.clickhouseRows.events} event rows for ${result.backlog.events} events produced`);
     exitCode = 1;
   }
+  console.log(resultLine(result));
 } catch (e) {
   progress.note(`benchmark failed: ${(e as Error).stack ?? e}`);
   failed = true;
@@ -548,3 +549,13 @@ try {
   await cleanup();
 }
 process.exit(exitCode);
+
+/** The last line of a run, for scripts (issue #16's format): same-run figures only. */
+function resultLine(r: ThroughputResult): string {
+  const ratio = r.reference ? r.pipeline.eventsPerSecond / r.reference.eventsPerSecond : null;
+  return [
+    'RESULT', `events=${r.backlog.events}`, `pipeline_eps=${r.pipeline.eventsPerSecond}`, `reference_eps=${r.reference?.eventsPerSecond ?? 'NA'}`,
+    `ceiling_eps=${r.ceiling.eventsPerSecond}`, `ratio_reference=${ratio === null ? 'NA' : ratio.toFixed(4)}`, `freshness_p99_ms=${r.freshness.p99 ?? 'NA'}`,
+    `redis_bytes_per_open_episode=${r.redis.bytesPerOpenEpisode.namespace ?? 'NA'}`,
+  ].join(' ');
+}
