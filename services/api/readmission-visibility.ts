@@ -6,8 +6,8 @@ import type { Scope } from './auth.ts';
  * principal that may see that episode. The link keeps the index episode's id and discharging
  * clinic, not its ward or home municipality, so only a region can be sure to see it: links never
  * cross regions while `rules.readmission.sameRegionOnly` holds. A municipality or a unit is told
- * that the stay is a readmission (and how many days after the discharge), never which episode it
- * follows: a unit token for ward A must not learn the id of an episode on ward B.
+ * that the stay is a readmission, never which episode it follows: a unit token for ward A must not
+ * learn the id of an episode on ward B.
  */
 export function showsIndexEpisode(scope: Scope | null, rules: RegionRules): boolean {
   // null: the open, unsecured mode (no API secret) where every reader sees everything.

@@ -52,8 +52,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         let scope: Scope | null = null;
         if (pipeline.config.apiSecret) {
           try {
-            const s = scopeOf(authorizationOf(req), pipeline.config.apiSecret);
-            scope = s;
+            const s = (scope = scopeOf(authorizationOf(req), pipeline.config.apiSecret));
             const allowed = s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
               : s.kind === 'municipality' ? q.get('municipality') === s.municipality && !q.get('ward') && !q.get('region')
               : q.get('ward') === `${s.hospital}/${s.ward}`;

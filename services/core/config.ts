@@ -92,7 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
 function parseConsumers(v: string): (Consumer | 'timers')[] {
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
   const known = [...CONSUMERS, 'timers'];
-  const retired = names.filter((n) => n in RETIRED);
+  const retired = names.filter((n) => Object.hasOwn(RETIRED, n));
   if (retired.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: ${retired.map((n) => `${n} is ${RETIRED[n]}`).join('; ')}`);
   const bad = names.filter((n) => !known.includes(n));
   if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${known.join(', ')})`);
