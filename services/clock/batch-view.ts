@@ -6,6 +6,16 @@ import type { StoredEpisode } from './stored-episode.ts';
 
 type EpisodeRow = { state: string | null; version: string | null };
 
+/** The state a view reads and moves forward: logs, rows, parsed states, patient histories. */
+export interface ViewMaps {
+  events: Map<string, PatientEvent[]>;
+  stateOf: Map<string, EpisodeRow>;
+  stored: Map<string, StoredEpisode>;
+  history: Map<string, Map<string, EpisodeHistoryEntry>>;
+}
+
+export const emptyMaps = (): ViewMaps => ({ events: new Map(), stateOf: new Map(), stored: new Map(), history: new Map() });
+
 /**
  * A partition batch's Redis state as its pipelined Lua steps will leave it: read once, then
  * moved forward by each planned event exactly as apply-event.lua moves Redis, so the next event
@@ -14,23 +24,34 @@ type EpisodeRow = { state: string | null; version: string | null };
  */
 export class BatchView {
   /** Event logs, one event per eventId in the order Redis returned them (HSETNX: the first copy stays). */
-  readonly events = new Map<string, PatientEvent[]>();
-  readonly stateOf = new Map<string, EpisodeRow>();
+  readonly events: Map<string, PatientEvent[]>;
+  readonly stateOf: Map<string, EpisodeRow>;
   /** Patient histories: episodeId → entry. */
-  readonly history = new Map<string, Map<string, EpisodeHistoryEntry>>();
-  readonly #stored = new Map<string, StoredEpisode>();
+  readonly history: Map<string, Map<string, EpisodeHistoryEntry>>;
+  readonly #stored: Map<string, StoredEpisode>;
 
   constructor(
     /** The consumer group's applied offset of the partition, as read. */
     readonly applied: string | null,
     private watermark: string | null,
     private readonly read: StateReader,
-  ) {}
+    /**
+     * Maps to work in: a partition's cache (partition-cache.ts) hands its own, so the view starts
+     * from what earlier batches left and leaves this batch's result there.
+     */
+    maps: ViewMaps = emptyMaps(),
+  ) {
+    this.events = maps.events;
+    this.stateOf = maps.stateOf;
+    this.history = maps.history;
+    this.#stored = maps.stored;
+  }
 
   /** Takes an episode's log and state as Redis returned them. */
   load(episodeId: string, events: Record<string, string>, row: EpisodeRow): void {
     this.events.set(episodeId, Object.values(events).map((j) => JSON.parse(j) as PatientEvent));
     this.stateOf.set(episodeId, row);
+    this.#stored.delete(episodeId);
   }
 
   /** Takes a patient's history hash as Redis returned it. */

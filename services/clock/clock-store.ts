@@ -4,6 +4,7 @@ import { UtklarError } from '../core/errors.ts';
 import type { DecodedEvent } from '../kafka/event-consumer.ts';
 import { planApply } from './apply-plan.ts';
 import { BatchView } from './batch-view.ts';
+import { PartitionCache, PartitionCaches } from './partition-cache.ts';
 import { factsAt, nextMidnight } from './clock-facts.ts';
 import { stateAsOf } from './state-as-of.ts';
 import { clockKeys } from './clock-keys.ts';
@@ -36,6 +37,10 @@ export const QUIET_MS = 2_000;
 export class ClockStore {
   readonly #redis: ScriptedRedis;
   readonly keys: ReturnType<typeof clockKeys>;
+  /** Parsed episodes of the partitions this process applies, kept between batches. */
+  readonly caches = new PartitionCaches();
+  /** Episodes whose log and state were read from Redis (the rest of a batch came from the cache). */
+  episodesRead = 0;
   /** Batches whose pipelined steps met a changed state and went on one by one (a gauge of contention). */
   conflicts = 0;
 
@@ -72,61 +77,112 @@ export class ClockStore {
    */
   async apply(batch: DecodedEvent[]): Promise<number> {
     if (batch.length === 0) return 0;
-    const view = await this.#read(batch);
+    const partition = batch[0]!.partition;
+    const cache = this.caches.of(partition);
+    // Two batches of one partition at once (an old generation's still running after a
+    // rebalance): the second works on a cache of its own, never registered.
+    if (cache.busy) return this.#applyWith(batch, new PartitionCache());
+    cache.busy = true;
+    try {
+      return await this.#applyWith(batch, cache);
+    } finally {
+      cache.busy = false;
+    }
+  }
+
+  async #applyWith(batch: DecodedEvent[], given: PartitionCache): Promise<number> {
+    const partition = batch[0]!.partition;
+    const cache = given;
+    let view: BatchView;
+    try {
+      view = await this.#read(batch, cache);
+    } catch (e) {
+      this.caches.forget(partition, cache);
+      throw e;
+    }
     const pipe = this.#redis.pipeline() as unknown as ScriptedPipeline;
     const queued: { d: DecodedEvent; reject: boolean }[] = [];
     let previous = '';
-    for (const d of batch) {
-      if (view.applied !== null && Number(view.applied) >= Number(d.offset)) continue; // the Lua step would say 0
-      const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
-      if (plan.kind === 'reject') pipe.clockReject(...plan.keys, ...plan.args, previous);
-      else {
-        pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, String(Date.now()), ...plan.tail);
-        view.record(d, plan);
+    let results: unknown[];
+    try {
+      for (const d of batch) {
+        if (view.applied !== null && Number(view.applied) >= Number(d.offset)) continue; // the Lua step would say 0
+        const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
+        if (plan.kind === 'reject') pipe.clockReject(...plan.keys, ...plan.args, previous);
+        else {
+          pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, String(Date.now()), ...plan.tail);
+          view.record(d, plan);
+        }
+        queued.push({ d, reject: plan.kind === 'reject' });
+        previous = d.offset;
       }
-      queued.push({ d, reject: plan.kind === 'reject' });
-      previous = d.offset;
+      if (queued.length === 0) {
+        this.caches.settle(partition, cache, view.applied);
+        return 0;
+      }
+      results = await this.#exec(pipe, 'apply');
+    } catch (e) {
+      // The view (the cache's maps) ran ahead of Redis by what was planned: start afresh.
+      this.caches.forget(partition, cache);
+      throw e;
     }
-    if (queued.length === 0) return 0;
-    const results = await this.#exec(pipe, 'apply');
     let changed = 0;
     for (let i = 0; i < queued.length; i++) {
       const result = results[i];
       if (result === -1 || result === -2) {
         this.conflicts++;
+        this.caches.forget(partition, cache);
         for (const { d } of queued.slice(i)) changed += await this.#applyOne(d);
         return changed;
       }
+      // Another worker applied it in between: Redis is not what this view planned against.
+      if (result === 0) this.caches.forget(partition, cache);
       // A dead-lettered event is handled, not a change of state.
       if (result === 1 && !queued[i]!.reject) changed += 1;
     }
+    this.caches.settle(partition, cache, previous);
     return changed;
   }
 
-  async #read(batch: DecodedEvent[]): Promise<BatchView> {
+  /**
+   * The batch's view: what the partition's cache holds, and from Redis, in one round trip, the
+   * partition's applied offset and watermark and whatever episodes and patients the cache lacks.
+   * If the applied offset is not the one the cache last wrote, somebody else wrote the partition:
+   * the cache is dropped and everything read afresh.
+   */
+  async #read(batch: DecodedEvent[], cache: PartitionCache): Promise<BatchView> {
     const k = this.keys;
     const partition = batch[0]!.partition;
     const episodes = [...new Set(batch.map((d) => d.event.episodeId))];
     const patients = [...new Set(batch.map((d) => d.event.patientKey))];
+    const missingEpisodes = episodes.filter((id) => !cache.hasEpisode(id));
+    const missingPatients = patients.filter((key) => !cache.hasPatient(key));
     const pipe = this.#reads.pipeline();
     pipe.hget(k.applied(this.group, this.topic), String(partition));
     pipe.hget(k.watermark, String(partition));
-    for (const id of episodes) {
+    for (const id of missingEpisodes) {
       pipe.hgetall(k.events(id));
       pipe.hmget(k.state(id), 'state', 'version');
     }
-    for (const key of patients) pipe.hgetall(k.patient(key));
+    for (const key of missingPatients) pipe.hgetall(k.patient(key));
     const rows = await this.#exec(pipe);
-    const view = new BatchView(rows[0] as string | null, rows[1] as string | null, (ids) => this.#states(ids));
-    episodes.forEach((id, i) => {
+    this.episodesRead += missingEpisodes.length;
+    const applied = rows[0] as string | null;
+    if (applied !== cache.applied && cache.size > 0) {
+      cache.reset();
+      return this.#read(batch, cache);
+    }
+    cache.applied = applied;
+    const view = new BatchView(applied, rows[1] as string | null, (ids) => this.#states(ids), cache.maps);
+    missingEpisodes.forEach((id, i) => {
       const [state, version] = rows[3 + 2 * i] as [string | null, string | null];
       view.load(id, rows[2 + 2 * i] as Record<string, string>, { state, version });
     });
-    patients.forEach((key, i) => view.loadHistory(key, rows[2 + 2 * episodes.length + i] as Record<string, string>));
+    missingPatients.forEach((key, i) => view.loadHistory(key, rows[2 + 2 * missingEpisodes.length + i] as Record<string, string>));
     // The patients' other episodes, whose readmission links an event may change: read now, in one
     // round trip, rather than one event at a time behind other partitions' pipelines.
     const others = new Set<string>();
-    for (const history of view.history.values()) for (const id of history.keys()) if (!view.stateOf.has(id)) others.add(id);
+    for (const key of patients) for (const id of view.history.get(key)?.keys() ?? []) if (!view.stateOf.has(id)) others.add(id);
     if (others.size > 0) await view.states([...others]);
     return view;
   }
@@ -154,7 +210,7 @@ export class ClockStore {
 
   /** One event against freshly read state, retried while the state changes underneath. */
   async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
-    const view = await this.#read([d]);
+    const view = await this.#read([d], new PartitionCache());
     const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
     let result: number;
     try {
@@ -208,6 +264,9 @@ export class ClockStore {
     const closed = this.keys.closed(partition);
     const due = await this.#redis.zrangebyscore(closed, 0, now, 'LIMIT', 0, limit);
     if (due.length === 0) return 0;
+    // Eviction does not move the applied offset, the cache's token: the partition's cache is
+    // forgotten before (a batch under way keeps its own) and after (one read in between).
+    this.caches.forget(partition);
     // Two round trips for the lot, not two per episode: a replay closes thousands a minute.
     const read = this.#redis.pipeline();
     for (const episodeId of due) read.hget(this.keys.state(episodeId), 'state');
@@ -218,7 +277,8 @@ export class ClockStore {
       const patient = raw ? this.keys.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${closed}:none`;
       evict.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
     });
-    return (await this.#exec(evict, 'eviction')).reduce<number>((sum, n) => sum + Number(n), 0);
+    const evicted = (await this.#exec(evict, 'eviction').finally(() => this.caches.forget(partition))).reduce<number>((sum, n) => sum + Number(n), 0);
+    return evicted;
   }
 
   /**
