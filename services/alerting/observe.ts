@@ -138,7 +138,7 @@ export class Observer {
 
   async #health(now: number): Promise<Pick<Observations, 'lag' | 'stale' | 'deadLetters' | 'heartbeats'>> {
     const t = topics(this.d.namespace);
-    const topicOf = (consumer: string) => (consumer === 'sink-facts' ? t.episodeState : t.patientEvents);
+    const topicOf = (_consumer: string) => t.patientEvents;
     const group = (consumer: string) => `${this.d.groupPrefix}.${consumer}`;
     const lag: Record<string, number> = {};
     for (const r of this.#needs('consumer-lag')) lag[r.subject!] = await consumerLag(this.d.admin, group(r.subject!), topicOf(r.subject!));

@@ -14,7 +14,7 @@ import { UtklarError } from '../core/errors.ts';
  *   avg-near       municipality-average           above=2.5
  *   beds           ward-bed-share                 above=15
  *   clock-lag      consumer-lag                   consumer=clock max=1000 for=30s
- *   rollup-fresh   freshness                      consumer=sink-clickhouse max=60s
+ *   rollup-fresh   freshness                      consumer=clock max=60s
  *   dlq            dead-letter-growth             min=1 within=5m
  *   clock-silent   service-silent                 service=clock max=30s
  *   receiver orebro-kommun webhook=https://kommun.example/hook municipality=1880
@@ -31,7 +31,12 @@ export const KINDS = [...EPISODE_KINDS, ...AGGREGATE_KINDS, ...HEALTH_KINDS] as 
 export type RuleKind = (typeof KINDS)[number];
 
 /** What each consumer group reads; the pipeline's services that report heartbeats. */
-export const CONSUMER_NAMES = ['sink-clickhouse', 'clock', 'sink-facts'] as const;
+export const CONSUMER_NAMES = ['clock'] as const;
+/** Consumer groups that were, and what replaced them (a rule naming one is refused with this). */
+const RETIRED_CONSUMERS: Record<string, string> = {
+  'sink-clickhouse': 'the clock\'s one consumer group writes the ClickHouse rows and commits once they are stored; use consumer=clock',
+  'sink-facts': 'the clock writes the episode facts itself; use consumer=clock',
+};
 export const SERVICE_NAMES = [...CONSUMER_NAMES, 'timers', 'outbox', 'alerting'] as const;
 
 export interface AlertRule {
@@ -146,6 +151,9 @@ export function parseAlertConfig(text: string, file: string): AlertConfig {
     if (opts.severity && !['warning', 'critical'].includes(opts.severity)) throw new UtklarError('CONFIG', `${at}: severity must be warning or critical`);
     if (opts.route && !['municipality', 'unit', 'region'].includes(opts.route)) throw new UtklarError('CONFIG', `${at}: route must be municipality, unit or region`);
     const subject = opts.consumer ?? opts.service ?? null;
+    if ((k === 'consumer-lag' || k === 'freshness' || k === 'service-silent') && subject && Object.hasOwn(RETIRED_CONSUMERS, subject)) {
+      throw new UtklarError('CONFIG', `${at}: ${subject} is retired: ${RETIRED_CONSUMERS[subject]}`);
+    }
     if ((k === 'consumer-lag' || k === 'freshness') && !(CONSUMER_NAMES as readonly string[]).includes(subject ?? '')) {
       throw new UtklarError('CONFIG', `${at}: ${k} needs consumer=<${CONSUMER_NAMES.join('|')}>`);
     }

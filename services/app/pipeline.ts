@@ -14,8 +14,10 @@ import { OutboxPublisher } from '../clock/outbox-publisher.ts';
 import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
-import { ClickHouseEventSink } from '../sink-clickhouse/sink.ts';
-import { EpisodeFactsSink } from '../facts/facts-sink.ts';
+import { RowBuffer } from '../sink-clickhouse/row-buffer.ts';
+import { toEventRow } from '../sink-clickhouse/event-rows.ts';
+import { episodeFact } from '../facts/episode-fact.ts';
+import type { StateChanged } from '../clock/changelog.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
 import { loadCapacity } from '../reference/capacity.ts';
 import { municipalities } from '../reference/municipalities.ts';
@@ -33,8 +35,11 @@ import { createMetrics, type Metrics } from './metrics.ts';
 const log = logger('pipeline');
 
 /**
- * The consuming side in one process: Kafka → ClickHouse `events` and Kafka → Redis episode
- * records, as two consumer groups so either can lag or replay without the other.
+ * The consuming side in one process. One consumer group reads the events topic once: each
+ * partition's batch is decoded once, applied to the clocks in Redis, and its event rows go to
+ * ClickHouse from the same decoded events; the clocks' changes leave through the outbox to the
+ * changelog and, as episode facts, to ClickHouse. A batch's offset is committed once its rows
+ * are stored.
  */
 export class Pipeline {
   readonly kafka: Kafka;
@@ -49,6 +54,8 @@ export class Pipeline {
   readonly #sides: Redis[] = [];
   readonly rules: RegionRules;
   clocks!: ClockStore;
+  /** ClickHouse inserts of the event rows and episode facts, gathered. */
+  rows!: RowBuffer;
   population!: PopulationTable;
   #started = false;
   #sweeper: NodeJS.Timeout | undefined;
@@ -85,44 +92,36 @@ export class Pipeline {
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
     this.population = loadPopulation(config.populationDir);
     const capacity = loadCapacity(config.capacityDir);
-    // Only the sinks need ClickHouse to start: a clock or timer process must come back after a
-    // crash while ClickHouse is down, so for them the tables are prepared when it answers.
-    if (config.consumers.includes('sink-clickhouse') || config.consumers.includes('sink-facts')) await this.#prepareClickHouse(capacity);
-    else void this.#prepareClickHouse(capacity).catch((e) => log.warn({ err: e }, 'ClickHouse not prepared (this process runs no sink); the API answers once it is'));
+    // A clock process must come back after a crash while ClickHouse is down: its rows wait in
+    // the buffer, which prepares the tables (and retries) before its first insert.
+    const prepared = this.#prepare(capacity);
+    if (this.clickhouseMode === 'embedded') await prepared;
+    else await prepared.catch((e) => log.warn({ err: e }, 'ClickHouse not prepared yet; rows wait in the buffer and the API answers once it is'));
     await this.#deadLetters.connect();
     await this.#admin.connect();
 
-    const sink = new ClickHouseEventSink(this.clickhouse, config.clickhouseDatabase);
     this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, this.#side('clock-reads'));
+    this.rows = new RowBuffer(this.clickhouse, config.clickhouseDatabase, logger('clickhouse-rows'), {
+      ready: () => this.#prepare(capacity),
+      onRows: (table, n) => (table === 'events' ? metrics.rowsWritten : metrics.factsWritten).inc(n),
+    });
+    const rows = this.rows;
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
-    const handlers: Record<Exclude<Consumer, 'sink-facts'>, (batch: DecodedEvent[]) => Promise<void>> = {
-      'sink-clickhouse': async (batch) => {
-        await sink.write(batch);
-        metrics.rowsWritten.inc(batch.length);
-      },
-      clock: async (batch) => {
-        const waited = (await this.#outbox?.room()) ?? 0;
-        if (waited > 0) metrics.outboxWaits.inc(waited / 1000);
-        metrics.clockUpdates.inc(await this.clocks.apply(batch));
-        // Partitions apply concurrently: count what no batch has counted yet.
-        metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);
-        this.#conflictsCounted = this.clocks.conflicts;
-      },
-    };
     for (const name of config.consumers) {
-      if (name === 'sink-facts') {
-        this.#consumers.push(new EpisodeFactsSink({
-          kafka: this.kafka, registry: this.#codec.registry, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
-          groupId: `${config.groupPrefix}.sink-facts`, topic: t.episodeState, rules: this.rules, deadLetters: this.#deadLetters,
-          log: logger('sink-facts'), onRows: (n) => metrics.factsWritten.inc(n), watch: this.heartbeats.consumer(name, metrics),
-          onBatch: (n, bad) => {
-            metrics.consumed.inc({ consumer: `${config.groupPrefix}.sink-facts` }, n);
-            if (bad > 0) metrics.deadLettered.inc({ consumer: `${config.groupPrefix}.sink-facts`, code: 'UNDECODABLE_MESSAGE' }, bad);
-          },
-        }));
-        continue;
-      }
-      this.#consumers.push(new EventConsumer({ ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), handle: handlers[name], sliceSize: name === 'sink-clickhouse' ? undefined : 1000, watch: this.heartbeats.consumer(name, metrics) }));
+      this.#consumers.push(new EventConsumer({
+        ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics),
+        handle: async (batch) => {
+          await rows.room();
+          const waited = (await this.#outbox?.room()) ?? 0;
+          if (waited > 0) metrics.outboxWaits.inc(waited / 1000);
+          metrics.clockUpdates.inc(await this.clocks.apply(batch));
+          // Partitions apply concurrently: count what no batch has counted yet.
+          metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);
+          this.#conflictsCounted = this.clocks.conflicts;
+          const now = Date.now();
+          return { stored: rows.offer('events', batch.map((d) => toEventRow(d, now) as unknown as Record<string, unknown>)) };
+        },
+      }));
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;
@@ -131,7 +130,11 @@ export class Pipeline {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
-      }, logger('outbox'));
+      }, logger('outbox'), (entries) => {
+        const ingested = Math.floor(Date.now() / 1000);
+        const facts = entries.filter((e) => e.kind === 'state').map((e) => ({ ...episodeFact(e.value as unknown as StateChanged, this.rules), ingested_at: ingested }));
+        return rows.offer('episode_facts', facts);
+      });
       await this.#outbox.start();
       const outbox = this.#outbox;
       this.heartbeats.pull('outbox', () => outbox.lastDrainedAt);
@@ -150,6 +153,17 @@ export class Pipeline {
     this.#housekeeping = setInterval(() => void this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), 5_000);
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+  }
+
+  #prepared: Promise<void> | undefined;
+
+  /** The tables and reference rows, once per process (again after a failure). */
+  #prepare(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
+    this.#prepared ??= this.#prepareClickHouse(capacity).catch((e) => {
+      this.#prepared = undefined;
+      throw e;
+    });
+    return this.#prepared;
   }
 
   async #prepareClickHouse(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
@@ -207,7 +221,7 @@ export class Pipeline {
       this.#outboxCounted = this.#outbox.published;
     }
     for (const name of this.config.consumers) {
-      const lag = await consumerLag(this.#admin, `${this.config.groupPrefix}.${name}`, name === 'sink-facts' ? t.episodeState : t.patientEvents);
+      const lag = await consumerLag(this.#admin, `${this.config.groupPrefix}.${name}`, t.patientEvents);
       this.metrics.lag.set({ consumer: name }, lag);
     }
     this.metrics.deadLetterMessages.set(await messageCount(this.#admin, t.deadLetter));
@@ -253,9 +267,10 @@ export class Pipeline {
     } catch (e) {
       checks.clickhouse = (e as Error).message;
     }
-    // A process without a sink keeps working while ClickHouse is away (only its API does not).
-    const sinks = this.config.consumers.includes('sink-clickhouse') || this.config.consumers.includes('sink-facts');
-    return { ok: Object.entries(checks).every(([k, v]) => v === 'ok' || (k === 'clickhouse' && !sinks)), checks };
+    // The clocks keep working while ClickHouse is away, their rows waiting in the buffer: the
+    // process is unwell only once the buffer is full and the consumer stands still.
+    if (this.rows?.blocked) checks.rows = `${this.rows.pending} rows waiting for ClickHouse; the consumer waits`;
+    return { ok: Object.entries(checks).every(([k, v]) => v === 'ok' || k === 'clickhouse'), checks };
   }
 
   async stop(): Promise<void> {
@@ -266,8 +281,10 @@ export class Pipeline {
     this.heartbeats.stop();
     await this.#alerts?.delivery.stop().catch(() => undefined);
     await this.#admin.disconnect().catch(() => undefined);
+    void this.rows?.flushNow();
     await this.#outbox?.stop().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
+    await this.rows?.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);
     this.redis.disconnect();

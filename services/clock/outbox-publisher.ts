@@ -24,6 +24,12 @@ export class OutboxPublisher {
   published = 0;
   /** When the outbox was last found empty (a heartbeat: publishing keeps up). */
   lastDrainedAt = 0;
+  /** The last entry sent (null: read from the start, as after a restart). */
+  #cursor: string | null = null;
+  /** Sent batches whose entries are not deleted yet. */
+  #waiting = 0;
+  #deleting: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -32,8 +38,17 @@ export class OutboxPublisher {
     /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events, 'dead-letter' → DLQ. */
     private readonly routes: Record<string, OutboxRoute>,
     private readonly log: Logger,
+    /**
+     * Rows made of the sent entries (episode facts of 'state' entries): the promise settles when
+     * they are stored, and only then are the entries deleted. A crash in between sends and
+     * stores them again, with the same ids and keys.
+     */
+    private readonly derive?: (entries: { kind: string; value: Record<string, unknown> }[]) => Promise<void>,
   ) {
     this.#producer = new RenewingProducer(kafka);
+    // After a reconnect Redis may have lost its last writes (a restart): read from the start
+    // again rather than past a cursor that may no longer exist. What is still there is sent again.
+    redis.on('ready', () => (this.#cursor = null));
   }
 
   async start(everyMs = 50): Promise<void> {
@@ -54,7 +69,7 @@ export class OutboxPublisher {
    * slows the clock down instead of letting the outbox, and Redis's memory, grow without bound.
    * Bounded, because the consumer must heartbeat; returns the milliseconds waited.
    */
-  async room(max = 10_000, maxWaitMs = 2_000): Promise<number> {
+  async room(max = 50_000, maxWaitMs = 2_000): Promise<number> {
     const started = Date.now();
     let waited = 0;
     while ((await this.redis.xlen(this.outboxKey)) > max && waited < maxWaitMs) {
@@ -64,16 +79,22 @@ export class OutboxPublisher {
     return waited;
   }
 
-  /** Publishes everything in the outbox now; returns how many messages were sent. */
-  async drain(batch = 2000): Promise<number> {
+  /**
+   * Publishes everything in the outbox now; returns how many messages were sent. An entry is
+   * deleted once Kafka acknowledged it and the rows `derive` made of it are stored (ClickHouse
+   * episode facts); reading goes on past entries still waiting for their rows, so a slow insert
+   * does not hold the topics back.
+   */
+  async drain(batch = 5000): Promise<number> {
     let sent = 0;
     for (;;) {
-      const entries = await this.redis.xrange(this.outboxKey, '-', '+', 'COUNT', batch);
+      const entries = await this.redis.xrange(this.outboxKey, this.#cursor === null ? '-' : `(${this.#cursor}`, '+', 'COUNT', batch);
       if (entries.length === 0) {
-        this.lastDrainedAt = Date.now();
+        if (this.#waiting === 0) this.lastDrainedAt = Date.now();
         return sent;
       }
       const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+      const derived: { kind: string; value: Record<string, unknown> }[] = [];
       for (const [, fields] of entries) {
         const f: Record<string, string> = {};
         for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
@@ -84,16 +105,39 @@ export class OutboxPublisher {
         const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
         list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), ...route.headers?.(value) } });
         byTopic.set(route.topic, list);
+        if (this.derive) derived.push({ kind: f.kind!, value });
       }
       await this.#producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      await this.redis.xdel(this.outboxKey, ...entries.map(([id]) => id));
+      const stored = this.derive ? this.derive(derived) : Promise.resolve();
+      this.#cursor = entries.at(-1)![0];
+      this.#remove(entries.map(([id]) => id), stored);
       sent += entries.length;
       this.published += entries.length;
     }
   }
 
+  /** Deletes sent entries once their derived rows are stored, in order; retried while Redis is away. */
+  #remove(ids: string[], stored: Promise<void>): void {
+    this.#waiting++;
+    this.#deleting = this.#deleting.then(async () => {
+      await stored;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.redis.xdel(this.outboxKey, ...ids);
+          break;
+        } catch (e) {
+          if (this.#stopped) return;
+          if (attempt % 10 === 0) this.log.warn({ err: e }, 'outbox delete failed; retrying');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }).finally(() => this.#waiting--);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    await Promise.race([this.#deleting, new Promise((r) => setTimeout(r, 5_000))]);
+    this.#stopped = true;
     await this.#producer.disconnect();
   }
 }

@@ -46,9 +46,13 @@ export interface Config {
   alertsEveryMs: number;
 }
 
-export const CONSUMERS = ['sink-clickhouse', 'clock', 'sink-facts'] as const;
+export const CONSUMERS = ['clock'] as const;
 /** Groups of earlier versions, refused with a clear word instead of 'unknown'. */
-const RETIRED: Record<string, string> = { 'episode-store': 'retired: the clock keeps the one state per episode (<ns>:clock:ep:<id>)' };
+const RETIRED: Record<string, string> = {
+  'episode-store': 'retired: the clock keeps the one state per episode (<ns>:clock:ep:<id>)',
+  'sink-clickhouse': 'retired: the clock writes the ClickHouse event rows from the events it decoded (one consumer group)',
+  'sink-facts': 'retired: the clock writes the episode facts from its own changes, with the changelog (one consumer group)',
+};
 export type Consumer = (typeof CONSUMERS)[number];
 
 type Env = Record<string, string | undefined>;

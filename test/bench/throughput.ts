@@ -3,8 +3,9 @@
  *  1. produces N simulated events (default 1 000 000) to a namespace of its own, before anything
  *     consumes them;
  *  2. the ceiling: a raw kafkajs consumer with a no-op handler reads the same topic;
- *  3. starts `bin/utklar run` with all consumer groups and times how long until every group's
- *     committed offsets equal its topic's high watermarks (sink-facts: the changelog's);
+ *  3. starts `bin/utklar run` and times how long until its one consumer group's committed
+ *     offsets equal the topic's high watermarks (it commits a batch once its ClickHouse rows are
+ *     stored) and the outbox is empty (changelog sent, episode facts stored);
  *  4. freshness at a live rate (probes, as in freshness.ts) once the backlog is consumed;
  * meanwhile resident memory of the pipeline, Kafka, the registry, Redis and ClickHouse is
  * sampled every 500 ms. At the end: Redis bytes per open episode and ClickHouse rows/s.
@@ -16,7 +17,6 @@
  *                 [--live-seconds 20] [--rate 10] [--days 365] [--seed 11]
  *                 [--compare old.json | --no-compare] [--json] [--keep] [--timeout-minutes M]
  *                 [--cpu-prof]   (the pipeline's V8 CPU profile, and its top functions)
- *                 [--split]      (clock and sinks in two processes; ClickHouse server only)
  */
 import './quiet-logs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -79,12 +79,10 @@ if (args.clickhouse !== 'server' && args.clickhouse !== 'embedded') {
   process.exit(2);
 }
 const mode: 'server' | 'embedded' = args.clickhouse;
-// --split: the clock (with its timer worker and outbox) in one process, the sinks and the episode
-// store in another, as a deployment on more than one core would run them. chDB lives inside one
-// process, so this needs the server.
-const split = args.split;
-if (split && mode !== 'server') {
-  console.error('--split needs --clickhouse server (chDB is embedded in one process)');
+// One consumer group reads the events topic and writes every sink: there is nothing to split.
+const split = false;
+if (args.split) {
+  console.error('--split is retired: the clock writes the ClickHouse rows itself (one consumer group on the events topic)');
   process.exit(2);
 }
 const events = args['ten-million'] ? 10_000_000 : Math.round(positive('events', args.events));
@@ -145,16 +143,11 @@ await admin.connect();
 const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5 });
 await redis.connect();
 
-const groups: WatchedGroup[] = [
-  { name: 'sink-clickhouse', groupId: `${ns}.sink-clickhouse`, topic: t.patientEvents },
-  { name: 'clock', groupId: `${ns}.clock`, topic: t.patientEvents },
-  { name: 'sink-facts', groupId: `${ns}.sink-facts`, topic: t.episodeState },
-];
+const groups: WatchedGroup[] = [{ name: 'clock', groupId: `${ns}.clock`, topic: t.patientEvents }];
 const ceilingGroup = `${ns}.ceiling`;
 const logFile = path.join(os.tmpdir(), `utklar-bench-${id}.log`);
 let pipeline: ChildProcess | undefined;
 let sinks: ChildProcess | undefined;
-const SINKS = 'sink-clickhouse,sink-facts';
 const alive = (p: ChildProcess | undefined) => (p && p.exitCode === null && p.signalCode === null ? p.pid : undefined);
 
 const resources = new ResourceSampler(() => ({
@@ -291,7 +284,6 @@ async function run(): Promise<ThroughputResult> {
   const ceiling = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: ceilingGroup, expected: backlog.events, progress, timeoutMs });
   progress.note(`ceiling: ${ceiling.messages} messages in ${(ceiling.ms / 1000).toFixed(1)} s (${ceiling.eventsPerSecond}/s)`);
   // What reading the topic once costs (issue #16): one group decoding every message, nothing else.
-  // The pipeline still reads it twice (sink-clickhouse and clock), so ratio_reference shows that too.
   phase('reference');
   const codec = new EventCodec(config.registryUrl);
   const reference = await measureCeiling({ kafka, admin, topic: t.patientEvents, groupId: `${ns}.reference`, groups: 1, decode: (v) => codec.decode(v), label: 'reference', expected: backlog.events, progress, timeoutMs });
@@ -304,13 +296,13 @@ async function run(): Promise<ThroughputResult> {
   const spawnedAt = Date.now();
   const atSpawn = resources.sample();
   pipeline = spawn(...pipelineCommand, { env: split ? { ...env, UTKLAR_CONSUMERS: 'clock' } : env, stdio: ['ignore', 'ignore', log] });
-  if (split) sinks = spawn(path.join(repoRoot, 'bin/utklar'), ['run'], { env: { ...env, UTKLAR_CONSUMERS: SINKS, UTKLAR_HTTP_PORT: String(await freePort()) }, stdio: ['ignore', 'ignore', log] });
   closeSync(log);
   const watch = new CatchUp(admin, groups, spawnedAt);
   let healthy = false;
   let timersDrainedAt: number | undefined;
   let caughtUp: number | undefined;
   let confirmations = 0;
+  let drainedAt: number | undefined;
   // The clock commits once per fetched batch (thousands of events per partition), so its
   // committed offset moves in big steps; its replay guard in Redis moves with every event.
   const clockApplied: { t: number; n: number }[] = [];
@@ -344,11 +336,16 @@ async function run(): Promise<ThroughputResult> {
     );
     // Two samples in a row: one could fall between a batch's effects and its commit.
     if (healthy && watch.allCaughtUp() && outbox === 0) {
+      // The outbox empties after the offsets are committed (its entries wait for their facts).
+      drainedAt ??= s.t;
       if (++confirmations >= 2) {
-        caughtUp = Math.max(...groups.map((g) => watch.caughtUpAt[g.name]!));
+        caughtUp = Math.max(drainedAt, ...groups.map((g) => watch.caughtUpAt[g.name]!));
         break;
       }
-    } else confirmations = 0;
+    } else {
+      confirmations = 0;
+      drainedAt = undefined;
+    }
     await sleep(250);
   }
   const atCaughtUp = resources.sample();
@@ -368,8 +365,9 @@ async function run(): Promise<ThroughputResult> {
   const redisMemory = { ...(await measureRedis(redis, ns, redisBefore)), evictionSwept };
 
   let clickhouseRows: ThroughputResult['clickhouseRows'];
-  const sinkMs = watch.caughtUpAt['sink-clickhouse']! - watch.joinedAt['sink-clickhouse']!;
-  const factsMs = watch.caughtUpAt['sink-facts']! - watch.joinedAt['sink-facts']!;
+  // The clock's commits wait for its event rows; the outbox empties once the facts are stored.
+  const sinkMs = watch.caughtUpAt.clock! - watch.joinedAt.clock!;
+  const factsMs = caughtUp - watch.joinedAt.clock!;
   if (mode === 'server') {
     const db = config.clickhouseDatabase;
     const [ev, facts] = await Promise.all([clickhouseQuery(`SELECT count() FROM ${db}.events`), clickhouseQuery(`SELECT count() FROM ${db}.episode_facts`)]);
@@ -428,7 +426,7 @@ async function run(): Promise<ThroughputResult> {
     at,
     machine: machine(),
     clickhouse: mode,
-    processes: split ? ['clock, timers, outbox', SINKS] : ['all'],
+    processes: ['all'],
     options,
     backlog,
     ceiling: { messages: ceiling.messages, joinMs: ceiling.joinMs, ms: ceiling.ms, eventsPerSecond: ceiling.eventsPerSecond },

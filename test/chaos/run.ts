@@ -18,7 +18,7 @@ export interface ChaosOptions {
   rate: number;
   duplicateShare: number;
   malformed: number;
-  /** SIGKILLs of each of the clock service, the timer worker and the ClickHouse sink. */
+  /** SIGKILLs of each of the clock service (which writes ClickHouse too) and the timer worker. */
   killsPerService: number;
   clickhouseOutageMs: number;
   /** Restart the Kafka broker mid-run. */
@@ -53,8 +53,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One chaos run on the real stack: a simulated region with duplicates, reordering and malformed
- * messages is replayed into three supervised services (the clock, the timer worker, the
- * ClickHouse sinks) while they are SIGKILLed at random moments and Redis, Kafka and the
+ * messages is replayed into two supervised services (the clock, which also writes the ClickHouse
+ * rows, and the timer worker) while they are SIGKILLed at random moments and Redis, Kafka and the
  * ClickHouse server are restarted or stopped. Afterwards everything must equal a recomputation:
  * Redis clock state per episode, the event rows, the indicators, the dead letters.
  */
@@ -71,7 +71,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const services = {
     clock: new Supervised('clock', { ...env, UTKLAR_CONSUMERS: 'clock', UTKLAR_TIMERS_EVERY_MS: '0', UTKLAR_HTTP_PORT: String(port) }),
     timers: new Supervised('timers', { ...env, UTKLAR_CONSUMERS: 'timers', UTKLAR_HTTP_PORT: String(port + 1) }),
-    sink: new Supervised('sink', { ...env, UTKLAR_CONSUMERS: 'sink-clickhouse,sink-facts', UTKLAR_HTTP_PORT: String(port + 2) }),
   };
   const kafka = createKafka(config, 'chaos');
   const admin = kafka.admin();
@@ -83,7 +82,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   try {
     await Promise.all(Object.values(services).map((s) => s.healthy()));
     const plan: [string, () => Promise<void>][] = [
-      ...(['clock', 'timers', 'sink'] as const).flatMap((name) => Array.from({ length: o.killsPerService }, () => [`SIGKILL ${name}`, () => services[name].kill9()] as [string, () => Promise<void>])),
+      // The clock is killed twice as often: it carries what the ClickHouse sink process did.
+      ...(['clock', 'clock', 'timers'] as const).flatMap((name) => Array.from({ length: o.killsPerService }, () => [`SIGKILL ${name}`, () => services[name].kill9()] as [string, () => Promise<void>])),
       ['restart Redis', () => outage('redis', 500)],
       ...(o.kafkaRestart ? [['restart the Kafka broker', () => outage('kafka', 1_000)] as [string, () => Promise<void>]] : []),
       [`stop the ClickHouse server for ${o.clickhouseOutageMs / 1000} s`, () => outage('clickhouse', o.clickhouseOutageMs)],
@@ -135,7 +135,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       const d = new Date(Date.UTC(2025, 8 + i, 1));
       return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     });
-    mismatches.push(...await verifyIndicators(services.sink.proc.url, w, months));
+    mismatches.push(...await verifyIndicators(services.clock.proc.url, w, months));
     const personalData = await scanForPersonalData({
       kafka, redis, ch, namespace: config.namespace, database: config.clickhouseDatabase, needles: w.personnummer,
       logs: Object.fromEntries(Object.values(services).map((s) => [s.name, s.output])),

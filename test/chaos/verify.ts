@@ -22,15 +22,17 @@ const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9
 const rounded = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Caught up: every group has read everything, the outbox is empty and no day boundary is overdue, twice in a row. */
+/**
+ * Caught up, twice in a row: the one group on the events topic has committed everything (it
+ * commits a batch once its ClickHouse rows are stored), the outbox is empty (an entry goes once
+ * Kafka has it and its episode fact is stored) and no day boundary is overdue.
+ */
 export async function caughtUp(admin: Admin, redis: Redis, config: Config): Promise<boolean> {
   const t = topics(config.namespace);
   const k = clockKeys(config.namespace);
   for (let i = 0; i < 2; i++) {
     const lags = await Promise.all([
       consumerLag(admin, `${config.groupPrefix}.clock`, t.patientEvents),
-      consumerLag(admin, `${config.groupPrefix}.sink-clickhouse`, t.patientEvents),
-      consumerLag(admin, `${config.groupPrefix}.sink-facts`, t.episodeState),
     ]);
     const outbox = await redis.xlen(k.outbox);
     const overdue = await redis.zcount(k.timers, 0, Date.now() - 5_000);
@@ -160,7 +162,7 @@ export async function verifyDeadLetters(kafka: Kafka, config: Config, w: Workloa
   }
   await consumer.disconnect();
   const out: Mismatch[] = [];
-  const groups = [`${config.groupPrefix}.sink-clickhouse`, `${config.groupPrefix}.clock`];
+  const groups = [`${config.groupPrefix}.clock`];
   for (const m of w.malformed) {
     if (m.kind === 'semantically-invalid') {
       const e = seen.find((s) => s.eventId === m.id);

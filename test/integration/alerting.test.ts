@@ -166,15 +166,15 @@ describe('pipeline health: a stopped consumer raises lag, freshness and silence 
   beforeAll(async () => {
     hook = await receiver();
     writeFileSync(path.join(dir, 'alerts.conf'), [
-      'lag      consumer-lag  consumer=sink-clickhouse max=0 for=2s',
-      'stale    freshness     consumer=sink-clickhouse max=3s',
-      'silent   service-silent service=sink-clickhouse max=6s',
+      'lag      consumer-lag  consumer=clock max=0 for=2s',
+      'stale    freshness     consumer=clock max=3s',
+      'silent   service-silent service=clock max=6s',
       'dlq      dead-letter-growth min=1 within=4s',
     ].join('\n'));
     const env = isolatedEnv('server', { LOG_LEVEL: 'warn' });
-    // The watcher runs no consumer, only the alerting loop; the sink runs apart so it can die.
+    // The watcher runs no consumer, only the alerting loop; the clock (which writes ClickHouse) runs apart so it can die.
     watcher = new PipelineProcess({ ...env, UTKLAR_CONSUMERS: '', UTKLAR_ALERT_RULES: path.join(dir, 'alerts.conf'), UTKLAR_ALERT_WEBHOOK: `${hook.url}/ops`, UTKLAR_ALERTS_EVERY_MS: '250' });
-    sinkEnv = { ...env, UTKLAR_CONSUMERS: 'sink-clickhouse', UTKLAR_HTTP_PORT: String(Number(env.UTKLAR_HTTP_PORT) + 1) };
+    sinkEnv = { ...env, UTKLAR_CONSUMERS: 'clock', UTKLAR_HTTP_PORT: String(Number(env.UTKLAR_HTTP_PORT) + 1) };
     sink = new PipelineProcess(sinkEnv);
     await Promise.all([watcher.healthy(), sink.healthy()]);
   });
@@ -190,9 +190,9 @@ describe('pipeline health: a stopped consumer raises lag, freshness and silence 
     await sleep(7_000);
     expect(hook.hits.filter((h) => h.body.status === 'firing').map((h) => h.body.alerts[0]!.labels.alertname)).toEqual([]);
     const metrics = await (await fetch(`${sink.url}/metrics`)).text();
-    expect(metrics).toMatch(/utklar_consumer_lag_messages\{consumer="sink-clickhouse"\} 0/);
-    expect(metrics).toMatch(/utklar_consumer_batch_messages_count\{consumer="sink-clickhouse"\} [1-9]/);
-    expect(metrics).toMatch(/utklar_consumer_event_age_seconds_count\{consumer="sink-clickhouse"\} [1-9]/);
+    expect(metrics).toMatch(/utklar_consumer_lag_messages\{consumer="clock"\} 0/);
+    expect(metrics).toMatch(/utklar_consumer_batch_messages_count\{consumer="clock"\} [1-9]/);
+    expect(metrics).toMatch(/utklar_consumer_event_age_seconds_count\{consumer="clock"\} [1-9]/);
     expect(metrics).toMatch(/utklar_dead_letter_messages 0/);
   });
 

@@ -25,7 +25,7 @@ describe('alert config file', () => {
       '',
       'sip sip-not-called webhook=http://127.0.0.1:9/hook',
       'lag consumer-lag consumer=clock max=500 for=30s',
-      'fresh freshness consumer=sink-facts max=2m',
+      'fresh freshness consumer=clock max=2m',
       'dlq dead-letter-growth within=10m',
       'silent service-silent service=timers',
       'avg municipality-average above=2.5 careType=SOMATIC',
@@ -36,7 +36,7 @@ describe('alert config file', () => {
     expect(rules[0]).toEqual({ id: 'long-wait', kind: 'utklar-days', days: 7, careType: 'SOMATIC', track: null, severity: 'critical', route: 'unit', webhook: null, forMs: 600_000, above: null, subject: null, max: 0, withinMs: 0 });
     expect(rules[1]).toMatchObject({ id: 'sip', kind: 'sip-not-called', severity: 'warning', route: 'municipality', webhook: 'http://127.0.0.1:9/hook', forMs: 0 });
     expect(rules[2]).toMatchObject({ kind: 'consumer-lag', subject: 'clock', max: 500, forMs: 30_000 });
-    expect(rules[3]).toMatchObject({ kind: 'freshness', subject: 'sink-facts', max: 120_000 });
+    expect(rules[3]).toMatchObject({ kind: 'freshness', subject: 'clock', max: 120_000 });
     expect(rules[4]).toMatchObject({ kind: 'dead-letter-growth', max: 1, withinMs: 600_000 });
     expect(rules[5]).toMatchObject({ kind: 'service-silent', subject: 'timers', max: 30_000 });
     expect(rules[6]).toMatchObject({ kind: 'municipality-average', above: 2.5, careType: 'SOMATIC' });
@@ -51,7 +51,9 @@ describe('alert config file', () => {
     expect(bad('a utklar-days\n')).toThrow('x.conf:1: utklar-days needs days=N');
     expect(bad('a sip-not-called days=3\n')).toThrow("x.conf:1: 'days' is not a setting of sip-not-called");
     expect(bad('a payment-started\na payment-started\n')).toThrow("x.conf:2: rule id 'a' is used twice");
-    expect(bad('a consumer-lag consumer=kafka\n')).toThrow('x.conf:1: consumer-lag needs consumer=<sink-clickhouse|clock|sink-facts>');
+    expect(bad('a consumer-lag consumer=kafka\n')).toThrow('x.conf:1: consumer-lag needs consumer=<clock>');
+    expect(bad('a freshness consumer=sink-clickhouse max=1m\n')).toThrow('x.conf:1: sink-clickhouse is retired: the clock\'s one consumer group writes the ClickHouse rows');
+    expect(bad('a service-silent service=sink-facts\n')).toThrow('x.conf:1: sink-facts is retired: the clock writes the episode facts itself; use consumer=clock');
     expect(bad('a freshness consumer=clock max=soon\n')).toThrow("x.conf:1: max 'soon' is not a duration");
     expect(bad('a ward-bed-share\n')).toThrow('x.conf:1: ward-bed-share needs above=<percent>');
     expect(bad('\n\nreceiver kommun municipality=1880\n')).toThrow("x.conf:3: receiver 'kommun' needs webhook=<url>");
@@ -106,8 +108,8 @@ describe('evaluation', () => {
   it('pipeline health: lag, stale messages, dead-letter growth, silent services', () => {
     expect(fired('l consumer-lag consumer=clock max=100', { lag: { clock: 101 } })).toHaveLength(1);
     expect(fired('l consumer-lag consumer=clock max=100', { lag: { clock: 100 } })).toHaveLength(0);
-    expect(fired('f freshness consumer=sink-clickhouse max=30s', { stale: { 'sink-clickhouse|30000': true } })).toHaveLength(1);
-    expect(fired('f freshness consumer=sink-clickhouse max=30s', { stale: { 'sink-clickhouse|30000': false } })).toHaveLength(0);
+    expect(fired('f freshness consumer=clock max=30s', { stale: { 'clock|30000': true } })).toHaveLength(1);
+    expect(fired('f freshness consumer=clock max=30s', { stale: { 'clock|30000': false } })).toHaveLength(0);
     const samples: [number, number][] = [[NOW - 400_000, 5], [NOW - 290_000, 7], [NOW - 5_000, 9]];
     expect(fired('d dead-letter-growth min=3 within=5m', { deadLetters: { count: 10, samples } })).toHaveLength(1);
     expect(fired('d dead-letter-growth min=6 within=5m', { deadLetters: { count: 10, samples } })).toHaveLength(0);
