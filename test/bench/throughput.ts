@@ -80,7 +80,6 @@ if (args.clickhouse !== 'server' && args.clickhouse !== 'embedded') {
 }
 const mode: 'server' | 'embedded' = args.clickhouse;
 // One consumer group reads the events topic and writes every sink: there is nothing to split.
-const split = false;
 if (args.split) {
   console.error('--split is retired: the clock writes the ClickHouse rows itself (one consumer group on the events topic)');
   process.exit(2);
@@ -147,12 +146,10 @@ const groups: WatchedGroup[] = [{ name: 'clock', groupId: `${ns}.clock`, topic: 
 const ceilingGroup = `${ns}.ceiling`;
 const logFile = path.join(os.tmpdir(), `utklar-bench-${id}.log`);
 let pipeline: ChildProcess | undefined;
-let sinks: ChildProcess | undefined;
 const alive = (p: ChildProcess | undefined) => (p && p.exitCode === null && p.signalCode === null ? p.pid : undefined);
 
 const resources = new ResourceSampler(() => ({
   pipeline: alive(pipeline),
-  ...(split ? { sinks: alive(sinks) } : {}),
   kafka: servicePid('kafka'),
   registry: servicePid('registry'),
   redis: servicePid('redis'),
@@ -188,7 +185,7 @@ async function clickhouseEvents(): Promise<Record<string, number>> {
 }
 
 async function stopPipeline(): Promise<void> {
-  await Promise.all([pipeline, sinks].map(async (p) => {
+  await Promise.all([pipeline].map(async (p) => {
     if (!alive(p)) return;
     const exited = new Promise((r) => p!.once('exit', r));
     p!.kill('SIGTERM');
@@ -295,7 +292,7 @@ async function run(): Promise<ThroughputResult> {
   const log = openSync(logFile, 'w');
   const spawnedAt = Date.now();
   const atSpawn = resources.sample();
-  pipeline = spawn(...pipelineCommand, { env: split ? { ...env, UTKLAR_CONSUMERS: 'clock' } : env, stdio: ['ignore', 'ignore', log] });
+  pipeline = spawn(...pipelineCommand, { env, stdio: ['ignore', 'ignore', log] });
   closeSync(log);
   const watch = new CatchUp(admin, groups, spawnedAt);
   let healthy = false;
@@ -309,7 +306,6 @@ async function run(): Promise<ThroughputResult> {
   const clockGroup = groups.find((g) => g.name === 'clock')!;
   for (;;) {
     if (!alive(pipeline)) throw new Error(`the pipeline exited (${pipeline.exitCode ?? pipeline.signalCode}):\n${pipelineLogTail()}`);
-    if (split && !alive(sinks)) throw new Error(`the sinks' process exited (${sinks!.exitCode ?? sinks!.signalCode}):\n${pipelineLogTail()}`);
     if (Date.now() - spawnedAt > timeoutMs) throw new Error(`the pipeline did not catch up within ${timeoutMs / 60_000} min`);
     // /health only says the API is up for the probes later; it is no start time: the pipeline
     // starts its consumers before it answers, and a small backlog may be consumed by then.
