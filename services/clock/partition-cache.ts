@@ -53,7 +53,8 @@ export class PartitionCache {
 export class PartitionCaches {
   readonly #byPartition = new Map<number, PartitionCache>();
 
-  constructor(private readonly maxEntriesPerPartition = 60_000) {}
+  /** 10 000 entries (≈ 3 per episode, a few KB each): tens of MB a partition, inside bin/utklar's heap cap. */
+  constructor(private readonly maxEntriesPerPartition = 10_000) {}
 
   /** The partition's cache, empty when the partition was forgotten or never seen. */
   of(partition: number): PartitionCache {

@@ -57,7 +57,7 @@ export class RowBuffer {
   ) {
     this.#maxRows = o.maxRows ?? 10_000;
     this.#maxWaitMs = o.maxWaitMs ?? 1_000;
-    this.#maxPending = o.maxPending ?? 100_000;
+    this.#maxPending = o.maxPending ?? 50_000;
     this.#lingerMs = o.lingerMs ?? 100;
     this.#current = this.#fresh();
   }

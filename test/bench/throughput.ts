@@ -124,7 +124,7 @@ const resultsDir = path.join(repoRoot, 'test/bench/results');
 const profileDir = path.join(resultsDir, `pipeline-cpu-prof-${id}`);
 // bin/utklar's own command line (node + tsx), with the profiler: node refuses --cpu-prof in NODE_OPTIONS.
 const pipelineCommand: [string, string[]] = args['cpu-prof']
-  ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', path.join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), path.join(repoRoot, 'services/cli/main.ts'), 'run']]
+  ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--max-old-space-size=${process.env.UTKLAR_HEAP_MB ?? 448}`, '--import', path.join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), path.join(repoRoot, 'services/cli/main.ts'), 'run']]
   : [path.join(repoRoot, 'bin/utklar'), ['run']];
 
 const services = ['kafka', 'registry', 'redis', ...(mode === 'server' ? ['clickhouse'] : [])];
