@@ -85,7 +85,8 @@ export class Pipeline {
   async start(): Promise<void> {
     const { config, metrics } = this;
     const t = topics(config.namespace);
-    await ensureTopics(this.kafka, config.namespace);
+    const partitions = await ensureTopics(this.kafka, config.namespace, config.eventPartitions);
+    if (partitions !== config.eventPartitions) log.warn({ partitions, setting: config.eventPartitions }, 'the events topic exists with another partition count; it keeps it (repartitioning would reorder patients)');
     await this.#codec.register(t.patientEvents);
     // /health may already have made the lazy client connect.
     if (this.redis.status === 'wait') await this.redis.connect();
@@ -109,7 +110,7 @@ export class Pipeline {
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     for (const name of config.consumers) {
       this.#consumers.push(new EventConsumer({
-        ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics),
+        ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics), concurrency: partitions,
         handle: async (batch) => {
           await rows.room();
           const waited = (await this.#outbox?.room()) ?? 0;

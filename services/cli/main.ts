@@ -36,7 +36,7 @@ async function produce(argv: string[]) {
   const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
   const input = typeof a.file === 'string' ? createReadStream(a.file) : process.stdin;
   const rejects = typeof a.rejects === 'string' ? createWriteStream(a.rejects) : undefined;
-  const producer = new EventProducer(createKafka(config, `${config.namespace}-cli`), config.registryUrl, config.namespace);
+  const producer = new EventProducer(createKafka(config, `${config.namespace}-cli`), config.registryUrl, config.namespace, config.eventPartitions);
   await producer.connect();
   try {
     const summary = await importNdjson(input, pseudonymiser, producer, {
@@ -89,7 +89,7 @@ async function run(argv: string[]) {
   }));
   await pipeline.start();
   if (a.simulate) {
-    producer = new EventProducer(pipeline.kafka, config.registryUrl, config.namespace);
+    producer = new EventProducer(pipeline.kafka, config.registryUrl, config.namespace, config.eventPartitions);
     await producer.connect();
     simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey), {
       seed: num(a.seed, 'seed'),

@@ -29,6 +29,8 @@ export interface Config {
   timersOnly: boolean;
   /** Consumer groups are `<groupPrefix>.<consumer>`; a new prefix replays the topic from the start. */
   groupPrefix: string;
+  /** Partitions of the events topic when this process creates it (UTKLAR_EVENT_PARTITIONS). */
+  eventPartitions: number;
   /** How often closed episodes are swept out of Redis (0: never). */
   evictEveryMs: number;
   /** How often the timer worker fires due day boundaries (0: never). */
@@ -82,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')).filter((c): c is Consumer => c !== 'timers'),
     timersOnly: parseConsumers(env.UTKLAR_CONSUMERS ?? '').includes('timers'),
     groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,
+    eventPartitions: parsePartitions(env.UTKLAR_EVENT_PARTITIONS),
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
@@ -101,6 +104,13 @@ function parseConsumers(v: string): (Consumer | 'timers')[] {
   const bad = names.filter((n) => !known.includes(n));
   if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_CONSUMERS: unknown ${bad.join(', ')} (known: ${known.join(', ')})`);
   return names as (Consumer | 'timers')[];
+}
+
+function parsePartitions(v: string | undefined): number {
+  if (v === undefined || v === '') return 12;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UtklarError('CONFIG', `UTKLAR_EVENT_PARTITIONS must be a whole number from 1 to 256, got '${v}'`);
+  return n;
 }
 
 function parseSecret(v: string | undefined): string | undefined {

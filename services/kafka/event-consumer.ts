@@ -36,6 +36,8 @@ export interface EventConsumerOptions {
   handle: (batch: DecodedEvent[]) => Promise<void | { stored: Promise<void> }>;
   /** Liveness and batch metrics (heartbeats for `service-silent` alerts). */
   watch?: ConsumerWatch;
+  /** Partitions whose batches are handled at once (default 6). */
+  concurrency?: number;
 }
 
 /**
@@ -73,7 +75,7 @@ export class EventConsumer {
       autoCommit: false,
       // Partitions are independent (a patient's events share one, and every guard is per
       // partition), so their batches overlap their Redis/ClickHouse round trips.
-      partitionsConsumedConcurrently: 6,
+      partitionsConsumedConcurrently: o.concurrency ?? 6,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         // No early return on isStale()/!isRunning(): returning unresolved was seen to let kafkajs

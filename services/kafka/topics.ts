@@ -6,7 +6,16 @@ import { topics } from '../core/config.ts';
  * episode state machine needs; per-type topics would need a merge by event time), keyed by
  * patientKey, plus its dead-letter topic and the clock service's compacted changelog.
  */
-export async function ensureTopics(kafka: Kafka, namespace: string, partitions = 6): Promise<void> {
+/**
+ * Partitions of the events topic (and the changelog and clock events) when the pipeline creates
+ * them: the unit of parallelism, since a partition is applied by one consumer at a time. More
+ * than the processes of a deployment will ever be, so that adding processes needs no repartition
+ * (which would move patients between partitions and break their order).
+ */
+export const DEFAULT_EVENT_PARTITIONS = 12;
+
+/** Returns the events topic's partition count (existing topics keep theirs: see below). */
+export async function ensureTopics(kafka: Kafka, namespace: string, partitions = DEFAULT_EVENT_PARTITIONS): Promise<number> {
   const t = topics(namespace);
   const configOf = (topic: string): { name: string; value: string }[] =>
     // The event topic is the source of truth every state is rebuilt from, and the dead-letter
@@ -48,6 +57,10 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
         });
       }
     }
+    // An existing topic keeps its partition count: adding partitions would move patients to
+    // other partitions mid-history. The caller is told what it got.
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [t.patientEvents] })).topics;
+    return meta?.partitions.length ?? partitions;
   } finally {
     await admin.disconnect();
   }

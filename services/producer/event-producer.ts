@@ -25,6 +25,8 @@ export class EventProducer {
     private readonly kafka: Kafka,
     registryUrl: string,
     private readonly namespace: string,
+    /** The events topic's partitions if this producer is the first to create it. */
+    private readonly partitions?: number,
   ) {
     this.codec = new EventCodec(registryUrl);
     this.topic = topics(namespace).patientEvents;
@@ -32,7 +34,7 @@ export class EventProducer {
   }
 
   async connect(): Promise<void> {
-    await ensureTopics(this.kafka, this.namespace);
+    await ensureTopics(this.kafka, this.namespace, this.partitions);
     await this.codec.register(this.topic);
     await this.#producer.connect();
   }

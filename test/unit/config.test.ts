@@ -13,3 +13,12 @@ describe('UTKLAR_CONSUMERS', () => {
     expect(() => loadConfig({ UTKLAR_CONSUMERS: 'kafka' })).toThrow(/unknown kafka/);
   });
 });
+
+describe('UTKLAR_EVENT_PARTITIONS', () => {
+  it('creates the events topic with 12 partitions unless told otherwise, and refuses nonsense', () => {
+    expect(loadConfig({}).eventPartitions).toBe(12);
+    expect(loadConfig({ UTKLAR_EVENT_PARTITIONS: '3' }).eventPartitions).toBe(3);
+    expect(() => loadConfig({ UTKLAR_EVENT_PARTITIONS: '0' })).toThrow(/UTKLAR_EVENT_PARTITIONS must be a whole number from 1 to 256, got '0'/);
+    expect(() => loadConfig({ UTKLAR_EVENT_PARTITIONS: 'many' })).toThrow(/got 'many'/);
+  });
+});
