@@ -1,5 +1,5 @@
 import { municipalities } from '../reference/municipalities.ts';
-import { followUpDays, paymentDayList, sum } from './day-count.ts';
+import { episodePaymentDays, followUpDays, sum } from './day-count.ts';
 import { delayBand, type DelayBand } from './delay-band.ts';
 import { eligibility, liability, type ConditionStatus } from './eligibility.ts';
 import type { EpisodeState } from './episode-state.ts';
@@ -23,8 +23,7 @@ export interface EpisodeClock {
 
 export function episodeClock(s: EpisodeState, now: number, rules: RegionRules): EpisodeClock {
   const utklarDays = sum(s.readyPeriods.map((p) => followUpDays(p, now)));
-  // A calendar day is one payment day even when a withdrawn and a renewed notice both touch it.
-  const days = [...new Set(s.readyPeriods.flatMap((p) => paymentDayList(p, now, rules)))].sort((a, b) => a - b);
+  const days = episodePaymentDays(s.readyPeriods, now, rules);
   const conditions = eligibility(s, now, rules);
   const liable = liability(conditions, rules);
   const careType = s.admission?.careType ?? 'SOMATIC';

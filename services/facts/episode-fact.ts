@@ -1,5 +1,5 @@
 import { stockholmDay } from '../core/stockholm-time.ts';
-import { sentBeforeNoon } from '../clock/day-count.ts';
+import { episodePaymentDays, firstPaymentDay } from '../clock/day-count.ts';
 import type { StateChanged } from '../clock/changelog.ts';
 import { eligibility, liability } from '../clock/eligibility.ts';
 import type { RegionRules } from '../clock/rules.ts';
@@ -28,18 +28,12 @@ export function monthOfDay(day: number): number {
  */
 export function episodeFact(c: StateChanged, rules: RegionRules) {
   const periods = c.readyPeriods;
-  const closedDays = new Set<number>();
-  let openPaymentFrom = -1;
-  for (const p of periods) {
-    const start = stockholmDay(p.start);
-    const first = start + (sentBeforeNoon(p.start, rules) ? 0 : 1);
-    if (p.end === null) {
-      openPaymentFrom = first;
-      continue;
-    }
-    const end = stockholmDay(p.end);
-    for (let d = first; d <= end; d++) closedDays.add(d);
-  }
+  // The payment-day rule is the clock's (clock/day-count.ts): closed periods as their days, the
+  // open one as its first day not already counted, which SQL counts on to "today".
+  const closed = periods.filter((p): p is { start: number; end: number } & typeof p => p.end !== null);
+  const closedDays = new Set(episodePaymentDays(closed, 0, rules));
+  const open = periods.find((p) => p.end === null);
+  let openPaymentFrom = open ? firstPaymentDay(open.start, rules) : -1;
   // A calendar day is one payment day even when a closed and the open period both touch it.
   while (openPaymentFrom >= 0 && closedDays.has(openPaymentFrom)) openPaymentFrom++;
   const last = periods.at(-1);

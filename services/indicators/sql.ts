@@ -12,13 +12,8 @@ export const int = (n: number): string => {
   return String(n);
 };
 
-/** Follow-up days (dag 0) of all ready periods, an open one counted up to `today`. */
-export const utklarDays = (today: number) =>
-  `arraySum(arrayMap((s, e) -> greatest(0, if(e < 0, ${int(today)}, e) - s), ready_start_days, ready_end_days))`;
-
-/** Payment days (12:00 rule, a calendar day once), an open period counted up to `today`. */
-export const paymentDays = (today: number) =>
-  `(length(payment_days) + if(open_payment_from_day < 0, 0, greatest(0, ${int(today)} - open_payment_from_day + 1)))`;
+/** Follow-up days (dag 0) and payment days (12:00 rule, a calendar day once), an open period counted up to `today`. */
+export { paymentDaysSql as paymentDays, utklarDaysSql as utklarDays } from '../facts/day-counts.ts';
 
 /** Days in [from, to] on which the patient was utklar (day 0 excluded, as in the day count): bed-days. */
 export const bedDaysIn = (from: number, to: number, today: number) =>
