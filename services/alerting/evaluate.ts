@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BoardEpisode } from '../api/board-feed.ts';
+import type { BoardEpisode } from '../board/board-feed.ts';
 import { paymentDaysOn, utklarDaysOn } from '../facts/day-counts.ts';
 import type { AlertRule } from './rules.ts';
 

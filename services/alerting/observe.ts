@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
-import { boardSnapshot } from '../api/board-feed.ts';
-import { parseFilters } from '../api/filters.ts';
+import { boardSnapshot } from '../board/board-feed.ts';
+import { parseFilters } from '../model/filters.ts';
 import type { ClockStore } from '../clock/clock-store.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import type { StoredEpisode } from '../clock/stored-episode.ts';

@@ -4,9 +4,10 @@ import { UtklarError } from '../core/errors.ts';
 import { epochDay, fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import * as ind from '../indicators/indicators.ts';
-import { scopeOf, scopeText, type Scope } from './auth.ts';
+import { scopeOf } from './auth.ts';
+import { scopeText, type Scope } from '../model/scope.ts';
 import { toCsv } from './csv.ts';
-import { parseFilters, parseGroupBy, type Filters, type GroupBy } from './filters.ts';
+import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model/filters.ts';
 
 export interface ApiDeps {
   client: ClickHouseClient;

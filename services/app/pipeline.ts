@@ -6,7 +6,7 @@ import { logger } from '../core/log.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
-import { EventConsumer, type DecodedEvent } from '../kafka/event-consumer.ts';
+import { EventConsumer } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { ClockStore } from '../clock/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';

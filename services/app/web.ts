@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { boardSelection, boardSnapshot } from '../api/board-feed.ts';
-import { scopeOf, scopeText } from '../api/auth.ts';
+import { boardSelection, boardSnapshot } from '../board/board-feed.ts';
+import { scopeOf } from '../api/auth.ts';
+import { scopeText } from '../model/scope.ts';
 import { errorResponse } from '../api/routes.ts';
 import { UtklarError } from '../core/errors.ts';
 import { WEB_DIST } from '../web/build.ts';

@@ -14,7 +14,8 @@ import { LiveSimulation } from '../simulator/live-runner.ts';
 import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
-import { mintToken, parseScope } from '../api/auth.ts';
+import { mintToken } from '../api/auth.ts';
+import { parseScope } from '../model/scope.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 

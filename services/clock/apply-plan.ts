@@ -1,5 +1,5 @@
 import type { PatientEvent } from '../contract/event.ts';
-import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import type { DecodedEvent } from '../model/decoded-event.ts';
 import { stateChanged } from './changelog.ts';
 import type { clockKeys } from './clock-keys.ts';
 import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';

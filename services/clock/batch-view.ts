@@ -1,5 +1,5 @@
 import type { PatientEvent } from '../contract/event.ts';
-import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import type { DecodedEvent } from '../model/decoded-event.ts';
 import type { ApplyPlan, EpisodeReads, StateReader } from './apply-plan.ts';
 import type { EpisodeHistoryEntry } from './readmission.ts';
 import type { StoredEpisode } from './stored-episode.ts';

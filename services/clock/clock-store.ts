@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { UtklarError } from '../core/errors.ts';
-import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import type { DecodedEvent } from '../model/decoded-event.ts';
 import { planApply } from './apply-plan.ts';
 import { BatchView } from './batch-view.ts';
 import { PartitionCache, PartitionCaches } from './partition-cache.ts';

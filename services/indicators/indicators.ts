@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Scope } from '../api/auth.ts';
-import { visibleIndexEpisode } from '../api/readmission-visibility.ts';
-import { GROUPS, type Filters, type GroupBy } from '../api/filters.ts';
+import type { Scope } from '../model/scope.ts';
+import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
+import { GROUPS, type Filters, type GroupBy } from '../model/filters.ts';
 import { delayBand, DELAY_BANDS } from '../clock/delay-band.ts';
 import { municipalAverage, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
 import { amountForDays, type RegionRules } from '../clock/rules.ts';

@@ -1,5 +1,5 @@
-import type { Scope } from '../api/auth.ts';
-import type { Filters } from '../api/filters.ts';
+import type { Scope } from '../model/scope.ts';
+import type { Filters } from '../model/filters.ts';
 
 /**
  * SQL pieces shared by the indicators. ClickHouse 18.16 has no query parameters, so values are

@@ -1,18 +1,12 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { UtklarError } from '../core/errors.ts';
-import type { PatientEvent } from '../contract/event.ts';
+import type { DecodedEvent } from '../model/decoded-event.ts';
 import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
 import { watchConsumer, type ConsumerWatch } from './consumer-watch.ts';
 
-export interface DecodedEvent {
-  event: PatientEvent;
-  schemaId: number;
-  partition: number;
-  offset: string;
-}
 
 export interface EventConsumerOptions {
   kafka: Kafka;

@@ -1,4 +1,4 @@
-import type { DecodedEvent } from '../kafka/event-consumer.ts';
+import type { DecodedEvent } from '../model/decoded-event.ts';
 
 /** One `events` row per decoded event; pure, so the mapping is unit-tested without ClickHouse. */
 export interface EventRow {

@@ -10,7 +10,7 @@ import { planApply } from '../../services/clock/apply-plan.ts';
 import { BatchView } from '../../services/clock/batch-view.ts';
 import { clockKeys } from '../../services/clock/clock-keys.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
-import type { DecodedEvent } from '../../services/kafka/event-consumer.ts';
+import type { DecodedEvent } from '../../services/model/decoded-event.ts';
 
 const n = Number(process.argv[2] ?? 100_000);
 const now = Date.now();

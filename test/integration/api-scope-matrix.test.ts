@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken, scopeText, type Scope } from '../../services/api/auth.ts';
+import { mintToken } from '../../services/api/auth.ts';
+import { scopeText, type Scope } from '../../services/model/scope.ts';
 import { ROUTES } from '../../services/api/routes.ts';
 import { parsePersonnummer } from '../../services/contract/personnummer.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
@@ -407,7 +408,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
 
   /**
    * No unique marker of an episode outside scope ∩ selection appears anywhere in the answer. The
-   * one exception is deliberate (services/api/readmission-visibility.ts): a region is told the id
+   * one exception is deliberate (services/model/readmission-visibility.ts): a region is told the id
    * (and only the id) of a visible readmission's index episode when that is in its scope, even if
    * outside its selection (the board shows no discharged episode, a ward filter another ward).
    */

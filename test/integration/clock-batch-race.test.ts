@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClockStore } from '../../services/clock/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
-import type { DecodedEvent } from '../../services/kafka/event-consumer.ts';
+import type { DecodedEvent } from '../../services/model/decoded-event.ts';
 import { buildWorkload } from '../chaos/workload.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
 

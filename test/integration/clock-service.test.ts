@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { API_SECRET, configOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
-import { mintToken, parseScope } from '../../services/api/auth.ts';
+import { mintToken } from '../../services/api/auth.ts';
+import { parseScope } from '../../services/model/scope.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
 interface Change { changeId: string; episodeId: string; version: number; status: string; readyPeriods: { endedBy: string | null }[]; readmissionOf: string | null; readmissionSource: string | null }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mintToken, parseScope, scopeOf } from '../../services/api/auth.ts';
-import { parseFilters } from '../../services/api/filters.ts';
+import { mintToken, scopeOf } from '../../services/api/auth.ts';
+import { parseScope } from '../../services/model/scope.ts';
+import { parseFilters } from '../../services/model/filters.ts';
 import { toCsv } from '../../services/api/csv.ts';
 import { conditions, str } from '../../services/indicators/sql.ts';
 import { epochDay } from '../../services/core/stockholm-time.ts';

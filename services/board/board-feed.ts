@@ -4,8 +4,8 @@ import { eligibility } from '../clock/eligibility.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
 import { ageGroup, episodeFact } from '../facts/episode-fact.ts';
-import type { Scope } from './auth.ts';
-import { visibleIndexEpisode } from './readmission-visibility.ts';
+import type { Scope } from '../model/scope.ts';
+import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
 
 /**
  * The live board's data: the open episodes of one ward, municipality or region, as the browser

@@ -1,5 +1,5 @@
 import type { RegionRules } from '../clock/rules.ts';
-import type { Scope } from './auth.ts';
+import type { Scope } from '../model/scope.ts';
 
 /**
  * What a principal is shown of a readmission's index episode. An episode id goes only to a
