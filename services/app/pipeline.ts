@@ -120,7 +120,7 @@ export class Pipeline {
           metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);
           this.#conflictsCounted = this.clocks.conflicts;
           const now = Date.now();
-          return { stored: rows.offer('events', batch.map((d) => toEventRow(d, now) as unknown as Record<string, unknown>)) };
+          return { stored: rows.offer('events', batch.map((d) => toEventRow(d, now))) };
         },
       }));
     }
@@ -225,6 +225,7 @@ export class Pipeline {
       const lag = await consumerLag(this.#admin, `${this.config.groupPrefix}.${name}`, t.patientEvents);
       this.metrics.lag.set({ consumer: name }, lag);
     }
+    this.metrics.rowsPending.set(this.rows?.pending ?? 0);
     this.metrics.deadLetterMessages.set(await messageCount(this.#admin, t.deadLetter));
   }
 

@@ -17,7 +17,7 @@ export interface RowBufferOptions {
 }
 
 interface Pending {
-  rows: Map<string, Record<string, unknown>[]>;
+  rows: Map<string, object[]>;
   count: number;
   done: Promise<void>;
   resolve: () => void;
@@ -78,7 +78,7 @@ export class RowBuffer {
   }
 
   /** Buffers rows for `table`; the promise settles once they are stored (see `room` for backpressure). */
-  offer(table: string, rows: Record<string, unknown>[]): Promise<void> {
+  offer(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     const p = this.#current;
     const list = p.rows.get(table);
@@ -143,7 +143,7 @@ export class RowBuffer {
     }
   }
 
-  async #insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+  async #insert(table: string, rows: object[]): Promise<void> {
     try {
       await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow' });
     } catch (cause) {

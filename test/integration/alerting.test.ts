@@ -194,6 +194,8 @@ describe('pipeline health: a stopped consumer raises lag, freshness and silence 
     expect(metrics).toMatch(/utklar_consumer_batch_messages_count\{consumer="clock"\} [1-9]/);
     expect(metrics).toMatch(/utklar_consumer_event_age_seconds_count\{consumer="clock"\} [1-9]/);
     expect(metrics).toMatch(/utklar_dead_letter_messages 0/);
+    // Everything it wrote is stored: no row waits in the buffer.
+    expect(metrics).toMatch(/utklar_clickhouse_rows_pending 0/);
   });
 
   it('fires lag (2 s), freshness (3 s) and silence (6 s) once after the sink is killed, and resolves them once it is back', async () => {

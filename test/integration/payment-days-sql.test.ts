@@ -3,16 +3,13 @@ import { stateChanged } from '../../services/clock/changelog.ts';
 import { episodeClock } from '../../services/clock/episode-clock.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { LAW_DEFAULTS, OREBRO_RULES } from '../../services/clock/rules.ts';
-import type { PatientEvent } from '../../services/contract/event.ts';
-import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
-import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { stockholmDay } from '../../services/core/stockholm-time.ts';
 import { episodeFact } from '../../services/facts/episode-fact.ts';
 import { paymentDays, utklarDays } from '../../services/indicators/sql.ts';
 import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { Rng } from '../../services/simulator/rng.ts';
-import { RegionSimulator } from '../../services/simulator/simulate.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
+import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
 /**
  * The payment-day and follow-up-day rules are written once, in the clock's domain core
@@ -26,11 +23,7 @@ describe.each(['server', 'embedded'] as const)('the indicators\' day-count SQL e
   const config = configOf(env);
   const from = Date.parse('2026-02-20T00:00:00+01:00');
   const until = Date.parse('2026-04-10T00:00:00+02:00'); // across the spring DST switch
-  const pseudo = new Pseudonymiser('sql-property-test-key');
-  const events = [...new RegionSimulator({ seed: 9, admissionsPerDay: 90 }, from).eventsUntil(until)].map((e, i) => parseNdjsonEvent(JSON.stringify(e), i + 1, pseudo));
-  const byEpisode = new Map<string, PatientEvent[]>();
-  for (const e of events) byEpisode.set(e.episodeId, [...(byEpisode.get(e.episodeId) ?? []), e]);
-  const states = [...byEpisode.values()].map((list) => foldEpisode(list)).filter((s) => s.readyPeriods.length > 0);
+  const states = [...simulatedEpisodes({ seed: 9, admissionsPerDay: 90, from, until }).values()].map((list) => foldEpisode(list)).filter((s) => s.readyPeriods.length > 0);
   let client: Awaited<ReturnType<typeof openClickHouse>>['client'] | undefined;
 
   afterAll(async () => {

@@ -3,13 +3,10 @@ import { stateChanged } from '../../services/clock/changelog.ts';
 import { episodeClock } from '../../services/clock/episode-clock.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
-import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
-import type { PatientEvent } from '../../services/contract/event.ts';
-import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { stockholmDay } from '../../services/core/stockholm-time.ts';
 import { episodeFact, type EpisodeFact } from '../../services/facts/episode-fact.ts';
 import { paymentDaysOn, utklarDaysOn } from '../../services/facts/day-counts.ts';
-import { RegionSimulator } from '../../services/simulator/simulate.ts';
+import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
 // services/facts/day-counts.ts: the SQL of services/indicators/sql.ts in TypeScript, as the board and alerting use it.
 const utklarAt = (f: EpisodeFact, today: number) => utklarDaysOn({ readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days }, today);
@@ -18,10 +15,7 @@ const paymentAt = (f: EpisodeFact, today: number) => paymentDaysOn({ paymentDays
 describe('episode facts: day counts kept as Stockholm days, open periods counted at query time', () => {
   const from = Date.parse('2026-03-01T00:00:00+01:00');
   const until = Date.parse('2026-04-15T00:00:00+02:00'); // across the spring DST switch
-  const pseudo = new Pseudonymiser('unit-test-pseudonym-key');
-  const events = [...new RegionSimulator({ seed: 3, admissionsPerDay: 120 }, from).eventsUntil(until)].map((e, i) => parseNdjsonEvent(JSON.stringify(e), i + 1, pseudo));
-  const byEpisode = new Map<string, PatientEvent[]>();
-  for (const e of events) byEpisode.set(e.episodeId, [...(byEpisode.get(e.episodeId) ?? []), e]);
+  const byEpisode = simulatedEpisodes({ seed: 3, admissionsPerDay: 120, from, until });
 
   it('give the domain clock\'s follow-up and payment days at any later instant', () => {
     let open = 0;
