@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { subjectFor, topics, type Config, type Consumer } from '../core/config.ts';
+import { subjectFor, topics, type Config } from '../core/config.ts';
 import { logger } from '../core/log.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';

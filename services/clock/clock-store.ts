@@ -90,9 +90,8 @@ export class ClockStore {
     }
   }
 
-  async #applyWith(batch: DecodedEvent[], given: PartitionCache): Promise<number> {
+  async #applyWith(batch: DecodedEvent[], cache: PartitionCache): Promise<number> {
     const partition = batch[0]!.partition;
-    const cache = given;
     let view: BatchView;
     try {
       view = await this.#read(batch, cache);
@@ -166,12 +165,12 @@ export class ClockStore {
     }
     for (const key of missingPatients) pipe.hgetall(k.patient(key));
     const rows = await this.#exec(pipe);
-    this.episodesRead += missingEpisodes.length;
     const applied = rows[0] as string | null;
     if (applied !== cache.applied && cache.size > 0) {
       cache.reset();
       return this.#read(batch, cache);
     }
+    this.episodesRead += missingEpisodes.length;
     cache.applied = applied;
     const view = new BatchView(applied, rows[1] as string | null, (ids) => this.#states(ids), cache.maps);
     missingEpisodes.forEach((id, i) => {
@@ -277,8 +276,7 @@ export class ClockStore {
       const patient = raw ? this.keys.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${closed}:none`;
       evict.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
     });
-    const evicted = (await this.#exec(evict, 'eviction').finally(() => this.caches.forget(partition))).reduce<number>((sum, n) => sum + Number(n), 0);
-    return evicted;
+    return (await this.#exec(evict, 'eviction').finally(() => this.caches.forget(partition))).reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   /**

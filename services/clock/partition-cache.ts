@@ -14,7 +14,7 @@ import { emptyMaps, type ViewMaps } from './batch-view.ts';
  * (a conflict, a replayed step, an error) forgets the partition too: its view ran ahead of Redis.
  */
 export class PartitionCache {
-  /** The applied offset the cache is in step with ('' = never applied here). */
+  /** The applied offset the cache is in step with (null: none applied there yet). */
   applied: string | null = null;
   readonly maps: ViewMaps = emptyMaps();
   /** A batch is working in it. */
@@ -68,20 +68,10 @@ export class PartitionCaches {
     if (cache === undefined || this.#byPartition.get(partition) === cache) this.#byPartition.delete(partition);
   }
 
-  forgetAll(): void {
-    this.#byPartition.clear();
-  }
-
   /** After a batch applied as planned: the cache is in step with Redis at `applied`. */
   settle(partition: number, cache: PartitionCache, applied: string | null): void {
     if (this.#byPartition.get(partition) !== cache) return;
     cache.applied = applied;
     cache.trim(this.maxEntriesPerPartition);
-  }
-
-  get entries(): number {
-    let n = 0;
-    for (const c of this.#byPartition.values()) n += c.size;
-    return n;
   }
 }
