@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
@@ -9,7 +9,38 @@ import { RenewingProducer } from '../kafka/renewing-producer.ts';
 /** An alert as recorded when it fired: what was announced, and to whom. */
 export type RecordedAlert = ActiveAlert & { startsAt: string; receivers: string[] };
 
-export const outboxKey = (ns: string, receiver: string) => `${ns}:alerts:outbox:${receiver}`;
+/**
+ * Alerting's Redis keys, in one place. They share the hash tag `{<ns>:alerts}`: the transition
+ * script touches the active and pending hashes and the outboxes in one step, which Redis Cluster
+ * allows only within one hash slot. (A single Redis ignores the braces.)
+ */
+export const alertKeys = (ns: string) => {
+  const tag = `{${ns}:alerts}`;
+  return {
+    active: `${tag}:active`,
+    pending: `${tag}:pending`,
+    outbox: (receiver: string) => `${tag}:outbox:${receiver}`,
+  };
+};
+
+/**
+ * Moves alerting's keys from their names before the hash tag (`<ns>:alerts:…`) on a single Redis,
+ * so an upgrade neither re-fires what is firing nor loses the resolutions and announcements still
+ * waiting there. A cluster never held them: the transition script over untagged keys is refused.
+ */
+async function moveUntaggedKeys(redis: Redis | Cluster, ns: string, receivers: string[]): Promise<void> {
+  if (redis instanceof Cluster) return;
+  const k = alertKeys(ns);
+  const moves: [string, string][] = [
+    [`${ns}:alerts:active`, k.active],
+    [`${ns}:alerts:pending`, k.pending],
+    ...receivers.map((r): [string, string] => [`${ns}:alerts:outbox:${r}`, k.outbox(r)]),
+  ];
+  for (const [from, to] of moves) {
+    // RENAMENX: a key already under the new name (a newer process ran) is kept.
+    await redis.renamenx(from, to).catch((e: Error) => { if (!/no such key/i.test(e.message)) throw e; });
+  }
+}
 
 interface Entry { id: string; status: 'firing' | 'resolved'; alert: RecordedAlert; at: number }
 
@@ -22,10 +53,11 @@ interface Entry { id: string; status: 'firing' | 'resolved'; alert: RecordedAler
 export class Delivery {
   readonly #retry = new Map<string, { at: number; failures: number }>();
   readonly #producer: RenewingProducer;
+  readonly #keys: ReturnType<typeof alertKeys>;
   delivered = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly namespace: string,
     private readonly targets: Map<string, Target>,
     kafka: Kafka,
@@ -33,9 +65,11 @@ export class Delivery {
     private readonly log: Logger,
   ) {
     this.#producer = new RenewingProducer(kafka);
+    this.#keys = alertKeys(namespace);
   }
 
   async start(): Promise<void> {
+    await moveUntaggedKeys(this.redis, this.namespace, [...this.targets.keys()]);
     await this.topic.schema.register();
     await this.#producer.connect();
   }
@@ -65,7 +99,7 @@ export class Delivery {
   }
 
   async #entries(receiver: string): Promise<Entry[]> {
-    return (await this.redis.xrange(outboxKey(this.namespace, receiver), '-', '+', 'COUNT', 100)).map(([id, fields]) => {
+    return (await this.redis.xrange(this.#keys.outbox(receiver), '-', '+', 'COUNT', 100)).map(([id, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       return { id, status: f.status as Entry['status'], alert: JSON.parse(f.alert!) as RecordedAlert, at: Number(f.at) };
@@ -79,7 +113,7 @@ export class Delivery {
       const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(5_000) })
         .then((r) => r.ok, () => false);
       if (!ok) return sent;
-      await this.redis.xdel(outboxKey(this.namespace, receiver), e.id);
+      await this.redis.xdel(this.#keys.outbox(receiver), e.id);
       sent++;
     }
     return sent;
@@ -98,7 +132,7 @@ export class Delivery {
         }),
       })));
       await this.#producer.send({ topic: this.topic.name, messages });
-      await this.redis.xdel(outboxKey(this.namespace, 'topic'), ...entries.map((e) => e.id));
+      await this.redis.xdel(this.#keys.outbox('topic'), ...entries.map((e) => e.id));
       return entries.length;
     } catch (e) {
       this.log.warn({ err: e }, 'alerts topic: publish failed');

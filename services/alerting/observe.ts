@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../core/redis.ts';
 import type { Admin } from 'kafkajs';
 import { boardSnapshot } from '../board/board-feed.ts';
 import { parseFilters } from '../model/filters.ts';
@@ -18,7 +18,7 @@ import type { AlertRule } from './rules.ts';
 const DAY = 86_400_000;
 
 export interface ObserverDeps {
-  redis: Redis;
+  redis: RedisLike;
   clocks: ClockStore;
   admin: Admin;
   clickhouse: ClickHouseClient;
@@ -64,20 +64,8 @@ export class Observer {
     };
   }
 
-  async #regions(): Promise<string[]> {
-    const prefix = this.d.clocks.keys.openInRegion('');
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.d.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      out.push(...keys.map((k) => k.slice(prefix.length)));
-    } while (cursor !== '0');
-    return out;
-  }
-
   async #open(now: number): Promise<OpenEpisode[]> {
-    const regions = await this.#regions();
+    const regions = await this.d.clocks.regionsWithOpen();
     return (await Promise.all(regions.map(async (region) =>
       (await boardSnapshot(this.d.clocks, { region }, { kind: 'region', region }, this.d.regionRules, now)).map((e) => ({ ...e, region }))))).flat();
   }
@@ -88,15 +76,8 @@ export class Observer {
     if (within < 0) return [];
     // A closed discharge is scored by when it may be evicted: discharge + (retain + 1) days.
     const minScore = now - (within + 1) * DAY + (this.d.regionRules.retainClosedEpisodeDays + 1) * DAY;
-    const partitions = Object.keys(await this.d.redis.hgetall(this.d.clocks.keys.watermark));
-    const ids = (await Promise.all(partitions.map((p) => this.d.redis.zrangebyscore(this.d.clocks.keys.closed(Number(p)), minScore, '+inf')))).flat();
-    if (ids.length === 0) return [];
-    const pipe = this.d.redis.pipeline();
-    for (const id of ids) pipe.hget(this.d.clocks.keys.state(id), 'state');
     const out: ClosedEpisode[] = [];
-    for (const [, raw] of (await pipe.exec()) ?? []) {
-      if (typeof raw !== 'string') continue;
-      const { state: s } = JSON.parse(raw) as StoredEpisode;
+    for (const { state: s } of await this.d.clocks.closedEpisodes(minScore)) {
       if (s.status !== 'DISCHARGED' || s.dischargedAt === null || !s.admission || s.problems.length === 0) continue;
       out.push({
         episodeId: s.episodeId, region: s.admission.region, hospital: s.admission.hospital, ward: s.admission.ward,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { heartbeatsKey } from '../alerting/observe.ts';
 import type { ConsumerWatch } from '../kafka/consumer-watch.ts';
 import type { Metrics } from './metrics.ts';
@@ -15,7 +15,7 @@ export class Heartbeats {
   readonly #up = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly namespace: string) {}
+  constructor(private readonly redis: Redis | Cluster, private readonly namespace: string) {}
 
   beat(service: string, at = Date.now()): void {
     this.#last.set(service, at);

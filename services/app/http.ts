@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
-import type { StoredEpisode } from '../clock/stored-episode.ts';
+import type { OpenIndex } from '../clock/clock-store.ts';
 import { answer } from '../api/routes.ts';
 import { scopeOf } from '../api/auth.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
@@ -42,11 +42,10 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {
         const q = new URL(req.url, 'http://local').searchParams;
-        const k = pipeline.clocks.keys;
         const ward = q.get('ward')?.split('/');
-        const index = q.get('ward') && ward?.length === 2 ? k.openInWard(ward[0]!, ward[1]!)
-          : q.get('municipality') ? k.openInMunicipality(q.get('municipality')!)
-          : q.get('region') ? k.openInRegion(q.get('region')!)
+        const index: OpenIndex | undefined = q.get('ward') && ward?.length === 2 ? { ward: [ward[0]!, ward[1]!] }
+          : q.get('municipality') ? { municipality: q.get('municipality')! }
+          : q.get('region') ? { region: q.get('region')! }
           : undefined;
         // With the API secured, this board obeys the same scopes: a token may only name its own
         // region, municipality or ward.
@@ -96,22 +95,7 @@ async function statusOf(p: Pipeline) {
     await p.clickhouse.query({ query: `SELECT event_type, toString(count()) AS n FROM ${db}.events FINAL GROUP BY event_type ORDER BY event_type`, format: 'JSONEachRow' })
   ).json<{ event_type: string; n: string }>();
   // One state per episode, the clock's (closed ones until evicted): counted by status.
-  const byStatus: Record<string, number> = {};
-  let cursor = '0';
-  do {
-    const [next, keys] = await p.redis.scan(cursor, 'MATCH', p.clocks.keys.state('*'), 'COUNT', 1000);
-    cursor = next;
-    const states = keys.filter((k) => !k.endsWith(':events'));
-    if (states.length > 0) {
-      const pipe = p.redis.pipeline();
-      for (const k of states) pipe.hget(k, 'state');
-      for (const [, json] of (await pipe.exec()) ?? []) {
-        if (typeof json !== 'string') continue;
-        const status = (JSON.parse(json) as StoredEpisode).state.status;
-        byStatus[status] = (byStatus[status] ?? 0) + 1;
-      }
-    }
-  } while (cursor !== '0');
+  const byStatus = await p.clocks.countByStatus();
   return {
     clickhouse: { mode: p.clickhouseMode, database: db, eventsByType: Object.fromEntries(rows.map((r) => [r.event_type, Number(r.n)])) },
     redis: { episodesByStatus: byStatus },

@@ -1,8 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { subjectFor, topics, type Config } from '../core/config.ts';
 import { logger } from '../core/log.ts';
+import { connectRedis, type RedisLike } from '../core/redis.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
@@ -44,14 +45,14 @@ const log = logger('pipeline');
 export class Pipeline {
   readonly kafka: Kafka;
   readonly metrics: Metrics;
-  readonly redis: Redis;
+  readonly redis: RedisLike;
   clickhouse!: ClickHouseClient;
   clickhouseMode!: ClickHouseMode;
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
-  readonly #consumers: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  readonly #consumers: EventConsumer[] = [];
   /** Extra Redis connections (the clock's reads, the outbox), closed with the pipeline. */
-  readonly #sides: Redis[] = [];
+  readonly #sides: RedisLike[] = [];
   readonly rules: RegionRules;
   clocks!: ClockStore;
   /** ClickHouse inserts of the event rows and episode facts, gathered. */
@@ -71,7 +72,7 @@ export class Pipeline {
   constructor(readonly config: Config) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
     this.metrics = createMetrics();
-    this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 5 });
+    this.redis = connectRedis(config);
     // ioredis reconnects by itself; a restart of Redis is logged once per error kind, not as an
     // unhandled error event on every attempt.
     quietErrors(this.redis);
@@ -101,7 +102,8 @@ export class Pipeline {
     await this.#deadLetters.connect();
     await this.#admin.connect();
 
-    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, this.#side('clock-reads'));
+    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, { reads: this.#side('clock-reads'), partitions });
+    if (config.consumers.includes('clock')) await this.clocks.refuseOldLayout(config.namespace);
     this.rows = new RowBuffer(this.clickhouse, config.clickhouseDatabase, logger('clickhouse-rows'), {
       ready: () => this.#prepare(capacity),
       onRows: (table, n) => (table === 'events' ? metrics.rowsWritten : metrics.factsWritten).inc(n),
@@ -109,11 +111,11 @@ export class Pipeline {
     const rows = this.rows;
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
     for (const name of config.consumers) {
-      this.#consumers.push(new EventConsumer({
+      const consumer = new EventConsumer({
         ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics), concurrency: partitions,
         handle: async (batch) => {
           await rows.room();
-          const waited = (await this.#outbox?.room()) ?? 0;
+          const waited = (await this.#outbox?.room(batch[0]!.partition)) ?? 0;
           if (waited > 0) metrics.outboxWaits.inc(waited / 1000);
           metrics.clockUpdates.inc(await this.clocks.apply(batch));
           // Partitions apply concurrently: count what no batch has counted yet.
@@ -122,12 +124,17 @@ export class Pipeline {
           const now = Date.now();
           return { stored: rows.offer('events', batch.map((d) => toEventRow(d, now))) };
         },
-      }));
+      });
+      this.#consumers.push(consumer);
+      // Timers, eviction and the outbox follow the partitions this process owns, so N processes
+      // in the group share them as they share the events (a timers-only process serves all).
+      if (name === 'clock') this.clocks.served = () => consumer.assigned;
     }
     if (config.consumers.includes('clock')) {
       const registry = this.#codec.registry;
       // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
-      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, this.clocks.keys.outbox, {
+      const keys = this.clocks.keys;
+      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, () => this.clocks.served(), {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
@@ -294,8 +301,8 @@ export class Pipeline {
   }
 
   /** Another connection to the same Redis, closed with the pipeline. */
-  #side(name: string): Redis {
-    const r = this.redis.duplicate({ connectionName: name });
+  #side(name: string): RedisLike {
+    const r = this.redis instanceof Cluster ? this.redis.duplicate(undefined, { redisOptions: { connectionName: name, maxRetriesPerRequest: 5 } }) : this.redis.duplicate({ connectionName: name });
     quietErrors(r);
     this.#sides.push(r);
     return r;
@@ -303,7 +310,7 @@ export class Pipeline {
 }
 
 /** Logs a Redis connection's errors once per kind while ioredis reconnects by itself. */
-function quietErrors(redis: Redis): void {
+function quietErrors(redis: RedisLike): void {
   let last = '';
   redis.on('error', (e: Error) => {
     if (e.message !== last) log.warn({ err: e.message }, 'redis connection error; reconnecting');

@@ -66,9 +66,7 @@ export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection
 }
 
 export async function boardSnapshot(clocks: ClockStore, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<BoardEpisode[]> {
-  const k = clocks.keys;
-  const index = 'ward' in sel ? k.openInWard(...sel.ward) : 'municipality' in sel ? k.openInMunicipality(sel.municipality) : k.openInRegion(sel.region);
-  const episodes = await clocks.openEpisodes(index);
+  const episodes = await clocks.openEpisodes(sel);
   return episodes
     // A region token looking at a municipality sees only what was treated in its region.
     .filter(({ state: s }) => scope.kind !== 'region' || s.admission?.region === scope.region)

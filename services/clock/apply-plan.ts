@@ -1,7 +1,7 @@
 import type { PatientEvent } from '../contract/event.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
 import { stateChanged } from './changelog.ts';
-import type { clockKeys } from './clock-keys.ts';
+import type { PartitionKeys } from './clock-keys.ts';
 import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
@@ -48,14 +48,13 @@ export type ApplyPlan =
       related: RelatedChange[];
     };
 
-type Keys = ReturnType<typeof clockKeys>;
-
 /**
  * Decides what one event does to its episode, from the episode's whole event log (so late and
  * reordered events land where their event time puts them). Pure but for reading the patient's
- * other episodes when this one's history entry changes their readmission link.
+ * other episodes when this one's history entry changes their readmission link. `k` are the keys
+ * of the event's partition.
  */
-export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group: string, topic: string, rules: RegionRules, readStates: StateReader): Promise<ApplyPlan> {
+export async function planApply(d: DecodedEvent, r: EpisodeReads, k: PartitionKeys, group: string, topic: string, rules: RegionRules, readStates: StateReader): Promise<ApplyPlan> {
   const { event } = d;
   const origin = { consumer: group, topic, partition: d.partition };
   // An episode nobody admitted, this far behind its partition's event time, will not be
@@ -94,7 +93,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: Keys, group
   return {
     kind: 'apply',
     keys: [
-      k.applied(group, topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed(d.partition), k.watermark, k.outbox, k.timers, k.recent,
+      k.applied(group, topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed, k.watermark, k.outbox, k.timers, k.recent,
       ...leave, ...join, ...related.map((x) => k.state(x.episodeId)),
     ],
     head: [

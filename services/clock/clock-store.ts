@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { scanKeys, type RedisLike } from '../core/redis.ts';
+import { DEFAULT_EVENT_PARTITIONS } from '../kafka/topics.ts';
 import { UtklarError } from '../core/errors.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
 import { planApply } from './apply-plan.ts';
@@ -7,13 +9,13 @@ import { BatchView } from './batch-view.ts';
 import { PartitionCache, PartitionCaches } from './partition-cache.ts';
 import { factsAt, nextMidnight } from './clock-facts.ts';
 import { stateAsOf } from './state-as-of.ts';
-import { clockKeys } from './clock-keys.ts';
+import { clockKeys, type PartitionKeys } from './clock-keys.ts';
 import type { RegionRules } from './rules.ts';
 import type { StoredEpisode } from './stored-episode.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisLike & {
   clockApply(...args: (string | number)[]): Promise<number>;
   clockEvict(...args: (string | number)[]): Promise<number>;
   clockFire(...args: (string | number)[]): Promise<number>;
@@ -28,6 +30,23 @@ type ScriptedPipeline = ChainableCommander & {
 
 /** How long an episode must have been unchanged before its timer fires (see fireDue). */
 export const QUIET_MS = 2_000;
+
+/** An index of open episodes: one region, one home municipality or one ward. */
+export type OpenIndex = { region: string } | { municipality: string } | { ward: readonly [string, string] };
+
+const indexKey = (k: PartitionKeys, ix: OpenIndex) =>
+  'ward' in ix ? k.openInWard(ix.ward[0], ix.ward[1]) : 'municipality' in ix ? k.openInMunicipality(ix.municipality) : k.openInRegion(ix.region);
+
+export interface ClockStoreOptions {
+  /**
+   * A connection for the batch reads. Commands on one connection are answered in order, so a
+   * partition's read would otherwise wait behind every other partition's pipelined writes. The
+   * Lua steps' version guards make reading on another connection safe.
+   */
+  reads?: RedisLike;
+  /** The events topic's partition count: readers look in every partition. */
+  partitions?: number;
+}
 
 /**
  * Per-episode clock state in Redis. The domain core computes the next state from the episode's
@@ -44,22 +63,26 @@ export class ClockStore {
   /** Batches whose pipelined steps met a changed state and went on one by one (a gauge of contention). */
   conflicts = 0;
 
-  readonly #reads: Redis;
+  readonly #reads: RedisLike;
+  readonly partitions: number;
+  /**
+   * The partitions whose timers and evictions this process serves: those it owns in the
+   * consumer group (the pipeline follows the assignment), every one until told.
+   */
+  served: () => readonly number[];
 
   constructor(
-    redis: Redis,
+    redis: RedisLike,
     namespace: string,
     private readonly group: string,
     private readonly topic: string,
     private readonly rules: RegionRules,
-    /**
-     * A connection for the batch reads. Commands on one connection are answered in order, so a
-     * partition's read would otherwise wait behind every other partition's pipelined writes. The
-     * Lua steps' version guards make reading on another connection safe.
-     */
-    reads: Redis = redis,
+    options: ClockStoreOptions = {},
   ) {
-    this.#reads = reads;
+    this.#reads = options.reads ?? redis;
+    this.partitions = options.partitions ?? DEFAULT_EVENT_PARTITIONS;
+    const all = Array.from({ length: this.partitions }, (_, p) => p);
+    this.served = () => all;
     this.keys = clockKeys(namespace);
     redis.defineCommand('clockApply', { lua: lua('apply-event') });
     redis.defineCommand('clockEvict', { numberOfKeys: 5, lua: lua('evict-episode') });
@@ -99,6 +122,7 @@ export class ClockStore {
       this.caches.forget(partition, cache);
       throw e;
     }
+    const keys = this.keys.of(partition);
     const pipe = this.#redis.pipeline() as unknown as ScriptedPipeline;
     const queued: { d: DecodedEvent; reject: boolean }[] = [];
     let previous = '';
@@ -106,7 +130,7 @@ export class ClockStore {
     try {
       for (const d of batch) {
         if (view.applied !== null && Number(view.applied) >= Number(d.offset)) continue; // the Lua step would say 0
-        const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
+        const plan = await planApply(d, view.reads(d), keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
         if (plan.kind === 'reject') pipe.clockReject(...plan.keys, ...plan.args, previous);
         else {
           pipe.clockApply(plan.keys.length, ...plan.keys, ...plan.head, previous, String(Date.now()), ...plan.tail);
@@ -150,15 +174,15 @@ export class ClockStore {
    * the cache is dropped and everything read afresh.
    */
   async #read(batch: DecodedEvent[], cache: PartitionCache): Promise<BatchView> {
-    const k = this.keys;
     const partition = batch[0]!.partition;
+    const k = this.keys.of(partition);
     const episodes = [...new Set(batch.map((d) => d.event.episodeId))];
     const patients = [...new Set(batch.map((d) => d.event.patientKey))];
     const missingEpisodes = episodes.filter((id) => !cache.hasEpisode(id));
     const missingPatients = patients.filter((key) => !cache.hasPatient(key));
     const pipe = this.#reads.pipeline();
-    pipe.hget(k.applied(this.group, this.topic), String(partition));
-    pipe.hget(k.watermark, String(partition));
+    pipe.get(k.applied(this.group, this.topic));
+    pipe.get(k.watermark);
     for (const id of missingEpisodes) {
       pipe.hgetall(k.events(id));
       pipe.hmget(k.state(id), 'state', 'version');
@@ -172,7 +196,7 @@ export class ClockStore {
     }
     this.episodesRead += missingEpisodes.length;
     cache.applied = applied;
-    const view = new BatchView(applied, rows[1] as string | null, (ids) => this.#states(ids), cache.maps);
+    const view = new BatchView(applied, rows[1] as string | null, (ids) => this.#states(partition, ids), cache.maps);
     missingEpisodes.forEach((id, i) => {
       const [state, version] = rows[3 + 2 * i] as [string | null, string | null];
       view.load(id, rows[2 + 2 * i] as Record<string, string>, { state, version });
@@ -186,9 +210,10 @@ export class ClockStore {
     return view;
   }
 
-  async #states(ids: string[]): Promise<{ state: string | null; version: string | null }[]> {
+  async #states(partition: number, ids: string[]): Promise<{ state: string | null; version: string | null }[]> {
+    const k = this.keys.of(partition);
     const pipe = this.#reads.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.state(id), 'state', 'version');
+    for (const id of ids) pipe.hmget(k.state(id), 'state', 'version');
     return (await this.#exec(pipe)).map((row) => {
       const [state, version] = row as [string | null, string | null];
       return { state, version };
@@ -210,7 +235,7 @@ export class ClockStore {
   /** One event against freshly read state, retried while the state changes underneath. */
   async #applyOne(d: DecodedEvent, attempt = 0): Promise<number> {
     const view = await this.#read([d], new PartitionCache());
-    const plan = await planApply(d, view.reads(d), this.keys, this.group, this.topic, this.rules, (ids) => view.states(ids));
+    const plan = await planApply(d, view.reads(d), this.keys.of(d.partition), this.group, this.topic, this.rules, (ids) => view.states(ids));
     let result: number;
     try {
       result = plan.kind === 'reject'
@@ -227,19 +252,81 @@ export class ClockStore {
     return result;
   }
 
+  /**
+   * Refuses to start on the key layout before the partitions' hash tags (`<ns>:clock:*`): the
+   * group's committed offsets would go on past events whose state sits under the old names.
+   */
+  async refuseOldLayout(namespace: string): Promise<void> {
+    const old = await scanKeys(this.#redis, `${namespace}:clock:applied:*`);
+    if (old.length > 0) {
+      throw new UtklarError('CONFIG', `Redis holds the clock's state in the layout before per-partition keys (${old[0]}); rebuild it from Kafka: stop the pipeline, delete the '${namespace}:clock:*' keys and the consumer group '${this.group}', start again (docs/clock-state.md, Rebuild)`);
+    }
+  }
+
+  /** The partitions 0‥N−1, for readers that look everywhere. */
+  #all(): number[] {
+    return Array.from({ length: this.partitions }, (_, p) => p);
+  }
+
+  /** An episode's stored state, from whichever partition holds it. */
   async get(episodeId: string): Promise<StoredEpisode | undefined> {
-    const raw = await this.#redis.hget(this.keys.state(episodeId), 'state');
+    const rows = await Promise.all(this.#all().map((p) => this.#redis.hget(this.keys.of(p).state(episodeId), 'state')));
+    const raw = rows.find((r) => r !== null);
     return raw ? (JSON.parse(raw) as StoredEpisode) : undefined;
   }
 
-  /** Open episodes in an index set (region, municipality or ward). */
-  async openEpisodes(indexKey: string): Promise<StoredEpisode[]> {
-    const ids = await this.#redis.smembers(indexKey);
-    if (ids.length === 0) return [];
-    const pipe = this.#redis.pipeline();
-    for (const id of ids) pipe.hget(this.keys.state(id), 'state');
-    const rows = (await pipe.exec()) ?? [];
-    return rows.flatMap(([, raw]) => (typeof raw === 'string' ? [JSON.parse(raw) as StoredEpisode] : []));
+  /** Open episodes of a region, municipality or ward, gathered from every partition. */
+  async openEpisodes(index: OpenIndex): Promise<StoredEpisode[]> {
+    // One slot per partition: a round trip each, all at once (Redis Cluster refuses a pipeline
+    // across slots of different nodes).
+    const parts = await Promise.all(this.#all().map(async (p) => {
+      const k = this.keys.of(p);
+      const ids = await this.#redis.smembers(indexKey(k, index));
+      if (ids.length === 0) return [];
+      const pipe = this.#redis.pipeline();
+      for (const id of ids) pipe.hget(k.state(id), 'state');
+      return (await this.#exec(pipe)).flatMap((raw) => (typeof raw === 'string' ? [JSON.parse(raw) as StoredEpisode] : []));
+    }));
+    return parts.flat();
+  }
+
+  /** Regions with an open episode in some partition (their index sets exist while not empty). */
+  async regionsWithOpen(): Promise<string[]> {
+    const marker = ':clock:open:region:';
+    const keys = await scanKeys(this.#redis, this.keys.every(`clock:open:region:*`));
+    return [...new Set(keys.map((k) => k.slice(k.indexOf(marker) + marker.length)))].sort();
+  }
+
+  /** Closed episodes whose eviction time is at or after `minScore`, from every partition. */
+  async closedEpisodes(minScore: number): Promise<StoredEpisode[]> {
+    const parts = await Promise.all(this.#all().map(async (p) => {
+      const k = this.keys.of(p);
+      const ids = await this.#redis.zrangebyscore(k.closed, minScore, '+inf');
+      if (ids.length === 0) return [];
+      const pipe = this.#redis.pipeline();
+      for (const id of ids) pipe.hget(k.state(id), 'state');
+      return (await this.#exec(pipe)).flatMap((raw) => (typeof raw === 'string' ? [JSON.parse(raw) as StoredEpisode] : []));
+    }));
+    return parts.flat();
+  }
+
+  /** Every stored state (open and retained closed episodes), counted by status. */
+  async countByStatus(): Promise<Record<string, number>> {
+    const byStatus: Record<string, number> = {};
+    for (const p of this.#all()) {
+      const k = this.keys.of(p);
+      const states = (await scanKeys(this.#redis, k.state('*'))).filter((key) => !key.endsWith(':events'));
+      for (let i = 0; i < states.length; i += 1000) {
+        const pipe = this.#redis.pipeline();
+        for (const key of states.slice(i, i + 1000)) pipe.hget(key, 'state');
+        for (const json of await this.#exec(pipe)) {
+          if (typeof json !== 'string') continue;
+          const status = (JSON.parse(json) as StoredEpisode).state.status;
+          byStatus[status] = (byStatus[status] ?? 0) + 1;
+        }
+      }
+    }
+    return byStatus;
   }
 
   /**
@@ -249,32 +336,33 @@ export class ClockStore {
    * long as readmissions in the same partition (the same patient) can still arrive.
    */
   async evictSettled(wallNow: number): Promise<number> {
-    const marks = await this.#redis.hgetall(this.keys.watermark);
     let total = 0;
-    for (const [partition, mark] of Object.entries(marks)) {
+    for (const partition of this.served()) {
+      const mark = await this.#redis.get(this.keys.of(partition).watermark);
+      if (mark === null) continue;
       const now = Math.min(wallNow, Number(mark) - this.rules.allowedLatenessMs);
-      for (let n = -1; n !== 0; total += n) n = await this.evictDue(Number(partition), now);
+      for (let n = -1; n !== 0; total += n) n = await this.evictDue(partition, now);
     }
     return total;
   }
 
   /** Forgets a partition's closed episodes due by `now`; safe to run from several workers. */
   async evictDue(partition: number, now: number, limit = 500): Promise<number> {
-    const closed = this.keys.closed(partition);
-    const due = await this.#redis.zrangebyscore(closed, 0, now, 'LIMIT', 0, limit);
+    const k = this.keys.of(partition);
+    const due = await this.#redis.zrangebyscore(k.closed, 0, now, 'LIMIT', 0, limit);
     if (due.length === 0) return 0;
     // Eviction does not move the applied offset, the cache's token: the partition's cache is
     // forgotten before (a batch under way keeps its own) and after (one read in between).
     this.caches.forget(partition);
     // Two round trips for the lot, not two per episode: a replay closes thousands a minute.
     const read = this.#redis.pipeline();
-    for (const episodeId of due) read.hget(this.keys.state(episodeId), 'state');
+    for (const episodeId of due) read.hget(k.state(episodeId), 'state');
     const states = await this.#exec(read);
     const evict = this.#redis.pipeline() as unknown as ScriptedPipeline;
     due.forEach((episodeId, i) => {
       const raw = states[i] as string | null;
-      const patient = raw ? this.keys.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${closed}:none`;
-      evict.clockEvict(closed, this.keys.events(episodeId), this.keys.state(episodeId), patient, this.keys.timers, episodeId, now);
+      const patient = raw ? k.patient((JSON.parse(raw) as StoredEpisode).state.patientKey) : `${k.closed}:none`;
+      evict.clockEvict(k.closed, k.events(episodeId), k.state(episodeId), patient, k.timers, episodeId, now);
     });
     return (await this.#exec(evict, 'eviction').finally(() => this.caches.forget(partition))).reduce<number>((sum, n) => sum + Number(n), 0);
   }
@@ -284,9 +372,17 @@ export class ClockStore {
    * (ready day accrued, threshold crossed, payment responsibility started) through the outbox and
    * moves on to the next boundary still ahead. A history replayed from last year catches up in
    * one claim per episode (at most `maxBoundaries` days at a time), not one round per day.
+   * Each served partition fires its own timers, at most `limit` per call.
    */
   async fireDue(now: number, limit = 500, maxBoundaries = 400): Promise<number> {
-    const due = await this.#redis.zrangebyscore(this.keys.timers, 0, now, 'WITHSCORES', 'LIMIT', 0, limit);
+    let fired = 0;
+    for (const partition of this.served()) fired += await this.#fireDue(partition, now, limit, maxBoundaries);
+    return fired;
+  }
+
+  async #fireDue(partition: number, now: number, limit: number, maxBoundaries: number): Promise<number> {
+    const k = this.keys.of(partition);
+    const due = await this.#redis.zrangebyscore(k.timers, 0, now, 'WITHSCORES', 'LIMIT', 0, limit);
     if (due.length === 0) return 0;
     // An episode changed in the last moments may have more of its events on the way (a replay
     // applies them one by one): announcing now could count days from half its history.
@@ -294,35 +390,31 @@ export class ClockStore {
     // boundaries beyond it wait, since the events that end a ready period may be on the way. A
     // partition quiet for QUIET_MS is taken as caught up, and wall time rules.
     const quiet = now - QUIET_MS;
-    await this.#redis.zremrangebyscore(this.keys.recent, 0, quiet - 60_000);
     const ids = due.filter((_, i) => i % 2 === 0);
     const look = this.#redis.pipeline();
-    look.zmscore(this.keys.recent, ...ids);
-    look.hgetall(this.keys.watermark);
-    for (const id of ids) look.hget(this.keys.state(id), 'partition');
-    const [changedAt, marks, ...partitions] = (await this.#exec(look)) as [(string | null)[], Record<string, string>, ...(string | null)[]];
-    const known = [...new Set(partitions)].filter((p): p is string => p !== null);
-    const lastChange = known.length > 0 ? await this.#redis.zmscore(this.keys.recent, ...known.map((p) => `p:${p}`)) : [];
-    const busy = new Set(known.filter((_, i) => lastChange[i] != null && Number(lastChange[i]) > quiet));
-    const ready: { episodeId: string; at: number; horizon: number }[] = [];
+    look.zremrangebyscore(k.recent, 0, quiet - 60_000);
+    look.zmscore(k.recent, 'p', ...ids);
+    look.get(k.watermark);
+    const [, [partitionChanged, ...changedAt], mark] = (await this.#exec(look)) as [unknown, (string | null)[], string | null];
+    const busy = partitionChanged != null && Number(partitionChanged) > quiet;
+    const horizon = busy ? Math.min(now, Number(mark ?? 0)) : now;
+    const ready: { episodeId: string; at: number }[] = [];
     for (let i = 0; i < due.length; i += 2) {
       const episodeId = due[i]!;
       const at = Number(due[i + 1]);
       const changed = changedAt[i / 2];
       // Its own events may still be arriving: leave it until it has been quiet a moment.
       if (changed !== null && changed !== undefined && Number(changed) > quiet) continue;
-      const partition = partitions[i / 2];
-      const horizon = partition != null && busy.has(partition) ? Math.min(now, Number(marks[partition] ?? 0)) : now;
-      if (at <= horizon) ready.push({ episodeId, at, horizon });
+      if (at <= horizon) ready.push({ episodeId, at });
     }
     if (ready.length === 0) return 0;
     // One round trip reads them all and one fires them all; each fire is still its own claim.
     const read = this.#redis.pipeline();
-    for (const { episodeId } of ready) read.hmget(this.keys.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced', 'version');
+    for (const { episodeId } of ready) read.hmget(k.state(episodeId), 'state', 'announcedDays', 'paymentAnnounced', 'version');
     const rows = await this.#exec(read);
     const fire = this.#redis.pipeline() as unknown as ScriptedPipeline;
     let queued = 0;
-    for (const [i, { episodeId, at, horizon }] of ready.entries()) {
+    for (const [i, { episodeId, at }] of ready.entries()) {
       // A replay's catch-up computes many days per episode: let the consumers in between.
       if (i % 20 === 19) await new Promise((r) => setImmediate(r));
       const [raw, announced, paid, version] = rows[i] as [string | null, string | null, string | null, string | null];
@@ -344,7 +436,7 @@ export class ClockStore {
         boundary = next;
       }
       fire.clockFire(
-        this.keys.timers, this.keys.state(episodeId), this.keys.outbox,
+        k.timers, k.state(episodeId), k.outbox,
         episodeId, at, next === null ? '' : next, days, paymentAnnounced ? 1 : 0, version ?? '',
         ...facts,
       );

@@ -9,6 +9,8 @@ export interface Config {
   kafkaBrokers: string[];
   registryUrl: string;
   redisUrl: string;
+  /** Seed nodes (host:port) of a Redis Cluster; when given, the stores use it instead of `redisUrl`. */
+  redisCluster: { host: string; port: number }[] | null;
   /** Unset means embedded chDB at `chdbPath`. */
   clickhouseUrl: string | undefined;
   clickhouseUser: string;
@@ -71,6 +73,11 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((s) => s.trim()).filter(Boolean),
     registryUrl: env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
     redisUrl: env.REDIS_URL ?? `redis://127.0.0.1:${redisPort}`,
+    redisCluster: env.REDIS_CLUSTER ? env.REDIS_CLUSTER.split(',').map((s) => s.trim()).filter(Boolean).map((node) => {
+      const m = /^([^:]+):(\d+)$/.exec(node);
+      if (!m) throw new UtklarError('CONFIG', `REDIS_CLUSTER: expected host:port[,host:port…], got '${node}'`);
+      return { host: m[1]!, port: Number(m[2]) };
+    }) : null,
     clickhouseUrl: env.CLICKHOUSE_URL || undefined,
     clickhouseUser: env.CLICKHOUSE_USER ?? 'default',
     clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',

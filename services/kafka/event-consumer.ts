@@ -45,6 +45,12 @@ export class EventConsumer {
   readonly #commits = new Map<number, Promise<void>>();
   /** Per partition: deferred effects of the batch under way, until kafkajs reports it done. */
   readonly #stored = new Map<number, Promise<void>[]>();
+  /**
+   * The partitions of the topic this member owns, as the group last assigned them; none while a
+   * rebalance is under way or the consumer is stopped. The work that follows the partitions
+   * (timers, eviction, publishing the outbox) reads it.
+   */
+  assigned: readonly number[] = [];
 
   constructor(private readonly o: EventConsumerOptions) {
     // A 10 s session (kafkajs: 30 s) so a crashed member's partitions move on quickly.
@@ -54,6 +60,12 @@ export class EventConsumer {
   async start(): Promise<void> {
     const { o } = this;
     if (o.watch) watchConsumer(this.#consumer, o.watch);
+    const { GROUP_JOIN, REBALANCING, STOP, CRASH } = this.#consumer.events;
+    this.#consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.assigned = [...(payload.memberAssignment[o.topic] ?? [])].sort((a, b) => a - b);
+      o.log.info({ partitions: this.assigned }, 'partitions assigned');
+    });
+    for (const event of [REBALANCING, STOP, CRASH]) this.#consumer.on(event, () => (this.assigned = []));
     // Every batch kafkajs is done with, also those it never hands to eachBatch (only transaction
     // markers, or only aborted messages), whose offsets must be committed too, or the group
     // never reaches the end of a transactionally written topic. lastOffset covers trailing markers.

@@ -29,7 +29,7 @@ for (let i = 0; i < events.length; i += 1000) {
   const view = new BatchView(null, null, async (ids) => ids.map((id) => store.stateOf.get(id) ?? { state: null, version: null }));
   Object.assign(view, store); // the same maps: no copy between batches
   for (const d of events.slice(i, i + 1000)) {
-    const plan = await planApply(d, view.reads(d), keys, 'g', 't', OREBRO_RULES, (ids) => view.states(ids));
+    const plan = await planApply(d, view.reads(d), keys.of(d.partition), 'g', 't', OREBRO_RULES, (ids) => view.states(ids));
     if (plan.kind === 'apply') view.record(d, plan);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { scanKeys } from '../../services/core/redis.ts';
 import { clockKeys } from '../../services/clock/clock-keys.ts';
 
 export interface RedisMemory {
@@ -23,13 +24,14 @@ export interface RedisMemory {
 
 /** Groups keys by kind: the namespace and ids replaced by `*`. */
 function kindOf(ns: string, key: string): string {
-  const rest = key.slice(ns.length + 1);
+  // A partition's keys start with its hash tag, `{<ns>:p<N>}:`; the rest with `<ns>:`.
+  const rest = key.startsWith('{') ? key.slice(key.indexOf('}:') + 2) : key.slice(ns.length + 1);
   const rules: [RegExp, string][] = [
     [/^clock:ep:.*:events$/, 'clock:ep:*:events'],
     [/^clock:ep:/, 'clock:ep:*'],
     [/^clock:patient:/, 'clock:patient:*'],
     [/^clock:open:(region|municipality|ward):/, 'clock:open:$1:*'],
-    [/^clock:closed:/, 'clock:closed:*'],
+    [/^clock:closed/, 'clock:closed'],
     [/^clock:applied:/, 'clock:applied:*'],
     [/^episode:/, 'episode:*'],
     [/^applied:/, 'applied:*'],
@@ -56,15 +58,9 @@ async function memoryUsage(redis: Redis, keys: string[]): Promise<number[]> {
   return out;
 }
 
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  return keys;
+/** Every key of the namespace: the partitions' (hash-tagged) and the rest. */
+async function namespaceKeys(redis: Redis, ns: string): Promise<string[]> {
+  return (await Promise.all(clockKeys(ns).patterns.map((p) => scanKeys(redis, p, 2000)))).flat();
 }
 
 /**
@@ -77,12 +73,19 @@ async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
 export async function measureRedis(redis: Redis, ns: string, usedMemoryBefore: number): Promise<RedisMemory> {
   const k = clockKeys(ns);
   const open = new Set<string>();
-  for (const key of await scanKeys(redis, k.openInRegion('*'))) for (const id of await redis.smembers(key)) open.add(id);
+  const partitionOf = new Map<string, number>();
+  for (const key of await scanKeys(redis, k.every('clock:open:region:*'))) {
+    const partition = Number(/^\{[^}]*:p(\d+)\}/.exec(key)![1]);
+    for (const id of await redis.smembers(key)) {
+      open.add(id);
+      partitionOf.set(id, partition);
+    }
+  }
   const ids = [...open];
-  const own = await memoryUsage(redis, ids.flatMap((id) => [k.state(id), k.events(id)]));
+  const own = await memoryUsage(redis, ids.flatMap((id) => [k.of(partitionOf.get(id)!).state(id), k.of(partitionOf.get(id)!).events(id)]));
   const episodeBytes = own.reduce((a, b) => a + b, 0);
 
-  const keys = await scanKeys(redis, `${ns}:*`);
+  const keys = await namespaceKeys(redis, ns);
   const sizes = await memoryUsage(redis, keys);
   const byKind: Record<string, { keys: number; bytes: number }> = {};
   keys.forEach((key, i) => {
@@ -105,7 +108,7 @@ export async function measureRedis(redis: Redis, ns: string, usedMemoryBefore: n
 
 /** Deletes the namespace's keys (UNLINK: freed in the background, Redis stays responsive). */
 export async function deleteNamespace(redis: Redis, ns: string): Promise<number> {
-  const keys = await scanKeys(redis, `${ns}:*`);
+  const keys = await namespaceKeys(redis, ns);
   for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
   return keys.length;
 }

@@ -28,7 +28,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { mintToken } from '../../services/api/auth.ts';
-import { clockKeys } from '../../services/clock/clock-keys.ts';
+import { appliedEvents, dueTimers, outboxLength, partitionKeys } from '../support/clock-redis.ts';
 import { LAW_DEFAULTS, OREBRO_RULES } from '../../services/clock/rules.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { loadConfig, repoRoot, topics } from '../../services/core/config.ts';
@@ -133,7 +133,6 @@ if (spawnSync('bash', [path.join(repoRoot, 'infra/stack.sh'), 'up', ...services]
 
 const config = loadConfig(env);
 const t = topics(ns);
-const keys = clockKeys(ns);
 const apiUrl = `http://127.0.0.1:${env.UTKLAR_HTTP_PORT}`;
 const progress = new Progress();
 const kafka = createKafka(config, 'bench');
@@ -231,8 +230,9 @@ async function settledEviction(): Promise<boolean> {
   const lateness = (config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES).allowedLatenessMs;
   for (const until = Date.now() + 40_000; Date.now() < until; await sleep(500)) {
     let due = 0;
-    for (const [partition, mark] of Object.entries(await redis.hgetall(keys.watermark))) {
-      due += await redis.zcount(keys.closed(Number(partition)), 0, Math.min(Date.now(), Number(mark) - lateness));
+    for (const k of partitionKeys(ns, config.eventPartitions)) {
+      const mark = await redis.get(k.watermark);
+      if (mark !== null) due += await redis.zcount(k.closed, 0, Math.min(Date.now(), Number(mark) - lateness));
     }
     if (due === 0) return true;
   }
@@ -312,12 +312,12 @@ async function run(): Promise<ThroughputResult> {
     healthy ||= (await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 200;
     // The outbox before the offsets: a changelog message published after this read is then
     // already in the high watermark read next, never missed by both.
-    const outbox = await redis.xlen(keys.outbox);
-    const dueTimers = await redis.zcount(keys.timers, '-inf', Date.now());
+    const outbox = await outboxLength(redis, ns, config.eventPartitions);
+    const timersDue = await dueTimers(redis, ns, Date.now(), config.eventPartitions);
     const s = await watch.sample();
-    const applied = (await redis.hvals(keys.applied(clockGroup.groupId, clockGroup.topic))).reduce((a, v) => a + Number(v) + 1, 0);
+    const applied = await appliedEvents(redis, ns, clockGroup.groupId, clockGroup.topic, config.eventPartitions);
     clockApplied.push({ t: s.t, n: applied });
-    if (dueTimers === 0) timersDrainedAt ??= s.t;
+    if (timersDue === 0) timersDrainedAt ??= s.t;
     else timersDrainedAt = undefined;
     const share = (g: WatchedGroup) => Math.min(1, s.committed[g.name]! / Math.max(1, s.end[g.topic]!));
     const eventShare = groups.filter((g) => g.topic === t.patientEvents).map(share);
@@ -354,7 +354,7 @@ async function run(): Promise<ThroughputResult> {
   // The timer worker announces the replayed history's day boundaries after the clock applied
   // them; it has no consumer group, so it is timed by its due timers (bounded wait).
   for (const until = Date.now() + 120_000; timersDrainedAt === undefined && Date.now() < until; await sleep(250)) {
-    if ((await redis.zcount(keys.timers, '-inf', Date.now())) === 0) timersDrainedAt = Date.now() - spawnedAt;
+    if ((await dueTimers(redis, ns, Date.now(), config.eventPartitions)) === 0) timersDrainedAt = Date.now() - spawnedAt;
   }
 
   const evictionSwept = await settledEviction();

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import { namespaceKeys } from '../support/clock-redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,22 +24,17 @@ export async function scanForPersonalData(o: { kafka: Kafka; redis: Redis; ch: C
   const found: string[] = [];
   for (const [name, text] of Object.entries(o.logs)) findIn(`log of ${name}`, text, needles, found);
 
-  let cursor = '0';
-  do {
-    const [next, keys] = await o.redis.scan(cursor, 'MATCH', `${o.namespace}:*`, 'COUNT', 2000);
-    cursor = next;
-    for (const key of keys) {
-      findIn(`redis key ${key}`, key, needles, found);
-      const type = await o.redis.type(key);
-      const value = type === 'hash' ? JSON.stringify(await o.redis.hgetall(key))
-        : type === 'set' ? (await o.redis.smembers(key)).join(' ')
-        : type === 'zset' ? (await o.redis.zrange(key, '0', '-1')).join(' ')
-        : type === 'stream' ? JSON.stringify(await o.redis.xrange(key, '-', '+'))
-        : type === 'list' ? (await o.redis.lrange(key, 0, -1)).join(' ')
-        : String(await o.redis.get(key));
-      findIn(`redis ${key}`, value, needles, found);
-    }
-  } while (cursor !== '0');
+  for (const key of await namespaceKeys(o.redis, o.namespace)) {
+    findIn(`redis key ${key}`, key, needles, found);
+    const type = await o.redis.type(key);
+    const value = type === 'hash' ? JSON.stringify(await o.redis.hgetall(key))
+      : type === 'set' ? (await o.redis.smembers(key)).join(' ')
+      : type === 'zset' ? (await o.redis.zrange(key, '0', '-1')).join(' ')
+      : type === 'stream' ? JSON.stringify(await o.redis.xrange(key, '-', '+'))
+      : type === 'list' ? (await o.redis.lrange(key, 0, -1)).join(' ')
+      : String(await o.redis.get(key));
+    findIn(`redis ${key}`, value, needles, found);
+  }
 
   const tables = await (await o.ch.query({ query: `SELECT name FROM system.tables WHERE database = '${o.database}' AND engine NOT LIKE '%View%'`, format: 'JSONEachRow' })).json<{ name: string }>();
   for (const { name } of tables) {

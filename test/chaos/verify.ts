@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
+import { dueTimers, outboxLength, stateKeys } from '../support/clock-redis.ts';
 import type { Admin, Kafka } from 'kafkajs';
 import { mintToken } from '../../services/api/auth.ts';
-import { clockKeys } from '../../services/clock/clock-keys.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
@@ -29,13 +29,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function caughtUp(admin: Admin, redis: Redis, config: Config): Promise<boolean> {
   const t = topics(config.namespace);
-  const k = clockKeys(config.namespace);
   for (let i = 0; i < 2; i++) {
     const lags = await Promise.all([
       consumerLag(admin, `${config.groupPrefix}.clock`, t.patientEvents),
     ]);
-    const outbox = await redis.xlen(k.outbox);
-    const overdue = await redis.zcount(k.timers, 0, Date.now() - 5_000);
+    const outbox = await outboxLength(redis, config.namespace, config.eventPartitions);
+    const overdue = await dueTimers(redis, config.namespace, Date.now() - 5_000, config.eventPartitions);
     if (lags.some((l) => l > 0) || outbox > 0 || overdue > 0) return false;
     if (i === 0) await sleep(2_000);
   }
@@ -44,7 +43,7 @@ export async function caughtUp(admin: Admin, redis: Redis, config: Config): Prom
 
 /** Every episode's clock state in Redis equals the pure fold of its events (exactly once, whatever happened). */
 export async function verifyClockState(redis: Redis, config: Config, w: Workload): Promise<Mismatch[]> {
-  const k = clockKeys(config.namespace);
+  const where = await stateKeys(redis, config.namespace);
   const byEpisode = new Map<string, PatientEvent[]>();
   const invalid = new Set(w.malformed.filter((m) => m.kind === 'semantically-invalid').map((m) => m.id));
   const all = [...w.events, ...w.items.flatMap((it) => (it.kind === 'event' && invalid.has(it.event.eventId) ? [it.event] : []))];
@@ -58,7 +57,8 @@ export async function verifyClockState(redis: Redis, config: Config, w: Workload
   for (let i = 0; i < ids.length; i += 1000) {
     const slice = ids.slice(i, i + 1000);
     const pipe = redis.pipeline();
-    for (const id of slice) pipe.hget(k.state(id), 'state');
+    // An episode stored nowhere reads as missing (the key below is absent).
+    for (const id of slice) pipe.hget(where.get(id) ?? `${config.namespace}:absent`, 'state');
     const rows = (await pipe.exec()) ?? [];
     slice.forEach((id, j) => {
       const raw = rows[j]?.[1];
@@ -69,13 +69,7 @@ export async function verifyClockState(redis: Redis, config: Config, w: Workload
       if (!isDeepStrictEqual(stored, expected)) out.push({ check: 'clock state', detail: `${id}: differs from the fold of its ${byEpisode.get(id)!.length} events: ${firstDifference(stored, expected)}` });
     });
   }
-  let stored = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', k.state('*'), 'COUNT', 5000);
-    cursor = next;
-    stored += keys.filter((key) => !key.endsWith(':events')).length;
-  } while (cursor !== '0');
+  const stored = where.size;
   if (stored !== present) out.push({ check: 'clock state', detail: `${stored} episodes in Redis, ${present} of them expected` });
   return out;
 }

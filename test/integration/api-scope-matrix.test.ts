@@ -8,6 +8,7 @@ import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { API_SECRET, PSEUDONYM_KEY, configOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { namespaceKeys } from '../support/clock-redis.ts';
 
 /**
  * Issue #7: who may read what, for every endpoint. One real pipeline holds a few patients of two
@@ -380,12 +381,8 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     await fetch(`${env.CLICKHOUSE_URL}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` }).catch(() => undefined);
     const redis = new Redis(configOf(env).redisUrl, { maxRetriesPerRequest: 1 });
     try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.UTKLAR_NAMESPACE}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      const keys = await namespaceKeys(redis, env.UTKLAR_NAMESPACE!);
+      for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
     } finally {
       redis.disconnect();
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clockKeys } from '../../services/clock/clock-keys.ts';
 import { ClockStore } from '../../services/clock/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import type { DecodedEvent } from '../../services/model/decoded-event.ts';
@@ -24,7 +25,7 @@ describe('clock: pipelined batches raced by two workers', () => {
 
   afterAll(async () => {
     for (const ns of namespaces) {
-      const keys = await redis[0]!.keys(`${ns}:*`);
+      const keys = (await Promise.all(clockKeys(ns).patterns.map((p) => redis[0]!.keys(p)))).flat();
       for (let i = 0; i < keys.length; i += 1000) await redis[0]!.del(...keys.slice(i, i + 1000));
     }
     for (const r of redis) r.disconnect();
@@ -33,21 +34,23 @@ describe('clock: pipelined batches raced by two workers', () => {
   async function dump(ns: string): Promise<{ keys: Record<string, unknown>; outbox: string[] }> {
     const r = redis[0]!;
     const keys: Record<string, unknown> = {};
-    let outbox: string[] = [];
-    for (const key of await r.keys(`${ns}:*`)) {
-      const name = key.slice(ns.length);
-      if (name === ':clock:recent') continue; // wall time of the last change
-      if (name === ':clock:outbox') {
-        outbox = (await r.xrange(key, '-', '+')).map(([, f]) => f.join('|')).sort();
+    const outbox: string[] = [];
+    // A partition's key `{<ns>:p3}:clock:…` is named `{p3}:clock:…`: alike in every namespace.
+    for (const key of (await Promise.all(clockKeys(ns).patterns.map((p) => r.keys(p)))).flat()) {
+      const name = key.startsWith('{') ? key.replace(`{${ns}:`, '{') : key.slice(ns.length);
+      if (name.endsWith(':clock:recent')) continue; // wall time of the last change
+      if (name.endsWith(':clock:outbox')) {
+        outbox.push(...(await r.xrange(key, '-', '+')).map(([, f]) => f.join('|')));
         continue;
       }
       const type = await r.type(key);
       keys[name] = type === 'hash' ? Object.fromEntries(Object.entries(await r.hgetall(key)).sort())
         : type === 'set' ? (await r.smembers(key)).sort()
         : type === 'zset' ? await r.zrange(key, '0', '-1', 'WITHSCORES')
+        : type === 'string' ? await r.get(key)
         : type;
     }
-    return { keys, outbox };
+    return { keys, outbox: outbox.sort() };
   }
 
   const byPartition: DecodedEvent[][] = [];
@@ -125,8 +128,9 @@ describe('clock: pipelined batches raced by two workers', () => {
         const batch = events.slice(i, i + 150);
         const victim = batch[Math.floor(batch.length / 2)]!.event.episodeId;
         before = async () => {
-          if ((await redis[0]!.hincrby(`${ns}:clock:ep:${victim}`, 'version', 1)) > 1) bumps++;
-          else await redis[0]!.del(`${ns}:clock:ep:${victim}`); // a new episode: no foreign version to bump
+          const key = clockKeys(ns).of(batch[0]!.partition).state(victim);
+          if ((await redis[0]!.hincrby(key, 'version', 1)) > 1) bumps++;
+          else await redis[0]!.del(key); // a new episode: no foreign version to bump
         };
         changed += await store.apply(batch);
       }
@@ -137,7 +141,7 @@ describe('clock: pipelined batches raced by two workers', () => {
     expect(changed).toBe(appliedOnce);
     // Everything equals the undisturbed run but the bumped versions (and the change ids built on them).
     const strip = (d: Awaited<ReturnType<typeof dump>>) => ({
-      keys: Object.fromEntries(Object.entries(d.keys).map(([k, v]) => [k, k.startsWith(':clock:ep:') && !k.endsWith(':events') ? { ...(v as object), version: undefined } : v])),
+      keys: Object.fromEntries(Object.entries(d.keys).map(([k, v]) => [k, /^\{p\d+\}:clock:ep:/.test(k) && !k.endsWith(':events') ? { ...(v as object), version: undefined } : v])),
       outbox: d.outbox.map((m) => m.replace(/"changeId":"[^"]*"/, '').replace(/"version":\d+/, '')).sort(),
     });
     expect(strip(await dump(ns))).toEqual(strip(await dump(namespaces[0]!)));
@@ -163,7 +167,7 @@ describe('clock: pipelined batches raced by two workers', () => {
     const single = await dump(namespaces[0]!);
     const actual = await dump(ns);
     const ids = new Set(events.flatMap((d) => [d.event.episodeId, d.event.patientKey]));
-    // :clock:ep:<episodeId>[:events], :clock:patient:<patientKey>
+    // {p0}:clock:ep:<episodeId>[:events], {p0}:clock:patient:<patientKey>
     const ofPartition0 = (d: typeof single) => Object.fromEntries(Object.entries(d.keys).filter(([k]) => ids.has(k.split(':')[3]!)));
     expect(Object.keys(ofPartition0(actual)).length).toBeGreaterThan(100);
     expect(ofPartition0(actual)).toEqual(ofPartition0(single));

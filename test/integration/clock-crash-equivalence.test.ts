@@ -8,14 +8,17 @@ import { ClockStore } from '../../services/clock/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import { Rng } from '../../services/simulator/rng.ts';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { appliedEvents, namespaceKeys } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
 /**
  * The clock service replays ≥ 100 000 simulated events twice into two Redis databases: once
- * undisturbed, once killed with SIGKILL at random points and restarted. Both must end key for key
- * the same: every transition applied exactly once, whatever was cut off mid-batch.
+ * undisturbed by one process, once by two processes in one consumer group, a third joining
+ * mid-replay and one of them killed with SIGKILL at each of three random points (and replaced).
+ * Both must end key for key the same: every transition applied exactly once, whatever was cut
+ * off mid-batch or moved to another process in a rebalance.
  */
-describe('clock service: SIGKILL during a 100 000-event replay changes no key', () => {
+describe('clock service: SIGKILL and rebalances among processes during a 100 000-event replay change no key', () => {
   const base = isolatedEnv('server', { UTKLAR_CONSUMERS: 'clock', UTKLAR_EVICT_EVERY_MS: '0', UTKLAR_TIMERS_EVERY_MS: '0', LOG_LEVEL: 'warn' });
   const config = configOf(base);
   const t = topics(config.namespace);
@@ -28,35 +31,33 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
   const rng = new Rng(Number(process.env.UTKLAR_TEST_SEED ?? Date.now() % 100_000));
   let sent = 0;
   let pipeline: PipelineProcess | undefined;
+  /** The crashed run's processes: one group, one HTTP port each. */
+  const running: PipelineProcess[] = [];
+  let started = 0;
+  const crashedProcess = () => new PipelineProcess({ ...base, REDIS_URL: redisUrl(2), UTKLAR_GROUP_PREFIX: `${config.namespace}-crashed`, UTKLAR_HTTP_PORT: String(Number(base.UTKLAR_HTTP_PORT) + 1 + started++) });
   const killedAt: number[] = [];
 
-  const applied = async (redis: Redis, run: string) =>
-    Object.values(await redis.hgetall(`${config.namespace}:clock:applied:${groupFor(run)}:${t.patientEvents}`)).reduce((s, o) => s + Number(o) + 1, 0);
+  const applied = (redis: Redis, run: string) => appliedEvents(redis, config.namespace, groupFor(run), t.patientEvents);
   const untilApplied = (redis: Redis, run: string) => waitFor('every event applied', async () => ((await applied(redis, run)) >= sent ? true : undefined), 240_000);
 
   /** Every key of this namespace with its full content, in a comparable form. */
   async function dump(redis: Redis): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.namespace}:*`, 'COUNT', 5000);
-      cursor = next;
-      for (const key of keys) {
-        // The outbox is transient (drained to Kafka as it fills); the changelog test covers it.
-        // Timers fire at wall-clock time, so the worker is off here (clock-service.test.ts covers it).
-        if (key.endsWith(':clock:outbox')) continue;
-        // Wall-clock bookkeeping (when an episode last changed, when a service last reported).
-        if (key.endsWith(':clock:recent') || key.endsWith(':health:heartbeats')) continue;
-        const type = await redis.type(key);
-        // JSON fields parsed, so a difference shows as the field that differs.
-        const parse = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([f, v]) => [f, v.startsWith('{') ? JSON.parse(v) : v]));
-        out[key] =
-          type === 'hash' ? parse(await redis.hgetall(key))
-          : type === 'set' ? (await redis.smembers(key)).sort()
-          : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
-          : `${type}:${await redis.get(key)}`;
-      }
-    } while (cursor !== '0');
+    for (const key of await namespaceKeys(redis, config.namespace)) {
+      // The outbox is transient (drained to Kafka as it fills); the changelog test covers it.
+      // Timers fire at wall-clock time, so the worker is off here (clock-service.test.ts covers it).
+      if (key.endsWith(':clock:outbox')) continue;
+      // Wall-clock bookkeeping (when an episode last changed, when a service last reported).
+      if (key.endsWith(':clock:recent') || key.endsWith(':health:heartbeats')) continue;
+      const type = await redis.type(key);
+      // JSON fields parsed, so a difference shows as the field that differs.
+      const parse = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([f, v]) => [f, v.startsWith('{') ? JSON.parse(v) : v]));
+      out[key] =
+        type === 'hash' ? parse(await redis.hgetall(key))
+        : type === 'set' ? (await redis.smembers(key)).sort()
+        : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+        : `${type}:${await redis.get(key)}`;
+    }
     return out;
   }
 
@@ -71,8 +72,9 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
 
   afterAll(async () => {
     await pipeline?.stop();
+    for (const p of running) await p.stop();
     for (const redis of [clean, crashed]) {
-      const keys = await redis.keys(`${config.namespace}:*`);
+      const keys = await namespaceKeys(redis, config.namespace);
       for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
       redis.disconnect();
     }
@@ -86,16 +88,21 @@ describe('clock service: SIGKILL during a 100 000-event replay changes no key', 
     await pipeline.stop();
 
     const cuts = [rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.6), rng.uniform(0.65, 0.95)].map((f) => Math.floor(f * sent));
-    for (const cut of cuts) {
-      pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2), UTKLAR_GROUP_PREFIX: `${config.namespace}-crashed` });
+    running.push(crashedProcess(), crashedProcess());
+    for (const [i, cut] of cuts.entries()) {
       await waitFor(`progress past ${cut}`, async () => ((await applied(crashed, 'crashed')) >= cut ? true : undefined), 240_000);
-      pipeline.child.kill('SIGKILL');
-      await new Promise((r) => pipeline!.child.once('exit', r));
+      // A third process joins mid-replay: the group rebalances while batches are under way.
+      if (i === 0) running.push(crashedProcess());
+      const [victim] = running.splice(rng.int(0, running.length - 1), 1);
+      victim!.child.kill('SIGKILL');
+      await new Promise((r) => victim!.child.once('exit', r));
       killedAt.push(await applied(crashed, 'crashed'));
+      // Its replacement joins while the others go on (its partitions moved to them meanwhile).
+      running.push(crashedProcess());
     }
-    pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(2), UTKLAR_GROUP_PREFIX: `${config.namespace}-crashed` });
     await untilApplied(crashed, 'crashed');
-    await pipeline.stop();
+    for (const p of running) expect(p.child.exitCode, p.output.slice(-2000)).toBeNull();
+    for (const p of running.splice(0)) await p.stop();
 
     // Sweeps run only here, once on each side, so both dumps see the same retention cut-off.
     for (const [redis, run] of [[clean, 'clean'], [crashed, 'crashed']] as const) {

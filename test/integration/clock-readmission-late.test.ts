@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
 const person = { source: 'ehr-test', personnummer: '19400307-1232' };
@@ -31,13 +32,13 @@ describe('clock service: a readmission applied before its index stay was dischar
 
   it('is linked to the index stay when the late discharge arrives, in the same atomic step', async () => {
     const state = await waitFor('E-IX discharged', async () => {
-      const raw = await redis.hget(`${config.namespace}:clock:ep:E-IX`, 'state');
+      const raw = await redis.hget(await stateKeyOf(redis, config.namespace, 'E-IX'), 'state');
       return raw && JSON.parse(raw).state.status === 'DISCHARGED' ? raw : undefined;
     });
     expect(state).toBeTruthy();
-    const readmitted = JSON.parse((await redis.hget(`${config.namespace}:clock:ep:E-RA`, 'state'))!);
+    const readmitted = JSON.parse((await redis.hget(await stateKeyOf(redis, config.namespace, 'E-RA'), 'state'))!);
     expect(readmitted.readmission).toEqual({ indexEpisodeId: 'E-IX', indexDischargeClinic: 'Ortopedkliniken', daysAfterDischarge: 10, source: 'detected' });
     // Two versions of E-RA: its admission, then the relink.
-    expect(await redis.hget(`${config.namespace}:clock:ep:E-RA`, 'version')).toBe('2');
+    expect(await redis.hget(await stateKeyOf(redis, config.namespace, 'E-RA'), 'version')).toBe('2');
   });
 });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { clockKeys as clockKeysOf } from '../../services/clock/clock-keys.ts';
+import { dueTimers } from '../support/clock-redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
@@ -22,6 +24,7 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
   const kafka = new Kafka({ clientId: 'clock-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: config.registryUrl });
   const redis = new Redis(config.redisUrl);
+  const keys = clockKeysOf(config.namespace);
   let pipeline: PipelineProcess;
   const token = (scope: string) => mintToken(parseScope(scope), API_SECRET, { subject: 'test', ttlSeconds: 3600 });
   const [regionToken, orebro, unit] = [token('region:18'), token('municipality:1880'), token('unit:USO/Med 9')];
@@ -49,11 +52,11 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     }
     return Promise.all(got.map(async (m) => (await registry.decode(m.value!)) as Change));
   }
-  const clockKeys = async () => (await redis.keys(`${config.namespace}:clock:*`)).filter((k) => !k.endsWith(':outbox') && !k.endsWith(':recent')).sort();
+  const clockKeys = async () => (await redis.keys(keys.every('clock:*'))).filter((k) => !k.endsWith(':outbox') && !k.endsWith(':recent')).sort();
   const dump = async () => Object.fromEntries(await Promise.all((await clockKeys()).map(async (k) => {
     const type = await redis.type(k);
     // Fields sorted: a hash's field order is Redis's, not part of its content.
-    return [k, type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(k)).sort(([a], [b]) => a.localeCompare(b))) : type === 'set' ? (await redis.smembers(k)).sort() : await redis.zrange(k, '0', '-1', 'WITHSCORES')];
+    return [k, type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(k)).sort(([a], [b]) => a.localeCompare(b))) : type === 'set' ? (await redis.smembers(k)).sort() : type === 'string' ? await redis.get(k) : await redis.zrange(k, '0', '-1', 'WITHSCORES')];
   })));
 
   beforeAll(async () => {
@@ -134,16 +137,16 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
   it('rebuilds the same Redis state from Kafka after Redis loses it, re-emitting identical changes', async () => {
     // Compare settled states: the timer worker may still be catching up on February's midnights.
     const settled = async () => {
-      const due = await redis.zrangebyscore(`${config.namespace}:clock:timers`, 0, Date.now());
+      const due = await dueTimers(redis, config.namespace, Date.now());
       const a = JSON.stringify(await dump());
       await new Promise((r) => setTimeout(r, 1500));
-      return due.length === 0 && a === JSON.stringify(await dump()) ? true : undefined;
+      return due === 0 && a === JSON.stringify(await dump()) ? true : undefined;
     };
     await waitFor('a settled clock state', settled);
     const before = await dump();
     const firstRun = await changelog(14);
     await pipeline.stop();
-    for (const k of await redis.keys(`${config.namespace}:clock:*`)) await redis.del(k);
+    for (const k of await redis.keys(keys.every('clock:*'))) await redis.del(k);
     const admin = kafka.admin();
     await admin.connect();
     await waitFor('the clock group to be empty', async () => ((await admin.describeGroups([`${config.namespace}.clock`])).groups[0]!.members.length === 0 ? true : undefined));

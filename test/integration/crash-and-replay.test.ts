@@ -4,10 +4,12 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockKeys } from '../../services/clock/clock-keys.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import type { StoredEpisode } from '../../services/clock/stored-episode.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
 import { topics } from '../../services/core/config.ts';
+import { scanKeys } from '../../services/core/redis.ts';
 import { openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
@@ -31,26 +33,18 @@ describe('kill -9 and replay change nothing', () => {
   let sent = 0;
   let pipeline: PipelineProcess | undefined;
 
-  const keysOf = async (pattern: string) => {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    return keys;
-  };
+  const keysOf = (pattern: string) => scanKeys(redis, pattern);
+  const k = clockKeys(config.namespace);
   /** Distinct events in the episodes' logs: each applied event is logged once, a replay adds none. */
   const appliedTotal = async () => {
     let total = 0;
-    for (const key of await keysOf(`${config.namespace}:clock:ep:*:events`)) total += await redis.hlen(key);
+    for (const key of await keysOf(k.every('clock:ep:*:events'))) total += await redis.hlen(key);
     return total;
   };
   /** Every episode's state and version (the timer worker's announcement marks left out). */
   const clockStates = async () => {
     const out: Record<string, { state: string | null; version: string | null; partition: string | null }> = {};
-    for (const key of (await keysOf(`${config.namespace}:clock:ep:*`)).filter((k) => !k.endsWith(':events'))) {
+    for (const key of (await keysOf(k.every('clock:ep:*'))).filter((k) => !k.endsWith(':events'))) {
       const [state, version, partition] = await redis.hmget(key, 'state', 'version', 'partition');
       out[key] = { state: state ?? null, version: version ?? null, partition: partition ?? null };
     }
@@ -164,7 +158,7 @@ describe('kill -9 and replay change nothing', () => {
   it('a rebuild from Kafka after Redis lost the clocks gives the same states and versions', async () => {
     const before = await clockStates();
     await pipeline!.stop();
-    const lost = await keysOf(`${config.namespace}:clock:*`);
+    const lost = await keysOf(k.every('clock:*'));
     expect(lost.length).toBeGreaterThan(0);
     await redis.unlink(...lost);
     await replayFromZero();

@@ -6,6 +6,7 @@ import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { subjectFor, topics } from '../../services/core/config.ts';
 import { openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { configOf, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
+import { namespaceKeys, stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli, type CliResult } from '../support/processes.ts';
 
 const FIXTURE = path.join(repoRoot, 'test/fixtures/two-episodes.ndjson');
@@ -74,7 +75,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
   // The fixture's episodes closed long ago: no eviction, so the test reads them whenever it runs.
   const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0' });
   const config = configOf(env);
-  const stored = async (id: string) => JSON.parse((await redis.hget(`${config.namespace}:clock:ep:${id}`, 'state')) ?? 'null') as { state: Record<string, unknown>; readmission: Record<string, unknown> | null } | null;
+  const stored = async (id: string) => JSON.parse((await redis.hget(await stateKeyOf(redis, config.namespace, id), 'state')) ?? 'null') as { state: Record<string, unknown>; readmission: Record<string, unknown> | null } | null;
   const t = topics(config.namespace);
   const kafka = new Kafka({ clientId: 'e2e-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const redis = new Redis(config.redisUrl);
@@ -89,7 +90,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     await pipeline.healthy();
     cli = await runCli(['produce', '--file', FIXTURE], env);
     await waitFor('episode E-100 fully applied in Redis', async () =>
-      (await redis.hlen(`${config.namespace}:clock:ep:E-100:events`)) === 6 ? true : undefined,
+      (await redis.hlen(`${await stateKeyOf(redis, config.namespace, 'E-100')}:events`)) === 6 ? true : undefined,
     );
     await waitFor('10 events in ClickHouse', async () => {
       const s = await pipeline.status();
@@ -148,7 +149,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     expect(e100?.state).toMatchObject(EXPECTED_EPISODE_E100);
     expect(e100?.readmission).toBeNull();
     // One applied change per event, none twice.
-    expect(await redis.hget(`${config.namespace}:clock:ep:E-100`, 'version')).toBe('6');
+    expect(await redis.hget(await stateKeyOf(redis, config.namespace, 'E-100'), 'version')).toBe('6');
     const e200 = await stored('E-200');
     expect(e200?.state).toMatchObject({ status: 'ADMITTED', reportedReadmission: true, admission: { hospital: 'KLS' } });
     expect(e200?.readmission).toMatchObject({ indexEpisodeId: 'E-100', daysAfterDischarge: 14 });
@@ -175,7 +176,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
 
   it('lets no personnummer reach Kafka, Redis, ClickHouse or logs', async () => {
     const kafkaText = messages.map((m) => `${m.key}|${m.value?.toString('latin1')}|${JSON.stringify(m.headers)}`).join('\n');
-    const keys = await redis.keys(`${config.namespace}:*`);
+    const keys = await namespaceKeys(redis, config.namespace);
     const redisText = JSON.stringify(await Promise.all(keys.map(async (k) => [k, await redis.type(k) === 'hash' ? await redis.hgetall(k) : await redis.type(k)])));
     expect(keys.length).toBeGreaterThan(3);
     expect(pipeline.output.length).toBeGreaterThan(0);

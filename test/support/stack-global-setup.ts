@@ -74,9 +74,10 @@ async function dropTestKeys(ids: Set<string>): Promise<void> {
       await redis.select(db);
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', 't-*', 'COUNT', 10_000);
+        // `t-<id>:…`, and a partition's `{t-<id>:p<N>}:…` (clock-keys.ts).
+        const [next, keys] = await redis.scan(cursor, 'MATCH', '*t-*', 'COUNT', 10_000);
         cursor = next;
-        const ours = keys.filter((k) => ids.has(k.slice(2, 10)));
+        const ours = keys.filter((k) => ids.has(k.startsWith('{') ? k.slice(3, 11) : k.slice(2, 10)));
         if (ours.length > 0) await redis.unlink(...ours);
       } while (cursor !== '0');
     }

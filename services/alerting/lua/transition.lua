@@ -4,6 +4,7 @@
   the alert was routed to, in the same step.
   KEYS[1] active alerts hash (field = fingerprint)   KEYS[2] pending hash (`for` clocks)
   KEYS[3..n] the receivers' outbox streams
+  All keys share one hash tag (delivery.ts, alertKeys), so on Redis Cluster they are in one slot.
   ARGV[1] 'firing' or 'resolved'   ARGV[2] fingerprint   ARGV[3] alert JSON (firing)   ARGV[4] time (ms)
   Returns 1 announced, 0 nothing to do (already firing / already resolved).
 ]]

@@ -1,13 +1,14 @@
 --[[
   Applies one event to an episode's clock state, at most once, in one atomic step.
-  KEYS[1] applied-offsets hash of the consumer group (field = partition)
+  Every key belongs to the event's partition (one hash slot, see clock-keys.ts).
+  KEYS[1] the consumer group's applied offset in the partition
   KEYS[2] episode event log hash (field = eventId, value = event JSON)
   KEYS[3] episode state hash
   KEYS[4] patient history hash (field = episodeId, value = history JSON)
   KEYS[5] closed-episodes sorted set (score = eviction time)
-  KEYS[6] watermark hash (field = partition)   KEYS[7] outbox stream   KEYS[8] timers sorted set
+  KEYS[6] the partition's watermark   KEYS[7] outbox stream   KEYS[8] timers sorted set
   KEYS[9] recently-applied sorted set (score = wall time of the last change of the episode, and
-          of the partition as 'p:<partition>', for the timer worker)
+          of the partition as 'p', for the timer worker)
   KEYS[10..] index sets (the first ARGV[9] to remove the episode from, the rest to add it to),
           then the state hashes of the related episodes (see below)
   ARGV[1] partition          ARGV[2] offset          ARGV[3] eventId
@@ -29,7 +30,7 @@
   Returns 1 applied, 0 already applied (replay), -1 state changed underneath (caller retries),
   -2 the previous step of the batch did not apply (caller retries from there).
 ]]
-local applied = redis.call('HGET', KEYS[1], ARGV[1])
+local applied = redis.call('GET', KEYS[1])
 if applied and tonumber(applied) >= tonumber(ARGV[2]) then
   return 0
 end
@@ -67,7 +68,7 @@ end
 -- may disagree.
 local nowMs = tonumber(ARGV[16])
 redis.call('ZADD', KEYS[9], nowMs, ARGV[10])
-redis.call('ZADD', KEYS[9], nowMs, 'p:' .. ARGV[1])
+redis.call('ZADD', KEYS[9], nowMs, 'p')
 redis.call('XADD', KEYS[7], '*', 'kind', 'state', 'key', ARGV[10], 'value', ARGV[12])
 for i = 18, 17 + deadLetters do
   redis.call('XADD', KEYS[7], '*', 'kind', 'dead-letter', 'key', ARGV[14], 'value', ARGV[i])
@@ -88,9 +89,9 @@ for i = 10, firstRelatedKey - 1 do
     redis.call('SADD', KEYS[i], ARGV[10])
   end
 end
-local watermark = redis.call('HGET', KEYS[6], ARGV[1])
+local watermark = redis.call('GET', KEYS[6])
 if not watermark or tonumber(watermark) < tonumber(ARGV[11]) then
-  redis.call('HSET', KEYS[6], ARGV[1], ARGV[11])
+  redis.call('SET', KEYS[6], ARGV[11])
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2])
 return 1
