@@ -134,7 +134,8 @@ export class Pipeline {
       const registry = this.#codec.registry;
       // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
       const keys = this.clocks.keys;
-      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, () => this.clocks.served(), {
+      const clock = this.#consumers.find((c) => c.groupId === `${config.groupPrefix}.clock`)!;
+      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, clock, (p) => `${config.groupPrefix}.clock.outbox.p${p}`, {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },

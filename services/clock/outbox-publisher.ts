@@ -1,8 +1,10 @@
+import { hostname } from 'node:os';
 import type { RedisLike } from '../core/redis.ts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { PartitionOwnership } from '../kafka/event-consumer.ts';
+import { PartitionProducers } from '../kafka/partition-producers.ts';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
-import { RenewingProducer } from '../kafka/renewing-producer.ts';
 
 export interface OutboxRoute {
   topic: string;
@@ -14,12 +16,17 @@ export interface OutboxRoute {
 
 /**
  * Moves derived messages from the partitions' Redis outboxes (each written atomically with its
- * partition's state) to Kafka. An entry is deleted only after Kafka acknowledged it: a crash in
+ * partition's state) to Kafka: the partitions this process owns in the consumer group, each in
+ * Kafka transactions of its own producer, whose transactional id is the partition's. A process
+ * that lost a partition (paused past its session, then woken) is fenced by the new owner and
+ * commits nothing more there. An entry is deleted only after its transaction committed: a crash in
  * between re-sends it, with the same key and id (changeId / clockEventId), which a compacted
- * topic and a deduplicating reader absorb. It drains the partitions this process serves.
+ * topic and a deduplicating reader absorb.
  */
 export class OutboxPublisher {
-  readonly #producer: RenewingProducer;
+  readonly #producers: PartitionProducers;
+  /** The assignment the producers follow (see PartitionOwnership.generation). */
+  #generation = -1;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   published = 0;
@@ -37,8 +44,10 @@ export class OutboxPublisher {
     kafka: Kafka,
     /** A partition's outbox stream. */
     private readonly outboxKey: (partition: number) => string,
-    /** The partitions to drain: those this process owns. */
-    private readonly served: () => readonly number[],
+    /** The partitions to drain: those the clock's consumer owns. */
+    private readonly ownership: PartitionOwnership,
+    /** A partition's transactional id: one per partition and consumer group. */
+    transactionalId: (partition: number) => string,
     /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events, 'dead-letter' → DLQ. */
     private readonly routes: Record<string, OutboxRoute>,
     private readonly log: Logger,
@@ -49,7 +58,7 @@ export class OutboxPublisher {
      */
     private readonly derive?: (entries: { kind: string; value: Record<string, unknown> }[]) => Promise<void>,
   ) {
-    this.#producer = new RenewingProducer(kafka);
+    this.#producers = new PartitionProducers(kafka, transactionalId, log, (since) => ownership.confirmedSince(since));
     // After a reconnect Redis may have lost its last writes (a restart): read from the start
     // again rather than past a cursor that may no longer exist. What is still there is sent again.
     redis.on('ready', () => this.#cursors.clear());
@@ -57,7 +66,6 @@ export class OutboxPublisher {
 
   async start(everyMs = 50): Promise<void> {
     for (const route of Object.values(this.routes)) await route.schema?.register();
-    await this.#producer.connect();
     this.#timer = setInterval(() => {
       if (this.#busy) return;
       this.#busy = true;
@@ -91,47 +99,58 @@ export class OutboxPublisher {
    * entries, each partition's in its order.
    */
   async drain(batch = 5000): Promise<number> {
-    let sent = 0;
-    for (;;) {
-      const served = this.served();
-      // A partition no longer served may come back after another process drained it.
-      for (const p of this.#cursors.keys()) if (!served.includes(p)) this.#cursors.delete(p);
-      const per = Math.max(500, Math.ceil(batch / Math.max(1, served.length)));
-      // One slot per partition: a command each, all at once.
-      const read = await Promise.all(served.map(async (p) => {
-        const cursor = this.#cursors.get(p);
-        return { p, entries: await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', per) };
-      }));
-      const full = read.filter((r) => r.entries.length > 0);
-      if (full.length === 0) {
-        if (this.#waiting === 0) this.lastDrainedAt = Date.now();
-        return sent;
-      }
-      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
-      const derived: { kind: string; value: Record<string, unknown> }[] = [];
-      for (const { entries } of full) {
-        for (const [, fields] of entries) {
-          const f: Record<string, string> = {};
-          for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-          const route = this.routes[f.kind!];
-          if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
-          const value = JSON.parse(f.value!) as Record<string, unknown>;
-          const list = byTopic.get(route.topic) ?? [];
-          const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
-          list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), ...route.headers?.(value) } });
-          byTopic.set(route.topic, list);
-          if (this.derive) derived.push({ kind: f.kind!, value });
-        }
-      }
-      await this.#producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      const stored = this.derive ? this.derive(derived) : Promise.resolve();
-      for (const { p, entries } of full) {
-        this.#cursors.set(p, entries.at(-1)![0]);
-        this.#remove(p, entries.map(([id]) => id), stored);
-        sent += entries.length;
-        this.published += entries.length;
-      }
+    if (this.ownership.generation !== this.#generation) {
+      // Partitions may have moved: producers for the new ones (fencing their former holders), and
+      // each outbox read from its start (another process may have drained it meanwhile).
+      this.#generation = this.ownership.generation;
+      this.#producers.follow(this.ownership.assigned);
+      this.#cursors.clear();
     }
+    const served = this.ownership.assigned.filter((p) => this.#producers.holds(p));
+    const per = Math.max(500, Math.ceil(batch / Math.max(1, served.length)));
+    let sent = 0;
+    let failure: unknown;
+    // Each partition on its own: one that fails (fenced, Kafka away) holds back only itself.
+    await Promise.all(served.map(async (p) => {
+      try {
+        for (let n = -1; n !== 0; sent += n) n = await this.#drainPartition(p, per);
+      } catch (e) {
+        failure ??= e;
+      }
+    }));
+    if (failure) throw failure;
+    if (this.#waiting === 0) this.lastDrainedAt = Date.now();
+    return sent;
+  }
+
+  /** Sends the next entries of one partition's outbox in one transaction; returns how many. */
+  async #drainPartition(p: number, count: number): Promise<number> {
+    const cursor = this.#cursors.get(p);
+    const entries = await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', count);
+    if (entries.length === 0) return 0;
+    const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+    const derived: { kind: string; value: Record<string, unknown> }[] = [];
+    // Who sent it, under which assignment: how an operator (and the zombie test) tells a
+    // message of a process that had lost the partition from the owner's.
+    const writer = `${hostname()}/${process.pid}/g${this.#generation}`;
+    for (const [, fields] of entries) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      const route = this.routes[f.kind!];
+      if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
+      const value = JSON.parse(f.value!) as Record<string, unknown>;
+      const list = byTopic.get(route.topic) ?? [];
+      const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
+      list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), 'utklar-writer': writer, ...route.headers?.(value) } });
+      byTopic.set(route.topic, list);
+      if (this.derive) derived.push({ kind: f.kind!, value });
+    }
+    await this.#producers.send(p, { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    const stored = this.derive ? this.derive(derived) : Promise.resolve();
+    this.#cursors.set(p, entries.at(-1)![0]);
+    this.#remove(p, entries.map(([id]) => id), stored);
+    this.published += entries.length;
+    return entries.length;
   }
 
   /** Deletes sent entries once their derived rows are stored, in order; retried while Redis is away. */
@@ -156,6 +175,6 @@ export class OutboxPublisher {
     clearInterval(this.#timer);
     await Promise.race([this.#deleting, new Promise((r) => setTimeout(r, 5_000))]);
     this.#stopped = true;
-    await this.#producer.disconnect();
+    await this.#producers.stop();
   }
 }

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'CONFIG'
   | 'PREREQUISITE'
   | 'DEPENDENCY_UNAVAILABLE'
+  /** This process no longer owns what it tried to write (a partition moved to another process). */
+  | 'FENCED'
   | 'INTERNAL';
 
 export class UtklarError extends Error {

@@ -8,6 +8,15 @@ import type { Counter } from 'prom-client';
 import { watchConsumer, type ConsumerWatch } from './consumer-watch.ts';
 
 
+/** Which partitions a member of a consumer group owns, as the group last said. */
+export interface PartitionOwnership {
+  readonly assigned: readonly number[];
+  /** Counts assignments (and their loss): a change means the partitions may have moved. */
+  readonly generation: number;
+  /** Whether the group confirmed this member's assignment (a heartbeat succeeded) after `since` (ms). */
+  confirmedSince(since: number): boolean;
+}
+
 export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
@@ -39,7 +48,7 @@ export interface EventConsumerOptions {
  * to `handle`, and commits only after `handle` succeeded: at-least-once delivery, which the
  * idempotent handlers turn into exactly-once effects.
  */
-export class EventConsumer {
+export class EventConsumer implements PartitionOwnership {
   readonly #consumer: Consumer;
   /** Per partition: the commit that waits for the last batch's deferred effects. */
   readonly #commits = new Map<number, Promise<void>>();
@@ -51,6 +60,8 @@ export class EventConsumer {
    * (timers, eviction, publishing the outbox) reads it.
    */
   assigned: readonly number[] = [];
+  generation = 0;
+  #heartbeatAt = 0;
 
   constructor(private readonly o: EventConsumerOptions) {
     // A 10 s session (kafkajs: 30 s) so a crashed member's partitions move on quickly.
@@ -61,11 +72,20 @@ export class EventConsumer {
     const { o } = this;
     if (o.watch) watchConsumer(this.#consumer, o.watch);
     const { GROUP_JOIN, REBALANCING, STOP, CRASH } = this.#consumer.events;
+    const { HEARTBEAT } = this.#consumer.events;
     this.#consumer.on(GROUP_JOIN, ({ payload }) => {
       this.assigned = [...(payload.memberAssignment[o.topic] ?? [])].sort((a, b) => a - b);
+      this.generation++;
+      this.#heartbeatAt = Date.now();
       o.log.info({ partitions: this.assigned }, 'partitions assigned');
     });
-    for (const event of [REBALANCING, STOP, CRASH]) this.#consumer.on(event, () => (this.assigned = []));
+    this.#consumer.on(HEARTBEAT, ({ timestamp }) => (this.#heartbeatAt = timestamp));
+    for (const event of [REBALANCING, STOP, CRASH]) {
+      this.#consumer.on(event, () => {
+        this.assigned = [];
+        this.generation++;
+      });
+    }
     // Every batch kafkajs is done with, also those it never hands to eachBatch (only transaction
     // markers, or only aborted messages), whose offsets must be committed too, or the group
     // never reaches the end of a transactionally written topic. lastOffset covers trailing markers.
@@ -142,6 +162,14 @@ export class EventConsumer {
       .then(() => this.#consumer.commitOffsets([{ topic, partition, offset: next }]))
       .catch((e) => this.o.log.debug({ err: e, partition, offset: next }, 'offset commit dropped; the partition replays from the last commit'));
     this.#commits.set(partition, commit);
+  }
+
+  get groupId(): string {
+    return this.o.groupId;
+  }
+
+  confirmedSince(since: number): boolean {
+    return this.#heartbeatAt > since;
   }
 
   /** Waits (at most `ms`) for the commits under way, e.g. before a clean shutdown. */
