@@ -69,6 +69,8 @@ export interface ThroughputResult {
   peakRssMiB: Record<string, number>;
   /** average CPU cores per service from the pipeline's spawn to its catch-up (2 cores here) */
   cpuCoresDuringCatchUp: Record<string, number>;
+  /** Events per CPU-second of all pipeline processes together, while catching up. */
+  eventsPerPipelineCpuSecond?: number;
   /** ClickHouse server counters (system.events) over the same span; null for chDB */
   clickhouseServer: Record<string, number> | null;
   chart: string;
@@ -150,6 +152,7 @@ export function table(r: ThroughputResult): string[] {
     `  by kind: ${Object.entries(r.redis.byKind).slice(0, 6).map(([k, v]) => `${k} ${n(v.bytes / 2 ** 20, 1)} MiB/${n(v.keys)}`).join(', ')}`,
     `peak RSS (MiB, sampled every 500 ms): ${Object.entries(r.peakRssMiB).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`,
     `CPU cores used while the pipeline caught up: ${Object.entries(r.cpuCoresDuringCatchUp).map(([k, v]) => `${k} ${n(v, 2)}`).join(', ')}`,
+    ...(r.eventsPerPipelineCpuSecond ? [`events per CPU-second of the pipeline's processes: ${n(r.eventsPerPipelineCpuSecond)}`] : []),
     // 'other' is everything else busy on the machine: kernel threads writing the services' data
     // back to disk take ≈ 0.3 cores here on their own; much more means another workload ran.
     ...((r.cpuCoresDuringCatchUp.other ?? 0) >= 0.6

@@ -17,6 +17,7 @@
  *                 [--live-seconds 20] [--rate 10] [--days 365] [--seed 11]
  *                 [--compare old.json | --no-compare] [--json] [--keep] [--timeout-minutes M]
  *                 [--cpu-prof]   (the pipeline's V8 CPU profile, and its top functions)
+ *                 [--processes N] (N identical pipeline processes in the one consumer group)
  */
 import './quiet-logs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -63,6 +64,7 @@ const args = parseArgs({
     'timeout-minutes': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
+    processes: { type: 'string', default: '1' },
   },
 }).values;
 
@@ -84,6 +86,7 @@ if (args.split) {
   console.error('--split is retired: the clock writes the ClickHouse rows itself (one consumer group on the events topic)');
   process.exit(2);
 }
+const processCount = Math.round(positive('processes', args.processes));
 const events = args['ten-million'] ? 10_000_000 : Math.round(positive('events', args.events));
 const liveSeconds = positive('live-seconds', args['live-seconds']);
 const rate = positive('rate', args.rate);
@@ -144,11 +147,13 @@ await redis.connect();
 const groups: WatchedGroup[] = [{ name: 'clock', groupId: `${ns}.clock`, topic: t.patientEvents }];
 const ceilingGroup = `${ns}.ceiling`;
 const logFile = path.join(os.tmpdir(), `utklar-bench-${id}.log`);
-let pipeline: ChildProcess | undefined;
+/** The pipeline's processes (--processes), one consumer group; the first answers the API. */
+let pipelines: ChildProcess[] = [];
 const alive = (p: ChildProcess | undefined) => (p && p.exitCode === null && p.signalCode === null ? p.pid : undefined);
+const pipelineName = (i: number) => (i === 0 ? 'pipeline' : `pipeline-${i + 1}`);
 
 const resources = new ResourceSampler(() => ({
-  pipeline: alive(pipeline),
+  ...Object.fromEntries(pipelines.map((p, i) => [pipelineName(i), alive(p)])),
   kafka: servicePid('kafka'),
   registry: servicePid('registry'),
   redis: servicePid('redis'),
@@ -184,7 +189,7 @@ async function clickhouseEvents(): Promise<Record<string, number>> {
 }
 
 async function stopPipeline(): Promise<void> {
-  await Promise.all([pipeline].map(async (p) => {
+  await Promise.all(pipelines.map(async (p) => {
     if (!alive(p)) return;
     const exited = new Promise((r) => p!.once('exit', r));
     p!.kill('SIGTERM');
@@ -292,7 +297,10 @@ async function run(): Promise<ThroughputResult> {
   const log = openSync(logFile, 'w');
   const spawnedAt = Date.now();
   const atSpawn = resources.sample();
-  pipeline = spawn(...pipelineCommand, { env, stdio: ['ignore', 'ignore', log] });
+  for (let i = 0; i < processCount; i++) {
+    const own = i === 0 ? env : { ...env, UTKLAR_HTTP_PORT: String(await freePort()) };
+    pipelines.push(spawn(...pipelineCommand, { env: own, stdio: ['ignore', 'ignore', log] }));
+  }
   closeSync(log);
   const watch = new CatchUp(admin, groups, spawnedAt);
   let healthy = false;
@@ -305,7 +313,8 @@ async function run(): Promise<ThroughputResult> {
   const clockApplied: { t: number; n: number }[] = [];
   const clockGroup = groups.find((g) => g.name === 'clock')!;
   for (;;) {
-    if (!alive(pipeline)) throw new Error(`the pipeline exited (${pipeline.exitCode ?? pipeline.signalCode}):\n${pipelineLogTail()}`);
+    const dead = pipelines.find((p) => !alive(p));
+    if (dead) throw new Error(`a pipeline process exited (${dead.exitCode ?? dead.signalCode}):\n${pipelineLogTail()}`);
     if (Date.now() - spawnedAt > timeoutMs) throw new Error(`the pipeline did not catch up within ${timeoutMs / 60_000} min`);
     // /health only says the API is up for the probes later; it is no start time: the pipeline
     // starts its consumers before it answers, and a small backlog may be consumed by then.
@@ -422,7 +431,7 @@ async function run(): Promise<ThroughputResult> {
     at,
     machine: machine(),
     clickhouse: mode,
-    processes: ['all'],
+    processes: pipelines.map(() => 'all'),
     options,
     backlog,
     ceiling: { messages: ceiling.messages, joinMs: ceiling.joinMs, ms: ceiling.ms, eventsPerSecond: ceiling.eventsPerSecond },
@@ -442,6 +451,8 @@ async function run(): Promise<ThroughputResult> {
     freshness: { ratePerSecond: rate, seconds: liveSeconds, ...live, lost: probes.pending },
     peakRssMiB: resources.peakMiB,
     cpuCoresDuringCatchUp: ResourceSampler.coresBetween(atSpawn, atCaughtUp),
+    // Per CPU-second of the pipeline's processes: what adding processes buys where cores are few.
+    eventsPerPipelineCpuSecond: Math.round(backlog.events / Math.max(0.01, pipelines.reduce((sum, _, i) => sum + (atCaughtUp.cpu[pipelineName(i)] ?? 0) - (atSpawn.cpu[pipelineName(i)] ?? 0), 0))),
     clickhouseServer: chBefore && chAfter ? Object.fromEntries(Object.entries(chAfter).map(([k, v]) => [k, v - (chBefore[k] ?? 0)])) : null,
     chart: `${fileStem({ at, options })}.svg`,
     series: {
