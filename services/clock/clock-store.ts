@@ -65,6 +65,8 @@ export class ClockStore {
 
   readonly #reads: RedisLike;
   readonly partitions: number;
+  /** The partitions 0‥N−1, for readers that look everywhere. */
+  readonly #every: readonly number[];
   /**
    * The partitions whose timers and evictions this process serves: those it owns in the
    * consumer group (the pipeline follows the assignment), every one until told.
@@ -81,8 +83,8 @@ export class ClockStore {
   ) {
     this.#reads = options.reads ?? redis;
     this.partitions = options.partitions ?? DEFAULT_EVENT_PARTITIONS;
-    const all = Array.from({ length: this.partitions }, (_, p) => p);
-    this.served = () => all;
+    this.#every = Array.from({ length: this.partitions }, (_, p) => p);
+    this.served = () => this.#every;
     this.keys = clockKeys(namespace);
     redis.defineCommand('clockApply', { lua: lua('apply-event') });
     redis.defineCommand('clockEvict', { numberOfKeys: 5, lua: lua('evict-episode') });
@@ -163,7 +165,12 @@ export class ClockStore {
       // A dead-lettered event is handled, not a change of state.
       if (result === 1 && !queued[i]!.reject) changed += 1;
     }
-    this.caches.settle(partition, cache, previous);
+    const closed = new Set<string>();
+    for (const { d } of queued) {
+      const status = cache.maps.stored.get(d.event.episodeId)?.state.status;
+      if (status === 'DISCHARGED' || status === 'CANCELLED') closed.add(d.event.episodeId);
+    }
+    this.caches.settle(partition, cache, previous, closed);
     return changed;
   }
 
@@ -263,14 +270,9 @@ export class ClockStore {
     }
   }
 
-  /** The partitions 0‥N−1, for readers that look everywhere. */
-  #all(): number[] {
-    return Array.from({ length: this.partitions }, (_, p) => p);
-  }
-
   /** An episode's stored state, from whichever partition holds it. */
   async get(episodeId: string): Promise<StoredEpisode | undefined> {
-    const rows = await Promise.all(this.#all().map((p) => this.#redis.hget(this.keys.of(p).state(episodeId), 'state')));
+    const rows = await Promise.all(this.#every.map((p) => this.#redis.hget(this.keys.of(p).state(episodeId), 'state')));
     const raw = rows.find((r) => r !== null);
     return raw ? (JSON.parse(raw) as StoredEpisode) : undefined;
   }
@@ -279,7 +281,7 @@ export class ClockStore {
   async openEpisodes(index: OpenIndex): Promise<StoredEpisode[]> {
     // One slot per partition: a round trip each, all at once (Redis Cluster refuses a pipeline
     // across slots of different nodes).
-    const parts = await Promise.all(this.#all().map(async (p) => {
+    const parts = await Promise.all(this.#every.map(async (p) => {
       const k = this.keys.of(p);
       const ids = await this.#redis.smembers(indexKey(k, index));
       if (ids.length === 0) return [];
@@ -299,7 +301,7 @@ export class ClockStore {
 
   /** Closed episodes whose eviction time is at or after `minScore`, from every partition. */
   async closedEpisodes(minScore: number): Promise<StoredEpisode[]> {
-    const parts = await Promise.all(this.#all().map(async (p) => {
+    const parts = await Promise.all(this.#every.map(async (p) => {
       const k = this.keys.of(p);
       const ids = await this.#redis.zrangebyscore(k.closed, minScore, '+inf');
       if (ids.length === 0) return [];
@@ -313,7 +315,7 @@ export class ClockStore {
   /** Every stored state (open and retained closed episodes), counted by status. */
   async countByStatus(): Promise<Record<string, number>> {
     const byStatus: Record<string, number> = {};
-    for (const p of this.#all()) {
+    for (const p of this.#every) {
       const k = this.keys.of(p);
       const states = (await scanKeys(this.#redis, k.state('*'))).filter((key) => !key.endsWith(':events'));
       for (let i = 0; i < states.length; i += 1000) {
@@ -336,6 +338,8 @@ export class ClockStore {
    * long as readmissions in the same partition (the same patient) can still arrive.
    */
   async evictSettled(wallNow: number): Promise<number> {
+    // The sweep is the housekeeping round: caches of partitions that moved away go too.
+    this.caches.keepOnly(this.served());
     let total = 0;
     for (const partition of this.served()) {
       const mark = await this.#redis.get(this.keys.of(partition).watermark);

@@ -42,6 +42,20 @@ export class PartitionCache {
     if (this.size > max) this.reset();
   }
 
+  /**
+   * Lets go of episodes that closed (discharged, cancelled): they are rarely touched again, and
+   * holding every closed episode of a replayed year kept the heap near its cap, where the
+   * collector took a fifth of the process. A late event or a relink reads one from Redis again.
+   * The patients' histories stay: every readmission check needs them.
+   */
+  dropEpisodes(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.maps.events.delete(id);
+      this.maps.stateOf.delete(id);
+      this.maps.stored.delete(id);
+    }
+  }
+
   /** Forgets everything it holds (its applied offset too). */
   reset(): void {
     for (const map of Object.values(this.maps) as Map<string, unknown>[]) map.clear();
@@ -69,9 +83,15 @@ export class PartitionCaches {
   }
 
   /** After a batch applied as planned: the cache is in step with Redis at `applied`. */
-  settle(partition: number, cache: PartitionCache, applied: string | null): void {
+  settle(partition: number, cache: PartitionCache, applied: string | null, closed: Iterable<string> = []): void {
     if (this.#byPartition.get(partition) !== cache) return;
     cache.applied = applied;
+    cache.dropEpisodes(closed);
     cache.trim(this.maxEntriesPerPartition);
+  }
+
+  /** Forgets the caches of partitions this process no longer owns (they moved to another). */
+  keepOnly(partitions: readonly number[]): void {
+    for (const p of this.#byPartition.keys()) if (!partitions.includes(p)) this.#byPartition.delete(p);
   }
 }
