@@ -57,9 +57,11 @@ export class PartitionProducers {
     for (const p of partitions) this.#slots.set(p, this.#open(p));
   }
 
-  /** Whether this process may publish the partition now. */
+  /** Whether this process may publish the partition now (a failed producer: once confirmed). */
   holds(partition: number): boolean {
-    return (this.#slots.has(partition) || this.#failed.has(partition)) && !this.#fenced.has(partition);
+    if (this.#fenced.has(partition)) return false;
+    const failedAt = this.#failed.get(partition);
+    return failedAt === undefined ? this.#slots.has(partition) : this.confirmedSince(failedAt);
   }
 
   #open(partition: number): Slot {
@@ -82,9 +84,10 @@ export class PartitionProducers {
 
   /**
    * Sends the batch in one transaction of the partition's producer: all of it or none is seen
-   * by read_committed readers. Fenced → UtklarError CONFLICT (not retriable: the partition has
-   * moved); any other failure retires the producer, and the next send makes a new one with the
-   * same id (a kafkajs producer whose commit failed stays COMMITTING: tulios/kafkajs#1416).
+   * by read_committed readers. Fenced → UtklarError FENCED (not retriable: the partition has
+   * moved); any other failure retires the producer, and once the group has confirmed the
+   * assignment the next send makes a new one with the same id (a kafkajs producer whose commit
+   * failed stays COMMITTING: tulios/kafkajs#1416).
    */
   async send(partition: number, batch: ProducerBatch): Promise<void> {
     if (this.#fenced.has(partition)) throw new UtklarError('FENCED', `partition ${partition} is fenced: another process owns it`, { retriable: false });

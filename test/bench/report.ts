@@ -69,6 +69,8 @@ export interface ThroughputResult {
   peakRssMiB: Record<string, number>;
   /** average CPU cores per service from the pipeline's spawn to its catch-up (2 cores here) */
   cpuCoresDuringCatchUp: Record<string, number>;
+  /** A process joining mid-replay (--join-at): the group's longest stall after it, and the rates around it. */
+  rebalance?: { joinedAtMs: number; stallMs: number; ratePerSecondBefore: number; ratePerSecondAfter: number } | null;
   /** Events per CPU-second of all pipeline processes together, while catching up. */
   eventsPerPipelineCpuSecond?: number;
   /** ClickHouse server counters (system.events) over the same span; null for chDB */

@@ -18,6 +18,8 @@
  *                 [--compare old.json | --no-compare] [--json] [--keep] [--timeout-minutes M]
  *                 [--cpu-prof]   (the pipeline's V8 CPU profile, and its top functions)
  *                 [--processes N] (N identical pipeline processes in the one consumer group)
+ *                 [--join-at F]   (the last of them joins once a share F of the events is applied:
+ *                                  the rebalance's cost, as the longest stall of the group after it)
  */
 import './quiet-logs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -65,6 +67,7 @@ const args = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
     processes: { type: 'string', default: '1' },
+    'join-at': { type: 'string' },
   },
 }).values;
 
@@ -87,6 +90,11 @@ if (args.split) {
   process.exit(2);
 }
 const processCount = Math.round(positive('processes', args.processes));
+const joinAt = args['join-at'] === undefined ? null : positive('join-at', args['join-at']);
+if (joinAt !== null && (processCount < 2 || joinAt >= 1)) {
+  console.error('--join-at needs --processes 2 or more and a share below 1');
+  process.exit(2);
+}
 const events = args['ten-million'] ? 10_000_000 : Math.round(positive('events', args.events));
 const liveSeconds = positive('live-seconds', args['live-seconds']);
 const rate = positive('rate', args.rate);
@@ -297,11 +305,13 @@ async function run(): Promise<ThroughputResult> {
   const log = openSync(logFile, 'w');
   const spawnedAt = Date.now();
   const atSpawn = resources.sample();
-  for (let i = 0; i < processCount; i++) {
+  const startProcess = async (i: number) => {
     const own = i === 0 ? env : { ...env, UTKLAR_HTTP_PORT: String(await freePort()) };
     pipelines.push(spawn(...pipelineCommand, { env: own, stdio: ['ignore', 'ignore', log] }));
-  }
-  closeSync(log);
+  };
+  for (let i = 0; i < (joinAt === null ? processCount : processCount - 1); i++) await startProcess(i);
+  /** When the late process (--join-at) was started, on the samples' time line. */
+  let joinedLate: number | undefined;
   const watch = new CatchUp(admin, groups, spawnedAt);
   let healthy = false;
   let timersDrainedAt: number | undefined;
@@ -326,6 +336,11 @@ async function run(): Promise<ThroughputResult> {
     const s = await watch.sample();
     const applied = await appliedEvents(redis, ns, clockGroup.groupId, clockGroup.topic, config.eventPartitions);
     clockApplied.push({ t: s.t, n: applied });
+    if (joinAt !== null && joinedLate === undefined && applied >= joinAt * backlog.events) {
+      joinedLate = s.t;
+      await startProcess(processCount - 1);
+      progress.note(`process ${processCount} joins the group at ${Math.round(joinAt * 100)} % applied`);
+    }
     if (timersDue === 0) timersDrainedAt ??= s.t;
     else timersDrainedAt = undefined;
     const share = (g: WatchedGroup) => Math.min(1, s.committed[g.name]! / Math.max(1, s.end[g.topic]!));
@@ -354,6 +369,9 @@ async function run(): Promise<ThroughputResult> {
     await sleep(250);
   }
   const atCaughtUp = resources.sample();
+  closeSync(log);
+  const rebalance = joinedLate === undefined ? null : rebalanceCost(clockApplied, joinedLate);
+  if (rebalance) progress.note(`rebalance after the join: the group stood still for at most ${rebalance.stallMs} ms; ${rebalance.ratePerSecondBefore}/s in the 20 s before, ${rebalance.ratePerSecondAfter}/s in the 20 s after`);
   const chAfter = mode === 'server' ? await clickhouseEvents() : undefined;
   const startupMs = Math.min(...groups.map((g) => watch.joinedAt[g.name]!));
   const ms = Math.max(1, caughtUp - startupMs);
@@ -451,6 +469,7 @@ async function run(): Promise<ThroughputResult> {
     freshness: { ratePerSecond: rate, seconds: liveSeconds, ...live, lost: probes.pending },
     peakRssMiB: resources.peakMiB,
     cpuCoresDuringCatchUp: ResourceSampler.coresBetween(atSpawn, atCaughtUp),
+    rebalance,
     // Per CPU-second of the pipeline's processes: what adding processes buys where cores are few.
     eventsPerPipelineCpuSecond: Math.round(backlog.events / Math.max(0.01, pipelines.reduce((sum, _, i) => sum + (atCaughtUp.cpu[pipelineName(i)] ?? 0) - (atSpawn.cpu[pipelineName(i)] ?? 0), 0))),
     clickhouseServer: chBefore && chAfter ? Object.fromEntries(Object.entries(chAfter).map(([k, v]) => [k, v - (chBefore[k] ?? 0)])) : null,
@@ -465,6 +484,27 @@ async function run(): Promise<ThroughputResult> {
     },
   };
   return result;
+}
+
+/**
+ * What a process joining mid-replay costs: the longest time the applied count stood still in the
+ * minute after it joined (kafkajs rebalances eagerly: every member stops, rejoins and is assigned
+ * anew), and the applied rate in the 20 s before the join and the 20 s after that stall.
+ */
+function rebalanceCost(applied: { t: number; n: number }[], joined: number) {
+  let stallMs = 0;
+  let stallEnd = joined;
+  let still = joined;
+  for (const [i, x] of applied.entries()) {
+    if (x.t < joined || x.t > joined + 60_000 || i === 0) continue;
+    if (x.n > applied[i - 1]!.n) still = x.t;
+    else if (x.t - still > stallMs) [stallMs, stallEnd] = [x.t - still, x.t];
+  }
+  const rate = (from: number, to: number) => {
+    const inside = applied.filter((x) => x.t >= from && x.t <= to);
+    return inside.length < 2 ? 0 : Math.round(((inside.at(-1)!.n - inside[0]!.n) / (inside.at(-1)!.t - inside[0]!.t)) * 1000);
+  };
+  return { joinedAtMs: joined, stallMs, ratePerSecondBefore: rate(joined - 20_000, joined), ratePerSecondAfter: rate(stallEnd, stallEnd + 20_000) };
 }
 
 function chart(r: ThroughputResult): string {

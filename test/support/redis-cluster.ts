@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-const SERVER = '/usr/bin/redis-server';
-const CLI = '/usr/bin/redis-cli';
+const SERVER = 'redis-server';
+// From PATH, like infra/lib/redis.sh (Debian's redis-server brings redis-cli with redis-tools).
+const CLI = 'redis-cli';
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
