@@ -29,6 +29,8 @@ describe('a zombie: a process paused past its session writes nothing after its p
   const admin = kafka.admin();
   const processes: PipelineProcess[] = [];
   const chunks: string[] = [];
+  /** The changelog's changeIds (`<episodeId>:<version>`) as the last derivedMessages() read them. */
+  const changeIds: string[] = [];
   let produced = 0;
 
   const produce = async (i: number) => {
@@ -49,15 +51,17 @@ describe('a zombie: a process paused past its session writes nothing after its p
     for (const [id, key] of await stateKeys(redis, config.namespace)) out.set(id, Number(await redis.hget(key, 'version')));
     return out;
   };
-  /** Every derived message visible under read_committed, by its writer header. */
+  /** Every derived message visible under read_committed: its writer header, and the changeIds. */
   async function derivedMessages(): Promise<string[]> {
     const consumer = kafka.consumer({ groupId: `zombie-reader-${Math.random()}` });
     const writers: string[] = [];
     let lastAt = Date.now();
     await consumer.connect();
     for (const topic of [t.episodeState, t.clockEvents]) await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => {
+    changeIds.length = 0;
+    await consumer.run({ eachMessage: async ({ topic, message }) => {
       writers.push(message.headers?.['utklar-writer']?.toString() ?? '');
+      if (topic === t.episodeState) changeIds.push(message.headers!['message-id']!.toString());
       lastAt = Date.now();
     } });
     try {
@@ -132,6 +136,12 @@ describe('a zombie: a process paused past its session writes nothing after its p
     const after0 = await versions();
     const wentBack = [...before0].filter(([id, v]) => (after0.get(id) ?? 0) < v);
     expect(wentBack).toEqual([]);
+    // The changelog has every version of every episode, none missing and none beyond Redis's.
+    const published = new Set(changeIds);
+    const gaps: string[] = [];
+    for (const [id, v] of after0) for (let n = 1; n <= v; n++) if (!published.has(`${id}:${n}`)) gaps.push(`${id}:${n}`);
+    expect(gaps).toEqual([]);
+    expect([...published].filter((c) => Number(c.slice(c.lastIndexOf(':') + 1)) > (after0.get(c.slice(0, c.lastIndexOf(':'))) ?? 0))).toEqual([]);
     // Each event applied once: the episodes' logs hold exactly the distinct events produced.
     let logged = 0;
     for (const key of (await stateKeys(redis, config.namespace)).values()) logged += await redis.hlen(`${key}:events`);
