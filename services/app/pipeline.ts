@@ -110,6 +110,7 @@ export class Pipeline {
     });
     const rows = this.rows;
     const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
+    let clock: EventConsumer | undefined;
     for (const name of config.consumers) {
       const consumer = new EventConsumer({
         ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics), concurrency: partitions,
@@ -128,13 +129,15 @@ export class Pipeline {
       this.#consumers.push(consumer);
       // Timers, eviction and the outbox follow the partitions this process owns, so N processes
       // in the group share them as they share the events (a timers-only process serves all).
-      if (name === 'clock') this.clocks.served = () => consumer.assigned;
+      if (name === 'clock') {
+        clock = consumer;
+        this.clocks.served = () => consumer.assigned;
+      }
     }
-    if (config.consumers.includes('clock')) {
+    if (clock) {
       const registry = this.#codec.registry;
       // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
       const keys = this.clocks.keys;
-      const clock = this.#consumers.find((c) => c.groupId === `${config.groupPrefix}.clock`)!;
       this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, clock, (p) => `${config.groupPrefix}.clock.outbox.p${p}`, {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },

@@ -6,8 +6,6 @@
  * slot, which Redis Cluster requires, and the partition's owner is the only writer.
  */
 export const clockKeys = (ns: string) => ({
-  /** The hash tag of a partition's keys. */
-  tag: (partition: number) => `{${ns}:p${partition}}`,
   of: (partition: number) => partitionKeys(`{${ns}:p${partition}}`),
   /** SCAN patterns covering the namespace's keys: the hash-tagged ones (`{<ns>:…}`) and the rest. */
   patterns: [`{${ns}:*`, `${ns}:*`] as const,
@@ -18,7 +16,6 @@ export const clockKeys = (ns: string) => ({
 export type PartitionKeys = ReturnType<typeof partitionKeys>;
 
 const partitionKeys = (tag: string) => ({
-  partition: tag,
   /** The last offset the consumer group applied here (string). */
   applied: (group: string, topic: string) => `${tag}:clock:applied:${group}:${topic}`,
   events: (episodeId: string) => `${tag}:clock:ep:${episodeId}:events`,

@@ -164,10 +164,6 @@ export class EventConsumer implements PartitionOwnership {
     this.#commits.set(partition, commit);
   }
 
-  get groupId(): string {
-    return this.o.groupId;
-  }
-
   confirmedSince(since: number): boolean {
     return this.#heartbeatAt > since;
   }

@@ -12,9 +12,8 @@ const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface RedisClusterHandle {
+  /** Every node; any of them serves as a seed. */
   nodes: { host: string; port: number }[];
-  /** The first node as a URL; any node serves as a seed, `nodes` lists them all. */
-  url: string;
   stop(): Promise<void>;
 }
 
@@ -75,7 +74,7 @@ export async function startRedisCluster(opts: { basePort: number; dir?: string }
     await stop();
     throw e;
   }
-  return { nodes: ports.map((port) => ({ host, port })), url: `redis://${host}:${ports[0]}`, stop };
+  return { nodes: ports.map((port) => ({ host, port })), stop };
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
