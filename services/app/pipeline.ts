@@ -12,6 +12,7 @@ import { ensureTopics } from '../kafka/topics.ts';
 import { ClockStore } from '../clock/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
 import { OutboxPublisher } from '../clock/outbox-publisher.ts';
+import { OutboxProgress } from '../kafka/outbox-progress.ts';
 import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
 import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
@@ -61,6 +62,7 @@ export class Pipeline {
   #started = false;
   #sweeper: NodeJS.Timeout | undefined;
   #outbox: OutboxPublisher | undefined;
+  #progress: OutboxProgress | undefined;
   #timers: NodeJS.Timeout | undefined;
   #firing = false;
   #alerting: NodeJS.Timeout | undefined;
@@ -138,7 +140,9 @@ export class Pipeline {
       const registry = this.#codec.registry;
       // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
       const keys = this.clocks.keys;
-      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, clock, (p) => `${config.groupPrefix}.clock.outbox.p${p}`, {
+      this.#progress = new OutboxProgress(this.kafka, t.clockOutboxProgress, logger('outbox-progress'));
+      await this.#progress.start();
+      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, clock, (p) => `${config.groupPrefix}.clock.outbox.p${p}`, this.#progress, {
         state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
         clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
         'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
@@ -296,6 +300,7 @@ export class Pipeline {
     await this.#admin.disconnect().catch(() => undefined);
     void this.rows?.flushNow();
     await this.#outbox?.stop().catch(() => undefined);
+    await this.#progress?.stop();
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.rows?.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);

@@ -3,6 +3,7 @@ import type { RedisLike } from '../core/redis.ts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PartitionOwnership } from '../kafka/event-consumer.ts';
+import { streamIdAtMost, type OutboxProgress } from '../kafka/outbox-progress.ts';
 import { PartitionProducers } from '../kafka/partition-producers.ts';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
 
@@ -19,14 +20,17 @@ export interface OutboxRoute {
  * partition's state) to Kafka: the partitions this process owns in the consumer group, each in
  * Kafka transactions of its own producer, whose transactional id is the partition's. A process
  * that lost a partition (paused past its session, then woken) is fenced by the new owner and
- * commits nothing more there. An entry is deleted only after its transaction committed: a crash in
- * between re-sends it, with the same key and id (changeId / clockEventId), which a compacted
- * topic and a deduplicating reader absorb.
+ * commits nothing more there. Each transaction also commits how far the partition's outbox is
+ * published (outbox-progress.ts); an entry is deleted once its transaction committed, and a new
+ * owner skips the entries a crash left behind that Kafka already has: each message is committed
+ * once under read_committed.
  */
 export class OutboxPublisher {
   readonly #producers: PartitionProducers;
   /** The assignment the producers follow (see PartitionOwnership.generation). */
   #generation = -1;
+  /** Per partition taken over in this assignment: the last entry Kafka had from earlier holders. */
+  readonly #published = new Map<number, string | null>();
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   published = 0;
@@ -46,8 +50,9 @@ export class OutboxPublisher {
     private readonly outboxKey: (partition: number) => string,
     /** The partitions to drain: those the clock's consumer owns. */
     private readonly ownership: PartitionOwnership,
-    /** A partition's transactional id: one per partition and consumer group. */
-    transactionalId: (partition: number) => string,
+    /** A partition's transactional id: one per partition and consumer group (also its progress key). */
+    private readonly transactionalId: (partition: number) => string,
+    private readonly progress: OutboxProgress,
     /** Where each kind of outbox entry goes: 'state' → changelog, 'clock' → clock events, 'dead-letter' → DLQ. */
     private readonly routes: Record<string, OutboxRoute>,
     private readonly log: Logger,
@@ -105,6 +110,7 @@ export class OutboxPublisher {
       this.#generation = this.ownership.generation;
       this.#producers.follow(this.ownership.assigned);
       this.#cursors.clear();
+      this.#published.clear();
     }
     const served = this.ownership.assigned.filter((p) => this.#producers.holds(p));
     const per = Math.max(500, Math.ceil(batch / Math.max(1, served.length)));
@@ -125,27 +131,40 @@ export class OutboxPublisher {
 
   /** Sends the next entries of one partition's outbox in one transaction; returns how many. */
   async #drainPartition(p: number, count: number): Promise<number> {
+    if (!this.#published.has(p)) {
+      // After the fence: no earlier holder can commit more, so the marker read now is final.
+      await this.#producers.ready(p);
+      this.#published.set(p, await this.progress.lastCommitted(p, this.transactionalId(p)));
+    }
     const cursor = this.#cursors.get(p);
     const entries = await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', count);
     if (entries.length === 0) return 0;
+    const published = this.#published.get(p) ?? null;
+    const already = published === null ? 0 : entries.findIndex(([id]) => !streamIdAtMost(id, published));
+    const known = already === -1 ? entries.length : already;
     const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
     const derived: { kind: string; value: Record<string, unknown> }[] = [];
     // Who sent it, under which assignment: how an operator (and the zombie test) tells a
     // message of a process that had lost the partition from the owner's.
     const writer = `${hostname()}/${process.pid}/g${this.#generation}`;
-    for (const [, fields] of entries) {
+    for (const [i, [, fields]] of entries.entries()) {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       const route = this.routes[f.kind!];
       if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
       const value = JSON.parse(f.value!) as Record<string, unknown>;
+      if (this.derive) derived.push({ kind: f.kind!, value });
+      // Kafka has it from an earlier holder: only its rows and its deletion are left to do.
+      if (i < known) continue;
       const list = byTopic.get(route.topic) ?? [];
       const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
       list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), 'utklar-writer': writer, ...route.headers?.(value) } });
       byTopic.set(route.topic, list);
-      if (this.derive) derived.push({ kind: f.kind!, value });
     }
-    await this.#producers.send(p, { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    if (known < entries.length) {
+      const progress = { key: this.transactionalId(p), value: entries.at(-1)![0], partition: p, headers: { 'utklar-writer': writer } };
+      await this.#producers.send(p, { topicMessages: [...[...byTopic].map(([topic, messages]) => ({ topic, messages })), { topic: this.progress.topic, messages: [progress] }] });
+    }
     const stored = this.derive ? this.derive(derived) : Promise.resolve();
     this.#cursors.set(p, entries.at(-1)![0]);
     this.#remove(p, entries.map(([id]) => id), stored);

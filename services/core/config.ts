@@ -138,6 +138,8 @@ export const topics = (ns: string) => ({
   episodeState: `${ns}.episode-state.v1`,
   /** Facts time made true: ready day accrued, threshold crossed, payment responsibility started. */
   clockEvents: `${ns}.clock-events.v1`,
+  /** How far each partition's clock outbox is published (compacted, key = `<group>:p<N>`). */
+  clockOutboxProgress: `${ns}.clock-outbox-progress`,
   /** Alert announcements (firing / resolved) for subscribers, key = fingerprint. */
   alerts: `${ns}.alerts.v1`,
 });

@@ -64,6 +64,11 @@ export class PartitionProducers {
     return failedAt === undefined ? this.#slots.has(partition) : this.confirmedSince(failedAt);
   }
 
+  /** Resolves once the partition's producer holds its transactional id (the fence is up). */
+  async ready(partition: number): Promise<void> {
+    await this.#slots.get(partition)?.ready;
+  }
+
   #open(partition: number): Slot {
     const producer = this.kafka.producer({
       transactionalId: this.idOf(partition),

@@ -23,20 +23,22 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
     // 7 days, a replay of last year's events lost whole segments minutes after it was produced.)
     topic === t.patientEvents || topic === t.deadLetter ? [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }]
     // Only the latest state per episode matters to a changelog reader.
-    : topic === t.episodeState ? [{ name: 'cleanup.policy', value: 'compact' }]
+    : topic === t.episodeState || topic === t.clockOutboxProgress ? [{ name: 'cleanup.policy', value: 'compact' }]
     : [];
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents, t.alerts];
+    // An existing events topic keeps its count, and the progress topic follows it (one partition each).
+    const actual = existing.has(t.patientEvents) ? (await admin.fetchTopicMetadata({ topics: [t.patientEvents] })).topics[0]?.partitions.length ?? partitions : partitions;
+    const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents, t.clockOutboxProgress, t.alerts];
     const wanted = all.filter((name) => !existing.has(name));
     if (wanted.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
         topics: wanted.map((topic) => ({
           topic,
-          numPartitions: topic === t.deadLetter || topic === t.alerts ? 1 : partitions,
+          numPartitions: topic === t.deadLetter || topic === t.alerts ? 1 : actual,
           replicationFactor: 1,
           configEntries: configOf(topic),
         })),
@@ -59,8 +61,7 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
     }
     // An existing topic keeps its partition count: adding partitions would move patients to
     // other partitions mid-history. The caller is told what it got.
-    const [meta] = (await admin.fetchTopicMetadata({ topics: [t.patientEvents] })).topics;
-    return meta?.partitions.length ?? partitions;
+    return actual;
   } finally {
     await admin.disconnect();
   }
