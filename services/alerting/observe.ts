@@ -3,7 +3,7 @@ import type { RedisLike } from '../core/redis.ts';
 import type { Admin } from 'kafkajs';
 import { boardSnapshot } from '../board/board-feed.ts';
 import { parseFilters } from '../model/filters.ts';
-import type { ClockStore } from '../clock/clock-store.ts';
+import type { ClockReads } from '../store/clock-reads.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import type { StoredEpisode } from '../clock/stored-episode.ts';
 import { topics } from '../core/config.ts';
@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 
 export interface ObserverDeps {
   redis: RedisLike;
-  clocks: ClockStore;
+  clocks: ClockReads;
   admin: Admin;
   clickhouse: ClickHouseClient;
   database: string;

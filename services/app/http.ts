@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
-import type { OpenIndex } from '../clock/clock-store.ts';
+import type { OpenIndex } from '../store/clock-store.ts';
 import { answer } from '../api/routes.ts';
 import { scopeOf } from '../api/auth.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
@@ -95,7 +95,7 @@ async function statusOf(p: Pipeline) {
     await p.clickhouse.query({ query: `SELECT event_type, toString(count()) AS n FROM ${db}.events FINAL GROUP BY event_type ORDER BY event_type`, format: 'JSONEachRow' })
   ).json<{ event_type: string; n: string }>();
   // One state per episode, the clock's (closed ones until evicted): counted by status.
-  const byStatus = await p.clocks.countByStatus();
+  const byStatus = await p.clocks.read.countByStatus();
   return {
     clickhouse: { mode: p.clickhouseMode, database: db, eventsByType: Object.fromEntries(rows.map((r) => [r.event_type, Number(r.n)])) },
     redis: { episodesByStatus: byStatus },

@@ -9,9 +9,9 @@ import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
 import { EventConsumer } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { ClockStore } from '../clock/clock-store.ts';
+import { ClockStore } from '../store/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
-import { OutboxPublisher } from '../clock/outbox-publisher.ts';
+import { OutboxPublisher } from '../outbox/outbox-publisher.ts';
 import { OutboxProgress } from '../kafka/outbox-progress.ts';
 import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
@@ -133,7 +133,7 @@ export class Pipeline {
       // in the group share them as they share the events (a timers-only process serves all).
       if (name === 'clock') {
         clock = consumer;
-        this.clocks.served = () => consumer.assigned;
+        this.clocks.follow(consumer);
       }
     }
     if (clock) {
@@ -199,7 +199,7 @@ export class Pipeline {
     const { config, metrics } = this;
     const alertConfig = parseAlertConfig(readFileSync(config.alertRules!, 'utf8'), config.alertRules!);
     const observer = new Observer({
-      redis: this.redis, clocks: this.clocks, admin: this.#admin, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
+      redis: this.redis, clocks: this.clocks.read, admin: this.#admin, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
       namespace: config.namespace, groupPrefix: config.groupPrefix, regionRules: this.rules, population: this.population, capacity,
     }, alertConfig.rules);
     const delivery = new Delivery(this.redis, config.namespace, targets(alertConfig.receivers, alertConfig.rules, config.alertWebhook ?? null), this.kafka,

@@ -69,7 +69,7 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
     }
     if (url.pathname === '/api/v1/board') {
       const s = scope();
-      json(res, 200, { asOf: Date.now(), episodes: await boardSnapshot(p.clocks, boardSelection(s, url.searchParams), s, p.rules, Date.now()) });
+      json(res, 200, { asOf: Date.now(), episodes: await boardSnapshot(p.clocks.read, boardSelection(s, url.searchParams), s, p.rules, Date.now()) });
       return true;
     }
     if (url.pathname === '/api/v1/board/stream') {
@@ -94,7 +94,7 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
             res.end();
             return;
           }
-          const episodes = await boardSnapshot(p.clocks, selection, s, p.rules, Date.now());
+          const episodes = await boardSnapshot(p.clocks.read, selection, s, p.rules, Date.now());
           const text = JSON.stringify(episodes);
           if (text !== last) {
             last = text;

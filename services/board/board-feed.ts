@@ -1,5 +1,5 @@
 import { stateChanged } from '../clock/changelog.ts';
-import type { ClockStore } from '../clock/clock-store.ts';
+import type { ClockReads } from '../store/clock-reads.ts';
 import { eligibility } from '../clock/eligibility.ts';
 import type { RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
@@ -65,7 +65,7 @@ export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection
   return { region: scope.region };
 }
 
-export async function boardSnapshot(clocks: ClockStore, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<BoardEpisode[]> {
+export async function boardSnapshot(clocks: Pick<ClockReads, 'openEpisodes'>, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<BoardEpisode[]> {
   const episodes = await clocks.openEpisodes(sel);
   return episodes
     // A region token looking at a municipality sees only what was treated in its region.

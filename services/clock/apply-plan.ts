@@ -1,7 +1,6 @@
 import type { PatientEvent } from '../contract/event.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
 import { stateChanged } from './changelog.ts';
-import type { PartitionKeys } from './clock-keys.ts';
 import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
@@ -28,33 +27,51 @@ export type StateReader = (episodeIds: string[]) => Promise<{ state: string | nu
 
 export interface RelatedChange {
   episodeId: string;
+  /** The version the change was planned against. */
   version: string;
   stored: StoredEpisode;
+  storedJson: string;
+  changelogJson: string;
 }
 
-/** One Lua step to run for an event, and what it changes (for a batch's running view). */
+/** The open-episode index sets an episode leaves or joins (stored-episode.ts). */
+export type OpenIndexes = ReturnType<typeof openIndexes>;
+
+/**
+ * What one event does to its partition's state: a rejection (dead-lettered without being
+ * stored), or the episode's new state with everything that changes with it, serialised once for
+ * Redis and the outbox. The store (store/clock-store.ts) turns it into a step of its batch call.
+ */
 export type ApplyPlan =
-  | { kind: 'reject'; keys: string[]; args: (string | number)[] }
+  | { kind: 'reject'; entryJson: string }
   | {
       kind: 'apply';
-      keys: string[];
-      /** The arguments before the chain guard (see apply-event.lua, ARGV[1..14]). */
-      head: (string | number)[];
-      /** The arguments after it (dead letters, related episodes). */
-      tail: (string | number)[];
+      eventJson: string;
+      /** The state version the plan was made against (null: a new episode). */
+      version: string | null;
       stored: StoredEpisode;
       storedJson: string;
       historyEntry: EpisodeHistoryEntry | null;
+      historyJson: string | null;
+      /** When the closed episode may be forgotten (null: still open). */
+      evictAt: number | null;
+      /** The first timer due (null: none). */
+      timer: number | null;
+      leave: OpenIndexes;
+      join: OpenIndexes;
+      /** The changelog message of the new version. */
+      changelogJson: string;
+      /** Dead-letter entries (and withdrawals) for events this state newly rejects or accepts. */
+      deadLetters: string[];
       related: RelatedChange[];
     };
 
 /**
  * Decides what one event does to its episode, from the episode's whole event log (so late and
  * reordered events land where their event time puts them). Pure but for reading the patient's
- * other episodes when this one's history entry changes their readmission link. `k` are the keys
- * of the event's partition.
+ * other episodes when this one's history entry changes their readmission link.
  */
-export async function planApply(d: DecodedEvent, r: EpisodeReads, k: PartitionKeys, group: string, topic: string, rules: RegionRules, readStates: StateReader): Promise<ApplyPlan> {
+export async function planApply(d: DecodedEvent, r: EpisodeReads, group: string, topic: string, rules: RegionRules, readStates: StateReader): Promise<ApplyPlan> {
   const { event } = d;
   const origin = { consumer: group, topic, partition: d.partition };
   // An episode nobody admitted, this far behind its partition's event time, will not be
@@ -62,52 +79,37 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: PartitionKe
   // The watermark is a function of the offsets applied before, so a replay decides the same.
   if (r.events.length === 0 && event.type !== 'admission' && r.watermark !== null && event.occurredAt < Number(r.watermark) - rules.allowedLatenessMs) {
     const reason = `${event.type} for an unknown episode, ${Math.round((Number(r.watermark) - event.occurredAt) / 3_600_000)} h behind the partition's event time (allowed lateness ${rules.allowedLatenessMs / 3_600_000} h)`;
-    const entry = deadLetterEntry(event, reason, { ...origin, offset: d.offset });
-    return { kind: 'reject', keys: [k.applied(group, topic), k.outbox], args: [d.partition, d.offset, event.patientKey, JSON.stringify(entry)] };
+    return { kind: 'reject', entryJson: JSON.stringify(deadLetterEntry(event, reason, { ...origin, offset: d.offset })) };
   }
   const events = [...r.events, event];
   const state = foldEpisode(events);
   const { history, previous } = r;
   const stored: StoredEpisode = { state, readmission: readmissionLink(state, history, previous, rules) };
-  const setsOf = (ix: ReturnType<typeof openIndexes>) => [
-    ...(ix.region ? [k.openInRegion(ix.region)] : []),
-    ...(ix.municipality ? [k.openInMunicipality(ix.municipality)] : []),
-    ...(ix.ward ? [k.openInWard(...ix.ward)] : []),
-  ];
-  const leave = setsOf(previous ? openIndexes(previous.state) : {});
-  const join = setsOf(openIndexes(state));
   const entry = historyEntry(state);
-  const evictAt = evictionTime(state, rules.retainClosedEpisodeDays);
   const rejectedBefore = new Set((previous?.state.rejected ?? []).map((x) => x.eventId));
   const rejectedNow = new Set(state.rejected.map((x) => x.eventId));
   const byId = (id: string) => events.find((e) => e.eventId === id)!;
-  const newlyRejected = [
+  const deadLetters = [
     ...state.rejected.filter((x) => !rejectedBefore.has(x.eventId))
       .map((x) => JSON.stringify(deadLetterEntry(byId(x.eventId), x.reason, { ...origin, ...(x.eventId === event.eventId ? { offset: d.offset } : {}) }))),
     ...(previous?.state.rejected ?? []).filter((x) => !rejectedNow.has(x.eventId))
       .map((x) => JSON.stringify(rejectionWithdrawn(byId(x.eventId), x.reason, origin))),
   ];
-  const related = await relatedChanges(event.episodeId, entry, history, rules, readStates);
-  const historyJson = entry ? JSON.stringify(entry) : null;
-  const storedJson = JSON.stringify(stored);
+  const related = await relatedChanges(event.episodeId, event.eventId, entry, history, rules, readStates);
   return {
     kind: 'apply',
-    keys: [
-      k.applied(group, topic), k.events(event.episodeId), k.state(event.episodeId), k.patient(event.patientKey), k.closed, k.watermark, k.outbox, k.timers, k.recent,
-      ...leave, ...join, ...related.map((x) => k.state(x.episodeId)),
-    ],
-    head: [
-      d.partition, d.offset, event.eventId, JSON.stringify(event), r.version ?? '', storedJson, historyJson ?? '',
-      evictAt === null ? '' : String(evictAt), leave.length, event.episodeId, event.occurredAt,
-      JSON.stringify(stateChanged(stored, Number(r.version ?? 0) + 1, event.eventId)), openTimer(state) ?? '', event.patientKey,
-    ],
-    tail: [
-      newlyRejected.length, ...newlyRejected,
-      related.length, ...related.flatMap((x) => [x.episodeId, x.version, JSON.stringify(x.stored), JSON.stringify(stateChanged(x.stored, Number(x.version) + 1, event.eventId))]),
-    ],
+    eventJson: JSON.stringify(event),
+    version: r.version,
     stored,
-    storedJson,
+    storedJson: JSON.stringify(stored),
     historyEntry: entry ?? null,
+    historyJson: entry ? JSON.stringify(entry) : null,
+    evictAt: evictionTime(state, rules.retainClosedEpisodeDays),
+    timer: openTimer(state),
+    leave: previous ? openIndexes(previous.state) : {},
+    join: openIndexes(state),
+    changelogJson: JSON.stringify(stateChanged(stored, Number(r.version ?? 0) + 1, event.eventId)),
+    deadLetters,
     related,
   };
 }
@@ -116,7 +118,7 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, k: PartitionKe
  * The patient's other stored episodes whose readmission link changes with this episode's new
  * history entry: e.g. the index stay's discharge arrived after the readmission was applied.
  */
-async function relatedChanges(episodeId: string, entry: EpisodeHistoryEntry | undefined, history: readonly EpisodeHistoryEntry[], rules: RegionRules, readStates: StateReader): Promise<RelatedChange[]> {
+async function relatedChanges(episodeId: string, eventId: string, entry: EpisodeHistoryEntry | undefined, history: readonly EpisodeHistoryEntry[], rules: RegionRules, readStates: StateReader): Promise<RelatedChange[]> {
   const old = history.find((h) => h.episodeId === episodeId);
   if (JSON.stringify(old) === JSON.stringify(entry)) return [];
   const others = history.filter((h) => h.episodeId !== episodeId);
@@ -124,5 +126,11 @@ async function relatedChanges(episodeId: string, entry: EpisodeHistoryEntry | un
   const after = [...others, ...(entry ? [entry] : [])];
   const rows = await readStates(others.map((h) => h.episodeId));
   const stored = rows.flatMap(({ state, version }) => (state && version ? [{ ...(JSON.parse(state) as StoredEpisode), version }] : []));
-  return relinked(stored, after, rules).map(({ version, ...s }) => ({ episodeId: s.state.episodeId, version, stored: s }));
+  return relinked(stored, after, rules).map(({ version, ...s }) => ({
+    episodeId: s.state.episodeId,
+    version,
+    stored: s,
+    storedJson: JSON.stringify(s),
+    changelogJson: JSON.stringify(stateChanged(s, Number(version) + 1, eventId)),
+  }));
 }

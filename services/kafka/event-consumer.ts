@@ -6,16 +6,9 @@ import { schemaIdOf, type EventCodec } from './codec.ts';
 import type { DeadLetters } from './dead-letter.ts';
 import type { Counter } from 'prom-client';
 import { watchConsumer, type ConsumerWatch } from './consumer-watch.ts';
+import type { PartitionOwnership } from '../model/partition-ownership.ts';
 
-
-/** Which partitions a member of a consumer group owns, as the group last said. */
-export interface PartitionOwnership {
-  readonly assigned: readonly number[];
-  /** Counts assignments (and their loss): a change means the partitions may have moved. */
-  readonly generation: number;
-  /** Whether the group confirmed this member's assignment (a heartbeat succeeded) after `since` (ms). */
-  confirmedSince(since: number): boolean;
-}
+export type { PartitionOwnership };
 
 export interface EventConsumerOptions {
   kafka: Kafka;

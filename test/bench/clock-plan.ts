@@ -7,8 +7,7 @@ import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
 import { RegionSimulator } from '../../services/simulator/simulate.ts';
 import { planApply } from '../../services/clock/apply-plan.ts';
-import { BatchView } from '../../services/clock/batch-view.ts';
-import { clockKeys } from '../../services/clock/clock-keys.ts';
+import { BatchView } from '../../services/store/batch-view.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import type { DecodedEvent } from '../../services/model/decoded-event.ts';
 
@@ -20,7 +19,6 @@ for (const e of new RegionSimulator({ seed: 1, admissionsPerDay: 150 }, now - 36
   events.push({ event: parseNdjsonEvent(JSON.stringify(e), events.length + 1, pseudo), schemaId: 1, partition: 0, offset: String(events.length) });
   if (events.length >= n) break;
 }
-const keys = clockKeys('bench');
 // One long-lived "Redis": the views carry state from batch to batch as Redis would.
 const store = { events: new Map(), stateOf: new Map(), history: new Map() } as Pick<BatchView, 'events' | 'stateOf' | 'history'>;
 // (The view's parsed-state cache starts empty each batch, as it does after a Redis read.)
@@ -29,7 +27,7 @@ for (let i = 0; i < events.length; i += 1000) {
   const view = new BatchView(null, null, async (ids) => ids.map((id) => store.stateOf.get(id) ?? { state: null, version: null }));
   Object.assign(view, store); // the same maps: no copy between batches
   for (const d of events.slice(i, i + 1000)) {
-    const plan = await planApply(d, view.reads(d), keys.of(d.partition), 'g', 't', OREBRO_RULES, (ids) => view.states(ids));
+    const plan = await planApply(d, view.reads(d), 'g', 't', OREBRO_RULES, (ids) => view.states(ids));
     if (plan.kind === 'apply') view.record(d, plan);
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { scanKeys } from '../../services/core/redis.ts';
-import { clockKeys } from '../../services/clock/clock-keys.ts';
+import { clockKeys } from '../../services/store/clock-keys.ts';
 
 export interface RedisMemory {
   openEpisodes: number;

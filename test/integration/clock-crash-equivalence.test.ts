@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
-import { ClockStore } from '../../services/clock/clock-store.ts';
+import { ClockStore } from '../../services/store/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import { Rng } from '../../services/simulator/rng.ts';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';

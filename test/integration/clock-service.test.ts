@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { clockKeys as clockKeysOf } from '../../services/clock/clock-keys.ts';
+import { clockKeys as clockKeysOf } from '../../services/store/clock-keys.ts';
 import { dueTimers } from '../support/clock-redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';

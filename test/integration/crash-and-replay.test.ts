@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockKeys } from '../../services/clock/clock-keys.ts';
+import { clockKeys } from '../../services/store/clock-keys.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import type { StoredEpisode } from '../../services/clock/stored-episode.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';

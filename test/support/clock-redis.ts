@@ -1,6 +1,6 @@
 import type { RedisLike } from '../../services/core/redis.ts';
 import { scanKeys } from '../../services/core/redis.ts';
-import { clockKeys, type PartitionKeys } from '../../services/clock/clock-keys.ts';
+import { clockKeys, type PartitionKeys } from '../../services/store/clock-keys.ts';
 import { DEFAULT_EVENT_PARTITIONS } from '../../services/kafka/topics.ts';
 
 /** The clock's keys of every partition of the events topic. */

@@ -1,8 +1,8 @@
 import type { PatientEvent } from '../contract/event.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
-import type { ApplyPlan, EpisodeReads, StateReader } from './apply-plan.ts';
-import type { EpisodeHistoryEntry } from './readmission.ts';
-import type { StoredEpisode } from './stored-episode.ts';
+import type { ApplyPlan, EpisodeReads, StateReader } from '../clock/apply-plan.ts';
+import type { EpisodeHistoryEntry } from '../clock/readmission.ts';
+import type { StoredEpisode } from '../clock/stored-episode.ts';
 
 type EpisodeRow = { state: string | null; version: string | null };
 
@@ -18,7 +18,7 @@ export const emptyMaps = (): ViewMaps => ({ events: new Map(), stateOf: new Map(
 
 /**
  * A partition batch's Redis state as its pipelined Lua steps will leave it: read once, then
- * moved forward by each planned event exactly as apply-event.lua moves Redis, so the next event
+ * moved forward by each planned event exactly as its step in apply-batch.lua moves Redis, so the next event
  * of the same episode or patient is planned against what will be there when its step runs.
  * It keeps what it parsed (event logs, states, histories), so a batch parses each once.
  */
@@ -86,7 +86,7 @@ export class BatchView {
     return ids.map((id) => this.stateOf.get(id)!);
   }
 
-  /** Moves the view past an applied event (mirrors apply-event.lua). */
+  /** Moves the view past an applied event (mirrors its step in apply-batch.lua). */
   record(d: DecodedEvent, plan: Extract<ApplyPlan, { kind: 'apply' }>): void {
     const { event } = d;
     const log = this.events.get(event.episodeId);
@@ -102,7 +102,7 @@ export class BatchView {
       this.history.set(event.patientKey, history);
     }
     for (const r of plan.related) {
-      this.stateOf.set(r.episodeId, { state: JSON.stringify(r.stored), version: String(Number(r.version) + 1) });
+      this.stateOf.set(r.episodeId, { state: r.storedJson, version: String(Number(r.version) + 1) });
       this.#stored.set(r.episodeId, r.stored);
     }
     if (this.watermark === null || Number(this.watermark) < event.occurredAt) this.watermark = String(event.occurredAt);

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { RedisLike } from '../core/redis.ts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { PartitionOwnership } from '../kafka/event-consumer.ts';
+import type { PartitionOwnership } from '../model/partition-ownership.ts';
 import { streamIdAtMost, type OutboxProgress } from '../kafka/outbox-progress.ts';
 import { PartitionProducers } from '../kafka/partition-producers.ts';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
