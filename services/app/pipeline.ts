@@ -15,20 +15,16 @@ import { OutboxPublisher } from '../outbox/outbox-publisher.ts';
 import { OutboxProgress } from '../kafka/outbox-progress.ts';
 import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
 import { RegisteredSchema } from '../kafka/registered-schema.ts';
-import { migrate, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
+import { openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
+import { ClickHousePreparation } from '../sink-clickhouse/prepare.ts';
 import { RowBuffer } from '../sink-clickhouse/row-buffer.ts';
 import { toEventRow } from '../sink-clickhouse/event-rows.ts';
 import { episodeFact } from '../facts/episode-fact.ts';
 import type { StateChanged } from '../clock/changelog.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
 import { loadCapacity } from '../reference/capacity.ts';
-import { municipalities } from '../reference/municipalities.ts';
-import { readFileSync } from 'node:fs';
-import { Alerting } from '../alerting/alerting.ts';
-import { Delivery } from '../alerting/delivery.ts';
-import { Observer } from '../alerting/observe.ts';
-import { targets } from '../alerting/routing.ts';
-import { parseAlertConfig } from '../alerting/rules.ts';
+import { AlertingService } from '../alerting/alerting-service.ts';
+import { Periodic } from '../core/periodic.ts';
 import { consumerLag, messageCount } from '../kafka/lag.ts';
 import type { Admin } from 'kafkajs';
 import { Heartbeats } from './heartbeats.ts';
@@ -60,14 +56,11 @@ export class Pipeline {
   rows!: RowBuffer;
   population!: PopulationTable;
   #started = false;
-  #sweeper: NodeJS.Timeout | undefined;
   #outbox: OutboxPublisher | undefined;
   #progress: OutboxProgress | undefined;
-  #timers: NodeJS.Timeout | undefined;
-  #firing = false;
-  #alerting: NodeJS.Timeout | undefined;
-  #alerts: Alerting | undefined;
-  #housekeeping: NodeJS.Timeout | undefined;
+  /** The services on a period of their own: timers, eviction, lag measurement. */
+  readonly #rounds: Periodic[] = [];
+  #alerting: AlertingService | undefined;
   readonly #admin: Admin;
   readonly heartbeats: Heartbeats;
 
@@ -96,9 +89,10 @@ export class Pipeline {
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
     this.population = loadPopulation(config.populationDir);
     const capacity = loadCapacity(config.capacityDir);
+    const preparation = new ClickHousePreparation(this.clickhouse, config.clickhouseDatabase, { population: this.population, capacity }, log);
     // A clock process must come back after a crash while ClickHouse is down: its rows wait in
     // the buffer, which prepares the tables (and retries) before its first insert.
-    const prepared = this.#prepare(capacity);
+    const prepared = preparation.prepare();
     if (this.clickhouseMode === 'embedded') await prepared;
     else await prepared.catch((e) => log.warn({ err: e }, 'ClickHouse not prepared yet; rows wait in the buffer and the API answers once it is'));
     await this.#deadLetters.connect();
@@ -107,7 +101,7 @@ export class Pipeline {
     this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, { reads: this.#side('clock-reads'), partitions });
     if (config.consumers.includes('clock')) await this.clocks.refuseOldLayout(config.namespace);
     this.rows = new RowBuffer(this.clickhouse, config.clickhouseDatabase, logger('clickhouse-rows'), {
-      ready: () => this.#prepare(capacity),
+      ready: () => preparation.prepare(),
       onRows: (table, n) => (table === 'events' ? metrics.rowsWritten : metrics.factsWritten).inc(n),
     });
     const rows = this.rows;
@@ -156,74 +150,32 @@ export class Pipeline {
       this.heartbeats.pull('outbox', () => outbox.lastDrainedAt);
     }
     for (const c of this.#consumers) await c.start();
-    if (config.consumers.includes('clock') && config.evictEveryMs > 0) {
-      this.#sweeper = setInterval(() => void this.sweep().catch((e) => log.warn({ err: e }, 'eviction sweep failed; next one retries')), config.evictEveryMs);
+    const clocks = this.clocks;
+    if (config.consumers.includes('clock')) {
+      this.#rounds.push(new Periodic('eviction sweep', config.evictEveryMs, async () => void metrics.evicted.inc(await clocks.evictSettled(Date.now())), log));
     }
     // The clock's process runs the timer worker unless it runs in a process of its own; its
-    // announcements go through the outbox, which the clock's process publishes.
-    if ((config.consumers.includes('clock') || config.timersOnly) && config.timersEveryMs > 0) {
-      this.#timers = setInterval(() => void this.fireTimers(), config.timersEveryMs);
+    // announcements go through the outbox, which the clock's process publishes. A time budget per
+    // round: catching up a replayed year of day boundaries must not starve the consumers.
+    if (config.consumers.includes('clock') || config.timersOnly) {
+      this.#rounds.push(new Periodic('timer', config.timersEveryMs, async () => {
+        metrics.timersFired.inc(await clocks.fireForAWhile(Math.max(100, config.timersEveryMs / 4)));
+        this.heartbeats.beat('timers');
+      }, log));
     }
-    if (config.alertRules && config.alertsEveryMs > 0) await this.#startAlerting(capacity);
+    this.#rounds.push(new Periodic('lag measurement', 5_000, () => this.#measure(), log));
+    for (const round of this.#rounds) round.start();
+    if (config.alertRules && config.alertsEveryMs > 0) {
+      this.#alerting = await AlertingService.start({
+        config, redis: this.redis, clocks: this.clocks.read, admin: this.#admin, clickhouse: this.clickhouse, kafka: this.kafka,
+        registry: this.#codec.registry, rules: this.rules, population: this.population, capacity, metrics,
+      });
+      const alerting = this.#alerting;
+      this.heartbeats.pull('alerting', () => alerting.lastRoundAt);
+    }
     this.heartbeats.start();
-    this.#housekeeping = setInterval(() => void this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), 5_000);
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
-  }
-
-  #prepared: Promise<void> | undefined;
-
-  /** The tables and reference rows, once per process (again after a failure). */
-  #prepare(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
-    this.#prepared ??= this.#prepareClickHouse(capacity).catch((e) => {
-      this.#prepared = undefined;
-      throw e;
-    });
-    return this.#prepared;
-  }
-
-  async #prepareClickHouse(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
-    const { config } = this;
-    const migrations = await migrate(this.clickhouse, config.clickhouseDatabase);
-    if (migrations.length > 0) log.info({ migrations }, 'ClickHouse migrations applied');
-    await this.clickhouse.insert({
-      table: `${config.clickhouseDatabase}.municipalities`,
-      values: [...municipalities.values()].map((m) => ({ kommunkod: m.code, kommun: m.name, lanskod: m.countyCode, lan: m.county })),
-      format: 'JSONEachRow',
-    });
-    await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.population`, values: this.population.rows, format: 'JSONEachRow' });
-    if (capacity.length > 0) await this.clickhouse.insert({ table: `${config.clickhouseDatabase}.capacity`, values: capacity, format: 'JSONEachRow' });
-  }
-
-  async #startAlerting(capacity: ReturnType<typeof loadCapacity>): Promise<void> {
-    const { config, metrics } = this;
-    const alertConfig = parseAlertConfig(readFileSync(config.alertRules!, 'utf8'), config.alertRules!);
-    const observer = new Observer({
-      redis: this.redis, clocks: this.clocks.read, admin: this.#admin, clickhouse: this.clickhouse, database: config.clickhouseDatabase,
-      namespace: config.namespace, groupPrefix: config.groupPrefix, regionRules: this.rules, population: this.population, capacity,
-    }, alertConfig.rules);
-    const delivery = new Delivery(this.redis, config.namespace, targets(alertConfig.receivers, alertConfig.rules, config.alertWebhook ?? null), this.kafka,
-      { name: topics(config.namespace).alerts, schema: new RegisteredSchema(this.#codec.registry, 'alert.avsc', subjectFor(topics(config.namespace).alerts)) }, logger('alert-delivery'));
-    await delivery.start();
-    const alerting = new Alerting(this.redis, config.namespace, alertConfig, observer, delivery, Boolean(config.alertWebhook));
-    this.#alerts = alerting;
-    this.heartbeats.pull('alerting', () => alerting.lastRoundAt);
-    let busy = false;
-    this.#alerting = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      alerting.evaluate(Date.now())
-        .then(({ fired, resolved }) => {
-          metrics.alerts.inc({ status: 'firing' }, fired);
-          metrics.alerts.inc({ status: 'resolved' }, resolved);
-        })
-        .catch((e) => log.warn({ err: e }, 'alerting round failed; the next one retries'))
-        .then(() => delivery.deliver(Date.now()))
-        .then((n) => metrics.alertsDelivered.inc(n ?? 0))
-        .catch((e) => log.warn({ err: e }, 'alert delivery round failed; the next one retries'))
-        .finally(() => (busy = false));
-    }, config.alertsEveryMs);
-    log.info({ rules: alertConfig.rules.length, receivers: alertConfig.receivers.length }, 'alerting started');
   }
 
   #outboxCounted = 0;
@@ -244,33 +196,6 @@ export class Pipeline {
     this.metrics.deadLetterMessages.set(await messageCount(this.#admin, t.deadLetter));
   }
 
-  /** The timer worker: announces every day boundary that is due, until none is left. */
-  async fireTimers(): Promise<void> {
-    if (this.#firing) return;
-    this.#firing = true;
-    try {
-      // A time budget per round: catching up a replayed year of day boundaries must not starve
-      // the consumers sharing this process; the next round goes on where this one stopped.
-      const until = Date.now() + Math.max(100, this.config.timersEveryMs / 4);
-      for (let n = -1; n !== 0 && Date.now() < until; ) {
-        n = await this.clocks.fireDue(Date.now(), 100);
-        this.metrics.timersFired.inc(n);
-      }
-      this.heartbeats.beat('timers');
-    } catch (e) {
-      log.warn({ err: e }, 'timer round failed; the next one retries');
-    } finally {
-      this.#firing = false;
-    }
-  }
-
-  /** Forgets closed episodes that readmission linkage no longer needs (bounded Redis memory). */
-  async sweep(): Promise<number> {
-    const evicted = await this.clocks.evictSettled(Date.now());
-    this.metrics.evicted.inc(evicted);
-    return evicted;
-  }
-
   async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
     checks.consumers = this.#started ? 'ok' : 'starting';
@@ -287,16 +212,17 @@ export class Pipeline {
     // The clocks keep working while ClickHouse is away, their rows waiting in the buffer: the
     // process is unwell only once the buffer is full and the consumer stands still.
     if (this.rows?.blocked) checks.rows = `${this.rows.pending} rows waiting for ClickHouse; the consumer waits`;
-    return { ok: Object.entries(checks).every(([k, v]) => v === 'ok' || k === 'clickhouse'), checks };
+    for (const round of this.#rounds) if (round.health() !== 'ok') checks[round.name] = round.health();
+    if (this.#alerting && this.#alerting.health() !== 'ok') checks.alerting = this.#alerting.health();
+    // A failed round (timers, eviction, alerting) is retried by the next: reported, not unwell.
+    const essential = new Set(['consumers', 'redis', 'rows']);
+    return { ok: Object.entries(checks).every(([k, v]) => v === 'ok' || !essential.has(k)), checks };
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#sweeper);
-    clearInterval(this.#timers);
-    clearInterval(this.#alerting);
-    clearInterval(this.#housekeeping);
+    await Promise.all(this.#rounds.map((r) => r.stop()));
     this.heartbeats.stop();
-    await this.#alerts?.delivery.stop().catch(() => undefined);
+    await this.#alerting?.stop();
     await this.#admin.disconnect().catch(() => undefined);
     void this.rows?.flushNow();
     await this.#outbox?.stop().catch(() => undefined);

@@ -33,6 +33,7 @@ export class OutboxPublisher {
   readonly #published = new Map<number, string | null>();
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
+  /** Messages this process sent to Kafka (not those an earlier holder had sent). */
   published = 0;
   /** When the outbox was last found empty (a heartbeat: publishing keeps up). */
   lastDrainedAt = 0;
@@ -114,22 +115,25 @@ export class OutboxPublisher {
     }
     const served = this.ownership.assigned.filter((p) => this.#producers.holds(p));
     const per = Math.max(500, Math.ceil(batch / Math.max(1, served.length)));
-    let sent = 0;
+    const before = this.published;
     let failure: unknown;
     // Each partition on its own: one that fails (fenced, Kafka away) holds back only itself.
     await Promise.all(served.map(async (p) => {
       try {
-        for (let n = -1; n !== 0; sent += n) n = await this.#drainPartition(p, per);
+        while ((await this.#drainPartition(p, per)) > 0);
       } catch (e) {
         failure ??= e;
       }
     }));
     if (failure) throw failure;
     if (this.#waiting === 0) this.lastDrainedAt = Date.now();
-    return sent;
+    return this.published - before;
   }
 
-  /** Sends the next entries of one partition's outbox in one transaction; returns how many. */
+  /**
+   * Sends the next entries of one partition's outbox in one transaction; returns how many it
+   * handled (sent, or found sent by an earlier holder).
+   */
   async #drainPartition(p: number, count: number): Promise<number> {
     if (!this.#published.has(p)) {
       // After the fence: no earlier holder can commit more, so the marker read now is final.
@@ -139,9 +143,9 @@ export class OutboxPublisher {
     const cursor = this.#cursors.get(p);
     const entries = await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', count);
     if (entries.length === 0) return 0;
-    const published = this.#published.get(p) ?? null;
-    const already = published === null ? 0 : entries.findIndex(([id]) => !streamIdAtMost(id, published));
-    const known = already === -1 ? entries.length : already;
+    const marker = this.#published.get(p) ?? null;
+    // Stream ids grow: the entries up to the marker are a prefix of what was read.
+    const sentBefore = marker === null ? 0 : entries.filter(([id]) => streamIdAtMost(id, marker)).length;
     const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
     const derived: { kind: string; value: Record<string, unknown> }[] = [];
     // Who sent it, under which assignment: how an operator (and the zombie test) tells a
@@ -155,20 +159,20 @@ export class OutboxPublisher {
       const value = JSON.parse(f.value!) as Record<string, unknown>;
       if (this.derive) derived.push({ kind: f.kind!, value });
       // Kafka has it from an earlier holder: only its rows and its deletion are left to do.
-      if (i < known) continue;
+      if (i < sentBefore) continue;
       const list = byTopic.get(route.topic) ?? [];
       const encoded = route.schema ? route.schema.encodeNow(value) : Buffer.from(f.value!);
       list.push({ key: f.key!, value: encoded, headers: { 'message-id': route.id(value), 'utklar-writer': writer, ...route.headers?.(value) } });
       byTopic.set(route.topic, list);
     }
-    if (known < entries.length) {
+    if (sentBefore < entries.length) {
       const progress = { key: this.transactionalId(p), value: entries.at(-1)![0], partition: p, headers: { 'utklar-writer': writer } };
       await this.#producers.send(p, { topicMessages: [...[...byTopic].map(([topic, messages]) => ({ topic, messages })), { topic: this.progress.topic, messages: [progress] }] });
     }
     const stored = this.derive ? this.derive(derived) : Promise.resolve();
     this.#cursors.set(p, entries.at(-1)![0]);
     this.#remove(p, entries.map(([id]) => id), stored);
-    this.published += entries.length;
+    this.published += entries.length - sentBefore;
     return entries.length;
   }
 

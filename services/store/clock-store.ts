@@ -257,6 +257,18 @@ export class ClockStore {
     }
   }
 
+  /**
+   * The timer worker's round: fires due timers until none is left or `budgetMs` has passed (a
+   * replayed year's boundaries must not starve the consumers sharing the process; the next round
+   * goes on where this one stopped). Returns how many episodes fired.
+   */
+  async fireForAWhile(budgetMs: number, limit = 100): Promise<number> {
+    const until = Date.now() + budgetMs;
+    let fired = 0;
+    for (let n = -1; n !== 0 && Date.now() < until; fired += n) n = await this.fireDue(Date.now(), limit);
+    return fired;
+  }
+
   /** Fires the served partitions' due timers (timer-round.ts), at most `limit` per partition. */
   async fireDue(now: number, limit = 500, maxBoundaries = 400): Promise<number> {
     let fired = 0;

@@ -9,6 +9,7 @@ import { consumerLag } from '../../services/kafka/lag.ts';
 import { outboxLength, stateKeys } from '../support/clock-redis.ts';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { readTopicsToEnd } from '../support/read-topics.ts';
 
 /**
  * A process is SIGKILLed while its outbox holds entries Kafka already has: ClickHouse is out of
@@ -33,20 +34,8 @@ describe('outbox handover: a new owner sends nothing Kafka already has', () => {
   });
 
   async function changeIds(): Promise<string[]> {
-    const consumer = kafka.consumer({ groupId: `handover-reader-${Math.random()}` });
     const ids: string[] = [];
-    let lastAt = Date.now();
-    await consumer.connect();
-    await consumer.subscribe({ topic: t.episodeState, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => {
-      ids.push(message.headers!['message-id']!.toString());
-      lastAt = Date.now();
-    } });
-    try {
-      await waitFor('the changelog read to its end', async () => (ids.length > 0 && Date.now() - lastAt > 3_000 ? true : undefined), 60_000);
-    } finally {
-      await consumer.disconnect();
-    }
+    await readTopicsToEnd(kafka, [t.episodeState], (_, message) => ids.push(message.headers!['message-id']!.toString()));
     return ids;
   }
 

@@ -9,6 +9,7 @@ import { consumerLag } from '../../services/kafka/lag.ts';
 import { appliedEvents, outboxLength, partitionKeys, stateKeys } from '../support/clock-redis.ts';
 import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { readTopicsToEnd } from '../support/read-topics.ts';
 
 /**
  * Two pipeline processes share the consumer group. One is paused (SIGSTOP) while events flow,
@@ -53,22 +54,12 @@ describe('a zombie: a process paused past its session writes nothing after its p
   };
   /** Every derived message visible under read_committed: its writer header, and the changeIds. */
   async function derivedMessages(): Promise<string[]> {
-    const consumer = kafka.consumer({ groupId: `zombie-reader-${Math.random()}` });
     const writers: string[] = [];
-    let lastAt = Date.now();
-    await consumer.connect();
-    for (const topic of [t.episodeState, t.clockEvents]) await consumer.subscribe({ topic, fromBeginning: true });
     changeIds.length = 0;
-    await consumer.run({ eachMessage: async ({ topic, message }) => {
+    await readTopicsToEnd(kafka, [t.episodeState, t.clockEvents], (topic, message) => {
       writers.push(message.headers?.['utklar-writer']?.toString() ?? '');
       if (topic === t.episodeState) changeIds.push(message.headers!['message-id']!.toString());
-      lastAt = Date.now();
-    } });
-    try {
-      await waitFor('the derived topics read to their end', async () => (writers.length > 0 && Date.now() - lastAt > 3_000 ? true : undefined), 60_000);
-    } finally {
-      await consumer.disconnect();
-    }
+    });
     return writers;
   }
 
