@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
-import type { OpenIndex } from '../store/clock-store.ts';
+import type { OpenIndex } from '../store/clock-reads.ts';
 import { answer } from '../api/routes.ts';
 import { scopeOf } from '../api/auth.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
@@ -69,7 +69,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"give region=NN, municipality=NNNN or ward=HOSPITAL/WARD"}');
           return;
         }
-        const rows = boardRows(await pipeline.clocks.openEpisodes(index), Date.now(), pipeline.rules)
+        const rows = boardRows(await pipeline.clocks.read.openEpisodes(index), Date.now(), pipeline.rules)
           .map((r) => ({ ...r, readmissionOf: visibleIndexEpisode(r.readmissionOf, scope, pipeline.rules) }));
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));
       } else if (req.url === '/status') {

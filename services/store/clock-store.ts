@@ -3,20 +3,17 @@ import { UtklarError } from '../core/errors.ts';
 import { DEFAULT_EVENT_PARTITIONS } from '../kafka/topics.ts';
 import { planApply } from '../clock/apply-plan.ts';
 import type { RegionRules } from '../clock/rules.ts';
-import type { StoredEpisode } from '../clock/stored-episode.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
 import type { PartitionOwnership } from '../model/partition-ownership.ts';
 import { BatchView } from './batch-view.ts';
 import { batchStep } from './batch-step.ts';
 import { clockKeys } from './clock-keys.ts';
-import { ClockReads, type OpenIndex } from './clock-reads.ts';
+import { ClockReads } from './clock-reads.ts';
 import { evictPartition } from './eviction.ts';
 import { PartitionCache, PartitionCaches } from './partition-cache.ts';
 import { APPLY_OUTCOME, defineScripts, execPipeline, runScript, ScriptCall, type ApplyOutcome, type ScriptedRedis } from './scripts.ts';
 import { firePartitionTimers } from './timer-round.ts';
 
-export { QUIET_MS } from './timer-round.ts';
-export type { OpenIndex } from './clock-reads.ts';
 
 export interface ClockStoreOptions {
   /**
@@ -213,16 +210,6 @@ export class ClockStore {
     if (old.length > 0) {
       throw new UtklarError('CONFIG', `Redis holds the clock's state in the layout before per-partition keys (${old[0]}); rebuild it from Kafka: stop the pipeline, delete the '${namespace}:clock:*' keys and the consumer group '${this.group}', start again (docs/clock-state.md, Rebuild)`);
     }
-  }
-
-  /** An episode's stored state, from whichever partition holds it. */
-  get(episodeId: string): Promise<StoredEpisode | undefined> {
-    return this.read.get(episodeId);
-  }
-
-  /** Open episodes of a region, municipality or ward, gathered from every partition. */
-  openEpisodes(index: OpenIndex): Promise<StoredEpisode[]> {
-    return this.read.openEpisodes(index);
   }
 
   /**
