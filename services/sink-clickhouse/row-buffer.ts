@@ -9,6 +9,11 @@ export interface RowBufferOptions {
   maxWaitMs?: number;
   /** A flush is due once no rows came for this long (a live rate's rows are not held back). */
   lingerMs?: number;
+  /**
+   * Fewer rows than this in the `lingerMs` after the first one is a live rate, not a replay: the
+   * flush is due then, since waiting the full `maxWaitMs` would only delay a small insert.
+   */
+  trickleRows?: number;
   /** Rows buffered, unflushed, beyond which `add` waits: ClickHouse away must not fill memory. */
   maxPending?: number;
   /** Runs before the first insert (the migrations); retried like an insert until it succeeds. */
@@ -26,8 +31,8 @@ interface Pending {
 /**
  * ClickHouse inserts of many producers (the partitions' batches, the outbox drain) gathered into
  * few large ones: one INSERT per table once 10 000 rows are waiting, the oldest has waited a
- * second, or no rows came for 100 ms (a replay fills large inserts; a live rate's few rows are
- * not held back). `add` returns a promise that settles when its rows are stored; a caller commits its
+ * second, no rows came for 100 ms, or fewer than 100 came in the 100 ms after the first (a
+ * replay fills large inserts; a live rate's few rows are not held back for a second). `add` returns a promise that settles when its rows are stored; a caller commits its
  * source (a Kafka offset, an outbox entry) only then. A failed insert is retried, with the same
  * rows, until it succeeds: the tables' ReplacingMergeTree keys make a retried or replayed row
  * harmless, so the effect is exactly once.
@@ -37,9 +42,11 @@ export class RowBuffer {
   readonly #maxWaitMs: number;
   readonly #maxPending: number;
   readonly #lingerMs: number;
+  readonly #trickleRows: number;
   #current: Pending;
   #timer: NodeJS.Timeout | undefined;
   #idle: NodeJS.Timeout | undefined;
+  #trickle: NodeJS.Timeout | undefined;
   /** Flushes run one at a time, in order. */
   #flushing: Promise<void> = Promise.resolve();
   #unflushed = 0;
@@ -59,6 +66,7 @@ export class RowBuffer {
     this.#maxWaitMs = o.maxWaitMs ?? 1_000;
     this.#maxPending = o.maxPending ?? 50_000;
     this.#lingerMs = o.lingerMs ?? 100;
+    this.#trickleRows = o.trickleRows ?? 100;
     this.#current = this.#fresh();
   }
 
@@ -89,6 +97,10 @@ export class RowBuffer {
     if (p.count >= this.#maxRows) this.#flush();
     else {
       this.#timer ??= setTimeout(() => this.#flush(), this.#maxWaitMs);
+      this.#trickle ??= setTimeout(() => {
+        this.#trickle = undefined;
+        if (this.#current === p && p.count < this.#trickleRows) this.#flush();
+      }, this.#lingerMs);
       clearTimeout(this.#idle);
       this.#idle = setTimeout(() => this.#flush(), this.#lingerMs);
     }
@@ -111,8 +123,10 @@ export class RowBuffer {
   #flush(): void {
     clearTimeout(this.#timer);
     clearTimeout(this.#idle);
+    clearTimeout(this.#trickle);
     this.#timer = undefined;
     this.#idle = undefined;
+    this.#trickle = undefined;
     const p = this.#current;
     if (p.count === 0) return;
     this.#current = this.#fresh();
