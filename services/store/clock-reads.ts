@@ -21,13 +21,6 @@ export class ClockReads {
     private readonly partitions: readonly number[],
   ) {}
 
-  /** An episode's stored state, from whichever partition holds it. */
-  async get(episodeId: string): Promise<StoredEpisode | undefined> {
-    const rows = await Promise.all(this.partitions.map((p) => this.redis.hget(this.keys.of(p).state(episodeId), 'state')));
-    const raw = rows.find((r) => r !== null);
-    return raw ? (JSON.parse(raw) as StoredEpisode) : undefined;
-  }
-
   /** Open episodes of a region, municipality or ward, gathered from every partition. */
   async openEpisodes(index: OpenIndex): Promise<StoredEpisode[]> {
     return this.#statesOf((k) => this.redis.smembers(indexKey(k, index)));
