@@ -163,7 +163,8 @@ export class Pipeline {
         this.heartbeats.beat('timers');
       }, log));
     }
-    this.#rounds.push(new Periodic('lag measurement', 5_000, () => this.#measure(), log));
+    // Kafka away (a broker restart) fails every measurement: not worth a warning each time.
+    this.#rounds.push(new Periodic('lag measurement', 5_000, () => this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), log));
     for (const round of this.#rounds) round.start();
     if (config.alertRules && config.alertsEveryMs > 0) {
       this.#alerting = await AlertingService.start({

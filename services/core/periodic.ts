@@ -8,8 +8,6 @@ import type { Logger } from 'pino';
 export class Periodic {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
-  /** When a round last finished without failing (0: not yet). */
-  lastRoundAt = 0;
   #lastError: string | null = null;
 
   constructor(
@@ -26,10 +24,7 @@ export class Periodic {
   /** One round now, unless one is under way (then that one). */
   runOnce(): Promise<void> {
     this.#running ??= this.round()
-      .then(() => {
-        this.lastRoundAt = Date.now();
-        this.#lastError = null;
-      })
+      .then(() => void (this.#lastError = null))
       .catch((e: unknown) => {
         this.#lastError = (e as Error).message;
         this.log.warn({ err: e }, `${this.name} round failed; the next one retries`);

@@ -139,12 +139,14 @@ export class ClockStore {
       // Bounded while it makes no progress: a writer racing it step for step still lets it on.
       return changed + await this.#applyWith(queued.slice(handled), new PartitionCache(), handled === 0 ? replans + 1 : 0);
     }
-    const closed = new Set<string>();
-    for (const d of queued) {
-      const status = cache.maps.stored.get(d.event.episodeId)?.state.status;
-      if (status === 'DISCHARGED' || status === 'CANCELLED') closed.add(d.event.episodeId);
+    if (outcome === APPLY_OUTCOME.done) {
+      const closed = new Set<string>();
+      for (const d of queued) {
+        const status = cache.maps.stored.get(d.event.episodeId)?.state.status;
+        if (status === 'DISCHARGED' || status === 'CANCELLED') closed.add(d.event.episodeId);
+      }
+      this.caches.settle(partition, cache, queued.at(-1)!.offset, closed);
     }
-    if (outcome === APPLY_OUTCOME.done) this.caches.settle(partition, cache, queued.at(-1)!.offset, closed);
     return changed;
   }
 
