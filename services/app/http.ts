@@ -53,7 +53,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         if (pipeline.config.apiSecret) {
           try {
             const s = (scope = scopeOf(authorizationOf(req), pipeline.config.apiSecret));
-            const allowed = s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
+            const allowed = s.kind === 'nation' ? false : s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
               : s.kind === 'municipality' ? q.get('municipality') === s.municipality && !q.get('ward') && !q.get('region')
               : q.get('ward') === `${s.hospital}/${s.ward}`;
             if (!allowed) {

@@ -25,6 +25,7 @@ import { loadPopulation, type PopulationTable } from '../reference/population.ts
 import { loadCapacity } from '../reference/capacity.ts';
 import { AlertingService } from '../alerting/alerting-service.ts';
 import { Periodic } from '../core/periodic.ts';
+import { SnapshotBuilder } from '../snapshot/snapshot-builder.ts';
 import { consumerLag, messageCount } from '../kafka/lag.ts';
 import type { Admin } from 'kafkajs';
 import { Heartbeats } from './heartbeats.ts';
@@ -161,6 +162,14 @@ export class Pipeline {
       this.#rounds.push(new Periodic('timer', config.timersEveryMs, async () => {
         metrics.timersFired.inc(await clocks.fireForAWhile(Math.max(100, config.timersEveryMs / 4)));
         this.heartbeats.beat('timers');
+      }, log));
+    }
+    // The indicators' read model follows the facts (services/snapshot/): built by partition 0's owner.
+    if (clock && config.snapshotEveryMs > 0) {
+      const builder = new SnapshotBuilder(this.clickhouse, config.clickhouseDatabase, logger('episode-snapshot'), clock);
+      this.#rounds.push(new Periodic('episode snapshot', config.snapshotEveryMs, async () => {
+        await preparation.prepare();
+        await builder.round();
       }, log));
     }
     // Kafka away (a broker restart) fails every measurement: not worth a warning each time.

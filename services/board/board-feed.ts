@@ -43,6 +43,8 @@ export type BoardSelection = { region: string } | { municipality: string } | { w
 export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection {
   const ward = q.get('ward');
   const municipality = q.get('municipality');
+  // The board names patients' stays: it is for the care chain's coordinators, not national statistics.
+  if (scope.kind === 'nation') throw new UtklarError('FORBIDDEN', 'scope nation reads indicators and de-identified rows, not the live board');
   if (scope.kind === 'unit') {
     // Naming another ward (or a municipality) is refused, as by the JSON /board, not answered with its own.
     if ((ward && ward !== `${scope.hospital}/${scope.ward}`) || municipality) throw new UtklarError('FORBIDDEN', `scope unit:${scope.hospital}/${scope.ward} cannot see another ward or a municipality`);

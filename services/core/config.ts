@@ -37,6 +37,8 @@ export interface Config {
   evictEveryMs: number;
   /** How often the timer worker fires due day boundaries (0: never). */
   timersEveryMs: number;
+  /** How often the episode snapshot (the indicators' read model) checks whether a new generation is due (0: never). */
+  snapshotEveryMs: number;
   /** Signs the query API's bearer tokens (HS256); unset disables the API. */
   apiSecret: string | undefined;
   /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventPartitions: parsePartitions(env.UTKLAR_EVENT_PARTITIONS),
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
+    snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,

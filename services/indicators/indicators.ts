@@ -9,6 +9,7 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
+import { currentEpisodes, type ReadModel } from '../snapshot/snapshot-sql.ts';
 import { band, bedDaysIn, conditions, facts, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -20,6 +21,12 @@ export interface Ctx {
   today: number;
   rules: RegionRules;
   population: PopulationTable;
+  /**
+   * Where the latest version of each episode is read: 'snapshot' (the default) the episode
+   * snapshot plus the versions stored since it was built; 'episode-level' collapses every version
+   * in episode_facts at query time (the reference the snapshot is checked and benchmarked against).
+   */
+  readModel?: ReadModel;
 }
 
 export type Row = Record<string, string | number | boolean | null | string[] | number[]>;
@@ -40,7 +47,7 @@ async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]>
 
 const n = (v: unknown): number => Number(v);
 /** The latest version of the episodes that satisfy `cond`, then `cond` (see facts()). */
-const latest = (ctx: Ctx, cond: string) => `${facts(ctx.db, cond)} WHERE ${cond}`;
+const latest = (ctx: Ctx, cond: string) => (ctx.readModel === 'episode-level' ? `${facts(ctx.db, cond)} WHERE ${cond}` : currentEpisodes(ctx.db, cond));
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 const dischargedInPeriod = (ctx: Ctx) => `discharged_day >= ${int(ctx.filters.fromDay)} AND discharged_day <= ${int(ctx.filters.toDay)}`;
 const groupExpr = (g: GroupBy | 'month', month = 'discharged_month') => (g === 'month' ? `toString(${month})` : GROUPS[g]);

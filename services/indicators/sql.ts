@@ -42,7 +42,8 @@ export function conditions(f: Filters, scope: Scope, today: number, municipality
   return c;
 }
 
-const COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_area', 'care_type', 'admission_type', 'home_municipality', 'home_county', 'out_of_county', 'recipient_municipality', 'primary_care_unit', 'age_years', 'age_group', 'admitted_day', 'admitted_month', 'discharged_day', 'discharged_month', 'destination', 'ready_start_days', 'ready_end_days', 'payment_days', 'open_payment_from_day', 'track_colour', 'fast_vardkontakt', 'liability', 'readmission_of', 'readmission_source', 'readmission_index_clinic', 'discharge_clinic', 'delay_reasons', 'delay_parties', 'ingested_at'];
+/** episode_facts' columns after episode_id and version, in table order (what a collapse keeps). */
+export const FACT_COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_area', 'care_type', 'admission_type', 'home_municipality', 'home_county', 'out_of_county', 'recipient_municipality', 'primary_care_unit', 'age_years', 'age_group', 'admitted_day', 'admitted_month', 'discharged_day', 'discharged_month', 'destination', 'ready_start_days', 'ready_end_days', 'payment_days', 'open_payment_from_day', 'track_colour', 'fast_vardkontakt', 'liability', 'readmission_of', 'readmission_source', 'readmission_index_clinic', 'discharge_clinic', 'delay_reasons', 'delay_parties', 'ingested_at'];
 
 /**
  * The latest version of each episode. Collapsed with argMax rather than FINAL: filters written
@@ -53,6 +54,8 @@ const COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_are
  * rather than every version of every episode ever stored.
  */
 export const facts = (db: string, cond?: string) =>
-  `(SELECT episode_id, max(version) AS latest_version, ${COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${db}.episode_facts${
-    cond ? ` WHERE episode_id IN (SELECT episode_id FROM ${db}.episode_facts GROUP BY episode_id HAVING argMax(toUInt8(${cond}), version) = 1)` : ''
-  } GROUP BY episode_id)`;
+  collapse(db, cond ? `episode_id IN (SELECT episode_id FROM ${db}.episode_facts GROUP BY episode_id HAVING argMax(toUInt8(${cond}), version) = 1)` : undefined);
+
+/** The latest version of each episode that has a row matching `where` (all of them without), every version of it considered. */
+export const collapse = (db: string, where?: string) =>
+  `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${db}.episode_facts${where ? ` WHERE ${where}` : ''} GROUP BY episode_id)`;

@@ -158,6 +158,10 @@ export class RowBuffer {
   }
 
   async #insert(table: string, rows: object[]): Promise<void> {
+    // Stamped at each attempt, not when offered: the episode snapshot reads versions stored since
+    // its watermark by this stamp, so it must not predate the insert that makes the row visible.
+    const stamp = Math.floor(Date.now() / 1000);
+    for (const r of rows) if ('ingested_at' in r) (r as { ingested_at: number }).ingested_at = stamp;
     try {
       await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow' });
     } catch (cause) {

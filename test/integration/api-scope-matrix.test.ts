@@ -117,6 +117,7 @@ const R03: Scope = { kind: 'region', region: '03' };
 const M1880: Scope = { kind: 'municipality', municipality: '1880' };
 const M1881: Scope = { kind: 'municipality', municipality: '1881' };
 const UNIT: Scope = { kind: 'unit', hospital: 'USO', ward: 'Med 1' };
+const NATION: Scope = { kind: 'nation' };
 
 const token = (scope: Scope, secret = API_SECRET, opts: { ttlSeconds?: number; now?: number } = {}) =>
   mintToken(scope, secret, { subject: 'scope-matrix', ttlSeconds: opts.ttlSeconds ?? 3600, now: opts.now });
@@ -136,6 +137,8 @@ const PRINCIPALS: Principal[] = [
   // The browser's way in: the login page's HttpOnly cookie instead of the header.
   { name: 'municipality:1880 (cookie)', scope: M1880, headers: { cookie: `utklar_token=${encodeURIComponent(token(M1880))}` } },
   scoped(UNIT),
+  // National statistics: every region's indicators and de-identified rows, never the live board.
+  scoped(NATION),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +161,7 @@ interface Case {
 }
 
 const inScope = (s: Scope, e: Episode) =>
-  s.kind === 'region' ? e.region === s.region : s.kind === 'municipality' ? e.home === s.municipality : e.hospital === s.hospital && e.ward === s.ward;
+  s.kind === 'nation' ? true : s.kind === 'region' ? e.region === s.region : s.kind === 'municipality' ? e.home === s.municipality : e.hospital === s.hospital && e.ward === s.ward;
 
 /** Unauthenticated principals get one case per endpoint: what they ask for cannot matter. */
 function casesOf(asks: Ask[], expect: (s: Scope, a: Ask) => Expected): Case[] {
@@ -196,6 +199,7 @@ const FEED_ASKS = asks({}, { municipality: '1880' }, { municipality: '1881' }, {
 const feedCases = casesOf(FEED_ASKS, (s, a): Expected => {
   const { municipality, ward } = a.params;
   const ready = EPISODES.filter((e) => e.waiting && inScope(s, e));
+  if (s.kind === 'nation') return { status: 403 };
   if (s.kind === 'municipality') return (municipality && municipality !== s.municipality) || ward ? { status: 403 } : { status: 200, visible: ready };
   if (s.kind === 'unit') return (ward && ward !== `${s.hospital}/${s.ward}`) || municipality ? { status: 403 } : { status: 200, visible: ready };
   if (ward && !/^[^/]+\/[^/]+$/.test(ward)) return { status: 400 };
@@ -204,8 +208,8 @@ const feedCases = casesOf(FEED_ASKS, (s, a): Expected => {
 });
 
 // The JSON /board (http.ts): a token must name exactly its own region, municipality or ward.
-const ownBoard = (s: Scope): Record<string, string> =>
-  s.kind === 'region' ? { region: s.region } : s.kind === 'municipality' ? { municipality: s.municipality } : { ward: `${s.hospital}/${s.ward}` };
+const ownBoard = (s: Scope): Record<string, string> | null =>
+  s.kind === 'nation' ? null : s.kind === 'region' ? { region: s.region } : s.kind === 'municipality' ? { municipality: s.municipality } : { ward: `${s.hospital}/${s.ward}` };
 const BOARD_ASKS = asks({}, { region: '18' }, { region: '03' }, { municipality: '1880' }, { municipality: '1881' }, { ward: 'USO/Med 1' }, { ward: 'USO/Med 2' });
 const boardCases = casesOf(BOARD_ASKS, (s, a): Expected => {
   const own = ownBoard(s);
@@ -516,7 +520,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
       const stream = await firstSnapshot('/api/v1/board/stream', p);
       const snapshot = JSON.parse(/event: board\ndata: ([^\n]*)\n\n/.exec(stream.text)![1]!) as { episodes: Row[] };
       expect(w7(snapshot.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
-      const legacy = JSON.parse((await get(pathOf('/board', ownBoard(s)), p)).text) as { episodes: Row[] };
+      const legacy = JSON.parse((await get(pathOf('/board', ownBoard(s)!), p)).text) as { episodes: Row[] };
       expect(w7(legacy.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
       const rows = rowsOf(JSON.parse((await get(`/api/v1/rows?from=${LAST_MONTH}-01`, p)).text) as Row);
       expect(w7(rows)).toMatchObject({ readmission: true, readmissionOf: id });

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateChanged } from '../../services/clock/changelog.ts';
+import { foldEpisode } from '../../services/clock/episode-state.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import { isoDate, fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
+import { episodeFact, monthOfDay, type EpisodeFact } from '../../services/facts/episode-fact.ts';
+import * as ind from '../../services/indicators/indicators.ts';
+import { parseFilters } from '../../services/model/filters.ts';
+import type { Scope } from '../../services/model/scope.ts';
+import { loadPopulation } from '../../services/reference/population.ts';
+import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
+import { Rng } from '../../services/simulator/rng.ts';
+import { buildSnapshot, currentEpisodes, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
+import { configOf, isolatedEnv } from '../support/env.ts';
+import { simulatedEpisodes } from '../support/simulated-episodes.ts';
+
+type Fact = EpisodeFact & { ingested_at: number };
+const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : Array.isArray(v) ? v.map(round) : v);
+const rounded = (r: ind.Result) => ({ ...r, rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, round(v)]))) });
+
+/**
+ * The episode snapshot (services/snapshot/) answers every indicator exactly as collapsing every
+ * version at query time does: for random scopes and filters, after a full build, after versions
+ * stored since (corrections that reopen, cancel, move or re-region a closed episode; replayed
+ * duplicates; late discharges), after a build that copies the previous generation, and after a
+ * chunked full build. A corrected closed episode is counted once, with its new version.
+ */
+describe.each(['server', 'embedded'] as const)('the episode snapshot equals the episode-level read (ClickHouse %s)', (mode) => {
+  const env = isolatedEnv(mode, { LOG_LEVEL: 'warn' });
+  const config = configOf(env);
+  const db = config.clickhouseDatabase;
+  const from = Date.parse('2026-01-05T00:00:00+01:00');
+  const until = Date.parse('2026-04-10T00:00:00+02:00');
+  const today = stockholmDay(until);
+  const rng = new Rng(mode === 'server' ? 31 : 32);
+  const population = loadPopulation();
+  let client: Awaited<ReturnType<typeof openClickHouse>>['client'];
+  /** The newest version of each episode written so far, as the test knows it. */
+  const latest = new Map<string, Fact>();
+  const written: Fact[] = [];
+
+  const stamp = () => Math.floor(Date.now() / 1000);
+  async function insert(rows: Fact[]): Promise<void> {
+    for (const r of rows) if (!latest.has(r.episode_id) || latest.get(r.episode_id)!.version <= r.version) latest.set(r.episode_id, r);
+    written.push(...rows);
+    await client.insert({ table: `${db}.episode_facts`, values: rows, format: 'JSONEachRow' });
+  }
+
+  beforeAll(async () => {
+    client = (await openClickHouse(config)).client;
+    await migrate(client, db);
+    // Every version of each simulated episode (the fold of each prefix of its events), a third of
+    // them moved to another region, stamped long ago: what a build will find.
+    const rows: Fact[] = [];
+    for (const [id, events] of simulatedEpisodes({ seed: 17, admissionsPerDay: 25, from, until })) {
+      const other = rng.next() < 0.33;
+      for (let k = 1; k <= events.length; k++) {
+        const f = episodeFact(stateChanged({ state: foldEpisode(events.slice(0, k)), readmission: null }, k, `${id}:${k}`), OREBRO_RULES);
+        rows.push({ ...f, ...(other ? { region: '03', hospital: 'UAS' } : {}), ingested_at: 1_000_000 });
+      }
+    }
+    await insert(rows);
+  });
+
+  afterAll(async () => {
+    await client?.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
+    await client?.close();
+  });
+
+  const months = ['2026-01', '2026-02', '2026-03', '2026-04'];
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng.next() * list.length)]!;
+  function randomCase(): { scope: Scope; q: URLSearchParams } {
+    const facts = [...latest.values()];
+    const someone = pick(facts);
+    const scope: Scope = pick([
+      { kind: 'nation' }, { kind: 'region', region: '18' }, { kind: 'region', region: '03' },
+      { kind: 'municipality', municipality: someone.home_municipality || '1880' },
+      { kind: 'unit', hospital: someone.hospital, ward: someone.ward },
+    ] as Scope[]);
+    const q = new URLSearchParams();
+    const a = Math.floor(rng.next() * months.length);
+    q.set('from', months[a]!);
+    q.set('to', months[a + Math.floor(rng.next() * (months.length - a))]!);
+    if (rng.next() < 0.2 && scope.kind !== 'municipality') q.set('kommun', someone.home_municipality);
+    if (rng.next() < 0.3) q.set('careType', someone.care_type);
+    if (rng.next() < 0.2) q.set('ageGroup', someone.age_group);
+    if (rng.next() < 0.2) q.set('trackColour', pick(['NONE', 'BLUE', 'GREEN', 'YELLOW', 'RED']));
+    if (rng.next() < 0.15) q.set('status', pick(['discharged', 'inpatient']));
+    if (rng.next() < 0.15 && scope.kind !== 'unit') q.set('hospital', someone.hospital);
+    return { scope, q };
+  }
+
+  const endpoints: [string, (c: ind.Ctx) => Promise<ind.Result>][] = [
+    ['meanDays by municipality', (c) => ind.meanDays(c, 'municipality')],
+    ['meanDays by month', (c) => ind.meanDays(c, 'month')],
+    ['goalFulfilment by ward', (c) => ind.goalFulfilment(c, 'ward')],
+    ['perThousand', (c) => ind.perThousand(c)],
+    ['occupiedBeds by ward', (c) => ind.occupiedBeds(c, 'ward')],
+    ['variation', (c) => ind.variation(c)],
+    ['waiting by hospital', (c) => ind.waiting(c, 'hospital')],
+    ['payment, March', (c) => ind.payment(c, { fromDay: stockholmDay(Date.parse('2026-03-01T12:00:00+01:00')), toDay: stockholmDay(Date.parse('2026-03-31T12:00:00+02:00')) })],
+    ['trackColours', (c) => ind.trackColours(c)],
+    ['overview by municipality', (c) => ind.overview(c, 'municipality')],
+    ['readmissions by month', (c) => ind.readmissions(c, 'month')],
+    ['rows', (c) => ind.episodeRows(c, 10_000, 0)],
+  ];
+
+  /** Every endpoint, for `cases` random scopes and filters, both read models: equal. Returns how many answers had rows. */
+  async function sameAnswers(cases: number): Promise<number> {
+    let nonEmpty = 0;
+    for (let i = 0; i < cases; i++) {
+      const { scope, q } = randomCase();
+      const filters = parseFilters(q, { fromDay: 0, toDay: today });
+      const base = { client, db, filters, scope, today, rules: OREBRO_RULES, population };
+      for (const [name, run] of endpoints) {
+        const snapshot = await run({ ...base, readModel: 'snapshot' });
+        const reference = await run({ ...base, readModel: 'episode-level' });
+        expect(rounded(snapshot), `${name} for ${JSON.stringify(scope)} ${q}`).toEqual(rounded(reference));
+        if (snapshot.rows.length > 0) nonEmpty++;
+      }
+    }
+    return nonEmpty;
+  }
+
+  /** Newer versions of a random handful of episodes, as corrections and late events write them; and replayed duplicates. */
+  async function correctSome(n: number): Promise<Fact[]> {
+    const closed = [...latest.values()].filter((f) => f.discharged_day >= 0 && f.status === 'DISCHARGED');
+    const open = [...latest.values()].filter((f) => f.discharged_day < 0 && f.admitted_day >= 0);
+    const next = (f: Fact, change: Partial<Fact>): Fact => ({ ...f, ...change, version: f.version + 1, ingested_at: stamp() });
+    const rows: Fact[] = [];
+    const taken = new Set<string>();
+    const some = (list: Fact[]) => list.filter((f) => !taken.has(f.episode_id) && rng.next() < n / Math.max(1, list.length)).map((f) => (taken.add(f.episode_id), f));
+    // A cancelled discharge: open again, inpatient.
+    for (const f of some(closed)) rows.push(next(f, { status: 'ADMITTED', discharged_day: -1, discharged_month: 0, destination: '' }));
+    for (const f of some(closed)) rows.push(next(f, { status: 'CANCELLED' }));
+    // The discharge moved three days earlier (a month boundary crossed now and then).
+    for (const f of some(closed)) {
+      const d = Math.max(f.admitted_day, f.discharged_day - 3);
+      rows.push(next(f, { discharged_day: d, discharged_month: monthOfDay(d), ready_end_days: f.ready_end_days.map((e) => Math.min(e, d)) }));
+    }
+    for (const f of some(closed)) rows.push(next(f, { region: f.region === '18' ? '03' : '18', ward: `${f.ward} (flyttad)` }));
+    // A late discharge of an open episode.
+    for (const f of some(open)) rows.push(next(f, { status: 'DISCHARGED', discharged_day: today - 1, discharged_month: monthOfDay(today - 1), ready_end_days: f.ready_end_days.map((e) => (e < 0 ? today - 1 : e)), open_payment_from_day: -1 }));
+    // Replays: versions already stored, stored again.
+    for (let i = 0; i < n; i++) rows.push({ ...pick(written), ingested_at: stamp() });
+    await insert(rows);
+    return rows;
+  }
+
+  it('answers equal before any build (everything is the delta)', async () => {
+    expect((await snapshotState(client, db)).generation).toBe(0);
+    expect(await sameAnswers(3)).toBeGreaterThan(10);
+  });
+
+  it('answers equal after a full build, and after corrections stored since', async () => {
+    const build = await buildSnapshot(client, db);
+    expect(build.episodes).toBe(latest.size);
+    expect((await snapshotState(client, db)).delta).toBe(0);
+    expect(await sameAnswers(8)).toBeGreaterThan(40);
+    const corrections = await correctSome(15);
+    expect(corrections.length).toBeGreaterThan(40);
+    expect((await snapshotState(client, db)).delta).toBe(corrections.length);
+    expect(await sameAnswers(10)).toBeGreaterThan(50);
+  });
+
+  it('counts a corrected closed episode once, with its newest version', async () => {
+    const [moved] = await correctSome(3);
+    const rows = await (await client.query({ query: `SELECT episode_id, latest_version, discharged_day, status FROM ${currentEpisodes(db, '1')}`, format: 'JSONEachRow' })).json<{ episode_id: string; latest_version: string; discharged_day: number; status: string }>();
+    expect(rows.length).toBe(latest.size);
+    expect(new Set(rows.map((r) => r.episode_id)).size).toBe(latest.size);
+    const mine = rows.filter((r) => r.episode_id === moved!.episode_id).map((r) => ({ ...r, latest_version: String(r.latest_version) }));
+    expect(mine).toEqual([{ episode_id: moved!.episode_id, latest_version: String(moved!.version), discharged_day: moved!.discharged_day, status: moved!.status }]);
+  });
+
+  it('answers equal after a build that copies the previous generation, and a chunked full build; old generations are dropped', async () => {
+    const copy = await buildSnapshot(client, db, { from: 'previous' });
+    expect(copy.episodes).toBe(latest.size);
+    expect(await sameAnswers(6)).toBeGreaterThan(30);
+    await correctSome(10);
+    expect(await sameAnswers(4)).toBeGreaterThan(20);
+    const full = await buildSnapshot(client, db, { from: 'facts', chunks: 3 });
+    expect(full.episodes).toBe(latest.size);
+    expect(full.dropped).toBeGreaterThanOrEqual(1);
+    const generations = await (await client.query({ query: `SELECT DISTINCT generation FROM ${db}.episode_snapshot ORDER BY generation`, format: 'JSONEachRow' })).json<{ generation: string }>();
+    expect(generations.map((g) => Number(g.generation))).toEqual([copy.generation, full.generation]);
+    expect(await sameAnswers(6)).toBeGreaterThan(30);
+  });
+
+  it('a condition on the sort key (a region\'s discharges in one month) finds exactly those episodes', async () => {
+    const cond = `region = '18' AND discharged_day >= ${stockholmDay(Date.parse('2026-03-01T12:00:00+01:00'))} AND discharged_day <= ${stockholmDay(Date.parse('2026-03-31T12:00:00+02:00'))}`;
+    const r = await client.query({ query: `SELECT count() AS n FROM ${currentEpisodes(db, cond)}`, format: 'JSONEachRow' });
+    const n = (await r.json<{ n: string }>())[0]!.n;
+    const expected = [...latest.values()].filter((f) => f.region === '18' && isoDate(fromEpochDay(Math.max(0, f.discharged_day))).startsWith('2026-03') && f.discharged_day >= 0).length;
+    expect(Number(n)).toBe(expected);
+  });
+});
