@@ -25,7 +25,7 @@ import { loadPopulation, type PopulationTable } from '../reference/population.ts
 import { loadCapacity } from '../reference/capacity.ts';
 import { AlertingService } from '../alerting/alerting-service.ts';
 import { Periodic } from '../core/periodic.ts';
-import { SnapshotBuilder } from '../snapshot/snapshot-builder.ts';
+import { DEFAULT_SNAPSHOT_POLICY, SnapshotBuilder } from '../snapshot/snapshot-builder.ts';
 import { consumerLag, messageCount } from '../kafka/lag.ts';
 import type { Admin } from 'kafkajs';
 import { Heartbeats } from './heartbeats.ts';
@@ -166,7 +166,7 @@ export class Pipeline {
     }
     // The indicators' read model follows the facts (services/snapshot/): built by partition 0's owner.
     if (clock && config.snapshotEveryMs > 0) {
-      const builder = new SnapshotBuilder(this.clickhouse, config.clickhouseDatabase, logger('episode-snapshot'), clock);
+      const builder = new SnapshotBuilder(this.clickhouse, config.clickhouseDatabase, logger('episode-snapshot'), clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta });
       this.#rounds.push(new Periodic('episode snapshot', config.snapshotEveryMs, async () => {
         await preparation.prepare();
         await builder.round();

@@ -39,6 +39,8 @@ export interface Config {
   timersEveryMs: number;
   /** How often the episode snapshot (the indicators' read model) checks whether a new generation is due (0: never). */
   snapshotEveryMs: number;
+  /** Versions stored since the snapshot's watermark that make a new generation due (what each query collapses on top). */
+  snapshotMaxDelta: number;
   /** Signs the query API's bearer tokens (HS256); unset disables the API. */
   apiSecret: string | undefined;
   /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
     snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
+    snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '20000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,

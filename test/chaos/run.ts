@@ -8,7 +8,7 @@ import { Feeder } from './feeder.ts';
 import { scanForPersonalData } from './personal-data.ts';
 import { Supervised } from './supervisor.ts';
 import { removeRun } from '../bench/cleanup.ts';
-import { caughtUp, verifyClockState, verifyDeadLetters, verifyEventRows, verifyIndicators, type Mismatch } from './verify.ts';
+import { caughtUp, verifyClockState, verifyDeadLetters, verifyEventRows, verifyIndicators, verifySnapshot, type Mismatch } from './verify.ts';
 import { buildWorkload, type MalformedKind } from './workload.ts';
 
 export interface ChaosOptions {
@@ -61,7 +61,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const t0 = Date.now();
   const rng = new Rng(o.seed);
-  const env = isolatedEnv('server', { LOG_LEVEL: 'warn', UTKLAR_EVICT_EVERY_MS: '0' });
+  // Snapshot generations every few hundred versions: the indicators are read through many of them, faults and all.
+  const env = isolatedEnv('server', { LOG_LEVEL: 'warn', UTKLAR_EVICT_EVERY_MS: '0', UTKLAR_SNAPSHOT_EVERY_MS: '2000', UTKLAR_SNAPSHOT_MAX_DELTA: '300' });
   const config = configOf(env);
   const from = '2025-09-01T00:00:00+02:00';
   const w = await buildWorkload({ days: o.days, rate: o.rate, seed: o.seed, from, duplicateShare: o.duplicateShare, malformed: o.malformed }, env);
@@ -136,6 +137,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     });
     mismatches.push(...await verifyIndicators(services.clock.proc.url, w, months));
+    mismatches.push(...await verifySnapshot(ch, config.clickhouseDatabase));
     const personalData = await scanForPersonalData({
       kafka, redis, ch, namespace: config.namespace, database: config.clickhouseDatabase, needles: w.personnummer,
       logs: Object.fromEntries(Object.values(services).map((s) => [s.name, s.output])),

@@ -32,7 +32,8 @@ writeFileSync(path.join(capacityDir, 'capacity-2023-03-correction.csv'), ['hospi
 utimesSync(path.join(capacityDir, 'capacity-2023-03-correction.csv'), new Date(), new Date(Date.now() + 60_000));
 
 describe.each(['server', 'embedded'] as const)('indicators from the API equal a batch recomputation (ClickHouse %s)', (mode) => {
-  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0', LOG_LEVEL: 'warn', UTKLAR_CAPACITY_DIR: capacityDir });
+  // Snapshot generations every 2 000 versions: the answers come through several, and the versions since the last.
+  const env = isolatedEnv(mode, { UTKLAR_EVICT_EVERY_MS: '0', LOG_LEVEL: 'warn', UTKLAR_CAPACITY_DIR: capacityDir, UTKLAR_SNAPSHOT_EVERY_MS: '1000', UTKLAR_SNAPSHOT_MAX_DELTA: '2000' });
   const rng = new Rng(2023);
   const region = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
   let pipeline: PipelineProcess;
