@@ -9,8 +9,9 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
-import { currentEpisodes, type ReadModel } from '../snapshot/snapshot-sql.ts';
-import { band, bedDaysIn, conditions, facts, int, paymentDays, str, utklarDays } from './sql.ts';
+import { ALL_COLUMNS, currentEpisodes, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { closedSums } from '../snapshot/rollup-sql.ts';
+import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
   client: ClickHouseClient;
@@ -46,10 +47,49 @@ async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]>
 }
 
 const n = (v: unknown): number => Number(v);
-/** The latest version of the episodes that satisfy `cond`, then `cond` (see facts()). */
-const latest = (ctx: Ctx, cond: string) => (ctx.readModel === 'episode-level' ? `${facts(ctx.db, cond)} WHERE ${cond}` : currentEpisodes(ctx.db, cond));
+
+/** One read point per request: a request's queries (readmissions asks twice) read the same generation. */
+const points = new WeakMap<Ctx, Promise<ReadPoint>>();
+const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false };
+function pointOf(ctx: Ctx): Promise<ReadPoint> {
+  if (ctx.readModel === 'episode-level') return Promise.resolve(EPISODE_LEVEL);
+  let p = points.get(ctx);
+  if (!p) {
+    p = readPoint(ctx.client, ctx.db);
+    points.set(ctx, p);
+  }
+  return p;
+}
+
+/**
+ * The latest version of the episodes that satisfy `cond`, with the columns that `uses` (the SQL
+ * that reads the source) names: a query over a nation's five years reads a handful of columns,
+ * not all 36.
+ */
+async function latest(ctx: Ctx, cond: string, uses: string): Promise<string> {
+  const columns = ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(uses));
+  return currentEpisodes(ctx.db, cond, await pointOf(ctx), columns.length > 0 ? columns : ['episode_id']);
+}
+
+/** Runs `sql(source)` over the latest version of the episodes that satisfy `cond`. */
+async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Promise<Record<string, unknown>[]> {
+  return select(ctx, sql(await latest(ctx, cond, sql(''))));
+}
+/**
+ * Per group of `keys`, the sums over the ready episodes discharged in the period (ready, utklar,
+ * same_day, days, fvk): through the closed-episode rollup where it can answer (see closedSums).
+ */
+async function sums(ctx: Ctx, keys: string[]): Promise<Record<string, unknown>[]> {
+  const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: ctx.filters.fromDay, toDay: ctx.filters.toDay, today: ctx.today, keys };
+  return select(ctx, closedSums(q, ctx.readModel ?? 'snapshot'));
+}
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
-const dischargedInPeriod = (ctx: Ctx) => `discharged_day >= ${int(ctx.filters.fromDay)} AND discharged_day <= ${int(ctx.filters.toDay)}`;
+/**
+ * Implied by anything that happened on or after `from` (admitted, or a ready day counted): the
+ * episode is open or was discharged since. Said outright, it lets the read model's sort key
+ * (region, discharge day) skip the years before the period.
+ */
+const openOrDischargedSince = (from: number) => `(discharged_day < 0 OR discharged_day >= ${int(from)})`;
 const groupExpr = (g: GroupBy | 'month', month = 'discharged_month') => (g === 'month' ? `toString(${month})` : GROUPS[g]);
 const monthLabel = (m: number) => `${Math.floor(m / 100)}-${String(m % 100).padStart(2, '0')}`;
 const day = (d: number) => (d < 0 ? null : isoDate(fromEpochDay(d)));
@@ -59,25 +99,18 @@ const day = (d: number) => (d < 0 ? null : isoDate(fromEpochDay(d)));
  * with at least one utklar day; somatic and psychiatric care apart.
  */
 export async function meanDays(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
-  const rows = await select(ctx, `
-    SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, sum(d) AS days
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
-    WHERE d >= 1
-    GROUP BY grp, care_type ORDER BY grp, care_type`);
+  const rows = (await sums(ctx, [groupExpr(groupBy), 'care_type'])).filter((r) => n(r.utklar) > 0);
   return {
-    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.grp)) : String(r.grp), careType: String(r.care_type), episodes: n(r.episodes), days: n(r.days), meanDays: n(r.days) / n(r.episodes) })),
+    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.k0)) : String(r.k0), careType: String(r.k1), episodes: n(r.utklar), days: n(r.days), meanDays: n(r.days) / n(r.utklar) })),
     notes: ['episodes discharged in the period with at least one utklar day (dag 0 rule); day-0 discharges are excluded'],
   };
 }
 
 /** Måluppfyllelse: share discharged on the day they became utskrivningsklar, of all discharged after a ready notice. */
 export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
-  const rows = await select(ctx, `
-    SELECT ${groupExpr(groupBy)} AS grp, care_type, count() AS episodes, countIf(d = 0) AS same_day
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
-    GROUP BY grp, care_type ORDER BY grp, care_type`);
+  const rows = await sums(ctx, [groupExpr(groupBy), 'care_type']);
   return {
-    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.grp)) : String(r.grp), careType: String(r.care_type), episodes: n(r.episodes), sameDay: n(r.same_day), share: n(r.same_day) / n(r.episodes) })),
+    rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.k0)) : String(r.k0), careType: String(r.k1), episodes: n(r.ready), sameDay: n(r.same_day), share: n(r.same_day) / n(r.ready) })),
     notes: ['of the episodes discharged in the period after a ready notice'],
   };
 }
@@ -89,20 +122,17 @@ export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Prom
  */
 export async function perThousand(ctx: Ctx): Promise<Result> {
   const year = fromEpochDay(ctx.filters.fromDay).year - 1;
-  const rows = await select(ctx, `
-    SELECT home_municipality AS kommun, care_type, sum(d) AS days, countIf(d >= 1) AS episodes
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))})
-    GROUP BY kommun, care_type ORDER BY kommun, care_type`);
+  const rows = await sums(ctx, ['home_municipality', 'care_type']);
   const missing = new Set<string>();
   const out = rows.map((r) => {
-    const kommun = String(r.kommun);
+    const kommun = String(r.k0);
     const pop = ctx.population.get(kommun, year);
     if (!pop) missing.add(kommun);
     return {
-      kommun, name: municipalities.get(kommun)?.name ?? null, careType: String(r.care_type), days: n(r.days), episodes: n(r.episodes),
+      kommun, name: municipalities.get(kommun)?.name ?? null, careType: String(r.k1), days: n(r.days), episodes: n(r.utklar),
       population65: pop?.pop65 ?? null, populationYear: year,
       daysPer1000: pop ? (n(r.days) / pop.pop65) * 1000 : null,
-      episodesPer1000: pop ? (n(r.episodes) / pop.pop65) * 1000 : null,
+      episodesPer1000: pop ? (n(r.utklar) / pop.pop65) * 1000 : null,
     };
   });
   const notes = [`denominator: population aged 65+ on 31 Dec ${year} (SCB)`];
@@ -118,9 +148,9 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   const to = Math.min(ctx.filters.toDay, ctx.today);
   const days = to - ctx.filters.fromDay + 1;
   if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
-  const rows = await select(ctx, `
+  const rows = await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
     SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
-    FROM ${latest(ctx, where(ctx, 'length(ready_start_days) > 0'))}
+    FROM ${src}
     GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);
   const beds = await capacityBeds(ctx, groupBy, to);
   return {
@@ -172,9 +202,9 @@ export async function variation(ctx: Ctx): Promise<Result> {
 
 /** Currently inpatient and waiting: open ready episodes now, by delay band. */
 export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
-  const rows = await select(ctx, `
+  const rows = await over(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'), (src) => `
     SELECT ${GROUPS[groupBy]} AS grp, ${band('d')} AS band, count() AS episodes, sum(p) AS payment_days
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${latest(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'))})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${src})
     GROUP BY grp, band ORDER BY grp`);
   const groups = new Map<string, Row>();
   for (const r of rows) {
@@ -194,14 +224,14 @@ export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
  * threshold (or free days per patient, by agreement) and what is billable.
  */
 export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number }): Promise<Result> {
-  const rows = await select(ctx, `
-    SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
-    FROM ${latest(ctx, [
+  const rows = await over(ctx, [
       // A municipality's invoice lines are the ones it is liable for (the ready notice's
       // recipient), residents or not, and all of each: scoped by recipient, not by home.
       ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
       `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
-    ].join(' AND '))}`);
+    ].join(' AND '), (src) => `
+    SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
+    FROM ${src}`);
   const out: Row[] = [];
   const p = ctx.rules.payment;
   for (const careType of [...new Set(rows.map((r) => String(r.care_type)))].sort()) {
@@ -226,18 +256,16 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
 
 /** Spårfärg at discharge per month, and the share with fast vårdkontakt among green, yellow and red. */
 export async function trackColours(ctx: Ctx): Promise<Result> {
-  const rows = await select(ctx, `
-    SELECT discharged_month AS month, track_colour, count() AS episodes, countIf(fast_vardkontakt = 1) AS fvk
-    FROM ${latest(ctx, where(ctx, dischargedInPeriod(ctx), 'length(ready_start_days) > 0'))}
-    GROUP BY month, track_colour ORDER BY month, track_colour`);
+  const rows = await sums(ctx, ['discharged_month', 'track_colour']);
   const byMonth = new Map<number, Row>();
   for (const r of rows) {
-    const m = n(r.month);
+    const m = n(r.k0);
+    const colour = String(r.k1);
     const row = byMonth.get(m) ?? { month: monthLabel(m), episodes: 0, fvkRequired: 0, fvkAppointed: 0 };
-    row.episodes = Number(row.episodes) + n(r.episodes);
-    row[`colour_${String(r.track_colour)}`] = n(r.episodes);
-    if (['GREEN', 'YELLOW', 'RED'].includes(String(r.track_colour))) {
-      row.fvkRequired = Number(row.fvkRequired) + n(r.episodes);
+    row.episodes = Number(row.episodes) + n(r.ready);
+    row[`colour_${colour}`] = n(r.ready);
+    if (['GREEN', 'YELLOW', 'RED'].includes(colour)) {
+      row.fvkRequired = Number(row.fvkRequired) + n(r.ready);
       row.fvkAppointed = Number(row.fvkAppointed) + n(r.fvk);
     }
     byMonth.set(m, row);
@@ -255,13 +283,13 @@ export async function trackColours(ctx: Ctx): Promise<Result> {
  */
 export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
   const f = ctx.filters;
-  const rows = await select(ctx, `
+  const rows = await over(ctx, where(ctx, openOrDischargedSince(f.fromDay)), (src) => `
     SELECT ${GROUPS[groupBy]} AS grp,
       countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)}) AS admitted,
       countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND length(ready_start_days) > 0) AS ready,
       countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND d >= 1) AS utklar,
       countIf(discharged_day < 0 AND has(ready_end_days, -1)) AS waiting_now
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${latest(ctx, where(ctx))})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${src})
     GROUP BY grp HAVING admitted > 0 OR waiting_now > 0 ORDER BY grp`);
   return {
     rows: rows.map((r) => ({ group: String(r.grp), name: groupBy === 'municipality' ? municipalities.get(String(r.grp))?.name ?? null : null, admitted: n(r.admitted), readyNotices: n(r.ready), utklarEpisodes: n(r.utklar), waitingNow: n(r.waiting_now) })),
@@ -276,9 +304,9 @@ export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
  */
 export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'indexClinic'): Promise<Result> {
   const g = groupBy === 'indexClinic' ? 'readmission_index_clinic' : groupExpr(groupBy, 'admitted_month');
-  const query = (from: number, to: number) => select(ctx, `
+  const query = (from: number, to: number) => over(ctx, where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`, openOrDischargedSince(from)), (src) => `
     SELECT ${g} AS grp, count() AS admissions, countIf(readmission_of != '') AS readmissions
-    FROM ${latest(ctx, where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`))}
+    FROM ${src}
     GROUP BY grp ORDER BY grp`);
   const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
   const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
@@ -300,10 +328,12 @@ export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'index
 /** The de-identified rows behind any chart: pseudonymous episode id, no patient key. */
 export async function episodeRows(ctx: Ctx, limit: number, offset: number): Promise<Result> {
   const f = ctx.filters;
-  const rows = await select(ctx, `
+  const cond = where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`);
+  // The page's ids first, from one narrow column; then only those episodes' wide rows.
+  const rows = await over(ctx, cond, (src) => `
     SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
       primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${latest(ctx, where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`))})
+    FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${src})
     ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
   return {
     rows: rows.map((r) => ({

@@ -10,11 +10,14 @@ export interface SnapshotPolicy {
   maxAgeMs: number;
   /** Age after which a generation is built from episode_facts again rather than copied from the last. */
   fullEveryMs: number;
-  /** Rows per collapse pass of a full build (bounds the aggregation's memory). */
+  /**
+   * Rows per collapse pass of a full build (bounds the aggregation's memory: 4 M rows a pass needed
+   * more than the 2 GB a query may use on the bundled server, at five national years).
+   */
   rowsPerPass: number;
 }
 
-export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { maxDelta: 20_000, maxAgeMs: 10 * 60_000, fullEveryMs: 6 * 3_600_000, rowsPerPass: 4_000_000 };
+export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { maxDelta: 20_000, maxAgeMs: 10 * 60_000, fullEveryMs: 6 * 3_600_000, rowsPerPass: 1_000_000 };
 
 /**
  * Keeps the episode snapshot close behind episode_facts: each round looks at how many versions

@@ -11,7 +11,7 @@ import { topics, type Config } from '../../services/core/config.ts';
 import { consumerLag } from '../../services/kafka/lag.ts';
 import * as batch from '../support/batch-indicators.ts';
 import { facts } from '../../services/indicators/sql.ts';
-import { currentEpisodes } from '../../services/snapshot/snapshot-sql.ts';
+import { currentEpisodes, readPoint } from '../../services/snapshot/read-model.ts';
 import { API_SECRET } from '../support/env.ts';
 import type { Workload } from './workload.ts';
 
@@ -192,7 +192,7 @@ export async function verifySnapshot(ch: ClickHouseClient, db: string): Promise<
   const one = async (query: string) => (await (await ch.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>())[0]!;
   const built = await one(`SELECT toString(count()) AS builds, toString(max(episodes)) AS most FROM ${db}.episode_snapshot_generations`);
   const digest = (source: string) => one(`SELECT toString(count()) AS n, toString(sum(cityHash64(episode_id, latest_version, status, discharged_day))) AS h FROM ${source}`);
-  const [current, reference] = [await digest(currentEpisodes(db, '1')), await digest(facts(db))];
+  const [current, reference] = [await digest(currentEpisodes(db, '1', await readPoint(ch, db))), await digest(facts(db))];
   const out: Mismatch[] = [];
   if (Number(built.builds) < 2 || Number(built.most) === 0) out.push({ check: 'snapshot', detail: `${built.builds} generations, the largest of ${built.most} episodes: the indicators were not read through a snapshot` });
   if (current.n !== reference.n || current.h !== reference.h) out.push({ check: 'snapshot', detail: `snapshot + since: ${current.n} episodes (digest ${current.h}); every version collapsed: ${reference.n} (digest ${reference.h})` });

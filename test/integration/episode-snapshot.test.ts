@@ -10,7 +10,8 @@ import type { Scope } from '../../services/model/scope.ts';
 import { loadPopulation } from '../../services/reference/population.ts';
 import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { Rng } from '../../services/simulator/rng.ts';
-import { buildSnapshot, currentEpisodes, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
+import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
+import { currentEpisodes, readPoint } from '../../services/snapshot/read-model.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
 import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
@@ -105,13 +106,21 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     ['rows', (c) => ind.episodeRows(c, 10_000, 0)],
   ];
 
+  /** Queries that read the closed-episode rollup: the cases that go through it are counted, so a test knows it was taken. */
+  let rolledQueries = 0;
+  const counting = new Proxy({} as typeof client, {
+    get: (_, key) => (key === 'query'
+      ? (o: { query: string }) => { if (o.query.includes('.episode_rollup')) rolledQueries++; return client.query(o as never); }
+      : (client as unknown as Record<string | symbol, unknown>)[key]),
+  });
+
   /** Every endpoint, for `cases` random scopes and filters, both read models: equal. Returns how many answers had rows. */
   async function sameAnswers(cases: number): Promise<number> {
     let nonEmpty = 0;
     for (let i = 0; i < cases; i++) {
       const { scope, q } = randomCase();
       const filters = parseFilters(q, { fromDay: 0, toDay: today });
-      const base = { client, db, filters, scope, today, rules: OREBRO_RULES, population };
+      const base = { client: counting, db, filters, scope, today, rules: OREBRO_RULES, population };
       for (const [name, run] of endpoints) {
         const snapshot = await run({ ...base, readModel: 'snapshot' });
         const reference = await run({ ...base, readModel: 'episode-level' });
@@ -150,22 +159,30 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   it('answers equal before any build (everything is the delta)', async () => {
     expect((await snapshotState(client, db)).generation).toBe(0);
     expect(await sameAnswers(3)).toBeGreaterThan(10);
+    expect(rolledQueries).toBe(0);
   });
 
   it('answers equal after a full build, and after corrections stored since', async () => {
     const build = await buildSnapshot(client, db);
     expect(build.episodes).toBe(latest.size);
     expect((await snapshotState(client, db)).delta).toBe(0);
+    // The versions stored long before the watermark are gone from the recent ids: queries find the changed episodes there.
+    const recent = async () => (await (await client.query({ query: `SELECT toString(countIf(ingested_at < toDateTime(100000000))) AS old, toString(count()) AS n FROM ${db}.episode_facts_recent`, format: 'JSONEachRow' })).json<{ old: string; n: string }>())[0]!;
+    expect(await recent()).toEqual({ old: '0', n: '0' });
     expect(await sameAnswers(8)).toBeGreaterThan(40);
     const corrections = await correctSome(15);
     expect(corrections.length).toBeGreaterThan(40);
     expect((await snapshotState(client, db)).delta).toBe(corrections.length);
+    expect(await recent()).toEqual({ old: '0', n: String(corrections.length) });
+    const before = rolledQueries;
     expect(await sameAnswers(10)).toBeGreaterThan(50);
+    // Whole months through the rollup, with the corrected episodes taken back and added anew.
+    expect(rolledQueries - before).toBeGreaterThan(5);
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
     const [moved] = await correctSome(3);
-    const rows = await (await client.query({ query: `SELECT episode_id, latest_version, discharged_day, status FROM ${currentEpisodes(db, '1')}`, format: 'JSONEachRow' })).json<{ episode_id: string; latest_version: string; discharged_day: number; status: string }>();
+    const rows = await (await client.query({ query: `SELECT episode_id, latest_version, discharged_day, status FROM ${currentEpisodes(db, '1', await readPoint(client, db))}`, format: 'JSONEachRow' })).json<{ episode_id: string; latest_version: string; discharged_day: number; status: string }>();
     expect(rows.length).toBe(latest.size);
     expect(new Set(rows.map((r) => r.episode_id)).size).toBe(latest.size);
     const mine = rows.filter((r) => r.episode_id === moved!.episode_id).map((r) => ({ ...r, latest_version: String(r.latest_version) }));
@@ -188,7 +205,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
 
   it('a condition on the sort key (a region\'s discharges in one month) finds exactly those episodes', async () => {
     const cond = `region = '18' AND discharged_day >= ${stockholmDay(Date.parse('2026-03-01T12:00:00+01:00'))} AND discharged_day <= ${stockholmDay(Date.parse('2026-03-31T12:00:00+02:00'))}`;
-    const r = await client.query({ query: `SELECT count() AS n FROM ${currentEpisodes(db, cond)}`, format: 'JSONEachRow' });
+    const r = await client.query({ query: `SELECT count() AS n FROM ${currentEpisodes(db, cond, await readPoint(client, db))}`, format: 'JSONEachRow' });
     const n = (await r.json<{ n: string }>())[0]!.n;
     const expected = [...latest.values()].filter((f) => f.region === '18' && isoDate(fromEpochDay(Math.max(0, f.discharged_day))).startsWith('2026-03') && f.discharged_day >= 0).length;
     expect(Number(n)).toBe(expected);

@@ -1,0 +1,77 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { UtklarError } from '../core/errors.ts';
+import { collapse, facts, FACT_COLUMNS, int } from '../indicators/sql.ts';
+
+/** Where the indicators read each episode's latest version (see Ctx.readModel). */
+export type ReadModel = 'snapshot' | 'episode-level';
+
+/**
+ * The episode snapshot's SQL (migration 005). A generation holds each episode's latest version as
+ * of its build; the versions stored since (ingested_at at or after its watermark) are collapsed at
+ * query time from episode_facts, and those episodes' snapshot rows are left out. That union is the
+ * latest version of every episode, exactly, whatever was replayed, duplicated or corrected since:
+ * nothing is ever retracted, because a generation is a function of episode_facts.
+ *
+ * Why the watermark holds: the row buffer stamps `ingested_at` at each insert attempt, so a version
+ * the build did not see (stored after the build began) carries a stamp no earlier than the build's
+ * start minus the longest insert attempt; the watermark sits `MARGIN_SECONDS` before the start.
+ */
+export const MARGIN_SECONDS = 120;
+
+/** The generation readers use and its watermark; generation 0: none built yet. */
+export interface ReadPoint {
+  generation: number;
+  watermarkSeconds: number;
+  /** The generation's closed episodes are aggregated ahead (episode_rollup; a generation built before migration 007 has none). */
+  rollup: boolean;
+}
+
+/** The newest recorded generation, resolved once per request so its partition is a literal the server prunes by. */
+export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
+  // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
+  const [g] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w FROM ${db}.episode_snapshot_generations`);
+  const generation = Number(g!.g);
+  const [r] = generation === 0 ? [{ n: 0 }] : await rows(client, `SELECT count() AS n FROM ${db}.episode_rollup WHERE generation = ${int(generation)}`);
+  return { generation, watermarkSeconds: Number(g!.w), rollup: Number(r!.n) > 0 };
+}
+
+/** Episodes with a version stored since the watermark: the last hours of episode_facts_recent (migration 006). */
+export const changed = (db: string, at: Pick<ReadPoint, 'watermarkSeconds'>) =>
+  `(SELECT episode_id FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC'))`;
+
+/** Every column of the read model, in the order of `facts()`. */
+export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
+
+/**
+ * The latest version of every episode that satisfies `cond` (a condition on episode_facts'
+ * columns), as a FROM source with `columns` (of ALL_COLUMNS; a query names the few it reads, so
+ * the server reads only those of the snapshot's rows). `cond` is applied in both branches: the
+ * snapshot's rows are sorted by region and discharge day, so a region's or a period's condition
+ * reads only its own granules. Before any generation exists, every version is collapsed.
+ */
+export function currentEpisodes(db: string, cond: string, at: Pick<ReadPoint, 'generation' | 'watermarkSeconds'>, columns: readonly string[] = ALL_COLUMNS): string {
+  const list = columns.join(', ');
+  if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
+  const fromSnapshot = columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
+  return `(SELECT ${fromSnapshot} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)} AND ${cond} AND episode_id NOT IN ${changed(db, at)}
+    UNION ALL
+    SELECT ${list} FROM ${collapse(db, `episode_id IN ${changed(db, at)}`)} WHERE ${cond})`;
+}
+
+export async function rows(client: ClickHouseClient, query: string): Promise<Record<string, unknown>[]> {
+  try {
+    return await (await client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  } catch (cause) {
+    throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: snapshot query failed: ${(cause as Error).message}`, { retriable: true, cause });
+  }
+}
+
+export async function command(client: ClickHouseClient, query: string): Promise<void> {
+  try {
+    await client.command({ query });
+  } catch (cause) {
+    throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: snapshot statement failed: ${(cause as Error).message}`, { retriable: true, cause });
+  }
+}
+

@@ -1,0 +1,102 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { utklarDaysSql } from '../facts/day-counts.ts';
+import { collapse, int } from '../indicators/sql.ts';
+import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
+import { ALL_COLUMNS, changed, command, currentEpisodes, type ReadPoint } from './read-model.ts';
+
+/**
+ * The closed-episode rollup (migration 007): a generation's discharged ready episodes summed per
+ * dimension and discharge month. A discharged episode's ready periods are closed (the fold ends an
+ * open one at the discharge), so its day counts are final and do not depend on "today".
+ */
+export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital', 'track_colour'] as const;
+
+/** What a closed-episode indicator adds up per group, over ready episodes (see `closedSums`). */
+export const SUMS = ['ready', 'utklar', 'same_day', 'days', 'fvk'] as const;
+export type Sums = Record<(typeof SUMS)[number], number>;
+
+/** The sums over episodes, one row each, with `d` their utklar days. */
+const EPISODE_SUMS = ['count()', 'countIf(d >= 1)', 'countIf(d = 0)', 'sum(d)', 'countIf(fast_vardkontakt = 1)'];
+/** Signed, one type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to. */
+const summed = (sign: '' | '-') => EPISODE_SUMS.map((e, i) => `${sign}toInt64(${e}) AS s_${SUMS[i]}`).join(', ');
+// Closed periods only, so any "today" gives the same count: 0 says none is used.
+const closedDays = utklarDaysSql(0);
+
+/** Writes generation `g`'s rollup from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
+export async function buildRollup(client: ClickHouseClient, db: string, g: number): Promise<void> {
+  const dims = ROLLUP_DIMENSIONS.join(', ');
+  await command(client, `
+    INSERT INTO ${db}.episode_rollup (generation, ${dims}, discharged_month, ${SUMS.join(', ')})
+    SELECT ${int(g)} AS generation, ${dims}, discharged_month, ${EPISODE_SUMS.join(', ')}
+    FROM (SELECT ${dims}, discharged_month, fast_vardkontakt, ${closedDays} AS d FROM ${db}.episode_snapshot
+          WHERE generation = ${int(g)} AND discharged_day >= 0 AND length(ready_start_days) > 0)
+    GROUP BY ${dims}, discharged_month`);
+}
+
+const columnsIn = (sql: string) => ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(sql));
+const ROLLUP_COLUMNS = new Set<string>([...ROLLUP_DIMENSIONS, 'discharged_month']);
+
+/** The whole calendar months inside [fromDay, toDay], as epoch days and YYYYMM, or null when none is. */
+export function wholeMonths(fromDay: number, toDay: number): { fromDay: number; toDay: number; fromMonth: number; toMonth: number } | null {
+  const f = fromEpochDay(fromDay);
+  const first = f.day === 1 ? f : { year: f.month === 12 ? f.year + 1 : f.year, month: f.month === 12 ? 1 : f.month + 1, day: 1 };
+  const t = fromEpochDay(toDay + 1);
+  const end = { year: t.year, month: t.month, day: 1 }; // the first day after the last whole month
+  const start = epochDay(first);
+  const stop = epochDay(end) - 1;
+  if (stop < start) return null;
+  const last = fromEpochDay(stop);
+  return { fromDay: start, toDay: stop, fromMonth: first.year * 100 + first.month, toMonth: last.year * 100 + last.month };
+}
+
+export interface ClosedSumsQuery {
+  db: string;
+  at: ReadPoint;
+  /** Conditions on the episode's dimensions (scope and listbox filters), without the period. */
+  base: string;
+  /** The discharge period, inclusive epoch days. */
+  fromDay: number;
+  toDay: number;
+  today: number;
+  /** Group keys: SQL expressions over the episode's columns, each returned as k0, k1, …. */
+  keys: string[];
+}
+
+/**
+ * Per group of `keys`, the sums (SUMS) over the ready episodes discharged in the period that
+ * satisfy `base`, as one SQL query. Through the rollup when the generation has one and every
+ * column `base` and `keys` name is one of its dimensions:
+ *   the rollup's whole months
+ *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
+ *   + those episodes' newest versions discharged in those months
+ *   + every episode discharged on the period's other days, one by one.
+ * Otherwise every episode one by one. Both are the same sums (a property test compares them for
+ * random scopes, filters and corrections); groups whose sums come to no ready episode are left out.
+ */
+export function closedSums(q: ClosedSumsQuery, readModel: 'snapshot' | 'episode-level'): string {
+  const ready = 'length(ready_start_days) > 0';
+  const period = (from: number, to: number) => `discharged_day >= ${int(from)} AND discharged_day <= ${int(to)}`;
+  const keyList = q.keys.map((k, i) => `${k} AS k${i}`).join(', ');
+  const groupBy = q.keys.map((_, i) => `k${i}`).join(', ');
+  const outer = (inner: string) => `
+    SELECT ${groupBy}, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')} FROM (${inner})
+    GROUP BY ${groupBy} HAVING ready > 0 ORDER BY ${groupBy}`;
+  const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM (SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source}) GROUP BY ${groupBy}`;
+  const uses = `${q.keys.join(' ')} fast_vardkontakt ready_start_days ready_end_days`;
+  const columns = columnsIn(uses);
+  const at = readModel === 'episode-level' ? { generation: 0, watermarkSeconds: 0, rollup: false } : q.at;
+  const whole = wholeMonths(q.fromDay, q.toDay);
+  const rolled = at.rollup && whole !== null && columnsIn(`${q.base} ${q.keys.join(' ')}`).every((c) => ROLLUP_COLUMNS.has(c));
+  if (!rolled || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
+  const inWhole = period(whole.fromDay, whole.toDay);
+  const edges = `discharged_day >= ${int(q.fromDay)} AND discharged_day <= ${int(q.toDay)} AND (discharged_day < ${int(whole.fromDay)} OR discharged_day > ${int(whole.toDay)})`;
+  const snapshotColumns = columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
+  return outer([
+    `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.episode_rollup
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND discharged_month >= ${int(whole.fromMonth)} AND discharged_month <= ${int(whole.toMonth)}`,
+    episodes(`(SELECT ${snapshotColumns} FROM ${q.db}.episode_snapshot
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND ${inWhole} AND ${ready} AND episode_id IN ${changed(q.db, at)})`, '-'),
+    episodes(`(SELECT ${columns.join(', ')} FROM ${collapse(q.db, `episode_id IN ${changed(q.db, at)}`)} WHERE ${q.base} AND ${inWhole} AND ${ready})`),
+    episodes(currentEpisodes(q.db, [q.base, edges, ready].join(' AND '), at, columns)),
+  ].join('\n    UNION ALL\n    '));
+}

@@ -1,0 +1,210 @@
+/**
+ * The query benchmark (npm run bench:queries, issue #21): national data, every endpoint.
+ *  1. writes synthetic national episode facts (national-facts.ts: 21 regions, 290 kommuner,
+ *     ≈ 1.2 M episodes a year, 2–3 versions each) for 1 and 5 years into a database of its own,
+ *     on a ClickHouse server and/or embedded chDB;
+ *  2. builds the indicators' read model on it (the episode snapshot) and times the build;
+ *  3. runs every endpoint of the query API (the API's own handlers, so the SQL is exactly what a
+ *     request runs) for a region-year, the nation-year and a municipality-year, through the read
+ *     model and through the episode-level SQL (every version collapsed at query time), checks
+ *     that both give the same answer, and reports p50/p95 per endpoint and scope.
+ * Ends with one line per data size:
+ *   RESULT queries years=<n> p95_max_ms=<n> slowest=<endpoint> ratio_vs_episode_level=<r>
+ * where the ratio is Σ p95 through the read model ÷ Σ p95 episode-level over the same cases.
+ *
+ *   npm run bench:queries [-- --years 1,5] [--clickhouse server|embedded|both] [--runs 20]
+ *                         [--episode-level-runs 3] [--episodes-per-year 1200000] [--seed 7]
+ *                         [--keep] [--json]
+ *                         [--database NAME]  (server: measure a database kept by an earlier --keep run)
+ *                         [--only rows,waiting]  (these endpoints only)
+ */
+import './quiet-logs.ts';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ROUTES } from '../../services/api/routes.ts';
+import { OREBRO_RULES } from '../../services/clock/rules.ts';
+import { repoRoot } from '../../services/core/config.ts';
+import { epochDay, fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
+import type { Ctx, Result } from '../../services/indicators/indicators.ts';
+import { parseFilters } from '../../services/model/filters.ts';
+import { scopeText, type Scope } from '../../services/model/scope.ts';
+import { loadPopulation } from '../../services/reference/population.ts';
+import { migrate } from '../../services/sink-clickhouse/clickhouse.ts';
+import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
+import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
+import { readPoint, type ReadModel } from '../../services/snapshot/read-model.ts';
+import { writeNationalFacts } from './national-facts.ts';
+import { machine } from './report.ts';
+
+const args = parseArgs({
+  options: {
+    years: { type: 'string', default: '1,5' },
+    clickhouse: { type: 'string', default: 'both' },
+    runs: { type: 'string', default: '20' },
+    'episode-level-runs': { type: 'string', default: '3' },
+    'episodes-per-year': { type: 'string', default: '1200000' },
+    seed: { type: 'string', default: '7' },
+    keep: { type: 'boolean', default: false },
+    database: { type: 'string' },
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+}).values;
+
+function whole(name: string, v: string | undefined, min = 1): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min) {
+    console.error(`--${name} must be a whole number ≥ ${min}, got '${v}'`);
+    process.exit(2);
+  }
+  return x;
+}
+const yearsList = (args.years ?? '').split(',').map((y) => whole('years', y));
+const modes: ('server' | 'embedded')[] | null = args.clickhouse === 'both' ? ['server', 'embedded'] : args.clickhouse === 'server' || args.clickhouse === 'embedded' ? [args.clickhouse] : null;
+if (!modes) {
+  console.error(`--clickhouse must be server, embedded or both, got '${args.clickhouse}'`);
+  process.exit(2);
+}
+const runs = whole('runs', args.runs);
+const episodeLevelRuns = whole('episode-level-runs', args['episode-level-runs'], 0);
+const episodesPerYear = whole('episodes-per-year', args['episodes-per-year']);
+const seed = whole('seed', args.seed);
+
+// A fixed "today", so that every run reads the same periods whatever the date.
+const today = stockholmDay(Date.parse('2026-12-01T12:00:00+01:00'));
+const year = fromEpochDay(today).year;
+const population = loadPopulation();
+
+interface Case { endpoint: string; scope: Scope; q: URLSearchParams }
+const SCOPES: Scope[] = [{ kind: 'region', region: '18' }, { kind: 'nation' }, { kind: 'municipality', municipality: '1880' }];
+const ENDPOINT_QUERIES: Record<string, string> = {
+  overview: '',
+  'indicators/mean-days': 'groupBy=month',
+  'indicators/goal-fulfilment': 'groupBy=month',
+  'indicators/per-1000': '',
+  'indicators/occupied-beds': 'groupBy=hospital',
+  'indicators/variation': '',
+  waiting: '',
+  payment: `month=${year}-11`,
+  'track-colours': '',
+  readmissions: 'groupBy=month',
+  rows: 'limit=1000',
+};
+const only = args.only ? new Set(args.only.split(',')) : null;
+const cases: Case[] = SCOPES.flatMap((scope) => Object.entries(ENDPOINT_QUERIES).filter(([endpoint]) => !only || only.has(endpoint)).map(([endpoint, q]) => ({ endpoint, scope, q: new URLSearchParams(q) })));
+if (cases.length === 0) {
+  console.error(`--only: none of ${Object.keys(ENDPOINT_QUERIES).join(', ')}`);
+  process.exit(2);
+}
+
+function ctxOf(client: ClickHouseClient, db: string, c: Case, readModel: ReadModel): Ctx {
+  const q = new URLSearchParams(c.q);
+  for (const k of ['groupBy', 'month', 'limit']) q.delete(k);
+  const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
+  return { client, db, filters, scope: c.scope, today, rules: OREBRO_RULES, population, readModel };
+}
+
+async function timed(client: ClickHouseClient, db: string, c: Case, readModel: ReadModel): Promise<{ ms: number; result: Result }> {
+  const t0 = performance.now();
+  const result = await ROUTES[c.endpoint]!.handler(ctxOf(client, db, c, readModel), c.q);
+  return { ms: performance.now() - t0, result };
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v);
+const same = (a: Result, b: Result) => JSON.stringify(round(a.rows)) === JSON.stringify(round(b.rows));
+
+interface CaseResult { endpoint: string; scope: string; rows: number; p50: number; p95: number; episodeLevelP50: number | null; episodeLevelP95: number | null; equal: boolean | null }
+interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
+
+async function count(client: ClickHouseClient, table: string): Promise<number> {
+  const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
+  return Number(r!.n);
+}
+
+function open(mode: 'server' | 'embedded', dir: string): Promise<ClickHouseClient> {
+  if (mode === 'server') {
+    const port = process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123';
+    return Promise.resolve(createClient({ url: process.env.CLICKHOUSE_URL ?? `http://127.0.0.1:${port}`, request_timeout: 600_000 }));
+  }
+  mkdirSync(dir, { recursive: true });
+  return import('chdb/connection').then(({ createChdbConnection }) => createClient({ connection: createChdbConnection({ path: dir }) } as never));
+}
+
+async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', years: number): Promise<SizeResult> {
+  const reused = args.database !== undefined;
+  const db = args.database ?? `bench_q_${randomUUID().slice(0, 8)}`;
+  await migrate(client, db);
+  try {
+    let t = performance.now();
+    const versionRows = reused ? await count(client, `${db}.episode_facts`) : await writeNationalFacts(client, db, { years, today, episodesPerYear, seed }, 5 * years);
+    const writeMs = performance.now() - t;
+    t = performance.now();
+    const state = await snapshotState(client, db);
+    const point = await readPoint(client, db);
+    // A kept database's generation is measured as it is, unless it predates the rollup (then a copy builds one).
+    const episodes = reused && point.rollup ? state.episodes
+      : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
+    const buildMs = performance.now() - t;
+    console.log(`${mode}, ${years} year(s): ${versionRows.toLocaleString('sv-SE')} version rows, ${episodes.toLocaleString('sv-SE')} episodes ${reused ? 'reused' : 'written'} in ${(writeMs / 1000).toFixed(1)} s; read model built in ${(buildMs / 1000).toFixed(1)} s`);
+    const out: CaseResult[] = [];
+    for (const c of cases) {
+      const first = await timed(client, db, c, 'snapshot');
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) times.push((await timed(client, db, c, 'snapshot')).ms);
+      const reference: number[] = [];
+      let equal: boolean | null = null;
+      for (let i = 0; i < episodeLevelRuns; i++) {
+        const r = await timed(client, db, c, 'episode-level');
+        reference.push(r.ms);
+        if (i === 0) equal = same(first.result, r.result);
+      }
+      const row: CaseResult = { endpoint: c.endpoint, scope: scopeText(c.scope), rows: first.result.rows.length, p50: pct(times, 50)!, p95: pct(times, 95)!, episodeLevelP50: pct(reference, 50), episodeLevelP95: pct(reference, 95), equal };
+      out.push(row);
+      console.log(`  ${row.scope.padEnd(20)} ${row.endpoint.padEnd(28)} ${String(row.rows).padStart(5)} rows  p50 ${row.p50.toFixed(0).padStart(5)} ms  p95 ${row.p95.toFixed(0).padStart(5)} ms${row.episodeLevelP95 === null ? '' : `   episode-level p50 ${row.episodeLevelP50!.toFixed(0).padStart(5)} p95 ${row.episodeLevelP95.toFixed(0).padStart(5)} ms  ${equal ? 'same answer' : 'DIFFERENT ANSWER'}`}`);
+    }
+    const slowest = out.reduce((a, b) => (b.p95 > a.p95 ? b : a));
+    const compared = out.filter((r) => r.episodeLevelP95 !== null);
+    const ratio = compared.length > 0 ? compared.reduce((s, r) => s + r.p95, 0) / compared.reduce((s, r) => s + r.episodeLevelP95!, 0) : null;
+    return { mode, years, versionRows, episodes, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
+  } finally {
+    if (!args.keep && !reused) await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
+    else console.log(`  kept database ${db}`);
+  }
+}
+
+const results: SizeResult[] = [];
+for (const mode of modes) {
+  const dir = path.join(repoRoot, 'infra/.data', `bench-queries-chdb-${process.pid}`);
+  const client = await open(mode, dir);
+  try {
+    for (const years of yearsList) results.push(await measure(client, mode, years));
+  } finally {
+    await client.close();
+    if (mode === 'embedded' && !args.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const resultsDir = path.join(repoRoot, 'test/bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const file = path.join(resultsDir, `queries-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ benchmark: 'queries', at: new Date().toISOString(), machine: machine(), runs, episodeLevelRuns, episodesPerYear, seed, results }, null, 2));
+if (args.json) console.log(JSON.stringify(results));
+console.log(`\nresults: ${path.relative(repoRoot, file)}`);
+const wrong = results.flatMap((r) => r.cases.filter((c) => c.equal === false).map((c) => `${r.mode} ${r.years}y ${c.endpoint}@${c.scope}`));
+if (wrong.length > 0) console.log(`DIFFERENT ANSWERS from the read model and the episode-level SQL: ${wrong.join(', ')}`);
+for (const years of yearsList) {
+  const mine = results.filter((r) => r.years === years);
+  const worst = mine.reduce((a, b) => (b.p95Max > a.p95Max ? b : a));
+  const ratios = mine.map((r) => r.ratio).filter((r): r is number => r !== null);
+  const ratio = ratios.length > 0 ? Math.max(...ratios) : null;
+  console.log(`RESULT queries years=${years} p95_max_ms=${Math.round(worst.p95Max)} slowest=${worst.slowest}(${worst.mode}) ratio_vs_episode_level=${ratio === null ? 'n/a' : ratio.toFixed(4)}`);
+}
+process.exit(wrong.length > 0 ? 1 : 0);
