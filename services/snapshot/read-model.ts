@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { UtklarError } from '../core/errors.ts';
-import { collapse, facts, FACT_COLUMNS, int } from '../indicators/sql.ts';
+import { facts, FACT_COLUMNS, int } from '../indicators/sql.ts';
 
 /** Where the indicators read each episode's latest version (see Ctx.readModel). */
 export type ReadModel = 'snapshot' | 'episode-level';
@@ -35,12 +35,44 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   return { generation, watermarkSeconds: Number(g!.w), rollup: Number(r!.n) > 0 };
 }
 
+type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds'>;
+const since = (at: At) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+
 /** Episodes with a version stored since the watermark: the last hours of episode_facts_recent (migration 006). */
 export const changed = (db: string, at: Pick<ReadPoint, 'watermarkSeconds'>) =>
-  `(SELECT episode_id FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC'))`;
+  `(SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since(at as At)})`;
 
 /** Every column of the read model, in the order of `facts()`. */
 export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
+
+const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
+
+/**
+ * The changed episodes' rows in generation `at` with `columns`, found through episode_snapshot_keys
+ * (their place in the snapshot's sort order) rather than by reading every row's id.
+ */
+export const changedInSnapshot = (db: string, at: At, columns: readonly string[] = ALL_COLUMNS) =>
+  `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)}
+        AND (region, discharged_day) IN (SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)})
+        AND episode_id IN ${changed(db, at)})`;
+
+/**
+ * The newest version of each episode changed since the watermark, every column: its generation
+ * row and the versions stored since (each version older than the watermark is in the generation,
+ * see MARGIN_SECONDS), collapsed. Reads the recent hours and a few snapshot granules, never the
+ * version history.
+ */
+export const changedEpisodes = (db: string, at: At) => {
+  const all = ['episode_id', 'version', ...FACT_COLUMNS];
+  const versions = `(SELECT ${all.join(', ')} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)}
+        AND (region, discharged_day) IN (SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)})
+        AND episode_id IN ${changed(db, at)}
+    UNION ALL
+    SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ${since(at)})`;
+  return `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${versions} GROUP BY episode_id)`;
+};
 
 /**
  * The latest version of every episode that satisfies `cond` (a condition on episode_facts'
@@ -49,14 +81,13 @@ export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
  * snapshot's rows are sorted by region and discharge day, so a region's or a period's condition
  * reads only its own granules. Before any generation exists, every version is collapsed.
  */
-export function currentEpisodes(db: string, cond: string, at: Pick<ReadPoint, 'generation' | 'watermarkSeconds'>, columns: readonly string[] = ALL_COLUMNS): string {
+export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS): string {
   const list = columns.join(', ');
   if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
-  const fromSnapshot = columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
-  return `(SELECT ${fromSnapshot} FROM ${db}.episode_snapshot
+  return `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
       WHERE generation = ${int(at.generation)} AND ${cond} AND episode_id NOT IN ${changed(db, at)}
     UNION ALL
-    SELECT ${list} FROM ${collapse(db, `episode_id IN ${changed(db, at)}`)} WHERE ${cond})`;
+    SELECT ${list} FROM ${changedEpisodes(db, at)} WHERE ${cond})`;
 }
 
 export async function rows(client: ClickHouseClient, query: string): Promise<Record<string, unknown>[]> {

@@ -30,7 +30,7 @@ export async function snapshotState(client: ClickHouseClient, db: string): Promi
 const COLUMN_LIST = ['generation', 'episode_id', 'version', ...FACT_COLUMNS].join(', ');
 
 /**
- * Builds a new generation (its snapshot rows, then its rollup) and makes it the one readers use. `from: 'facts'` collapses every
+ * Builds a new generation (its snapshot rows, their keys by id, its rollup) and makes it the one readers use. `from: 'facts'` collapses every
  * version in episode_facts (in `chunks` passes by episode hash, to bound the aggregation's
  * memory); `from: 'previous'` copies the current read model (the newest generation plus what was
  * stored since), which costs a copy instead of a collapse and gives the same rows. Generations
@@ -53,6 +53,7 @@ export async function buildSnapshot(
     const source = previous ? currentEpisodes(db, '1', previous) : collapse(db, chunks > 1 ? `cityHash64(episode_id) % ${int(chunks)} = ${int(k)}` : undefined);
     await command(client, `INSERT INTO ${db}.episode_snapshot (${COLUMN_LIST}) SELECT ${int(generation)} AS generation, episode_id, latest_version AS version, ${FACT_COLUMNS.join(', ')} FROM ${source}`);
   }
+  await command(client, `INSERT INTO ${db}.episode_snapshot_keys (generation, episode_id, region, discharged_day) SELECT generation, episode_id, region, discharged_day FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   await buildRollup(client, db, generation);
   const [c] = await rows(client, `SELECT count() AS n FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   const episodes = Number(c!.n);
@@ -62,7 +63,7 @@ export async function buildSnapshot(
 }
 
 /**
- * Drops every snapshot and rollup partition older than the two newest recorded generations (a
+ * Drops every snapshot, key and rollup partition older than the two newest recorded generations (a
  * failed build's too), and the hours of episode_facts_recent that end before the older one's watermark:
  * no reader of a kept generation asks for them.
  */
@@ -75,7 +76,7 @@ async function dropOld(client: ClickHouseClient, db: string): Promise<number> {
   if (kept.length < 2) return 0;
   const keepFrom = Math.min(...kept.map((k) => Number(k.generation)));
   let dropped = 0;
-  for (const table of ['episode_snapshot', 'episode_rollup']) {
+  for (const table of ['episode_snapshot', 'episode_snapshot_keys', 'episode_rollup']) {
     const present = (await rows(client, `SELECT DISTINCT generation FROM ${db}.${table} WHERE generation < ${int(keepFrom)}`)).map((r) => Number(r.generation));
     for (const g of present) await command(client, `ALTER TABLE ${db}.${table} DROP PARTITION ${int(g)}`);
     if (table === 'episode_snapshot') dropped = present.length;

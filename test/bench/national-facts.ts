@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { countyCodes, municipalities } from '../../services/reference/municipalities.ts';
-import { int, str } from '../../services/indicators/sql.ts';
+import { FACT_COLUMNS, int, str } from '../../services/indicators/sql.ts';
 
 export interface NationalData {
   /** Whole years of history ending on `today` (a Stockholm epoch day). */
@@ -104,5 +104,31 @@ export async function writeNationalFacts(client: ClickHouseClient, db: string, o
       )` });
   }
   const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${db}.episode_facts`, format: 'JSONEachRow' })).json<{ n: string }>();
+  return Number(r!.n);
+}
+
+/**
+ * Newer versions of about `count` episodes, stored now (after the read model's watermark), as live
+ * traffic and corrections leave them between two generations: a different track colour and fast
+ * vårdkontakt, a third of them cancelled. Queries then take back what those
+ * episodes contributed to the generation and add their newest versions.
+ */
+export async function writeChanges(client: ClickHouseClient, db: string, generation: number, episodes: number, count: number, seed: number): Promise<number> {
+  const every = Math.max(1, Math.round(episodes / count));
+  const columns = ['episode_id', 'version', ...FACT_COLUMNS];
+  // From a subquery of renamed columns: an alias named like the column its expression reads would be cyclic.
+  const changed: Record<string, string> = {
+    version: 'o_version + 1',
+    status: "if(cityHash64(o_episode_id) % 3 = 0, 'CANCELLED', o_status)",
+    track_colour: "if(o_track_colour = 'GREEN', 'RED', 'GREEN')",
+    fast_vardkontakt: 'toUInt8(1 - o_fast_vardkontakt)',
+    ingested_at: 'now()',
+  };
+  await client.command({ query: `
+    INSERT INTO ${db}.episode_facts (${columns.join(', ')})
+    SELECT ${columns.map((c) => `${changed[c] ?? `o_${c}`} AS ${c}`).join(', ')}
+    FROM (SELECT ${columns.map((c) => `${c} AS o_${c}`).join(', ')} FROM ${db}.episode_snapshot
+          WHERE generation = ${int(generation)} AND cityHash64(episode_id, ${int(seed)}) % ${int(every)} = 0)` });
+  const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${db}.episode_facts WHERE ingested_at >= now() - 600`, format: 'JSONEachRow' })).json<{ n: string }>();
   return Number(r!.n);
 }

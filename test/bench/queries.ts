@@ -17,6 +17,7 @@
  *                         [--keep] [--json]
  *                         [--database NAME]  (server: measure a database kept by an earlier --keep run)
  *                         [--only rows,waiting]  (these endpoints only)
+ *                         [--changes 1000]  (episodes given a newer version after the build, as live traffic leaves them)
  */
 import './quiet-logs.ts';
 import { randomUUID } from 'node:crypto';
@@ -36,7 +37,7 @@ import { migrate } from '../../services/sink-clickhouse/clickhouse.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
 import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
 import { readPoint, type ReadModel } from '../../services/snapshot/read-model.ts';
-import { writeNationalFacts } from './national-facts.ts';
+import { writeChanges, writeNationalFacts } from './national-facts.ts';
 import { machine } from './report.ts';
 
 const args = parseArgs({
@@ -50,6 +51,7 @@ const args = parseArgs({
     keep: { type: 'boolean', default: false },
     database: { type: 'string' },
     only: { type: 'string' },
+    changes: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
   },
 }).values;
@@ -72,6 +74,7 @@ const runs = whole('runs', args.runs);
 const episodeLevelRuns = whole('episode-level-runs', args['episode-level-runs'], 0);
 const episodesPerYear = whole('episodes-per-year', args['episodes-per-year']);
 const seed = whole('seed', args.seed);
+const changes = whole('changes', args.changes, 0);
 
 // A fixed "today", so that every run reads the same periods whatever the date.
 const today = stockholmDay(Date.parse('2026-12-01T12:00:00+01:00'));
@@ -122,7 +125,7 @@ const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1
 const same = (a: Result, b: Result) => JSON.stringify(round(a.rows)) === JSON.stringify(round(b.rows));
 
 interface CaseResult { endpoint: string; scope: string; rows: number; p50: number; p95: number; episodeLevelP50: number | null; episodeLevelP95: number | null; equal: boolean | null }
-interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
+interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
 
 async function count(client: ClickHouseClient, table: string): Promise<number> {
   const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
@@ -153,7 +156,8 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const episodes = reused && point.rollup ? state.episodes
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
-    console.log(`${mode}, ${years} year(s): ${versionRows.toLocaleString('sv-SE')} version rows, ${episodes.toLocaleString('sv-SE')} episodes ${reused ? 'reused' : 'written'} in ${(writeMs / 1000).toFixed(1)} s; read model built in ${(buildMs / 1000).toFixed(1)} s`);
+    const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
+    console.log(`${mode}, ${years} year(s): ${versionRows.toLocaleString('sv-SE')} version rows, ${episodes.toLocaleString('sv-SE')} episodes ${reused ? 'reused' : 'written'} in ${(writeMs / 1000).toFixed(1)} s; read model built in ${(buildMs / 1000).toFixed(1)} s; ${since.toLocaleString('sv-SE')} versions stored since its watermark`);
     const out: CaseResult[] = [];
     for (const c of cases) {
       const first = await timed(client, db, c, 'snapshot');
@@ -173,7 +177,7 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const slowest = out.reduce((a, b) => (b.p95 > a.p95 ? b : a));
     const compared = out.filter((r) => r.episodeLevelP95 !== null);
     const ratio = compared.length > 0 ? compared.reduce((s, r) => s + r.p95, 0) / compared.reduce((s, r) => s + r.episodeLevelP95!, 0) : null;
-    return { mode, years, versionRows, episodes, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
+    return { mode, years, versionRows, episodes, changedSince: since, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
   } finally {
     if (!args.keep && !reused) await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
     else console.log(`  kept database ${db}`);
