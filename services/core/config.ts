@@ -99,7 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
     snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
-    snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '20000'),
+    snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '2000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,

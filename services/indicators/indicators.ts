@@ -11,6 +11,7 @@ import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { ALL_COLUMNS, currentEpisodes, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { closedSums } from '../snapshot/rollup-sql.ts';
+import { AnswerCache } from './answer-cache.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -50,7 +51,20 @@ const n = (v: unknown): number => Number(v);
 
 /** One read point per request: a request's queries (readmissions asks twice) read the same generation. */
 const points = new WeakMap<Ctx, Promise<ReadPoint>>();
-const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false };
+const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0 };
+const answers = new AnswerCache();
+
+/** The read model's answer to `sql`, from the cache while no version was stored and no generation built since it was computed. */
+async function cached(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
+  const at = await pointOf(ctx);
+  if (at.generation === 0) return select(ctx, sql);
+  const key = `${ctx.db}|${at.generation}|${at.changes}|${sql}`;
+  const hit = answers.get(key);
+  if (hit) return hit;
+  const rows = await select(ctx, sql);
+  answers.set(key, rows);
+  return rows;
+}
 function pointOf(ctx: Ctx): Promise<ReadPoint> {
   if (ctx.readModel === 'episode-level') return Promise.resolve(EPISODE_LEVEL);
   let p = points.get(ctx);
@@ -73,7 +87,7 @@ async function latest(ctx: Ctx, cond: string, uses: string): Promise<string> {
 
 /** Runs `sql(source)` over the latest version of the episodes that satisfy `cond`. */
 async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Promise<Record<string, unknown>[]> {
-  return select(ctx, sql(await latest(ctx, cond, sql(''))));
+  return cached(ctx, sql(await latest(ctx, cond, sql(''))));
 }
 /**
  * Per group of `keys`, the sums over the ready episodes discharged in the period (ready, utklar,
@@ -81,7 +95,7 @@ async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Pr
  */
 async function sums(ctx: Ctx, keys: string[]): Promise<Record<string, unknown>[]> {
   const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: ctx.filters.fromDay, toDay: ctx.filters.toDay, today: ctx.today, keys };
-  return select(ctx, closedSums(q, ctx.readModel ?? 'snapshot'));
+  return cached(ctx, closedSums(q, ctx.readModel ?? 'snapshot'));
 }
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 /**

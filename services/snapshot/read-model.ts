@@ -24,19 +24,22 @@ export interface ReadPoint {
   watermarkSeconds: number;
   /** The generation's closed episodes are aggregated ahead (episode_rollup; a generation built before migration 007 has none). */
   rollup: boolean;
+  /** Versions stored since the watermark, as the request began: grows with each one stored (an answer cache's key). */
+  changes: number;
 }
+
+type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds'>;
+const since = (at: At) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
 
 /** The newest recorded generation, resolved once per request so its partition is a literal the server prunes by. */
 export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
   // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
   const [g] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w FROM ${db}.episode_snapshot_generations`);
   const generation = Number(g!.g);
-  const [r] = generation === 0 ? [{ n: 0 }] : await rows(client, `SELECT count() AS n FROM ${db}.episode_rollup WHERE generation = ${int(generation)}`);
-  return { generation, watermarkSeconds: Number(g!.w), rollup: Number(r!.n) > 0 };
+  const watermarkSeconds = Number(g!.w);
+  const [r] = generation === 0 ? [{ n: 0, c: 0 }] : await rows(client, `SELECT (SELECT count() FROM ${db}.episode_rollup WHERE generation = ${int(generation)}) AS n, (SELECT count() FROM ${db}.episode_facts_recent WHERE ${since({ generation, watermarkSeconds })}) AS c`);
+  return { generation, watermarkSeconds, rollup: Number(r!.n) > 0, changes: Number(r!.c) };
 }
-
-type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds'>;
-const since = (at: At) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
 
 /** Episodes with a version stored since the watermark: the last hours of episode_facts_recent (migration 006). */
 export const changed = (db: string, at: Pick<ReadPoint, 'watermarkSeconds'>) =>
@@ -47,30 +50,37 @@ export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
 
 const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 
+/** Where the changed episodes' generation rows sit in its sort order (`extra`: a condition on episode_snapshot_keys). */
+const changedKeys = (db: string, at: At, extra = '1') =>
+  `(SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)} AND ${extra})`;
+
 /**
- * The changed episodes' rows in generation `at` with `columns`, found through episode_snapshot_keys
- * (their place in the snapshot's sort order) rather than by reading every row's id.
+ * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns`: found through
+ * episode_snapshot_keys (their place in the snapshot's sort order), and `cond` read with the sort
+ * key, so a region's question reads that region's few granules, not every row's id.
  */
-export const changedInSnapshot = (db: string, at: At, columns: readonly string[] = ALL_COLUMNS) =>
+export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS) =>
   `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)}
-        AND (region, discharged_day) IN (SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)})
+      WHERE generation = ${int(at.generation)} AND ${cond}
+        AND (region, discharged_day) IN ${changedKeys(db, at)}
         AND episode_id IN ${changed(db, at)})`;
 
 /**
- * The newest version of each episode changed since the watermark, every column: its generation
- * row and the versions stored since (each version older than the watermark is in the generation,
- * see MARGIN_SECONDS), collapsed. Reads the recent hours and a few snapshot granules, never the
- * version history.
+ * The newest version of each episode changed since the watermark, every column: the newest of its
+ * versions stored since (the recent hours) and its generation row. Every version older than the
+ * watermark is in the generation (see MARGIN_SECONDS). The generation row is read only where it is
+ * newer than every version stored since (a replay of old versions): nearly never, so this reads
+ * the recent hours and a narrow key lookup, never the version history.
  */
 export const changedEpisodes = (db: string, at: At) => {
   const all = ['episode_id', 'version', ...FACT_COLUMNS];
-  const versions = `(SELECT ${all.join(', ')} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)}
-        AND (region, discharged_day) IN (SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)})
-        AND episode_id IN ${changed(db, at)}
+  const newest = `(SELECT episode_id, max(version) AS stored FROM ${db}.episode_facts_recent WHERE ${since(at)} GROUP BY episode_id)`;
+  const stale = `(SELECT region, discharged_day FROM ${db}.episode_snapshot_keys ANY INNER JOIN ${newest} AS newest USING episode_id
+      WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)} AND version > stored)`;
+  const versions = `(SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ${since(at)}
     UNION ALL
-    SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ${since(at)})`;
+    SELECT ${all.join(', ')} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)} AND (region, discharged_day) IN ${stale} AND episode_id IN ${changed(db, at)})`;
   return `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${versions} GROUP BY episode_id)`;
 };
 

@@ -95,7 +95,7 @@ export function closedSums(q: ClosedSumsQuery, readModel: 'snapshot' | 'episode-
   return outer([
     `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.episode_rollup
       WHERE generation = ${int(at.generation)} AND ${q.base} AND discharged_month >= ${int(whole.fromMonth)} AND discharged_month <= ${int(whole.toMonth)}`,
-    episodes(`(SELECT * FROM ${changedInSnapshot(q.db, at, columnsIn(`${uses} ${q.base} discharged_day`))} WHERE ${q.base} AND ${inWhole} AND ${ready})`, '-'),
+    episodes(changedInSnapshot(q.db, at, [q.base, inWhole, ready].join(' AND '), columns), '-'),
     episodes(`(SELECT ${columns.join(', ')} FROM ${changedEpisodes(q.db, at)} WHERE ${q.base} AND ${inWhole} AND ${ready})`),
     ...edges.map((edge) => episodes(currentEpisodes(q.db, [q.base, edge, ready].join(' AND '), at, columns))),
   ].join('\n    UNION ALL\n    '));

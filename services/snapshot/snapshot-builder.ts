@@ -17,7 +17,7 @@ export interface SnapshotPolicy {
   rowsPerPass: number;
 }
 
-export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { maxDelta: 20_000, maxAgeMs: 10 * 60_000, fullEveryMs: 6 * 3_600_000, rowsPerPass: 1_000_000 };
+export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { maxDelta: 2_000, maxAgeMs: 10 * 60_000, fullEveryMs: 6 * 3_600_000, rowsPerPass: 1_000_000 };
 
 /**
  * Keeps the episode snapshot close behind episode_facts: each round looks at how many versions

@@ -53,7 +53,10 @@ export async function buildSnapshot(
     const source = previous ? currentEpisodes(db, '1', previous) : collapse(db, chunks > 1 ? `cityHash64(episode_id) % ${int(chunks)} = ${int(k)}` : undefined);
     await command(client, `INSERT INTO ${db}.episode_snapshot (${COLUMN_LIST}) SELECT ${int(generation)} AS generation, episode_id, latest_version AS version, ${FACT_COLUMNS.join(', ')} FROM ${source}`);
   }
-  await command(client, `INSERT INTO ${db}.episode_snapshot_keys (generation, episode_id, region, discharged_day) SELECT generation, episode_id, region, discharged_day FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
+  // One part per generation: the changed episodes' rows and each region's open ones are then a
+  // granule each to read, not one per chunk part (6 s for six national years' 6 M rows on 18.16).
+  await command(client, `OPTIMIZE TABLE ${db}.episode_snapshot PARTITION ${int(generation)} FINAL`);
+  await command(client, `INSERT INTO ${db}.episode_snapshot_keys (generation, episode_id, version, region, discharged_day) SELECT generation, episode_id, version, region, discharged_day FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   await buildRollup(client, db, generation);
   const [c] = await rows(client, `SELECT count() AS n FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   const episodes = Number(c!.n);

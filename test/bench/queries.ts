@@ -17,7 +17,10 @@
  *                         [--keep] [--json]
  *                         [--database NAME]  (server: measure a database kept by an earlier --keep run)
  *                         [--only rows,waiting]  (these endpoints only)
- *                         [--changes 1000]  (episodes given a newer version after the build, as live traffic leaves them)
+ *                         [--changes 200]  (episodes given a newer version after the build, as live traffic leaves
+ *                                           them: ≈ 330 versions an hour nationally, a generation every 10 minutes)
+ *                         [--rebuild]  (with --database: a new generation first, copied from the kept one)
+ *                         [--requests 2000] [--concurrency 50]  (mixed indicator requests over HTTP, 0: none)
  */
 import './quiet-logs.ts';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +41,8 @@ import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-s
 import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
 import { readPoint, type ReadModel } from '../../services/snapshot/read-model.ts';
 import { writeChanges, writeNationalFacts } from './national-facts.ts';
+import { apiLoad, type LoadResult } from './api-load.ts';
+import { countyCodes } from '../../services/reference/municipalities.ts';
 import { machine } from './report.ts';
 
 const args = parseArgs({
@@ -51,7 +56,10 @@ const args = parseArgs({
     keep: { type: 'boolean', default: false },
     database: { type: 'string' },
     only: { type: 'string' },
-    changes: { type: 'string', default: '1000' },
+    changes: { type: 'string', default: '200' },
+    rebuild: { type: 'boolean', default: false },
+    requests: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
   },
 }).values;
@@ -75,6 +83,8 @@ const episodeLevelRuns = whole('episode-level-runs', args['episode-level-runs'],
 const episodesPerYear = whole('episodes-per-year', args['episodes-per-year']);
 const seed = whole('seed', args.seed);
 const changes = whole('changes', args.changes, 0);
+const requests = whole('requests', args.requests, 0);
+const concurrency = whole('concurrency', args.concurrency);
 
 // A fixed "today", so that every run reads the same periods whatever the date.
 const today = stockholmDay(Date.parse('2026-12-01T12:00:00+01:00'));
@@ -125,7 +135,7 @@ const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1
 const same = (a: Result, b: Result) => JSON.stringify(round(a.rows)) === JSON.stringify(round(b.rows));
 
 interface CaseResult { endpoint: string; scope: string; rows: number; p50: number; p95: number; episodeLevelP50: number | null; episodeLevelP95: number | null; equal: boolean | null }
-interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
+interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; load: LoadResult | null; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
 
 async function count(client: ClickHouseClient, table: string): Promise<number> {
   const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
@@ -153,7 +163,7 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const state = await snapshotState(client, db);
     const point = await readPoint(client, db);
     // A kept database's generation is measured as it is, unless it predates the rollup (then a copy builds one).
-    const episodes = reused && point.rollup ? state.episodes
+    const episodes = reused && point.rollup && !args.rebuild ? state.episodes
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
     const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
@@ -174,10 +184,17 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
       out.push(row);
       console.log(`  ${row.scope.padEnd(20)} ${row.endpoint.padEnd(28)} ${String(row.rows).padStart(5)} rows  p50 ${row.p50.toFixed(0).padStart(5)} ms  p95 ${row.p95.toFixed(0).padStart(5)} ms${row.episodeLevelP95 === null ? '' : `   episode-level p50 ${row.episodeLevelP50!.toFixed(0).padStart(5)} p95 ${row.episodeLevelP95.toFixed(0).padStart(5)} ms  ${equal ? 'same answer' : 'DIFFERENT ANSWER'}`}`);
     }
+    // Mixed requests as the analytics pages send them: every region's and the nation's.
+    const load = requests === 0 ? null : await apiLoad(client, db, { rules: OREBRO_RULES, population, now: () => Date.parse('2026-12-01T12:00:00+01:00') }, {
+      requests, concurrency, seed,
+      paths: ['indicators/mean-days?groupBy=month', 'indicators/mean-days', 'indicators/goal-fulfilment?groupBy=month', 'indicators/per-1000', 'track-colours', 'waiting', 'overview', 'readmissions?groupBy=month', 'indicators/variation'],
+      scopes: [{ kind: 'nation' }, ...[...countyCodes].map((region): Scope => ({ kind: 'region', region }))],
+    });
+    if (load) console.log(`  ${load.requests} mixed requests, ${load.concurrency} at a time: ${load.perSecond.toFixed(0)} requests/s, p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms, ${load.failed} failed`);
     const slowest = out.reduce((a, b) => (b.p95 > a.p95 ? b : a));
     const compared = out.filter((r) => r.episodeLevelP95 !== null);
     const ratio = compared.length > 0 ? compared.reduce((s, r) => s + r.p95, 0) / compared.reduce((s, r) => s + r.episodeLevelP95!, 0) : null;
-    return { mode, years, versionRows, episodes, changedSince: since, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
+    return { mode, years, versionRows, episodes, changedSince: since, load, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
   } finally {
     if (!args.keep && !reused) await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
     else console.log(`  kept database ${db}`);
@@ -209,6 +226,8 @@ for (const years of yearsList) {
   const worst = mine.reduce((a, b) => (b.p95Max > a.p95Max ? b : a));
   const ratios = mine.map((r) => r.ratio).filter((r): r is number => r !== null);
   const ratio = ratios.length > 0 ? Math.max(...ratios) : null;
-  console.log(`RESULT queries years=${years} p95_max_ms=${Math.round(worst.p95Max)} slowest=${worst.slowest}(${worst.mode}) ratio_vs_episode_level=${ratio === null ? 'n/a' : ratio.toFixed(4)}`);
+  const loads = mine.map((r) => r.load).filter((l): l is LoadResult => l !== null);
+  const load = loads.length === 0 ? '' : ` requests_per_s_min=${Math.round(Math.min(...loads.map((l) => l.perSecond)))} p99_max_ms=${Math.round(Math.max(...loads.map((l) => l.p99)))}`;
+  console.log(`RESULT queries years=${years} p95_max_ms=${Math.round(worst.p95Max)} slowest=${worst.slowest}(${worst.mode}) ratio_vs_episode_level=${ratio === null ? 'n/a' : ratio.toFixed(4)}${load}`);
 }
 process.exit(wrong.length > 0 ? 1 : 0);

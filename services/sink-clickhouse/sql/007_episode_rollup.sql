@@ -93,13 +93,14 @@ ENGINE = MergeTree()
 PARTITION BY generation
 ORDER BY (region, discharged_month, home_municipality, care_type, hospital, track_colour, status, home_county, out_of_county);
 
--- Where each episode of a generation sits in the snapshot's sort order, by episode id: the
--- snapshot rows of the episodes changed since the watermark are found here in a few granules
--- rather than by reading the id of every row.
+-- Where each episode of a generation sits in the snapshot's sort order, and its version, by
+-- episode id: the snapshot rows of the episodes changed since the watermark are found here in a
+-- few granules rather than by reading the id of every row.
 CREATE TABLE IF NOT EXISTS {db}.episode_snapshot_keys
 (
     generation     UInt64,
     episode_id     String,
+    version        UInt64,
     region         String,
     discharged_day Int32
 )
