@@ -36,6 +36,12 @@ export class AnswerCache {
     }
   }
 
+  /** Forgets every answer (a benchmark times the queries themselves). */
+  clear(): void {
+    this.#entries.clear();
+    this.#rows = 0;
+  }
+
   get size(): number {
     return this.#entries.size;
   }

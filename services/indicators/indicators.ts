@@ -52,7 +52,7 @@ const n = (v: unknown): number => Number(v);
 /** One read point per request: a request's queries (readmissions asks twice) read the same generation. */
 const points = new WeakMap<Ctx, Promise<ReadPoint>>();
 const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0 };
-const answers = new AnswerCache();
+export const answers = new AnswerCache();
 
 /** The read model's answer to `sql`, from the cache while no version was stored and no generation built since it was computed. */
 async function cached(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
