@@ -51,8 +51,10 @@ const n = (v: unknown): number => Number(v);
 
 /** One read point per request: a request's queries (readmissions asks twice) read the same generation. */
 const points = new WeakMap<Ctx, Promise<ReadPoint>>();
+const pointsInFlight = new Map<string, Promise<ReadPoint>>();
 const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0 };
 export const answers = new AnswerCache();
+const inFlight = new Map<string, Promise<Record<string, unknown>[]>>();
 
 /** The read model's answer to `sql`, from the cache while no version was stored and no generation built since it was computed. */
 async function cached(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
@@ -61,15 +63,21 @@ async function cached(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]>
   const key = `${ctx.db}|${at.generation}|${at.changes}|${sql}`;
   const hit = answers.get(key);
   if (hit) return hit;
-  const rows = await select(ctx, sql);
-  answers.set(key, rows);
-  return rows;
+  // Requests asking the same at once share one query (a page's charts, many users at nine).
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = select(ctx, sql).then((rows) => (answers.set(key, rows), rows)).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
 }
 function pointOf(ctx: Ctx): Promise<ReadPoint> {
   if (ctx.readModel === 'episode-level') return Promise.resolve(EPISODE_LEVEL);
   let p = points.get(ctx);
   if (!p) {
-    p = readPoint(ctx.client, ctx.db);
+    // Requests arriving while a read point is asked share it: one round trip older at most.
+    p = pointsInFlight.get(ctx.db) ?? readPoint(ctx.client, ctx.db).finally(() => pointsInFlight.delete(ctx.db));
+    pointsInFlight.set(ctx.db, p);
     points.set(ctx, p);
   }
   return p;

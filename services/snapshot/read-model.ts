@@ -33,12 +33,15 @@ const since = (at: At) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}
 
 /** The newest recorded generation, resolved once per request so its partition is a literal the server prunes by. */
 export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
-  // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
-  const [g] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w FROM ${db}.episode_snapshot_generations`);
-  const generation = Number(g!.g);
-  const watermarkSeconds = Number(g!.w);
-  const [r] = generation === 0 ? [{ n: 0, c: 0 }] : await rows(client, `SELECT (SELECT count() FROM ${db}.episode_rollup WHERE generation = ${int(generation)}) AS n, (SELECT count() FROM ${db}.episode_facts_recent WHERE ${since({ generation, watermarkSeconds })}) AS c`);
-  return { generation, watermarkSeconds, rollup: Number(r!.n) > 0, changes: Number(r!.c) };
+  // One round trip (it precedes every request's queries). Aliases unlike the columns: an alias
+  // named like a column would stand for it inside argMax.
+  const g = `(SELECT max(generation) FROM ${db}.episode_snapshot_generations)`;
+  const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
+  const [r] = await rows(client, `SELECT ${g} AS g, toUInt32(${w}) AS w,
+    (SELECT count() FROM ${db}.episode_rollup WHERE generation = ${g}) AS n,
+    (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c`);
+  const generation = Number(r!.g);
+  return { generation, watermarkSeconds: Number(r!.w), rollup: generation > 0 && Number(r!.n) > 0, changes: generation > 0 ? Number(r!.c) : 0 };
 }
 
 /** Episodes with a version stored since the watermark: the last hours of episode_facts_recent (migration 006). */
