@@ -9,7 +9,7 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
-import { ALL_COLUMNS, currentEpisodes, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { ALL_COLUMNS, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { closedSums } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
@@ -41,7 +41,7 @@ export interface Result {
 
 async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
   try {
-    return await (await ctx.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    return await (await ctx.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: QUERY_SETTINGS })).json<Record<string, unknown>>();
   } catch (cause) {
     throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: query failed: ${(cause as Error).message}`, { retriable: true, cause });
   }
@@ -52,7 +52,6 @@ const n = (v: unknown): number => Number(v);
 /** One read point per request: a request's queries (readmissions asks twice) read the same generation. */
 const points = new WeakMap<Ctx, Promise<ReadPoint>>();
 const pointsInFlight = new Map<string, Promise<ReadPoint>>();
-const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0 };
 export const answers = new AnswerCache();
 const inFlight = new Map<string, Promise<Record<string, unknown>[]>>();
 

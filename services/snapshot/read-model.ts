@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { UtklarError } from '../core/errors.ts';
-import { facts, FACT_COLUMNS, int } from '../indicators/sql.ts';
+import { facts, FACT_COLUMNS, int, str } from '../indicators/sql.ts';
 
 /** Where the indicators read each episode's latest version (see Ctx.readModel). */
 export type ReadModel = 'snapshot' | 'episode-level';
@@ -18,6 +18,22 @@ export type ReadModel = 'snapshot' | 'episode-level';
  */
 export const MARGIN_SECONDS = 120;
 
+/** Where an episode sits in a generation's sort order (episode_snapshot's key). */
+export interface SnapshotKey {
+  region: string;
+  dischargedDay: number;
+  episodeId: string;
+}
+
+/** The episodes with a version stored since the watermark, as the read point saw them. */
+export interface Changed {
+  ids: string[];
+  /** Their rows in the generation (what the rollup took in from them). */
+  inGeneration: SnapshotKey[];
+  /** Those whose generation row is newer than every version stored since (replays of old versions). */
+  stale: SnapshotKey[];
+}
+
 /** The generation readers use and its watermark; generation 0: none built yet. */
 export interface ReadPoint {
   generation: number;
@@ -26,65 +42,90 @@ export interface ReadPoint {
   rollup: boolean;
   /** Versions stored since the watermark, as the request began: grows with each one stored (an answer cache's key). */
   changes: number;
+  changed: Changed;
 }
 
-type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds'>;
-const since = (at: At) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
+const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
+export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0, changed: NONE };
 
-/** The newest recorded generation, resolved once per request so its partition is a literal the server prunes by. */
+/** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
+export const MAX_CHANGED = 5_000;
+/** Queries name up to MAX_CHANGED episodes and their keys, some lists twice: beyond the default 256 KiB a query may have. */
+export const QUERY_SETTINGS = { max_query_size: String(32 * 1024 * 1024) };
+
+/** The changed episodes of the last read point per database: found again only when a version was stored or a generation built. */
+const lastChanged = new Map<string, { generation: number; changes: number; changed: Changed }>();
+
+/**
+ * The newest recorded generation and the episodes changed since its watermark, resolved once per
+ * request: the generation's partition, the changed ids and where they sit in it are literals in
+ * every query (the server prunes by them and evaluates no subquery twice). One round trip, and two
+ * more only when a version was stored or a generation built since the last request.
+ */
 export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
-  // One round trip (it precedes every request's queries). Aliases unlike the columns: an alias
-  // named like a column would stand for it inside argMax.
+  // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
   const g = `(SELECT max(generation) FROM ${db}.episode_snapshot_generations)`;
   const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
   const [r] = await rows(client, `SELECT ${g} AS g, toUInt32(${w}) AS w,
     (SELECT count() FROM ${db}.episode_rollup WHERE generation = ${g}) AS n,
     (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c`);
   const generation = Number(r!.g);
-  return { generation, watermarkSeconds: Number(r!.w), rollup: generation > 0 && Number(r!.n) > 0, changes: generation > 0 ? Number(r!.c) : 0 };
+  if (generation === 0) return EPISODE_LEVEL;
+  const at = { generation, watermarkSeconds: Number(r!.w), rollup: Number(r!.n) > 0, changes: Number(r!.c) };
+  if (at.changes === 0) return { ...at, changed: NONE };
+  // A replay stores thousands a second: until the next generation, collapse every version (slower, as exact).
+  if (at.changes > MAX_CHANGED) return EPISODE_LEVEL;
+  const last = lastChanged.get(db);
+  if (last && last.generation === generation && last.changes === at.changes) return { ...at, changed: last.changed };
+  const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+  const stored = await rows(client, `SELECT episode_id, max(version) AS stored FROM ${db}.episode_facts_recent WHERE ${since} GROUP BY episode_id`);
+  const keys = await rows(client, `SELECT episode_id, region, discharged_day, version FROM ${db}.episode_snapshot_keys
+    WHERE generation = ${int(generation)} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since})`);
+  const newest = new Map(stored.map((x) => [String(x.episode_id), Number(x.stored)]));
+  const key = (k: Record<string, unknown>): SnapshotKey => ({ region: String(k.region), dischargedDay: Number(k.discharged_day), episodeId: String(k.episode_id) });
+  const changed: Changed = {
+    ids: [...newest.keys()].sort(),
+    inGeneration: keys.map(key),
+    stale: keys.filter((k) => Number(k.version) > (newest.get(String(k.episode_id)) ?? Infinity)).map(key),
+  };
+  // The count read first may be lower than the ids read after it: the key says what was asked.
+  lastChanged.set(db, { generation, changes: at.changes, changed });
+  return { ...at, changed };
 }
 
-/** Episodes with a version stored since the watermark: the last hours of episode_facts_recent (migration 006). */
-export const changed = (db: string, at: Pick<ReadPoint, 'watermarkSeconds'>) =>
-  `(SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since(at as At)})`;
+const ids = (list: string[]) => `(${list.map(str).join(', ')})`;
+const tuples = (list: SnapshotKey[]) => `(${list.map((k) => `(${str(k.region)}, ${int(k.dischargedDay)}, ${str(k.episodeId)})`).join(', ')})`;
+const SORT_KEY = '(region, discharged_day, episode_id)';
 
 /** Every column of the read model, in the order of `facts()`. */
 export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
 
 const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 
-/** Where the changed episodes' generation rows sit in its sort order (`extra`: a condition on episode_snapshot_keys). */
-const changedKeys = (db: string, at: At, extra = '1') =>
-  `(SELECT region, discharged_day FROM ${db}.episode_snapshot_keys WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)} AND ${extra})`;
-
 /**
- * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns`: found through
- * episode_snapshot_keys (their place in the snapshot's sort order), and `cond` read with the sort
- * key, so a region's question reads that region's few granules, not every row's id.
+ * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns`, by their sort
+ * key (a granule each); null when there are none.
  */
-export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS) =>
-  `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)} AND ${cond}
-        AND (region, discharged_day) IN ${changedKeys(db, at)}
-        AND episode_id IN ${changed(db, at)})`;
+export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS): string | null =>
+  at.changed.inGeneration.length === 0 ? null
+    : `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.inGeneration)} AND ${cond})`;
 
 /**
  * The newest version of each episode changed since the watermark, every column: the newest of its
- * versions stored since (the recent hours) and its generation row. Every version older than the
- * watermark is in the generation (see MARGIN_SECONDS). The generation row is read only where it is
- * newer than every version stored since (a replay of old versions): nearly never, so this reads
- * the recent hours and a narrow key lookup, never the version history.
+ * versions stored since (the recent hours) and, only where it is newer than all of them (a replay
+ * of old versions), its generation row. Every version older than the watermark is in the
+ * generation (see MARGIN_SECONDS), so this reads the recent hours, never the version history.
+ * Null when no episode changed.
  */
-export const changedEpisodes = (db: string, at: At) => {
+export const changedEpisodes = (db: string, at: At): string | null => {
+  if (at.changed.ids.length === 0) return null;
   const all = ['episode_id', 'version', ...FACT_COLUMNS];
-  const newest = `(SELECT episode_id, max(version) AS stored FROM ${db}.episode_facts_recent WHERE ${since(at)} GROUP BY episode_id)`;
-  const stale = `(SELECT region, discharged_day FROM ${db}.episode_snapshot_keys ANY INNER JOIN ${newest} AS newest USING episode_id
-      WHERE generation = ${int(at.generation)} AND episode_id IN ${changed(db, at)} AND version > stored)`;
-  const versions = `(SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ${since(at)}
-    UNION ALL
-    SELECT ${all.join(', ')} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)} AND (region, discharged_day) IN ${stale} AND episode_id IN ${changed(db, at)})`;
-  return `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM ${versions} GROUP BY episode_id)`;
+  // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
+  const versions = [`SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC') AND episode_id IN ${ids(at.changed.ids)}`];
+  if (at.changed.stale.length > 0) versions.push(`SELECT ${all.join(', ')} FROM ${db}.episode_snapshot WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.stale)}`);
+  return `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM (${versions.join('\n    UNION ALL\n    ')}) GROUP BY episode_id)`;
 };
 
 /**
@@ -97,15 +138,17 @@ export const changedEpisodes = (db: string, at: At) => {
 export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS): string {
   const list = columns.join(', ');
   if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
-  return `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)} AND ${cond} AND episode_id NOT IN ${changed(db, at)}
+  const changedNow = changedEpisodes(db, at);
+  const unchanged = `SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
+      WHERE generation = ${int(at.generation)} AND ${cond}${changedNow ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
+  return changedNow ? `(${unchanged}
     UNION ALL
-    SELECT ${list} FROM ${changedEpisodes(db, at)} WHERE ${cond})`;
+    SELECT ${list} FROM ${changedNow} WHERE ${cond})` : `(${unchanged})`;
 }
 
 export async function rows(client: ClickHouseClient, query: string): Promise<Record<string, unknown>[]> {
   try {
-    return await (await client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    return await (await client.query({ query, format: 'JSONEachRow', clickhouse_settings: QUERY_SETTINGS })).json<Record<string, unknown>>();
   } catch (cause) {
     throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: snapshot query failed: ${(cause as Error).message}`, { retriable: true, cause });
   }
@@ -113,7 +156,7 @@ export async function rows(client: ClickHouseClient, query: string): Promise<Rec
 
 export async function command(client: ClickHouseClient, query: string): Promise<void> {
   try {
-    await client.command({ query });
+    await client.command({ query, clickhouse_settings: QUERY_SETTINGS });
   } catch (cause) {
     throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: snapshot statement failed: ${(cause as Error).message}`, { retriable: true, cause });
   }

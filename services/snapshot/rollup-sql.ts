@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { utklarDaysSql } from '../facts/day-counts.ts';
 import { int } from '../indicators/sql.ts';
 import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
-import { ALL_COLUMNS, changedEpisodes, changedInSnapshot, command, currentEpisodes, type ReadPoint } from './read-model.ts';
+import { ALL_COLUMNS, changedEpisodes, changedInSnapshot, command, currentEpisodes, EPISODE_LEVEL, type ReadPoint } from './read-model.ts';
 
 /**
  * The closed-episode rollup (migration 007): a generation's discharged ready episodes summed per
@@ -85,18 +85,20 @@ export function closedSums(q: ClosedSumsQuery, readModel: 'snapshot' | 'episode-
   const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM (SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source}) GROUP BY ${groupBy}`;
   const uses = `${q.keys.join(' ')} fast_vardkontakt ready_start_days ready_end_days`;
   const columns = columnsIn(uses);
-  const at = readModel === 'episode-level' ? { generation: 0, watermarkSeconds: 0, rollup: false } : q.at;
+  const at = readModel === 'episode-level' ? EPISODE_LEVEL : q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
   const rolled = at.rollup && whole !== null && columnsIn(`${q.base} ${q.keys.join(' ')}`).every((c) => ROLLUP_COLUMNS.has(c));
   if (!rolled || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
   const inWhole = period(whole.fromDay, whole.toDay);
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
   const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!).map(([a, b]) => period(a!, b!));
+  const retracted = changedInSnapshot(q.db, at, [q.base, inWhole, ready].join(' AND '), columns);
+  const changedNow = changedEpisodes(q.db, at);
   return outer([
     `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.episode_rollup
       WHERE generation = ${int(at.generation)} AND ${q.base} AND discharged_month >= ${int(whole.fromMonth)} AND discharged_month <= ${int(whole.toMonth)}`,
-    episodes(changedInSnapshot(q.db, at, [q.base, inWhole, ready].join(' AND '), columns), '-'),
-    episodes(`(SELECT ${columns.join(', ')} FROM ${changedEpisodes(q.db, at)} WHERE ${q.base} AND ${inWhole} AND ${ready})`),
+    ...(retracted ? [episodes(retracted, '-')] : []),
+    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${q.base} AND ${inWhole} AND ${ready})`)] : []),
     ...edges.map((edge) => episodes(currentEpisodes(q.db, [q.base, edge, ready].join(' AND '), at, columns))),
   ].join('\n    UNION ALL\n    '));
 }

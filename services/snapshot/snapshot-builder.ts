@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { PartitionOwnership } from '../model/partition-ownership.ts';
 import { buildSnapshot, snapshotState, type SnapshotBuild } from './snapshot-sql.ts';
+import { MAX_CHANGED } from './read-model.ts';
 
 export interface SnapshotPolicy {
   /** Versions stored since the watermark that make a new generation due (each query collapses them). */
@@ -48,7 +49,8 @@ export class SnapshotBuilder {
     const age = this.now() - s.builtAtMs;
     const due = s.generation === 0 || s.delta >= this.policy.maxDelta || (s.delta > 0 && age >= this.policy.maxAgeMs);
     if (!due) return null;
-    const full = s.generation === 0 || this.now() - this.#lastFullAt >= this.policy.fullEveryMs;
+    // Past MAX_CHANGED changed versions a copy would collapse everything in one pass: a full build does it in passes.
+    const full = s.generation === 0 || s.delta > MAX_CHANGED || this.now() - this.#lastFullAt >= this.policy.fullEveryMs;
     const build = full ? await this.#full() : await buildSnapshot(this.client, this.db, { from: 'previous', now: this.now });
     this.lastBuild = build;
     this.builds++;

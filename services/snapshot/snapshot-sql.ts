@@ -43,12 +43,14 @@ export async function buildSnapshot(
 ): Promise<SnapshotBuild> {
   const now = o.now ?? Date.now;
   const started = now();
-  const from = o.from ?? 'facts';
   // Unique even if two processes build at once during an ownership handover: they never share a partition.
   const generation = started * 1000 + Math.floor(Math.random() * 1000);
   const mark = Math.floor(started / 1000) - MARGIN_SECONDS;
+  // A copy reads the changed episodes one by one; past MAX_CHANGED of them (a replay) it collapses episode_facts instead.
+  const point = o.from === 'previous' ? await readPoint(client, db) : null;
+  const previous = point && point.generation > 0 ? point : null;
+  const from = o.from === 'previous' && previous ? 'previous' : 'facts';
   const chunks = from === 'facts' ? Math.max(1, o.chunks ?? 1) : 1;
-  const previous = from === 'previous' ? await readPoint(client, db) : null;
   for (let k = 0; k < chunks; k++) {
     const source = previous ? currentEpisodes(db, '1', previous) : collapse(db, chunks > 1 ? `cityHash64(episode_id) % ${int(chunks)} = ${int(k)}` : undefined);
     await command(client, `INSERT INTO ${db}.episode_snapshot (${COLUMN_LIST}) SELECT ${int(generation)} AS generation, episode_id, latest_version AS version, ${FACT_COLUMNS.join(', ')} FROM ${source}`);
