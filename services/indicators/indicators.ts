@@ -9,7 +9,7 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
-import { ALL_COLUMNS, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { closedSums } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
@@ -88,7 +88,7 @@ function pointOf(ctx: Ctx): Promise<ReadPoint> {
  * not all 36.
  */
 async function latest(ctx: Ctx, cond: string, uses: string): Promise<string> {
-  const columns = ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(uses));
+  const columns = columnsIn(uses);
   return currentEpisodes(ctx.db, cond, await pointOf(ctx), columns.length > 0 ? columns : ['episode_id']);
 }
 
@@ -102,7 +102,7 @@ async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Pr
  */
 async function sums(ctx: Ctx, keys: string[]): Promise<Record<string, unknown>[]> {
   const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: ctx.filters.fromDay, toDay: ctx.filters.toDay, today: ctx.today, keys };
-  return cached(ctx, closedSums(q, ctx.readModel ?? 'snapshot'));
+  return cached(ctx, closedSums(q));
 }
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 /**
@@ -350,7 +350,6 @@ export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'index
 export async function episodeRows(ctx: Ctx, limit: number, offset: number): Promise<Result> {
   const f = ctx.filters;
   const cond = where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`);
-  // The page's ids first, from one narrow column; then only those episodes' wide rows.
   const rows = await over(ctx, cond, (src) => `
     SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
       primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons

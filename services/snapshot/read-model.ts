@@ -6,11 +6,12 @@ import { facts, FACT_COLUMNS, int, str } from '../indicators/sql.ts';
 export type ReadModel = 'snapshot' | 'episode-level';
 
 /**
- * The episode snapshot's SQL (migration 005). A generation holds each episode's latest version as
- * of its build; the versions stored since (ingested_at at or after its watermark) are collapsed at
- * query time from episode_facts, and those episodes' snapshot rows are left out. That union is the
- * latest version of every episode, exactly, whatever was replayed, duplicated or corrected since:
- * nothing is ever retracted, because a generation is a function of episode_facts.
+ * How the indicators read the episode snapshot (migrations 005–007). A generation holds each
+ * episode's latest version as of its build; for the episodes with a version stored since
+ * (ingested_at at or after its watermark, kept whole in episode_facts_recent) the newest version is
+ * collapsed at query time and their generation rows are left out. That union is the latest version
+ * of every episode, exactly, whatever was replayed, duplicated or corrected since: a generation is
+ * a function of episode_facts, so nothing in it is ever retracted.
  *
  * Why the watermark holds: the row buffer stamps `ingested_at` at each insert attempt, so a version
  * the build did not see (stored after the build began) carries a stamp no earlier than the build's
@@ -100,6 +101,8 @@ const SORT_KEY = '(region, discharged_day, episode_id)';
 
 /** Every column of the read model, in the order of `facts()`. */
 export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
+/** The read model's columns that `sql` names (what a query over it needs to read). */
+export const columnsIn = (sql: string): string[] => ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(sql));
 
 const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { utklarDaysSql } from '../facts/day-counts.ts';
 import { int } from '../indicators/sql.ts';
 import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
-import { ALL_COLUMNS, changedEpisodes, changedInSnapshot, command, currentEpisodes, EPISODE_LEVEL, type ReadPoint } from './read-model.ts';
+import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, type ReadPoint } from './read-model.ts';
 
 /**
  * The closed-episode rollup (migration 007): a generation's discharged ready episodes summed per
@@ -13,7 +13,6 @@ export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_munic
 
 /** What a closed-episode indicator adds up per group, over ready episodes (see `closedSums`). */
 export const SUMS = ['ready', 'utklar', 'same_day', 'days', 'fvk'] as const;
-export type Sums = Record<(typeof SUMS)[number], number>;
 
 /** The sums over episodes, one row each, with `d` their utklar days. */
 const EPISODE_SUMS = ['count()', 'countIf(d >= 1)', 'countIf(d = 0)', 'sum(d)', 'countIf(fast_vardkontakt = 1)'];
@@ -33,7 +32,6 @@ export async function buildRollup(client: ClickHouseClient, db: string, g: numbe
     GROUP BY ${dims}, discharged_month`);
 }
 
-const columnsIn = (sql: string) => ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(sql));
 const ROLLUP_COLUMNS = new Set<string>([...ROLLUP_DIMENSIONS, 'discharged_month']);
 
 /** The whole calendar months inside [fromDay, toDay], as epoch days and YYYYMM, or null when none is. */
@@ -51,6 +49,7 @@ export function wholeMonths(fromDay: number, toDay: number): { fromDay: number; 
 
 export interface ClosedSumsQuery {
   db: string;
+  /** EPISODE_LEVEL: every episode one by one from every version (the reference). */
   at: ReadPoint;
   /** Conditions on the episode's dimensions (scope and listbox filters), without the period. */
   base: string;
@@ -74,7 +73,7 @@ export interface ClosedSumsQuery {
  * Otherwise every episode one by one. Both are the same sums (a property test compares them for
  * random scopes, filters and corrections); groups whose sums come to no ready episode are left out.
  */
-export function closedSums(q: ClosedSumsQuery, readModel: 'snapshot' | 'episode-level'): string {
+export function closedSums(q: ClosedSumsQuery): string {
   const ready = 'length(ready_start_days) > 0';
   const period = (from: number, to: number) => `discharged_day >= ${int(from)} AND discharged_day <= ${int(to)}`;
   const keyList = q.keys.map((k, i) => `${k} AS k${i}`).join(', ');
@@ -85,7 +84,7 @@ export function closedSums(q: ClosedSumsQuery, readModel: 'snapshot' | 'episode-
   const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM (SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source}) GROUP BY ${groupBy}`;
   const uses = `${q.keys.join(' ')} fast_vardkontakt ready_start_days ready_end_days`;
   const columns = columnsIn(uses);
-  const at = readModel === 'episode-level' ? EPISODE_LEVEL : q.at;
+  const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
   const rolled = at.rollup && whole !== null && columnsIn(`${q.base} ${q.keys.join(' ')}`).every((c) => ROLLUP_COLUMNS.has(c));
   if (!rolled || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));

@@ -51,18 +51,23 @@ export class SnapshotBuilder {
     if (!due) return null;
     // Past MAX_CHANGED changed versions a copy would collapse everything in one pass: a full build does it in passes.
     const full = s.generation === 0 || s.delta > MAX_CHANGED || this.now() - this.#lastFullAt >= this.policy.fullEveryMs;
-    const build = full ? await this.#full() : await buildSnapshot(this.client, this.db, { from: 'previous', now: this.now });
+    // The copy's passes too: should the changes pass MAX_CHANGED in between, it collapses episode_facts.
+    const build = full ? await this.#full() : await buildSnapshot(this.client, this.db, { from: 'previous', chunks: await this.#passes(), now: this.now });
     this.lastBuild = build;
     this.builds++;
     this.log.info({ generation: build.generation, episodes: build.episodes, ms: build.ms, from: build.from, delta: s.delta, dropped: build.dropped }, 'episode snapshot built');
     return build;
   }
 
+  /** Passes a collapse of episode_facts takes (rowsPerPass each). */
+  async #passes(): Promise<number> {
+    const [r] = await (await this.client.query({ query: `SELECT count() AS n FROM ${this.db}.episode_facts`, format: 'JSONEachRow' })).json<{ n: string }>();
+    return Math.max(1, Math.ceil(Number(r!.n) / this.policy.rowsPerPass));
+  }
+
   async #full(): Promise<SnapshotBuild> {
     const started = this.now();
-    const [r] = await (await this.client.query({ query: `SELECT count() AS n FROM ${this.db}.episode_facts`, format: 'JSONEachRow' })).json<{ n: string }>();
-    const chunks = Math.max(1, Math.ceil(Number(r!.n) / this.policy.rowsPerPass));
-    const build = await buildSnapshot(this.client, this.db, { from: 'facts', chunks, now: this.now });
+    const build = await buildSnapshot(this.client, this.db, { from: 'facts', chunks: await this.#passes(), now: this.now });
     this.#lastFullAt = started;
     return build;
   }

@@ -30,8 +30,8 @@ export async function snapshotState(client: ClickHouseClient, db: string): Promi
 const COLUMN_LIST = ['generation', 'episode_id', 'version', ...FACT_COLUMNS].join(', ');
 
 /**
- * Builds a new generation (its snapshot rows, their keys by id, its rollup) and makes it the one readers use. `from: 'facts'` collapses every
- * version in episode_facts (in `chunks` passes by episode hash, to bound the aggregation's
+ * Builds a new generation (its snapshot rows, their keys by id, its rollup) and makes it the one
+ * readers use. `from: 'facts'` collapses every version in episode_facts (in `chunks` passes by episode hash, to bound the aggregation's
  * memory); `from: 'previous'` copies the current read model (the newest generation plus what was
  * stored since), which costs a copy instead of a collapse and gives the same rows. Generations
  * older than the two newest are dropped, by partition: a reader that picked the previous one a
@@ -46,7 +46,8 @@ export async function buildSnapshot(
   // Unique even if two processes build at once during an ownership handover: they never share a partition.
   const generation = started * 1000 + Math.floor(Math.random() * 1000);
   const mark = Math.floor(started / 1000) - MARGIN_SECONDS;
-  // A copy reads the changed episodes one by one; past MAX_CHANGED of them (a replay) it collapses episode_facts instead.
+  // A copy reads the changed episodes one by one; past MAX_CHANGED of them (a replay) it collapses
+  // episode_facts instead, in `chunks` passes when given.
   const point = o.from === 'previous' ? await readPoint(client, db) : null;
   const previous = point && point.generation > 0 ? point : null;
   const from = o.from === 'previous' && previous ? 'previous' : 'facts';

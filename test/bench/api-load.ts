@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, request } from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { mintToken } from '../../services/api/auth.ts';
 import { answer, type ApiDeps } from '../../services/api/routes.ts';

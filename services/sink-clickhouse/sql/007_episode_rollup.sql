@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS {db}.episode_snapshot_generations
 ENGINE = ReplacingMergeTree()
 ORDER BY generation;
 
--- The closed episodes of each snapshot generation, aggregated ahead (services/rollups/): per
+-- The closed episodes of each snapshot generation, aggregated ahead (services/snapshot/rollup-sql.ts): per
 -- dimension the indicators filter and group closed episodes by, and per discharge month, the sums
 -- the discharge-period indicators add up. A closed ready episode's day counts no longer change with
 -- "today", so a generation's sums are final; a query reads whole months of the period here, takes
