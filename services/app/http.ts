@@ -10,6 +10,9 @@ import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
 import { openApiDocument } from '../api/openapi.ts';
 import { buildWeb } from '../web/build.ts';
 import { authorizationOf, serveWeb } from './web.ts';
+import { postEvents } from '../sources/events-endpoint.ts';
+import { lazyIngest } from '../sources/pipeline-ingest.ts';
+import { createSourceMetrics } from '../sources/metrics.ts';
 
 const log = logger('http');
 
@@ -20,6 +23,8 @@ const log = logger('http');
  */
 export async function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   await buildWeb();
+  const sourceMetrics = createSourceMetrics(pipeline.metrics.registry);
+  const ingest = lazyIngest(pipeline.kafka, pipeline.config, sourceMetrics);
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -31,6 +36,14 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         res.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType }).end(await pipeline.metrics.registry.metrics());
       } else if (req.url === '/api/openapi.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApiDocument(), null, 2));
+      } else if (url.pathname === '/api/v1/events') {
+        if (req.method !== 'POST') {
+          res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end('{"error":"METHOD_NOT_ALLOWED"}');
+          return;
+        }
+        const r = await postEvents(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
+        pipeline.metrics.apiRequests.inc({ status: String(r.status) });
+        res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/api/v1/')) {
         if (req.method !== 'GET') {
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
@@ -83,6 +96,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
     }
   });
+  server.once('close', () => void ingest.close());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -14,8 +14,7 @@ import { LiveSimulation } from '../simulator/live-runner.ts';
 import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
-import { mintToken } from '../api/auth.ts';
-import { parseScope } from '../model/scope.ts';
+import { mintToken, parseTokenScope } from '../api/auth.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 
@@ -26,8 +25,9 @@ const USAGE = `utklar — live discharge-readiness pipeline
       Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
   utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
       Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
-  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1 [--subject NAME] [--ttl-hours 12]
-      Mint a bearer token for the query API (signed with UTKLAR_API_SECRET).
+  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare [--subject NAME] [--ttl-hours 12]
+      Mint a bearer token for the query API (signed with UTKLAR_API_SECRET); a source:<system>
+      token may only send that system's events (POST /api/v1/events).
   utklar stack up|down|status|reset [service ...]
       The local service stack (infra/stack.sh).`;
 
@@ -117,7 +117,7 @@ function token(argv: string[]) {
   const { apiSecret } = loadConfig();
   if (!apiSecret) throw new UtklarError('CONFIG', 'UTKLAR_API_SECRET is not set');
   if (typeof a.scope !== 'string') throw new UtklarError('CONFIG', '--scope is required');
-  process.stdout.write(`${mintToken(parseScope(a.scope), apiSecret, { subject: String(a.subject), ttlSeconds: num(a['ttl-hours'], 'ttl-hours') * 3600 })}\n`);
+  process.stdout.write(`${mintToken(parseTokenScope(a.scope), apiSecret, { subject: String(a.subject), ttlSeconds: num(a['ttl-hours'], 'ttl-hours') * 3600 })}\n`);
   return 0;
 }
 

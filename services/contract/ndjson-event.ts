@@ -151,6 +151,14 @@ export function parseNdjsonEvent(lineText: string, lineNo: number, pseudonymiser
       details: { line: lineNo, problems: ['not valid JSON'] },
     });
   }
+  return parseEventObject(raw, lineNo, pseudonymiser);
+}
+
+/**
+ * The same validation and pseudonymisation for an event that arrived as a value rather than a
+ * line: a JSON array element over HTTP, or an HL7 message mapped to the contract's fields.
+ */
+export function parseEventObject(raw: unknown, lineNo: number, pseudonymiser: Pseudonymiser): PatientEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UtklarError('INVALID_JSON', `line ${lineNo}: expected a JSON object`, {
       details: { line: lineNo, problems: ['expected a JSON object'] },

@@ -8,6 +8,10 @@ export type ErrorCode =
   | 'INVALID_EVENT'
   | 'SCHEMA_MISMATCH'
   | 'UNDECODABLE_MESSAGE'
+  /** A source message (e.g. HL7 v2) that is well-formed but cannot be expressed in the event contract. */
+  | 'UNMAPPABLE_MESSAGE'
+  /** A source message that is not well-formed (e.g. HL7 v2 without MSH-9 or MSH-10). */
+  | 'MALFORMED_MESSAGE'
   | 'INVALID_REQUEST'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'

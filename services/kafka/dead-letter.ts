@@ -20,6 +20,29 @@ export class DeadLetters {
   connect = () => this.#producer.connect();
   disconnect = () => this.#producer.disconnect();
 
+  /**
+   * Dead letters that never were a message on a topic: what a source's edge (HTTP, MLLP) could
+   * not turn into an event, as JSON with the reason, in the headers' same vocabulary. The caller
+   * removes personal data first: the entry is kept forever.
+   */
+  async sendJson(entries: { key: string | null; entry: { code: string; reason: string; consumer: string; sourceTopic: string } & Record<string, unknown> }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#producer.send({
+      topic: this.topic,
+      messages: entries.map(({ key, entry }) => ({
+        key,
+        value: JSON.stringify(entry),
+        headers: {
+          'dlq-code': entry.code,
+          'dlq-reason': entry.reason,
+          'dlq-consumer': entry.consumer,
+          'dlq-source-topic': entry.sourceTopic,
+          'dlq-format': 'json',
+        },
+      })),
+    });
+  }
+
   async send(
     entries: { message: KafkaMessage; error: UtklarError }[],
     origin: { topic: string; partition: number; consumer: string },

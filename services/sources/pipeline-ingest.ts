@@ -1,0 +1,46 @@
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../core/config.ts';
+import { UtklarError } from '../core/errors.ts';
+import { Pseudonymiser } from '../contract/pseudonymise.ts';
+import { DeadLetters } from '../kafka/dead-letter.ts';
+import { EventProducer } from '../producer/event-producer.ts';
+import { SourceIngest } from './ingest.ts';
+import type { SourceMetrics } from './metrics.ts';
+
+/**
+ * The HTTP edge's ingest, made on the first POST: a pipeline that never receives events over
+ * HTTP opens no producer and needs no pseudonym key. A failed connect is tried again next time.
+ */
+export function lazyIngest(kafka: Kafka, config: Config, metrics: SourceMetrics): { get: () => Promise<SourceIngest>; close: () => Promise<void> } {
+  let made: Promise<{ ingest: SourceIngest; producer: EventProducer; deadLetters: DeadLetters }> | undefined;
+  const make = async () => {
+    if (!config.pseudonymKey) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'receiving events needs UTKLAR_PSEUDONYM_KEY in the pipeline process');
+    const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+    const producer = new EventProducer(kafka, config.registryUrl, config.namespace, config.eventPartitions);
+    const deadLetters = new DeadLetters(kafka, config.namespace);
+    try {
+      await producer.connect();
+      await deadLetters.connect();
+    } catch (cause) {
+      throw new UtklarError('DEPENDENCY_UNAVAILABLE', `kafka: ${(cause as Error).message}`, { retriable: true, cause });
+    }
+    const ingest = new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'http', consumer: 'api-events', sourceTopic: 'http:/api/v1/events' }, metrics);
+    return { ingest, producer, deadLetters };
+  };
+  return {
+    get: async () => {
+      made ??= make();
+      try {
+        return (await made).ingest;
+      } catch (e) {
+        made = undefined;
+        throw e;
+      }
+    },
+    close: async () => {
+      const m = await made?.catch(() => undefined);
+      await m?.producer.disconnect().catch(() => undefined);
+      await m?.deadLetters.disconnect().catch(() => undefined);
+    },
+  };
+}
