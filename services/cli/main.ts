@@ -25,6 +25,12 @@ const USAGE = `utklar — live discharge-readiness pipeline
       Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
   utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
       Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
+  utklar hl7 [--port 2575] [--host 127.0.0.1] [--mapping FILE] [--encoding utf-8] [--metrics-port 18090]
+      Listen for HL7 v2 ADT messages over MLLP (A01 admission, A03 discharge, A08 admission
+      correction, A11/A13 cancellations); ACK AA once Kafka has the event, AE (and a dead letter)
+      when it cannot be mapped, AR when malformed or Kafka is down. --mapping (or
+      UTKLAR_HL7_MAPPING): where the region's EHR puts each field (docs/hl7-sources.md).
+      /metrics and /health on 127.0.0.1:--metrics-port (0: off).
   utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare [--subject NAME] [--ttl-hours 12]
       Mint a bearer token for the query API (signed with UTKLAR_API_SECRET); a source:<system>
       token may only send that system's events (POST /api/v1/events).
@@ -112,6 +118,31 @@ async function run(argv: string[]) {
   return 0;
 }
 
+async function hl7(argv: string[]) {
+  const a = parse(argv, {
+    port: { type: 'string', default: '2575' },
+    host: { type: 'string', default: '127.0.0.1' },
+    mapping: { type: 'string' },
+    encoding: { type: 'string', default: 'utf-8' },
+    'metrics-port': { type: 'string', default: '18090' },
+  });
+  // Imported here: @medplum's modules are large and only this command needs them.
+  const { startHl7Service } = await import('../sources/hl7/hl7-service.ts');
+  const service = await startHl7Service(loadConfig(), {
+    host: String(a.host),
+    port: num(a.port, 'port'),
+    mappingFile: typeof a.mapping === 'string' ? a.mapping : undefined,
+    encoding: String(a.encoding),
+    metricsPort: num(a['metrics-port'], 'metrics-port'),
+  });
+  process.stdout.write(`${JSON.stringify({ mllp: `${a.host}:${service.port}` })}\n`);
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
+  });
+  await service.stop();
+  return 0;
+}
+
 function token(argv: string[]) {
   const a = parse(argv, { scope: { type: 'string' }, subject: { type: 'string', default: 'operator' }, 'ttl-hours': { type: 'string', default: '12' } });
   const { apiSecret } = loadConfig();
@@ -139,6 +170,8 @@ async function main(): Promise<number> {
       return stack(rest);
     case 'token':
       return token(rest);
+    case 'hl7':
+      return hl7(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;

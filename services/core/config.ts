@@ -52,6 +52,8 @@ export interface Config {
   /** Webhook for rules without their own. */
   alertWebhook: string | undefined;
   alertsEveryMs: number;
+  /** The HL7 ADT mapping file of `utklar hl7` (unset: services/sources/hl7/adt-mapping.json). */
+  hl7Mapping: string | undefined;
 }
 
 export const CONSUMERS = ['clock'] as const;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     alertRules: env.UTKLAR_ALERT_RULES || undefined,
     alertWebhook: env.UTKLAR_ALERT_WEBHOOK || undefined,
     alertsEveryMs: Number(env.UTKLAR_ALERTS_EVERY_MS ?? '5000'),
+    hl7Mapping: env.UTKLAR_HL7_MAPPING || undefined,
   };
 }
 

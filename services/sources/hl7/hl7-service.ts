@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from '../../core/config.ts';
+import { UtklarError } from '../../core/errors.ts';
+import { Pseudonymiser } from '../../contract/pseudonymise.ts';
+import { createKafka } from '../../kafka/client.ts';
+import { DeadLetters } from '../../kafka/dead-letter.ts';
+import { EventProducer } from '../../producer/event-producer.ts';
+import { SourceIngest } from '../ingest.ts';
+import { createSourceMetrics } from '../metrics.ts';
+import { DEFAULT_MAPPING_FILE, loadAdtMapping } from './adt-mapping.ts';
+import { MllpListener } from './mllp-listener.ts';
+
+export interface Hl7ServiceOptions {
+  host: string;
+  port: number;
+  mappingFile: string | undefined;
+  encoding: string;
+  /** /metrics and /health on loopback; 0: none. */
+  metricsPort: number;
+}
+
+/** `utklar hl7` as a process: the mapping checked, Kafka reached, then the listener and its /metrics. */
+export async function startHl7Service(config: Config, opts: Hl7ServiceOptions) {
+  const mapping = loadAdtMapping(opts.mappingFile ?? config.hl7Mapping ?? DEFAULT_MAPPING_FILE);
+  try {
+    new TextDecoder(opts.encoding);
+  } catch {
+    throw new UtklarError('CONFIG', `--encoding: '${opts.encoding}' is not a character set (e.g. utf-8, iso-8859-1)`);
+  }
+  const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+  const kafka = createKafka(config, `${config.namespace}-hl7`);
+  const producer = new EventProducer(kafka, config.registryUrl, config.namespace, config.eventPartitions);
+  const deadLetters = new DeadLetters(kafka, config.namespace);
+  await producer.connect();
+  await deadLetters.connect();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'utklar_' });
+  const metrics = createSourceMetrics(registry);
+  const ingest = new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'hl7', consumer: 'hl7-listener', sourceTopic: `mllp:${opts.port}` }, metrics);
+  const listener = new MllpListener(ingest, mapping, pseudonymiser, metrics, { host: opts.host, port: opts.port, encoding: opts.encoding });
+  const port = await listener.start();
+  let http: Server | undefined;
+  if (opts.metricsPort !== 0) {
+    http = createServer(async (req, res) => {
+      if (req.url === '/metrics') res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      else if (req.url === '/health') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, mllp: port }));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve, reject) => {
+      http!.once('error', (e) => reject(new UtklarError('CONFIG', `--metrics-port ${opts.metricsPort}: ${e.message}`)));
+      http!.listen(opts.metricsPort, '127.0.0.1', resolve);
+    });
+  }
+  return {
+    port,
+    async stop() {
+      http?.close();
+      await listener.stop();
+      await producer.disconnect().catch(() => undefined);
+      await deadLetters.disconnect().catch(() => undefined);
+    },
+  };
+}
