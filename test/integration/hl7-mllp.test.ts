@@ -1,0 +1,224 @@
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Hl7Message } from '@medplum/core';
+import { Hl7Client } from '@medplum/hl7';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../services/api/auth.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import { API_SECRET, configOf, GiveUp, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
+import { stateKeyOf } from '../support/clock-redis.ts';
+import { PipelineProcess } from '../support/processes.ts';
+import { readSourceTopics, type DeadLetter } from '../support/source-topics.ts';
+import { adt, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
+import type { PatientEvent } from '../../services/contract/event.ts';
+
+const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
+// 19400307-1232 and the samordningsnummer 19400367-1239 (day 07 + 60), every spelling.
+const SPELLINGS = ['194003071232', '19400307-1232', '4003071232', '400307-1232', '194003671239', '4003671239'];
+
+/** `utklar hl7` as a child process, as a region runs it. */
+class Hl7Process {
+  output = '';
+  readonly child: ChildProcess;
+  constructor(readonly env: Record<string, string>, readonly port: number, readonly metricsPort: number) {
+    this.child = spawn(path.join(repoRoot, 'bin/utklar'), ['hl7', '--port', String(port), '--metrics-port', String(metricsPort)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.output += d));
+    this.child.stderr!.on('data', (d) => (this.output += d));
+  }
+  async ready(): Promise<void> {
+    await waitFor(`utklar hl7 ready (output: ${this.output.slice(-1500)})`, async () => {
+      if (this.child.exitCode !== null) throw new GiveUp(`utklar hl7 exited ${this.child.exitCode}: ${this.output.slice(-1500)}`);
+      return (await fetch(`http://127.0.0.1:${this.metricsPort}/health`)).ok ? true : undefined;
+    }, 60_000);
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const msa = (ack: Hl7Message) => ({ code: ack.getSegment('MSA')?.getField(1)?.toString(), ref: ack.getSegment('MSA')?.getField(2)?.toString(), text: ack.getSegment('MSA')?.getField(3)?.toString() ?? '' });
+const frame = (text: string) => Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
+
+describe('utklar hl7: ADT over MLLP into the event contract', () => {
+  const env = isolatedEnv('server', { UTKLAR_EVICT_EVERY_MS: '0' });
+  const config = configOf(env);
+  const redis = new Redis(config.redisUrl);
+  const port = 30000 + Math.floor(Math.random() * 10000);
+  let pipeline: PipelineProcess;
+  let hl7: Hl7Process;
+  let client: Hl7Client;
+  const send = async (text: string) => msa(await client.sendAndWait(Hl7Message.parse(text), { timeoutMs: 20_000 }));
+  const eventsOf = async (until: (e: PatientEvent[], d: DeadLetter[]) => boolean) => readSourceTopics(config, until);
+
+  beforeAll(async () => {
+    pipeline = new PipelineProcess(env);
+    hl7 = new Hl7Process(env, port, port + 1);
+    await Promise.all([pipeline.healthy(), hl7.ready()]);
+    client = new Hl7Client({ host: '127.0.0.1', port });
+  });
+
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    await hl7?.stop();
+    await pipeline?.stop();
+    redis.disconnect();
+  });
+
+  it('A01 → AA once the admission is on Kafka, and the pipeline admits the episode', async () => {
+    const ack = await send(adt({ trigger: 'A01', controlId: 'MSG-A01' }));
+    expect(ack).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
+    // AA came first: the event is already committed on the topic.
+    const { events } = await eventsOf((e) => e.length >= 1);
+    expect(events).toEqual([expect.objectContaining({
+      type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: 'E-HL7-1',
+      data: { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 86, primaryCareUnit: 'VC Kumla' },
+    })]);
+    const regionToken = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
+    await waitFor('E-HL7-1 admitted on the board', async () => {
+      const b = await (await fetch(`${pipeline.url}/board?region=18`, { headers: { authorization: `Bearer ${regionToken}` } })).json() as { episodes: { episodeId: string; status: string; ward: string }[] };
+      return b.episodes.find((e) => e.episodeId === 'E-HL7-1' && e.status === 'ADMITTED' && e.ward === 'Med 2');
+    });
+  });
+
+  it('the same message again (same MSH-10) is AA and changes nothing', async () => {
+    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-1');
+    const before = await redis.hget(key, 'state');
+    expect(await send(adt({ trigger: 'A01', controlId: 'MSG-A01' }))).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
+    const { events } = await eventsOf((e) => e.length >= 2);
+    expect(new Set(events.map((e) => e.eventId))).toEqual(new Set(['hl7:COSMIC:USO:MSG-A01']));
+    await waitFor('the resent admission applied', async () => (Number(await redis.hget(key, 'version')) >= 2 ? true : undefined));
+    expect(await redis.hlen(`${key}:events`)).toBe(1);
+    expect(await redis.hget(key, 'state')).toBe(before);
+  });
+
+  it('A08 corrects the admission (ward), A03 discharges, A13 undoes the discharge, A11 cancels', async () => {
+    expect(await send(adt({ trigger: 'A08', controlId: 'MSG-A08', recorded: '202611021000+0100', ward: 'Med 3' }))).toMatchObject({ code: 'AA' });
+    expect(await send(adt({ trigger: 'A03', controlId: 'MSG-A03', recorded: '202611061105+0100', discharged: '202611061100+0100', dischargeDisposition: '06' }))).toMatchObject({ code: 'AA' });
+    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-1');
+    const state = async () => JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { status: string; admission: { ward: string }; discharge: { destination: string } | null; admittedAt: number };
+    const discharged = await waitFor('discharged', async () => ((await state())?.status === 'DISCHARGED' ? state() : undefined));
+    expect(discharged.admission.ward).toBe('Med 3');
+    expect(discharged.admittedAt).toBe(Date.parse('2026-11-02T07:15:00Z'));
+    expect(discharged.discharge?.destination).toBe('HOME_WITH_MUNICIPAL_CARE');
+    expect(await send(adt({ trigger: 'A13', controlId: 'MSG-A13', recorded: '202611061200+0100' }))).toMatchObject({ code: 'AA' });
+    await waitFor('inpatient again', async () => ((await state())?.status === 'ADMITTED' ? true : undefined));
+    expect(await send(adt({ trigger: 'A11', controlId: 'MSG-A11', recorded: '202611061300+0100' }))).toMatchObject({ code: 'AA' });
+    await waitFor('cancelled', async () => ((await state())?.status === 'CANCELLED' ? true : undefined));
+    const { events } = await eventsOf((e) => e.length >= 6);
+    expect(events.slice(2).map((e) => [e.type, e.eventId])).toEqual([
+      ['admission', 'hl7:COSMIC:USO:MSG-A08'], ['discharge', 'hl7:COSMIC:USO:MSG-A03'], ['discharge-cancelled', 'hl7:COSMIC:USO:MSG-A13'], ['admission-cancelled', 'hl7:COSMIC:USO:MSG-A11'],
+    ]);
+  });
+
+  it('a samordningsnummer is carried like a personnummer', async () => {
+    const ack = await send(adt({ trigger: 'A01', controlId: 'MSG-SAM', episodeId: 'E-HL7-SAM', pid3: `194003671239^^^&${SAMORDNING_OID}&ISO` }));
+    expect(ack).toMatchObject({ code: 'AA' });
+    const { events } = await eventsOf((e) => e.some((x) => x.eventId === 'hl7:COSMIC:USO:MSG-SAM'));
+    expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-SAM')!.patientKey).toBe(new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003671239'));
+  });
+
+  it('answers AE with the reason and dead-letters the raw message without personal data: A02, a reservnummer, an unknown code', async () => {
+    const a02 = await send(adt({ trigger: 'A02', controlId: 'MSG-A02', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321'] }));
+    expect(a02).toMatchObject({ code: 'AE', ref: 'MSG-A02' });
+    expect(a02.text).toMatch(/transfer not supported yet/);
+    const reserv = await send(adt({ trigger: 'A01', controlId: 'MSG-RES', episodeId: 'E-HL7-RES', pid3: `991234567^^^&${RESERV_OID}&ISO` }));
+    expect(reserv).toMatchObject({ code: 'AE' });
+    expect(reserv.text).toMatch(/only a reservnummer/);
+    const code = await send(adt({ trigger: 'A01', controlId: 'MSG-CODE', episodeId: 'E-HL7-CODE', admissionType: 'X' }));
+    expect(code).toMatchObject({ code: 'AE' });
+    expect(code.text).toMatch(/admissionType: code 'X' in PV1-4.1 is not in the mapping's codes/);
+    const { dead, events } = await eventsOf((_e, d) => d.length >= 3);
+    expect(events.some((e) => ['E-HL7-RES', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A02'))).toBe(false);
+    expect(dead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.headers['dlq-source-topic'], d.entry.rawFormat])).toEqual([
+      ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
+      ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
+      ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
+    ]);
+    expect(dead[0]!.headers['dlq-reason']).toMatch(/ADT\^A02: transfer not supported yet/);
+    const raw = dead[0]!.entry.raw as string;
+    // Structure, MSH, PV1 and the identity's pseudonym are kept; name, address, phone, next of kin are not.
+    expect(raw.split('\r').map((s) => s.slice(0, 3))).toEqual(['MSH', 'EVN', 'PID', 'PD1', 'PV1', 'NK1']);
+    expect(raw).toContain('|ADT^A02^ADT_A01|MSG-A02|');
+    expect(raw).toContain(`PID|1||patientKey:${KEY}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
+    expect(raw).toContain('NK1|***|***|***|***|***');
+    for (const s of ['Svensson', 'Storgatan', '019-', 'Anna']) expect(raw.includes(s), s).toBe(false);
+    expect(dead[1]!.entry.raw as string).toContain(`PID|1||***^^^&${RESERV_OID}&ISO||`);
+    expect(dead[1]!.text.includes('991234567')).toBe(false);
+  });
+
+  it('answers AR for a malformed message (no MSH-10, not ADT, not HL7 at all) and dead-letters it', async () => {
+    // A message without a control id cannot be awaited by id (Hl7Client refuses it): sent raw.
+    const raw = async (bytes: Buffer) => new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString('utf8');
+        if (got.includes('\x1c\r')) {
+          s.destroy();
+          resolve(got.slice(1, got.indexOf('\x1c')));
+        }
+      });
+      s.on('error', reject);
+    });
+    const noIdAck = Hl7Message.parse(await raw(frame(adt({ trigger: 'A01', controlId: 'X' }).replace('|X|P|2.5', '||P|2.5'))));
+    expect(msa(noIdAck)).toMatchObject({ code: 'AR', text: expect.stringMatching(/MSH-10/) });
+    expect(await send(adt({ trigger: 'R01', controlId: 'MSG-ORU', messageType: 'ORU^R01^ORU_R01' }))).toMatchObject({ code: 'AR', text: expect.stringMatching(/not an ADT message/) });
+    const garbage = Hl7Message.parse(await raw(frame('hello, this is no HL7')));
+    expect(msa(garbage)).toMatchObject({ code: 'AR', ref: '', text: expect.stringMatching(/must start with MSH/) });
+    const { dead } = await eventsOf((_e, d) => d.filter((x) => x.headers['dlq-code'] === 'MALFORMED_MESSAGE').length >= 3);
+    const malformed = dead.filter((x) => x.headers['dlq-code'] === 'MALFORMED_MESSAGE');
+    expect(malformed.map((d) => d.headers['dlq-reason'])).toEqual([
+      expect.stringMatching(/MSH-10/), expect.stringMatching(/ORU\^R01 is not an ADT message/), expect.stringMatching(/must start with MSH/),
+    ]);
+  });
+
+  it('a connection dropped mid-message loses nothing acknowledged and stores nothing half-sent', async () => {
+    // Acknowledged, then the connection dies in the middle of the next frame.
+    expect(await send(adt({ trigger: 'A01', controlId: 'MSG-DROP-1', episodeId: 'E-HL7-DROP' }))).toMatchObject({ code: 'AA' });
+    const half = frame(adt({ trigger: 'A03', controlId: 'MSG-DROP-2', episodeId: 'E-HL7-DROP', discharged: '202611061100+0100' }));
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(half.subarray(0, 120), () => {
+        s.destroy();
+        resolve();
+      }));
+      s.on('error', reject);
+    });
+    // A full frame whose ACK the sender never reads: stored, and the resend is the same event.
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(half, () => setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, 50)));
+      s.on('error', reject);
+    });
+    const fresh = new Hl7Client({ host: '127.0.0.1', port });
+    try {
+      expect(msa(await fresh.sendAndWait(Hl7Message.parse(adt({ trigger: 'A03', controlId: 'MSG-DROP-2', episodeId: 'E-HL7-DROP', discharged: '202611061100+0100' })), { timeoutMs: 20_000 }))).toMatchObject({ code: 'AA' });
+    } finally {
+      await fresh.close();
+    }
+    const { events } = await eventsOf((e) => e.filter((x) => x.episodeId === 'E-HL7-DROP').length >= 3);
+    const drop = events.filter((x) => x.episodeId === 'E-HL7-DROP');
+    expect(drop.map((e) => e.eventId)).toEqual(['hl7:COSMIC:USO:MSG-DROP-1', 'hl7:COSMIC:USO:MSG-DROP-2', 'hl7:COSMIC:USO:MSG-DROP-2']);
+    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-DROP');
+    await waitFor('E-HL7-DROP discharged once', async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state.status === 'DISCHARGED' ? true : undefined));
+    expect(await redis.hlen(`${key}:events`)).toBe(2);
+  });
+
+  it('counts messages by ACK code in /metrics, and logs no personnummer', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
+    const count = (code: string) => Number(new RegExp(`utklar_source_messages_answered_total\\{channel="hl7",code="${code}"\\} (\\d+)`).exec(metrics)?.[1]);
+    // AA: A01, its resend, A08, A03, A13, A11, the samordningsnummer, and the drop test's A01, A03 and A03 again.
+    expect([count('AA'), count('AE'), count('AR')]).toEqual([10, 3, 3]);
+    for (const pnr of SPELLINGS) {
+      expect(hl7.output.includes(pnr), `${pnr} in the hl7 log`).toBe(false);
+      expect(pipeline.output.includes(pnr), `${pnr} in the pipeline log`).toBe(false);
+    }
+  });
+});
