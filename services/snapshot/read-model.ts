@@ -39,8 +39,8 @@ export interface Changed {
 export interface ReadPoint {
   generation: number;
   watermarkSeconds: number;
-  /** The generation's closed episodes are aggregated ahead (episode_rollup; a generation built before migration 007 has none). */
-  rollup: boolean;
+  /** The rollups (rollup-sql.ts ROLLUPS) that hold the generation's closed episodes: a generation built before a rollup's migration is not in it. */
+  rollups: (typeof ROLLUP_TABLES)[number][];
   /** Versions stored since the watermark, as the request began: grows with each one stored (an answer cache's key). */
   changes: number;
   changed: Changed;
@@ -48,7 +48,10 @@ export interface ReadPoint {
 
 type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
 const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
-export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollup: false, changes: 0, changed: NONE };
+export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
+
+/** The closed-episode rollups' tables (rollup-sql.ts ROLLUPS says what each holds). */
+export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup'] as const;
 
 /** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
 export const MAX_CHANGED = 5_000;
@@ -69,11 +72,12 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   const g = `(SELECT max(generation) FROM ${db}.episode_snapshot_generations)`;
   const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
   const [r] = await rows(client, `SELECT ${g} AS g, toUInt32(${w}) AS w,
-    (SELECT count() FROM ${db}.episode_rollup WHERE generation = ${g}) AS n,
+    ${ROLLUP_TABLES.map((t, i) => `(SELECT count() FROM ${db}.${t} WHERE generation = ${g}) AS r${i},`).join('\n    ')}
     (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c`);
   const generation = Number(r!.g);
   if (generation === 0) return EPISODE_LEVEL;
-  const at = { generation, watermarkSeconds: Number(r!.w), rollup: Number(r!.n) > 0, changes: Number(r!.c) };
+  const rollups = ROLLUP_TABLES.filter((_, i) => Number(r![`r${i}`]) > 0);
+  const at = { generation, watermarkSeconds: Number(r!.w), rollups, changes: Number(r!.c) };
   if (at.changes === 0) return { ...at, changed: NONE };
   // A replay stores thousands a second: until the next generation, collapse every version (slower, as exact).
   if (at.changes > MAX_CHANGED) return EPISODE_LEVEL;
@@ -116,19 +120,21 @@ export const changedInSnapshot = (db: string, at: At, cond: string, columns: rea
       WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.inGeneration)} AND ${cond})`;
 
 /**
- * The newest version of each episode changed since the watermark, every column: the newest of its
+ * The newest version of each episode changed since the watermark: the newest of its
  * versions stored since (the recent hours) and, only where it is newer than all of them (a replay
  * of old versions), its generation row. Every version older than the watermark is in the
  * generation (see MARGIN_SECONDS), so this reads the recent hours, never the version history.
- * Null when no episode changed.
+ * With `uses` (SQL that reads it), only the columns it names are collapsed: each argMax costs, and
+ * a query's few columns took a fifth of the time all of them did. Null when no episode changed.
  */
-export const changedEpisodes = (db: string, at: At): string | null => {
+export const changedEpisodes = (db: string, at: At, uses?: string): string | null => {
   if (at.changed.ids.length === 0) return null;
-  const all = ['episode_id', 'version', ...FACT_COLUMNS];
+  const wanted = uses === undefined ? FACT_COLUMNS : FACT_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(uses));
+  const all = ['episode_id', 'version', ...wanted];
   // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
   const versions = [`SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC') AND episode_id IN ${ids(at.changed.ids)}`];
   if (at.changed.stale.length > 0) versions.push(`SELECT ${all.join(', ')} FROM ${db}.episode_snapshot WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.stale)}`);
-  return `(SELECT episode_id, max(version) AS latest_version, ${FACT_COLUMNS.map((c) => `argMax(${c}, version) AS ${c}`).join(', ')} FROM (${versions.join('\n    UNION ALL\n    ')}) GROUP BY episode_id)`;
+  return `(SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')} FROM (${versions.join('\n    UNION ALL\n    ')}) GROUP BY episode_id)`;
 };
 
 /**
@@ -141,7 +147,7 @@ export const changedEpisodes = (db: string, at: At): string | null => {
 export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS): string {
   const list = columns.join(', ');
   if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
-  const changedNow = changedEpisodes(db, at);
+  const changedNow = changedEpisodes(db, at, `${list} ${cond}`);
   const unchanged = `SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
       WHERE generation = ${int(at.generation)} AND ${cond}${changedNow ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
   return changedNow ? `(${unchanged}

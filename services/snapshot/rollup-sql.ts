@@ -2,14 +2,24 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { utklarDaysSql } from '../facts/day-counts.ts';
 import { int } from '../indicators/sql.ts';
 import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
-import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, type ReadPoint } from './read-model.ts';
+import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, ROLLUP_TABLES, type ReadPoint } from './read-model.ts';
 
 /**
- * The closed-episode rollup (migration 007): a generation's discharged ready episodes summed per
- * dimension and discharge month. A discharged episode's ready periods are closed (the fold ends an
- * open one at the discharge), so its day counts are final and do not depend on "today".
+ * The closed-episode rollups (migrations 007, 008): a generation's discharged ready episodes summed
+ * per dimension and discharge month. A discharged episode's ready periods are closed (the fold ends
+ * an open one at the discharge), so its day counts are final and do not depend on "today".
  */
 export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital', 'track_colour'] as const;
+
+/**
+ * The rollups, narrowest first: a query reads the first one its generation holds whose dimensions
+ * cover every column it names. The municipal one lacks the hospital and Utom län, so that a page
+ * without those filters reads a quarter of the rows.
+ */
+export const ROLLUPS: readonly { table: (typeof ROLLUP_TABLES)[number]; dimensions: readonly string[] }[] = [
+  { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'] },
+  { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS },
+];
 
 /** What a closed-episode indicator adds up per group, over ready episodes (see `closedSums`). */
 export const SUMS = ['ready', 'utklar', 'same_day', 'days', 'fvk'] as const;
@@ -21,7 +31,7 @@ const summed = (sign: '' | '-') => EPISODE_SUMS.map((e, i) => `${sign}toInt64(${
 // Closed periods only, so any "today" gives the same count: 0 says none is used.
 const closedDays = utklarDaysSql(0);
 
-/** Writes generation `g`'s rollup from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
+/** Writes generation `g`'s rollups from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
 export async function buildRollup(client: ClickHouseClient, db: string, g: number): Promise<void> {
   const dims = ROLLUP_DIMENSIONS.join(', ');
   await command(client, `
@@ -30,9 +40,15 @@ export async function buildRollup(client: ClickHouseClient, db: string, g: numbe
     FROM (SELECT ${dims}, discharged_month, fast_vardkontakt, ${closedDays} AS d FROM ${db}.episode_snapshot
           WHERE generation = ${int(g)} AND discharged_day >= 0 AND length(ready_start_days) > 0)
     GROUP BY ${dims}, discharged_month`);
+  // The narrower ones from the widest: the same sums, fewer dimensions.
+  for (const { table, dimensions } of ROLLUPS.filter((r) => r.table !== 'episode_rollup')) {
+    const narrow = dimensions.join(', ');
+    await command(client, `
+      INSERT INTO ${db}.${table} (generation, ${narrow}, discharged_month, ${SUMS.join(', ')})
+      SELECT generation, ${narrow}, discharged_month, ${SUMS.map((x) => `sum(${x})`).join(', ')} FROM ${db}.episode_rollup
+      WHERE generation = ${int(g)} GROUP BY generation, ${narrow}, discharged_month`);
+  }
 }
-
-const ROLLUP_COLUMNS = new Set<string>([...ROLLUP_DIMENSIONS, 'discharged_month']);
 
 /** The whole calendar months inside [fromDay, toDay], as epoch days and YYYYMM, or null when none is. */
 export function wholeMonths(fromDay: number, toDay: number): { fromDay: number; toDay: number; fromMonth: number; toMonth: number } | null {
@@ -63,8 +79,8 @@ export interface ClosedSumsQuery {
 
 /**
  * Per group of `keys`, the sums (SUMS) over the ready episodes discharged in the period that
- * satisfy `base`, as one SQL query. Through the rollup when the generation has one and every
- * column `base` and `keys` name is one of its dimensions:
+ * satisfy `base`, as one SQL query. Through a rollup (ROLLUPS) when the generation has one whose
+ * dimensions include every column `base` and `keys` name:
  *   the rollup's whole months
  *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
  *   + those episodes' newest versions discharged in those months
@@ -86,15 +102,16 @@ export function closedSums(q: ClosedSumsQuery): string {
   const columns = columnsIn(uses);
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
-  const rolled = at.rollup && whole !== null && columnsIn(`${q.base} ${q.keys.join(' ')}`).every((c) => ROLLUP_COLUMNS.has(c));
-  if (!rolled || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
+  const named = columnsIn(`${q.base} ${q.keys.join(' ')}`);
+  const rollup = ROLLUPS.find((r) => at.rollups.includes(r.table) && named.every((c) => c === 'discharged_month' || r.dimensions.includes(c)));
+  if (!rollup || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
   const inWhole = period(whole.fromDay, whole.toDay);
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
   const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!).map(([a, b]) => period(a!, b!));
   const retracted = changedInSnapshot(q.db, at, [q.base, inWhole, ready].join(' AND '), columns);
-  const changedNow = changedEpisodes(q.db, at);
+  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${q.base} ${inWhole} ${ready}`);
   return outer([
-    `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.episode_rollup
+    `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.${rollup.table}
       WHERE generation = ${int(at.generation)} AND ${q.base} AND discharged_month >= ${int(whole.fromMonth)} AND discharged_month <= ${int(whole.toMonth)}`,
     ...(retracted ? [episodes(retracted, '-')] : []),
     ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${q.base} AND ${inWhole} AND ${ready})`)] : []),

@@ -21,6 +21,8 @@
  *                                           them: ≈ 330 versions an hour nationally, a generation every 10 minutes)
  *                         [--rebuild]  (with --database: a new generation first, copied from the kept one)
  *                         [--requests 2000] [--concurrency 50]  (mixed indicator requests over HTTP, 0: none)
+ *                         [--read-rows]  (server: rows and bytes each case reads, from system.query_log: a measure
+ *                                         the machine's load does not move)
  */
 import './quiet-logs.ts';
 import { randomUUID } from 'node:crypto';
@@ -40,6 +42,7 @@ import { migrate } from '../../services/sink-clickhouse/clickhouse.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
 import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
 import { readPoint, type ReadModel } from '../../services/snapshot/read-model.ts';
+import { ROLLUPS } from '../../services/snapshot/rollup-sql.ts';
 import { writeChanges, writeNationalFacts } from './national-facts.ts';
 import { apiLoad, type LoadResult } from './api-load.ts';
 import { countyCodes } from '../../services/reference/municipalities.ts';
@@ -61,6 +64,7 @@ const args = parseArgs({
     requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
+    'read-rows': { type: 'boolean', default: false },
   },
 }).values;
 
@@ -136,7 +140,23 @@ const pct = (xs: number[], p: number) => {
 const round = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v);
 const same = (a: Result, b: Result) => JSON.stringify(round(a.rows)) === JSON.stringify(round(b.rows));
 
-interface CaseResult { endpoint: string; scope: string; rows: number; p50: number; p95: number; episodeLevelP50: number | null; episodeLevelP95: number | null; equal: boolean | null }
+interface Reads { queries: number; rows: number; bytes: number }
+interface CaseResult { endpoint: string; scope: string; rows: number; p50: number; p95: number; episodeLevelP50: number | null; episodeLevelP95: number | null; equal: boolean | null; reads: Reads | null }
+
+/** What one request of the case read on the server: its queries' read rows and bytes (query_log, one run). */
+async function readsOf(client: ClickHouseClient, db: string, c: Case): Promise<Reads> {
+  const mark = `bench-${randomUUID()}`;
+  answers.clear();
+  const logged = new Proxy(client, {
+    get: (target, prop) => (prop === 'query'
+      ? (params: Parameters<ClickHouseClient['query']>[0]) => target.query({ ...params, query_id: `${mark}-${randomUUID()}`, clickhouse_settings: { ...params.clickhouse_settings, log_queries: 1 } })
+      : Reflect.get(target, prop)),
+  });
+  await ROUTES[c.endpoint]!.handler(ctxOf(logged, db, c, 'snapshot'), c.q);
+  await client.command({ query: 'SYSTEM FLUSH LOGS' });
+  const [r] = await (await client.query({ query: `SELECT count() AS q, sum(read_rows) AS r, sum(read_bytes) AS b FROM system.query_log WHERE type = 2 AND query_id LIKE '${mark}-%' AND event_date >= yesterday()`, format: 'JSONEachRow' })).json<{ q: string; r: string; b: string }>();
+  return { queries: Number(r!.q), rows: Number(r!.r), bytes: Number(r!.b) };
+}
 interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; load: LoadResult | null; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
 
 async function count(client: ClickHouseClient, table: string): Promise<number> {
@@ -165,7 +185,7 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const state = await snapshotState(client, db);
     const point = await readPoint(client, db);
     // A kept database's generation is measured as it is, unless it predates the rollup (then a copy builds one).
-    const episodes = reused && point.rollup && !args.rebuild ? state.episodes
+    const episodes = reused && point.rollups.length === ROLLUPS.length && !args.rebuild ? state.episodes
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
     const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
@@ -184,9 +204,10 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
         reference.push(r.ms);
         if (i === 0) equal = same(first.result, r.result);
       }
-      const row: CaseResult = { endpoint: c.endpoint, scope: scopeText(c.scope), rows: first.result.rows.length, p50: pct(times, 50)!, p95: pct(times, 95)!, episodeLevelP50: pct(reference, 50), episodeLevelP95: pct(reference, 95), equal };
+      const reads = args['read-rows'] && mode === 'server' ? await readsOf(client, db, c) : null;
+      const row: CaseResult = { endpoint: c.endpoint, scope: scopeText(c.scope), rows: first.result.rows.length, p50: pct(times, 50)!, p95: pct(times, 95)!, episodeLevelP50: pct(reference, 50), episodeLevelP95: pct(reference, 95), equal, reads };
       out.push(row);
-      console.log(`  ${row.scope.padEnd(20)} ${row.endpoint.padEnd(28)} ${String(row.rows).padStart(5)} rows  p50 ${row.p50.toFixed(0).padStart(5)} ms  p95 ${row.p95.toFixed(0).padStart(5)} ms${row.episodeLevelP95 === null ? '' : `   episode-level p50 ${row.episodeLevelP50!.toFixed(0).padStart(5)} p95 ${row.episodeLevelP95.toFixed(0).padStart(5)} ms  ${equal ? 'same answer' : 'DIFFERENT ANSWER'}`}`);
+      console.log(`  ${row.scope.padEnd(20)} ${row.endpoint.padEnd(28)} ${String(row.rows).padStart(5)} rows  p50 ${row.p50.toFixed(0).padStart(5)} ms  p95 ${row.p95.toFixed(0).padStart(5)} ms${row.episodeLevelP95 === null ? '' : `   episode-level p50 ${row.episodeLevelP50!.toFixed(0).padStart(5)} p95 ${row.episodeLevelP95.toFixed(0).padStart(5)} ms  ${equal ? 'same answer' : 'DIFFERENT ANSWER'}`}${reads ? `  read ${reads.rows.toLocaleString('sv-SE')} rows, ${(reads.bytes / 1048576).toFixed(1)} MiB in ${reads.queries} queries` : ''}`);
     }
     // Mixed requests as the analytics pages send them: every region's and the nation's, from a cold cache.
     answers.clear();

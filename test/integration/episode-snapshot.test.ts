@@ -11,7 +11,7 @@ import { loadPopulation } from '../../services/reference/population.ts';
 import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { Rng } from '../../services/simulator/rng.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
-import { currentEpisodes, readPoint } from '../../services/snapshot/read-model.ts';
+import { currentEpisodes, readPoint, ROLLUP_TABLES } from '../../services/snapshot/read-model.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
 import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
@@ -88,6 +88,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     if (rng.next() < 0.2) q.set('trackColour', pick(['NONE', 'BLUE', 'GREEN', 'YELLOW', 'RED']));
     if (rng.next() < 0.15) q.set('status', pick(['discharged', 'inpatient']));
     if (rng.next() < 0.15 && scope.kind !== 'unit') q.set('hospital', someone.hospital);
+    if (rng.next() < 0.15) q.set('lan', pick([someone.home_county, 'utom', `${someone.home_county},utom`]));
     return { scope, q };
   }
 
@@ -106,11 +107,15 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     ['rows', (c) => ind.episodeRows(c, 10_000, 0)],
   ];
 
-  /** Queries that read the closed-episode rollup: the cases that go through it are counted, so a test knows it was taken. */
-  let rolledQueries = 0;
+  /** Queries that read each closed-episode rollup: the cases that go through one are counted, so a test knows it was taken. */
+  const rolled = new Map<string, number>();
+  const rolledQueries = () => [...rolled.values()].reduce((a, b) => a + b, 0);
   const counting = new Proxy({} as typeof client, {
     get: (_, key) => (key === 'query'
-      ? (o: { query: string }) => { if (/episode_rollup\s+WHERE generation = \d+ AND/.test(o.query)) rolledQueries++; return client.query(o as never); }
+      ? (o: { query: string }) => {
+        for (const [, table] of o.query.matchAll(/\.(episode_rollup\w*)\s+WHERE generation = \d+ AND/g)) rolled.set(table!, (rolled.get(table!) ?? 0) + 1);
+        return client.query(o as never);
+      }
       : (client as unknown as Record<string | symbol, unknown>)[key]),
   });
 
@@ -159,7 +164,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   it('answers equal before any build (everything is the delta)', async () => {
     expect((await snapshotState(client, db)).generation).toBe(0);
     expect(await sameAnswers(3)).toBeGreaterThan(10);
-    expect(rolledQueries).toBe(0);
+    expect(rolledQueries()).toBe(0);
   });
 
   it('answers equal after a full build, and after corrections stored since', async () => {
@@ -174,10 +179,11 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(corrections.length).toBeGreaterThan(40);
     expect((await snapshotState(client, db)).delta).toBe(corrections.length);
     expect(await recent()).toEqual({ old: '0', n: String(corrections.length) });
-    const before = rolledQueries;
+    const before = new Map(rolled);
     expect(await sameAnswers(10)).toBeGreaterThan(50);
-    // Whole months through the rollup, with the corrected episodes taken back and added anew.
-    expect(rolledQueries - before).toBeGreaterThan(5);
+    // Whole months through each rollup (the municipal one; the wide one under a hospital or län
+    // filter), with the corrected episodes taken back and added anew.
+    for (const table of ROLLUP_TABLES) expect((rolled.get(table) ?? 0) - (before.get(table) ?? 0), table).toBeGreaterThan(table === 'episode_rollup' ? 0 : 5);
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
@@ -198,8 +204,11 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     const full = await buildSnapshot(client, db, { from: 'facts', chunks: 3 });
     expect(full.episodes).toBe(latest.size);
     expect(full.dropped).toBeGreaterThanOrEqual(1);
-    const generations = await (await client.query({ query: `SELECT DISTINCT generation FROM ${db}.episode_snapshot ORDER BY generation`, format: 'JSONEachRow' })).json<{ generation: string }>();
-    expect(generations.map((g) => Number(g.generation))).toEqual([copy.generation, full.generation]);
+    // Every table a generation writes keeps the two newest, no older one.
+    for (const table of ['episode_snapshot', 'episode_snapshot_keys', ...ROLLUP_TABLES]) {
+      const generations = await (await client.query({ query: `SELECT DISTINCT generation FROM ${db}.${table} ORDER BY generation`, format: 'JSONEachRow' })).json<{ generation: string }>();
+      expect(generations.map((g) => Number(g.generation)), table).toEqual([copy.generation, full.generation]);
+    }
     expect(await sameAnswers(6)).toBeGreaterThan(30);
   });
 
