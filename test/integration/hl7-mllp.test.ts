@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
@@ -53,6 +55,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
   let pipeline: PipelineProcess;
   let hl7: Hl7Process;
   let client: Hl7Client;
+  const admin = new Kafka({ clientId: 'hl7-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
   const send = async (text: string) => msa(await client.sendAndWait(Hl7Message.parse(text), { timeoutMs: 20_000 }));
   const eventsOf = async (until: (e: PatientEvent[], d: DeadLetter[]) => boolean) => readSourceTopics(config, until);
 
@@ -61,10 +64,12 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     hl7 = new Hl7Process(env, port, port + 1);
     await Promise.all([pipeline.healthy(), hl7.ready()]);
     client = new Hl7Client({ host: '127.0.0.1', port });
+    await admin.connect();
   });
 
   afterAll(async () => {
     await client?.close().catch(() => undefined);
+    await admin.disconnect();
     await hl7?.stop();
     await pipeline?.stop();
     redis.disconnect();
@@ -72,8 +77,10 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
 
   it('A01 → AA once the admission is on Kafka, and the pipeline admits the episode', async () => {
     const ack = await send(adt({ trigger: 'A01', controlId: 'MSG-A01' }));
+    // Asked the moment the AA arrived: Kafka already has the event (and its commit marker).
+    const offsets = await admin.fetchTopicOffsets(topics(config.namespace).patientEvents);
     expect(ack).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
-    // AA came first: the event is already committed on the topic.
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(2);
     const { events } = await eventsOf((e) => e.length >= 1);
     expect(events).toEqual([expect.objectContaining({
       type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: 'E-HL7-1',
