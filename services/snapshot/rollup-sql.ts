@@ -12,14 +12,22 @@ import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes
 export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital', 'track_colour'] as const;
 
 /**
- * The rollups, narrowest first: a query reads the first one its generation holds whose dimensions
- * cover every column it names. The municipal one lacks the hospital and Utom län, so that a page
- * without those filters reads a quarter of the rows.
+ * The rollups. Both are sorted by month first, then by the scope's column that `sortedBy` names
+ * (migration 008): a query reads the one its generation holds whose dimensions cover every column
+ * it names, preferring one sorted by a column its conditions fix (a region's page the region's
+ * rows of each month, a kommun's the kommun's), else the narrowest. The municipal one lacks the
+ * hospital and Utom län, so that a nation's page reads a quarter of the rows.
  */
-export const ROLLUPS: readonly { table: (typeof ROLLUP_TABLES)[number]; dimensions: readonly string[] }[] = [
-  { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'] },
-  { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS },
+export const ROLLUPS: readonly { table: (typeof ROLLUP_TABLES)[number]; dimensions: readonly string[]; sortedBy: string }[] = [
+  { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'], sortedBy: 'home_municipality' },
+  { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS, sortedBy: 'region' },
 ];
+
+/** The rollup a query over `named` columns under condition `base` reads, of those generation `at` holds; none when no rollup covers them. */
+export function rollupFor(at: Pick<ReadPoint, 'rollups'>, named: readonly string[], base: string) {
+  const covering = ROLLUPS.filter((r) => at.rollups.includes(r.table) && named.every((c) => c === 'discharged_month' || r.dimensions.includes(c)));
+  return covering.find((r) => new RegExp(`\\b${r.sortedBy} = `).test(base)) ?? covering[0];
+}
 
 /** What a closed-episode indicator adds up per group, over ready episodes (see `closedSums`). */
 export const SUMS = ['ready', 'utklar', 'same_day', 'days', 'fvk'] as const;
@@ -102,8 +110,7 @@ export function closedSums(q: ClosedSumsQuery): string {
   const columns = columnsIn(uses);
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
-  const named = columnsIn(`${q.base} ${q.keys.join(' ')}`);
-  const rollup = ROLLUPS.find((r) => at.rollups.includes(r.table) && named.every((c) => c === 'discharged_month' || r.dimensions.includes(c)));
+  const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base);
   if (!rollup || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
   const inWhole = period(whole.fromDay, whole.toDay);
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
