@@ -16,7 +16,7 @@ export interface SourceItem {
   value?: unknown;
   /** Set when the edge itself already knows the item is unusable. */
   error?: UtklarError;
-  /** What was received, as text: stored in the dead letter (personnummer scrubbed) if rejected. */
+  /** What was received, as text: stored in the dead letter if rejected (JSON: personnummer scrubbed here; HL7: redacted by the caller). */
   raw: string;
   rawFormat: 'json' | 'hl7v2';
 }
@@ -68,7 +68,8 @@ export class SourceIngest {
     const dead = items.filter((i) => outcomes.get(i.ref)?.ok === false);
     await this.deadLetters.sendJson(dead.map((item) => {
       const error = (outcomes.get(item.ref) as { error: UtklarError }).error;
-      const raw = scrubPersonnummer(item.raw, this.pseudonymiser);
+      // An HL7 message comes redacted field by field (hl7/redact.ts): its times must not be scrubbed.
+      const raw = item.rawFormat === 'hl7v2' ? item.raw : scrubPersonnummer(item.raw, this.pseudonymiser);
       return {
         key: null,
         entry: {

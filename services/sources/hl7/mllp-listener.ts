@@ -117,10 +117,7 @@ export class MllpListener {
 
   async #handle(connection: Hl7Connection, message: Hl7Message): Promise<void> {
     const mapped = mapAdt(message, this.mapping);
-    const raw = redactHl7(message, this.mapping, (id) => {
-      const scrubbed = scrubPersonnummer(id, this.pseudonymiser);
-      return scrubbed === id ? null : scrubbed;
-    });
+    const raw = redactHl7(message, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser));
     let code: AckCode;
     let reason: string | undefined;
     try {

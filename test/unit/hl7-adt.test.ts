@@ -1,0 +1,202 @@
+import { Hl7Message } from '@medplum/core';
+import { describe, expect, it } from 'vitest';
+import { loadAdtMapping, parseAdtMapping } from '../../services/sources/hl7/adt-mapping.ts';
+import { mapAdt, type AdtResult } from '../../services/sources/hl7/map-adt.ts';
+import { parseHl7Time, unescapeHl7 } from '../../services/sources/hl7/hl7-values.ts';
+import { redactHl7 } from '../../services/sources/hl7/redact.ts';
+import { buildAck } from '../../services/sources/hl7/mllp-listener.ts';
+import { scrubPersonnummer } from '../../services/sources/scrub.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import type { UtklarError } from '../../services/core/errors.ts';
+import { adt, PNR_OID, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
+
+const mapping = loadAdtMapping();
+const map = (text: string) => mapAdt(Hl7Message.parse(text), mapping);
+const rejected = (r: AdtResult) => {
+  if (r.ok) throw new Error(`expected a rejection, got ${JSON.stringify(r.event)}`);
+  return { ack: r.ack, code: r.error.code, message: r.error.message };
+};
+const ps = new Pseudonymiser('unit-test-pseudonym-key');
+
+describe('ADT → the event contract (the shipped mapping)', () => {
+  it('maps A01 to an admission with every field from its location and code table', () => {
+    expect(map(adt({ trigger: 'A01', controlId: 'C1' }))).toEqual({
+      ok: true, controlId: 'C1', trigger: 'A01',
+      event: {
+        type: 'admission', eventId: 'hl7:COSMIC:USO:C1', occurredAt: '2026-11-02T07:15:00.000Z', source: 'ehr-hl7', personnummer: '194003071232', episodeId: 'E-HL7-1',
+        region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE',
+        homeMunicipality: '1880', primaryCareUnit: 'VC Kumla',
+      },
+    });
+  });
+
+  it('maps A03 to a discharge at PV1-45 with the disposition coded, and an empty disposition to OTHER', () => {
+    const a03 = map(adt({ trigger: 'A03', controlId: 'C2', discharged: '202611061100+0100', dischargeDisposition: '20' }));
+    expect(a03).toMatchObject({ ok: true, event: { type: 'discharge', occurredAt: '2026-11-06T10:00:00.000Z', destination: 'DECEASED', clinic: 'Medicinkliniken', ward: 'Med 2' } });
+    expect(Object.keys((a03 as { event: object }).event)).not.toContain('region');
+    expect(map(adt({ trigger: 'A03', controlId: 'C3', discharged: '202611061100+0100' }))).toMatchObject({ ok: true, event: { destination: 'OTHER' } });
+    // A disposition the table does not know is not guessed.
+    expect(rejected(map(adt({ trigger: 'A03', controlId: 'C4', discharged: '202611061100+0100', dischargeDisposition: '99' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/destination: code '99' in PV1-36.1/) });
+  });
+
+  it('maps A11 and A13 to cancellations at the recorded time, A08 to a repeated admission (the contract corrects with it)', () => {
+    expect(map(adt({ trigger: 'A11', controlId: 'C5', recorded: '202611021000+0100' }))).toMatchObject({ ok: true, event: { type: 'admission-cancelled', occurredAt: '2026-11-02T09:00:00.000Z', episodeId: 'E-HL7-1' } });
+    expect(map(adt({ trigger: 'A13', controlId: 'C6', recorded: '202611061200+0100' }))).toMatchObject({ ok: true, event: { type: 'discharge-cancelled', occurredAt: '2026-11-06T11:00:00.000Z' } });
+    const a08 = map(adt({ trigger: 'A08', controlId: 'C7', recorded: '202611031000+0100', ward: 'Med 3' }));
+    expect(a08).toMatchObject({ ok: true, event: { type: 'admission', eventId: 'hl7:COSMIC:USO:C7', occurredAt: '2026-11-03T09:00:00.000Z', ward: 'Med 3' } });
+  });
+
+  it('takes the event id from MSH-10 and the sender, so the same message twice is the same event', () => {
+    const a = map(adt({ trigger: 'A01', controlId: 'SAME', recorded: '202611020815+0100' }));
+    const b = map(adt({ trigger: 'A01', controlId: 'SAME', recorded: '202611020816+0100' }));
+    expect((a as unknown as { event: { eventId: string } }).event.eventId).toBe((b as unknown as { event: { eventId: string } }).event.eventId);
+    const other = map(adt({ trigger: 'A01', controlId: 'SAME' }).replace('|COSMIC|USO|', '|MELIOR|LIO|'));
+    expect((other as unknown as { event: { eventId: string } }).event.eventId).toBe('hl7:MELIOR:LIO:SAME');
+  });
+
+  it('answers AE for what the contract cannot carry: A02, other triggers, reservnummer, a wrong OID, unknown codes, missing values', () => {
+    expect(rejected(map(adt({ trigger: 'A02', controlId: 'C8' })))).toEqual({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(/^ADT\^A02: transfer not supported yet/) });
+    expect(rejected(map(adt({ trigger: 'A04', controlId: 'C9' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/ADT\^A04 is not mapped/) });
+    expect(rejected(map(adt({ trigger: 'A01', controlId: 'C10', pid3: `991234567^^^&${RESERV_OID}&ISO` })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/only a reservnummer/) });
+    expect(rejected(map(adt({ trigger: 'A01', controlId: 'C11', pid3: '194003071232^^^&1.2.3.4&ISO' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/no identifier with the personnummer/) });
+    expect(rejected(map(adt({ trigger: 'A01', controlId: 'C12', pid3: `194003071232^^^&${SAMORDNING_OID}&ISO` })))).toMatchObject({ message: expect.stringMatching(/not a samordningsnummer/) });
+    expect(rejected(map(adt({ trigger: 'A01', controlId: 'C13', pid3: `194003671239^^^&${PNR_OID}&ISO` })))).toMatchObject({ message: expect.stringMatching(/is a samordningsnummer/) });
+    const both = rejected(map(adt({ trigger: 'A01', controlId: 'C14', admissionType: 'Z', ward: '' })));
+    expect(both.message).toMatch(/ward: PV1-3.1 is empty; .*admissionType: code 'Z' in PV1-4.1/);
+  });
+
+  it('takes the personnummer from whichever PID-3 repetition carries its OID (a reservnummer beside it is ignored)', () => {
+    const r = map(adt({ trigger: 'A01', controlId: 'C15', pid3: `991234567^^^&${RESERV_OID}&ISO~194003671239^^^&${SAMORDNING_OID}&ISO` }));
+    expect(r).toMatchObject({ ok: true, event: { personnummer: '194003671239' } });
+  });
+
+  it('answers AR for a malformed message: no control id, no type, not ADT, no PID or PV1', () => {
+    const base = adt({ trigger: 'A01', controlId: 'C16' });
+    expect(rejected(map(base.replace('|C16|', '||')))).toMatchObject({ ack: 'AR', code: 'MALFORMED_MESSAGE', message: expect.stringMatching(/MSH-10/) });
+    expect(rejected(map(base.replace('ADT^A01^ADT_A01', '')))).toMatchObject({ ack: 'AR', message: expect.stringMatching(/MSH-9/) });
+    expect(rejected(map(base.replace('ADT^A01^ADT_A01', 'ORU^R01')))).toMatchObject({ ack: 'AR', message: expect.stringMatching(/not an ADT message/) });
+    expect(rejected(map(base.split('\r').filter((s) => !s.startsWith('PV1')).join('\r')))).toMatchObject({ ack: 'AR', message: expect.stringMatching(/without a PV1 segment/) });
+  });
+
+  it('reads escaped values and a region\'s own locations and codes', () => {
+    expect(map(adt({ trigger: 'A01', controlId: 'C17', ward: 'Med 1\\T\\2' }))).toMatchObject({ ok: true, event: { ward: 'Med 1&2' } });
+    const own = parseAdtMapping({
+      ...JSON.parse(JSON.stringify({ source: 'melior', identifiers: mapping.identifiers })),
+      fields: {
+        ...Object.fromEntries(Object.entries(JSON.parse(JSON.stringify(rawDefault())).fields)),
+        ward: { from: ['ZPV-2.1'] },
+        region: { value: '03' },
+        careType: { value: 'PSYCHIATRIC' },
+      },
+    }, 'own.json');
+    const r = mapAdt(Hl7Message.parse(`${adt({ trigger: 'A01', controlId: 'C18' })}\rZPV|1|Psyk avd 5`), own);
+    expect(r).toMatchObject({ ok: true, event: { source: 'melior', ward: 'Psyk avd 5', region: '03', careType: 'PSYCHIATRIC' } });
+  });
+});
+
+function rawDefault(): { fields: Record<string, unknown> } {
+  // The shipped file, as JSON (what a region copies and edits).
+  return JSON.parse(JSON.stringify({ fields: Object.fromEntries(Object.entries(mapping.fields).map(([k, f]) => [k, {
+    ...(f.from ? { from: f.from.map((l) => l.text) } : { value: f.value }),
+    ...(f.codes ? { codes: f.codes } : {}), ...(f.otherwise ? { otherwise: f.otherwise } : {}), ...(f.ifEmpty ? { ifEmpty: f.ifEmpty } : {}), ...(f.optional ? { optional: true } : {}),
+  }])) }));
+}
+
+describe('the mapping file is checked whole at start', () => {
+  it('names every problem with its JSON path', () => {
+    let error: UtklarError | undefined;
+    try {
+      parseAdtMapping({
+        source: 'x', identifiers: { personnummer: 'not-an-oid', samordningsnummer: SAMORDNING_OID }, typo: 1,
+        fields: {
+          ...rawDefault().fields,
+          ward: { from: ['PV1.3'] },
+          region: { value: '99' },
+          careType: { from: ['PV1-10.1'], codes: { PSY: 'MENTAL' } },
+          admissionType: { from: ['PV1-4.1'] },
+          clinic: { from: ['PV1-10.1'], value: 'X' },
+          homeMunicipality: undefined,
+          ward2: { value: 'x' },
+        },
+      }, 'region.json');
+    } catch (e) {
+      error = e as UtklarError;
+    }
+    expect(error?.code).toBe('CONFIG');
+    for (const p of [
+      '$.typo: unknown key', '$.identifiers.personnummer: expected an OID', '$.fields.ward.from[0]: expected a location', '$.fields.region.value: expected a länskod',
+      '$.fields.careType.codes.PSY: expected one of SOMATIC, PSYCHIATRIC', '$.fields.admissionType: a coded field read from the message needs "codes"',
+      '$.fields.clinic: give exactly one of', '$.fields.homeMunicipality: required', '$.fields.ward2: unknown key',
+    ]) expect(error?.message).toContain(p);
+    expect(error?.message).toMatch(/^HL7 mapping region.json: /);
+  });
+
+  it('the shipped file is valid', () => {
+    expect(mapping.fields.ward.from?.[0]?.text).toBe('PV1-3.1');
+  });
+});
+
+describe('HL7 times', () => {
+  const iso = (t: string) => {
+    const r = parseHl7Time(t, 'Europe/Stockholm');
+    return r.ok ? r.iso : r.problem;
+  };
+  it('reads an offset exactly and a local time in Stockholm, winter and summer', () => {
+    expect(iso('20260201081500+0100')).toBe('2026-02-01T07:15:00.000Z');
+    expect(iso('202602010815-0500')).toBe('2026-02-01T13:15:00.000Z');
+    expect(iso('202602010815')).toBe('2026-02-01T07:15:00.000Z');
+    expect(iso('20260701081500.25')).toBe('2026-07-01T06:15:00.250Z');
+    // The DST nights: 29 March 2026 02:30 never happens, 25 October 2026 02:30 happens twice.
+    expect(iso('202603290130')).toBe('2026-03-29T00:30:00.000Z');
+    expect(iso('202603290330')).toBe('2026-03-29T01:30:00.000Z');
+    expect(iso('202603290230')).toMatch(/does not exist in Europe\/Stockholm/);
+    expect(iso('202610250230')).toMatch(/happens twice/);
+    expect(iso('202610250230+0200')).toBe('2026-10-25T00:30:00.000Z');
+    expect(iso('202610250330')).toBe('2026-10-25T02:30:00.000Z');
+    // New Year's night: local midnight is the previous day in UTC.
+    expect(iso('202701010020')).toBe('2026-12-31T23:20:00.000Z');
+  });
+  it('refuses what is no time', () => {
+    expect(iso('20260230')).toMatch(/not an HL7 time/);
+    expect(iso('202602301200')).toMatch(/not a calendar time/);
+    expect(iso('2026-02-01T08:15')).toMatch(/not an HL7 time/);
+  });
+  it('unescapes HL7 escape sequences', () => {
+    expect(unescapeHl7('A\\F\\B\\S\\C\\T\\D\\R\\E\\E\\\\X41\\')).toBe('A|B^C&D~E\\A');
+  });
+});
+
+describe('what a dead letter keeps of a message', () => {
+  it('keeps MSH, EVN, PV1 and the mapped locations; hides every other personal field; the personnummer becomes its patientKey', () => {
+    const text = adt({ trigger: 'A02', controlId: 'C19', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321', 'OBX|1|ST|note||patient 19400307-1232 says hi'] });
+    // MSH-7 202611020815 passes a personnummer's check digit: a time, and kept as one.
+    expect(scrubPersonnummer('202611020815', ps)).not.toBe('202611020815');
+    const redacted = redactHl7(Hl7Message.parse(`${text}\rPV2|||||||||||||||||||||||||||||||||||||||||||||||||19400307-1232`), mapping, (t) => scrubPersonnummer(t, ps));
+    const key = ps.patientKey('194003071232');
+    const lines = redacted.split('\r');
+    expect(lines[0]).toBe(text.split('\r')[0]);
+    expect(lines[2]).toBe(`PID|1||patientKey:${key}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
+    expect(lines[3]).toBe('PD1|||VC Kumla^^^^^^^^^***');
+    expect(lines[4]).toBe(text.split('\r')[4]);
+    expect(lines[5]).toBe('NK1|***|***|***|***|***');
+    expect(lines[6]).toBe('OBX|***|***|***||***');
+    expect(lines[7]).toMatch(new RegExp(`^PV2\\|+patientKey:${key}$`));
+    for (const s of ['Svensson', 'Storgatan', '019-', '194003071232', '19400307']) expect(redacted.includes(s), s).toBe(false);
+  });
+
+  it('scrubs a personnummer in any spelling and leaves other numbers alone', () => {
+    const key = ps.patientKey('194003071232');
+    expect(scrubPersonnummer('a 19400307-1232 b 4003071232 c 400307-1232 d 1234567890 e 19400307-1233', ps, { year: 2026, month: 11, day: 2 }))
+      .toBe(`a patientKey:${key} b patientKey:${key} c patientKey:${key} d 1234567890 e 19400307-1233`);
+  });
+});
+
+describe('ACKs', () => {
+  it('carries the reason in MSA-3 and ERR-8, escaped', () => {
+    const ack = buildAck(Hl7Message.parse(adt({ trigger: 'A02', controlId: 'C20' })), 'AE', 'ADT^A02: transfer | not supported');
+    expect(ack.getSegment('MSA')!.toString()).toBe('MSA|AE|C20|ADT\\S\\A02: transfer \\F\\ not supported');
+    expect(ack.getSegment('ERR')!.getField(8).toString()).toBe('ADT\\S\\A02: transfer \\F\\ not supported');
+    expect(ack.getSegment('MSH')!.getField(9).toString()).toBe('ACK^A02^ACK');
+    expect(buildAck(Hl7Message.parse(adt({ trigger: 'A01', controlId: 'C21' })), 'AA').getSegment('MSA')!.toString()).toBe('MSA|AA|C21|OK');
+  });
+});
