@@ -41,15 +41,36 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  paths['/api/v1/events'] = {
+    post: {
+      summary: 'A source system\'s events (docs/ndjson-contract.md) as NDJSON lines or a JSON array; a source:<system> token, events of that source only; answered once Kafka has them',
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
+      responses: {
+        200: { description: 'each line accepted (in Kafka) or rejected (dead-lettered) with the reason', content: { 'application/json': { schema: { $ref: '#/components/schemas/EventsResult' } } } },
+        400: { description: 'no events, too many (> 10 000) or a body over 8 MiB', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        401: { description: 'missing, invalid or expired token' },
+        403: { description: 'not a source:<system> token' },
+        503: { description: 'Kafka or the schema registry unavailable, or the API disabled: nothing was stored, send again' },
+      },
+    },
+  };
   return {
     openapi: '3.0.3',
-    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD.' },
+    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events.' },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },
       schemas: {
         Result: { type: 'object', properties: { endpoint: { type: 'string' }, scope: { type: 'string' }, period: { type: 'object' }, asOf: { type: 'string' }, groupBy: { type: 'string' }, rows: { type: 'array', items: { type: 'object' } }, notes: { type: 'array', items: { type: 'string' } } } },
         Error: { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } },
+        EventsResult: {
+          type: 'object',
+          properties: {
+            received: { type: 'integer' }, accepted: { type: 'integer' }, rejected: { type: 'integer' },
+            results: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, status: { type: 'string', enum: ['accepted', 'rejected'] }, eventId: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
       },
     },
   };
