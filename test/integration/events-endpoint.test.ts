@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
@@ -35,12 +37,18 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
   const lifecare = token({ kind: 'source', source: 'lifecare' });
   const post = (body: string, auth = lifecare) =>
     fetch(`${pipeline.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/x-ndjson' }, body });
+  let highWater = 0;
   let first: { status: number; body: { received: number; accepted: number; rejected: number; results: Record<string, unknown>[] } };
 
   beforeAll(async () => {
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     const r = await post([admission, notice, badMunicipality, otherSource].map((e) => JSON.stringify(e)).join('\n') + `\n{"type":"admission", "personnummer":"${PNR}"` + '\n');
+    // Asked the moment the answer arrived: Kafka already has both events (and the commit marker).
+    const admin = new Kafka({ clientId: 'events-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    highWater = (await admin.fetchTopicOffsets(topics(config.namespace).patientEvents)).reduce((n, p) => n + Number(p.high), 0);
+    await admin.disconnect();
     first = { status: r.status, body: await r.json() as never };
   });
 
@@ -51,6 +59,7 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
 
   it('answers each NDJSON line: valid ones accepted, invalid and malformed ones rejected with the reason', () => {
     expect(first.status).toBe(200);
+    expect(highWater).toBeGreaterThanOrEqual(3);
     expect(first.body).toMatchObject({ received: 5, accepted: 2, rejected: 3 });
     expect(first.body.results).toEqual([
       { line: 1, status: 'accepted', eventId: 'ehr-http-1' },

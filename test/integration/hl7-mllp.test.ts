@@ -1,4 +1,6 @@
 import net from 'node:net';
+import os from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Hl7Message } from '@medplum/core';
@@ -11,7 +13,8 @@ import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { API_SECRET, configOf, GiveUp, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
-import { PipelineProcess } from '../support/processes.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
 import { readSourceTopics, type DeadLetter } from '../support/source-topics.ts';
 import { adt, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
@@ -218,6 +221,16 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(await redis.hlen(`${key}:events`)).toBe(2);
   });
 
+  it('refuses to start with a mapping file it cannot use, naming each problem', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'utklar-hl7-')), 'region.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(DEFAULT_MAPPING_FILE, 'utf8')), typo: true, fields: { ...JSON.parse(readFileSync(DEFAULT_MAPPING_FILE, 'utf8')).fields, ward: { from: ['PV1.3'] } } }));
+    const r = await runCli(['hl7', '--port', '0', '--metrics-port', '0', '--mapping', file], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`utklar: CONFIG: HL7 mapping ${file}: `);
+    expect(r.stderr).toContain('$.typo: unknown key');
+    expect(r.stderr).toContain('$.fields.ward.from[0]: expected a location');
+  });
+
   it('counts messages by ACK code in /metrics, and logs no personnummer', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
     const count = (code: string) => Number(new RegExp(`utklar_source_messages_answered_total\\{channel="hl7",code="${code}"\\} (\\d+)`).exec(metrics)?.[1]);
@@ -228,4 +241,20 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
       expect(pipeline.output.includes(pnr), `${pnr} in the pipeline log`).toBe(false);
     }
   });
+
+  // Last: it takes the events topic away. Kafka (auto-create off) then refuses the event.
+  it('answers AR when Kafka cannot take the event, stores and dead-letters nothing, and takes the resent message once Kafka can', async () => {
+    const topic = topics(config.namespace).patientEvents;
+    const partitions = (await admin.fetchTopicOffsets(topic)).length;
+    await admin.deleteTopics({ topics: [topic] });
+    await waitFor('the events topic gone', async () => (!(await admin.listTopics()).includes(topic) ? true : undefined));
+    const message = adt({ trigger: 'A01', controlId: 'MSG-DOWN', episodeId: 'E-HL7-DOWN' });
+    const down = msa(await client.sendAndWait(Hl7Message.parse(message), { timeoutMs: 100_000 }));
+    expect(down).toMatchObject({ code: 'AR', ref: 'MSG-DOWN', text: expect.stringMatching(/not stored, send again/) });
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    expect(msa(await client.sendAndWait(Hl7Message.parse(message), { timeoutMs: 100_000 }))).toMatchObject({ code: 'AA', ref: 'MSG-DOWN' });
+    const { events, dead } = await eventsOf((e) => e.length >= 1);
+    expect(events.map((e) => e.eventId)).toEqual(['hl7:COSMIC:USO:MSG-DOWN']);
+    expect(dead.some((d) => JSON.stringify(d.entry).includes('MSG-DOWN'))).toBe(false);
+  }, 240_000);
 });
