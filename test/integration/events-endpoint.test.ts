@@ -129,6 +129,16 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
     expect(get.status).toBe(405);
   });
 
+  it('counts what it received and how it answered in the pipeline\'s /metrics', async () => {
+    const metrics = await (await fetch(`${pipeline.url}/metrics`)).text();
+    const value = (name: string, labels: string) => Number(new RegExp(`${name}\\{${labels}\\} (\\d+)`).exec(metrics)?.[1]);
+    // 5 lines, the array of 1, the resent 2.
+    expect(value('utklar_source_messages_received_total', 'channel="http"')).toBe(8);
+    expect(value('utklar_source_messages_answered_total', 'channel="http",code="accepted"')).toBe(5);
+    expect(value('utklar_source_messages_answered_total', 'channel="http",code="rejected"')).toBe(3);
+    expect(value('utklar_source_messages_dead_lettered_total', 'channel="http",code="INVALID_EVENT"')).toBe(1);
+  });
+
   it('logs no personnummer', () => {
     expect(pipeline.output.length).toBeGreaterThan(0);
     for (const pnr of SPELLINGS) expect(pipeline.output.includes(pnr), `${pnr} in the log`).toBe(false);

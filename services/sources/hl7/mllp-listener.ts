@@ -116,7 +116,14 @@ export class MllpListener {
   }
 
   async #handle(connection: Hl7Connection, message: Hl7Message): Promise<void> {
-    const mapped = mapAdt(message, this.mapping);
+    let mapped: ReturnType<typeof mapAdt>;
+    try {
+      mapped = mapAdt(message, this.mapping);
+    } catch (e) {
+      // A defect here must still answer the sender, and not as AA.
+      log.error({ err: e }, 'HL7 message could not be mapped');
+      mapped = { ok: false, ack: 'AR', controlId: null, trigger: null, error: new UtklarError('INTERNAL', 'internal error while mapping the message') };
+    }
     const raw = redactHl7(message, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser));
     let code: AckCode;
     let reason: string | undefined;
