@@ -10,7 +10,7 @@ import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
-import { closedSums } from '../snapshot/rollup-sql.ts';
+import { ADMISSIONS, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
@@ -97,12 +97,13 @@ async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Pr
   return cached(ctx, sql(await latest(ctx, cond, sql(''))));
 }
 /**
- * Per group of `keys`, the sums over the ready episodes discharged in the period (ready, utklar,
- * same_day, days, fvk): through the closed-episode rollup where it can answer (see closedSums).
+ * Per group of `keys` (returned as k0, k1, …), a family's sums over its episodes of the period:
+ * by default the ready episodes discharged in the filters' period (ready, utklar, same_day, days,
+ * fvk); through a closed-episode rollup where one can answer (see periodSums).
  */
-async function sums(ctx: Ctx, keys: string[]): Promise<Record<string, unknown>[]> {
-  const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: ctx.filters.fromDay, toDay: ctx.filters.toDay, today: ctx.today, keys };
-  return cached(ctx, closedSums(q));
+async function sums(ctx: Ctx, keys: string[], family: SumsFamily = DISCHARGES, period: { fromDay: number; toDay: number } = ctx.filters): Promise<Record<string, unknown>[]> {
+  const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: period.fromDay, toDay: period.toDay, today: ctx.today, keys };
+  return cached(ctx, periodSums(family, q));
 }
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 /**
@@ -303,17 +304,17 @@ export async function trackColours(ctx: Ctx): Promise<Result> {
  * ready notice, those with at least one utklar day, and who is inpatient and waiting now.
  */
 export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
-  const f = ctx.filters;
-  const rows = await over(ctx, where(ctx, openOrDischargedSince(f.fromDay)), (src) => `
-    SELECT ${GROUPS[groupBy]} AS grp,
-      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)}) AS admitted,
-      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND length(ready_start_days) > 0) AS ready,
-      countIf(admitted_day >= ${int(f.fromDay)} AND admitted_day <= ${int(f.toDay)} AND d >= 1) AS utklar,
-      countIf(discharged_day < 0 AND has(ready_end_days, -1)) AS waiting_now
-    FROM (SELECT *, ${utklarDays(ctx.today)} AS d FROM ${src})
-    GROUP BY grp HAVING admitted > 0 OR waiting_now > 0 ORDER BY grp`);
+  const admitted = await sums(ctx, [GROUPS[groupBy]], ADMISSIONS);
+  const waitingNow = await over(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'), (src) => `
+    SELECT ${GROUPS[groupBy]} AS grp, count() AS waiting_now FROM ${src} GROUP BY grp`);
+  const groups = new Map<string, { admitted: number; ready: number; utklar: number; waitingNow: number }>();
+  const of = (g: string) => groups.get(g) ?? groups.set(g, { admitted: 0, ready: 0, utklar: 0, waitingNow: 0 }).get(g)!;
+  for (const r of admitted) Object.assign(of(String(r.k0)), { admitted: n(r.admitted), ready: n(r.ready), utklar: n(r.utklar) });
+  for (const r of waitingNow) of(String(r.grp)).waitingNow = n(r.waiting_now);
+  // In the order ClickHouse sorts strings (bytes), as the groups came before.
+  const order = [...groups.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return {
-    rows: rows.map((r) => ({ group: String(r.grp), name: groupBy === 'municipality' ? municipalities.get(String(r.grp))?.name ?? null : null, admitted: n(r.admitted), readyNotices: n(r.ready), utklarEpisodes: n(r.utklar), waitingNow: n(r.waiting_now) })),
+    rows: order.map((g) => { const r = groups.get(g)!; return { group: g, name: groupBy === 'municipality' ? municipalities.get(g)?.name ?? null : null, admitted: r.admitted, readyNotices: r.ready, utklarEpisodes: r.utklar, waitingNow: r.waitingNow }; }),
     notes: ['admitted, with a ready notice and with ≥ 1 utklar day: episodes admitted in the period; waitingNow: open ready episodes today'],
   };
 }
@@ -325,10 +326,8 @@ export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
  */
 export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'indexClinic'): Promise<Result> {
   const g = groupBy === 'indexClinic' ? 'readmission_index_clinic' : groupExpr(groupBy, 'admitted_month');
-  const query = (from: number, to: number) => over(ctx, where(ctx, `admitted_day >= ${int(from)}`, `admitted_day <= ${int(to)}`, openOrDischargedSince(from)), (src) => `
-    SELECT ${g} AS grp, count() AS admissions, countIf(readmission_of != '') AS readmissions
-    FROM ${src}
-    GROUP BY grp ORDER BY grp`);
+  const query = async (fromDay: number, toDay: number) => (await sums(ctx, [g], ADMISSIONS, { fromDay, toDay }))
+    .map((r) => ({ grp: r.k0, admissions: r.admitted, readmissions: r.readmissions }));
   const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
   const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
   if (groupBy === 'indexClinic') {

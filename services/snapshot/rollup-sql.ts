@@ -5,56 +5,129 @@ import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
 import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, ROLLUP_TABLES, type ReadPoint } from './read-model.ts';
 
 /**
- * The closed-episode rollups (migrations 007, 008): a generation's discharged ready episodes summed
- * per dimension and discharge month. A discharged episode's ready periods are closed (the fold ends
- * an open one at the discharge), so its day counts are final and do not depend on "today".
+ * The closed-episode rollups (migrations 007–009): a generation's closed episodes summed per
+ * dimension and month. A discharged episode's ready periods are closed (the fold ends an open one
+ * at the discharge), so its day counts are final and do not depend on "today".
  */
 export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital', 'track_colour'] as const;
 
-/**
- * The rollups. Both are sorted by month first, then by the scope's column that `sortedBy` names
- * (migration 008): a query reads the one its generation holds whose dimensions cover every column
- * it names, preferring one sorted by a column its conditions fix (a region's page the region's
- * rows of each month, a kommun's the kommun's), else the narrowest. The municipal one lacks the
- * hospital and Utom län, so that a nation's page reads a quarter of the rows.
- */
-export const ROLLUPS: readonly { table: (typeof ROLLUP_TABLES)[number]; dimensions: readonly string[]; sortedBy: string }[] = [
-  { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'], sortedBy: 'home_municipality' },
-  { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS, sortedBy: 'region' },
-];
-
-/** The rollup a query over `named` columns under condition `base` reads, of those generation `at` holds; none when no rollup covers them. */
-export function rollupFor(at: Pick<ReadPoint, 'rollups'>, named: readonly string[], base: string) {
-  const covering = ROLLUPS.filter((r) => at.rollups.includes(r.table) && named.every((c) => c === 'discharged_month' || r.dimensions.includes(c)));
-  return covering.find((r) => new RegExp(`\\b${r.sortedBy} = `).test(base)) ?? covering[0];
+interface Rollup {
+  table: (typeof ROLLUP_TABLES)[number];
+  dimensions: readonly string[];
+  /** The column after the month in its sort key (migrations 008, 009). */
+  sortedBy: string;
 }
 
-/** What a closed-episode indicator adds up per group, over ready episodes (see `closedSums`). */
-export const SUMS = ['ready', 'utklar', 'same_day', 'days', 'fvk'] as const;
+/**
+ * A family of period sums: which day a period is over, what is summed per episode, and which
+ * episodes the family's rollups hold.
+ */
+export interface SumsFamily {
+  day: 'discharged_day' | 'admitted_day';
+  month: 'discharged_month' | 'admitted_month';
+  sums: readonly string[];
+  /** Per episode, with `d` its utklar days: each sum's SQL, in the order of `sums`. */
+  episodeSums: readonly string[];
+  /** The columns `episodeSums` read. */
+  uses: string;
+  /** What an episode must be to be counted at all, besides the scope and the period. */
+  counted: string | null;
+  /** Of the counted, the ones the rollups hold: closed. Null: every counted episode in a period is closed. */
+  closed: string | null;
+  /** The counted ones the rollups do not hold (read one by one, any period); null when there are none. */
+  open: string | null;
+  /**
+   * Implied for any counted episode of a period starting at `from`, said outright: the snapshot is
+   * sorted by region and discharge day, so a condition on discharge days skips the years before.
+   */
+  prune: (from: number) => string | null;
+  /** A group whose sums come to 0 of this one is left out. */
+  nonEmpty: string;
+  /** Narrowest first (see rollupFor). */
+  rollups: readonly Rollup[];
+}
 
-/** The sums over episodes, one row each, with `d` their utklar days. */
-const EPISODE_SUMS = ['count()', 'countIf(d >= 1)', 'countIf(d = 0)', 'sum(d)', 'countIf(fast_vardkontakt = 1)'];
-/** Signed, one type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to. */
-const summed = (sign: '' | '-') => EPISODE_SUMS.map((e, i) => `${sign}toInt64(${e}) AS s_${SUMS[i]}`).join(', ');
+/**
+ * Discharges in a period: mean days, goal fulfilment, per 1 000, variation, track colours. Only
+ * ready episodes count, and one discharged in a period is closed.
+ *
+ * Both rollups are sorted by month first, then by the scope's column `sortedBy` names (migration
+ * 008): a region's page reads the region's rows of each month, a kommun's the kommun's. The
+ * municipal one lacks the hospital and Utom län, so that a nation's page reads a quarter of the rows.
+ */
+export const DISCHARGES: SumsFamily = {
+  day: 'discharged_day',
+  month: 'discharged_month',
+  sums: ['ready', 'utklar', 'same_day', 'days', 'fvk'],
+  episodeSums: ['count()', 'countIf(d >= 1)', 'countIf(d = 0)', 'sum(d)', 'countIf(fast_vardkontakt = 1)'],
+  uses: 'fast_vardkontakt ready_start_days ready_end_days',
+  counted: 'length(ready_start_days) > 0',
+  closed: null,
+  open: null,
+  prune: () => null,
+  nonEmpty: 'ready',
+  rollups: [
+    { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'], sortedBy: 'home_municipality' },
+    { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS, sortedBy: 'region' },
+  ],
+};
+
+/**
+ * Admissions in a period: the overview's admitted, ready and utklar counts and the readmissions.
+ * Every episode counts; the rollup (migration 009) holds the discharged ones, the open ones (a few
+ * thousand nationally) are read one by one, their days up to today.
+ */
+export const ADMISSIONS: SumsFamily = {
+  day: 'admitted_day',
+  month: 'admitted_month',
+  sums: ['admitted', 'ready', 'utklar', 'readmissions'],
+  episodeSums: ['count()', 'countIf(length(ready_start_days) > 0)', 'countIf(d >= 1)', "countIf(readmission_of != '')"],
+  uses: 'ready_start_days ready_end_days readmission_of',
+  counted: null,
+  closed: 'discharged_day >= 0',
+  open: 'discharged_day < 0',
+  // Admitted on or after `from`: open, or discharged on or after it.
+  prune: (from) => `(discharged_day < 0 OR discharged_day >= ${int(from)})`,
+  nonEmpty: 'admitted',
+  rollups: [{ table: 'episode_admissions_rollup', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'], sortedBy: 'region' }],
+};
+
+/** Back-compatible names of the discharge family's pieces. */
+export const SUMS = DISCHARGES.sums;
+export const ROLLUPS = DISCHARGES.rollups;
+
 // Closed periods only, so any "today" gives the same count: 0 says none is used.
 const closedDays = utklarDaysSql(0);
 
+/**
+ * The rollup of `family` a query over `named` columns under condition `base` reads, of those
+ * generation `at` holds: one whose dimensions cover every column named, preferring one sorted by a
+ * column the conditions fix, else the narrowest; none when no rollup covers them.
+ */
+export function rollupFor(at: Pick<ReadPoint, 'rollups'>, named: readonly string[], base: string, family: SumsFamily = DISCHARGES): Rollup | undefined {
+  const covering = family.rollups.filter((r) => at.rollups.includes(r.table) && named.every((c) => c === family.month || r.dimensions.includes(c)));
+  return covering.find((r) => new RegExp(`\\b${r.sortedBy} = `).test(base)) ?? covering[0];
+}
+
 /** Writes generation `g`'s rollups from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
 export async function buildRollup(client: ClickHouseClient, db: string, g: number): Promise<void> {
-  const dims = ROLLUP_DIMENSIONS.join(', ');
-  await command(client, `
-    INSERT INTO ${db}.episode_rollup (generation, ${dims}, discharged_month, ${SUMS.join(', ')})
-    SELECT ${int(g)} AS generation, ${dims}, discharged_month, ${EPISODE_SUMS.join(', ')}
-    FROM (SELECT ${dims}, discharged_month, fast_vardkontakt, ${closedDays} AS d FROM ${db}.episode_snapshot
-          WHERE generation = ${int(g)} AND discharged_day >= 0 AND length(ready_start_days) > 0)
-    GROUP BY ${dims}, discharged_month`);
-  // The narrower ones from the widest: the same sums, fewer dimensions.
-  for (const { table, dimensions } of ROLLUPS.filter((r) => r.table !== 'episode_rollup')) {
-    const narrow = dimensions.join(', ');
+  for (const family of [DISCHARGES, ADMISSIONS]) {
+    // The widest from the episodes, the narrower ones from it: the same sums, fewer dimensions.
+    const [widest, ...narrower] = [...family.rollups].reverse();
+    const dims = widest!.dimensions.join(', ');
+    const closed = [`generation = ${int(g)}`, 'discharged_day >= 0', family.counted, family.closed].filter(Boolean).join(' AND ');
     await command(client, `
-      INSERT INTO ${db}.${table} (generation, ${narrow}, discharged_month, ${SUMS.join(', ')})
-      SELECT generation, ${narrow}, discharged_month, ${SUMS.map((x) => `sum(${x})`).join(', ')} FROM ${db}.episode_rollup
-      WHERE generation = ${int(g)} GROUP BY generation, ${narrow}, discharged_month`);
+      INSERT INTO ${db}.${widest!.table} (generation, ${dims}, ${family.month}, ${family.sums.join(', ')})
+      SELECT ${int(g)} AS generation, ${dims}, ${family.month}, ${family.episodeSums.join(', ')}
+      FROM (SELECT ${dims}, ${family.month}, ${family.uses.split(' ').join(', ')}, ${closedDays} AS d FROM ${db}.episode_snapshot WHERE ${closed})
+      GROUP BY ${dims}, ${family.month}`);
+    for (const { table, dimensions } of narrower) {
+      const narrow = dimensions.join(', ');
+      await command(client, `
+        INSERT INTO ${db}.${table} (generation, ${narrow}, ${family.month}, ${family.sums.join(', ')})
+        SELECT generation, ${narrow}, ${family.month}, ${family.sums.map((x) => `sum(${x})`).join(', ')} FROM ${db}.${widest!.table}
+        WHERE generation = ${int(g)} GROUP BY generation, ${narrow}, ${family.month}`);
+    }
   }
 }
 
@@ -71,57 +144,67 @@ export function wholeMonths(fromDay: number, toDay: number): { fromDay: number; 
   return { fromDay: start, toDay: stop, fromMonth: first.year * 100 + first.month, toMonth: last.year * 100 + last.month };
 }
 
-export interface ClosedSumsQuery {
+export interface PeriodSumsQuery {
   db: string;
   /** EPISODE_LEVEL: every episode one by one from every version (the reference). */
   at: ReadPoint;
   /** Conditions on the episode's dimensions (scope and listbox filters), without the period. */
   base: string;
-  /** The discharge period, inclusive epoch days. */
+  /** The period, inclusive epoch days (of the family's day). */
   fromDay: number;
   toDay: number;
   today: number;
   /** Group keys: SQL expressions over the episode's columns, each returned as k0, k1, …. */
   keys: string[];
 }
+/** The discharge family's query (closedSums). */
+export type ClosedSumsQuery = PeriodSumsQuery;
 
 /**
- * Per group of `keys`, the sums (SUMS) over the ready episodes discharged in the period that
- * satisfy `base`, as one SQL query. Through a rollup (ROLLUPS) when the generation has one whose
+ * Per group of `keys`, the family's sums over the counted episodes of the period that satisfy
+ * `base`, as one SQL query. Through a rollup (rollupFor) when the generation has one whose
  * dimensions include every column `base` and `keys` name:
- *   the rollup's whole months
+ *   the rollup's whole months (its closed episodes)
  *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
- *   + those episodes' newest versions discharged in those months
- *   + every episode discharged on the period's other days, one by one.
+ *   + those episodes' newest versions, closed in those months
+ *   + every closed episode of the period's other days, one by one
+ *   + every open episode of the period, one by one (admissions; today counts).
  * The changed episodes are found in the recent hours and a few snapshot granules (read-model.ts).
  * Otherwise every episode one by one. Both are the same sums (a property test compares them for
- * random scopes, filters and corrections); groups whose sums come to no ready episode are left out.
+ * random scopes, filters and corrections); groups whose `nonEmpty` sum is 0 are left out.
  */
-export function closedSums(q: ClosedSumsQuery): string {
-  const ready = 'length(ready_start_days) > 0';
-  const period = (from: number, to: number) => `discharged_day >= ${int(from)} AND discharged_day <= ${int(to)}`;
+export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
+  const F = family;
+  const all = (...parts: (string | null)[]) => parts.filter((x): x is string => x !== null).join(' AND ');
+  const period = (from: number, to: number) => `${F.day} >= ${int(from)} AND ${F.day} <= ${int(to)}`;
   const keyList = q.keys.map((k, i) => `${k} AS k${i}`).join(', ');
   const groupBy = q.keys.map((_, i) => `k${i}`).join(', ');
+  const summed = (sign: '' | '-') => F.episodeSums.map((e, i) => `${sign}toInt64(${e}) AS s_${F.sums[i]}`).join(', ');
   const outer = (inner: string) => `
-    SELECT ${groupBy}, ${SUMS.map((s) => `sum(s_${s}) AS ${s}`).join(', ')} FROM (${inner})
-    GROUP BY ${groupBy} HAVING ready > 0 ORDER BY ${groupBy}`;
+    SELECT ${groupBy}, ${F.sums.map((s) => `sum(s_${s}) AS ${s}`).join(', ')} FROM (${inner})
+    GROUP BY ${groupBy} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
+  // Signed, one type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
   const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM (SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source}) GROUP BY ${groupBy}`;
-  const uses = `${q.keys.join(' ')} fast_vardkontakt ready_start_days ready_end_days`;
-  const columns = columnsIn(uses);
+  const columns = columnsIn(`${q.keys.join(' ')} ${F.uses}`);
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
-  const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base);
-  if (!rollup || !whole) return outer(episodes(currentEpisodes(q.db, [q.base, period(q.fromDay, q.toDay), ready].join(' AND '), at, columns)));
+  const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, F);
+  if (!rollup || !whole) return outer(episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.prune(q.fromDay)), at, columns)));
   const inWhole = period(whole.fromDay, whole.toDay);
+  const closed = all(F.counted, F.closed);
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
-  const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!).map(([a, b]) => period(a!, b!));
-  const retracted = changedInSnapshot(q.db, at, [q.base, inWhole, ready].join(' AND '), columns);
-  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${q.base} ${inWhole} ${ready}`);
+  const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!);
+  const retracted = changedInSnapshot(q.db, at, all(q.base, inWhole, closed || null, F.prune(whole.fromDay)), columns);
+  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${q.base} ${inWhole} ${closed}`);
   return outer([
-    `SELECT ${keyList}, ${SUMS.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.${rollup.table}
-      WHERE generation = ${int(at.generation)} AND ${q.base} AND discharged_month >= ${int(whole.fromMonth)} AND discharged_month <= ${int(whole.toMonth)}`,
+    `SELECT ${keyList}, ${F.sums.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.${rollup.table}
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND ${F.month} >= ${int(whole.fromMonth)} AND ${F.month} <= ${int(whole.toMonth)}`,
     ...(retracted ? [episodes(retracted, '-')] : []),
-    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${q.base} AND ${inWhole} AND ${ready})`)] : []),
-    ...edges.map((edge) => episodes(currentEpisodes(q.db, [q.base, edge, ready].join(' AND '), at, columns))),
+    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${all(q.base, inWhole, closed || null)})`)] : []),
+    ...edges.map(([a, b]) => episodes(currentEpisodes(q.db, all(q.base, period(a!, b!), closed || null, F.prune(a!)), at, columns))),
+    ...(F.open ? [episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ].join('\n    UNION ALL\n    '));
 }
+
+/** Per group of `keys`, the discharge family's sums (SUMS) over the ready episodes discharged in the period. */
+export const closedSums = (q: ClosedSumsQuery): string => periodSums(DISCHARGES, q);

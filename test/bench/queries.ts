@@ -41,8 +41,7 @@ import { loadPopulation } from '../../services/reference/population.ts';
 import { migrate } from '../../services/sink-clickhouse/clickhouse.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
 import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
-import { readPoint, type ReadModel } from '../../services/snapshot/read-model.ts';
-import { ROLLUPS } from '../../services/snapshot/rollup-sql.ts';
+import { readPoint, ROLLUP_TABLES, type ReadModel } from '../../services/snapshot/read-model.ts';
 import { writeChanges, writeNationalFacts } from './national-facts.ts';
 import { apiLoad, type LoadResult } from './api-load.ts';
 import { countyCodes } from '../../services/reference/municipalities.ts';
@@ -185,7 +184,7 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const state = await snapshotState(client, db);
     const point = await readPoint(client, db);
     // A kept database's generation is measured as it is, unless it predates the rollup (then a copy builds one).
-    const episodes = reused && point.rollups.length === ROLLUPS.length && !args.rebuild ? state.episodes
+    const episodes = reused && point.rollups.length === ROLLUP_TABLES.length && !args.rebuild ? state.episodes
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
     const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
