@@ -11,6 +11,7 @@ import { openApiDocument } from '../api/openapi.ts';
 import { buildWeb } from '../web/build.ts';
 import { authorizationOf, serveWeb } from './web.ts';
 import { postEvents } from '../sources/events-endpoint.ts';
+import { postEncounter } from '../sources/fhir/encounter-endpoint.ts';
 import { lazyIngest } from '../sources/pipeline-ingest.ts';
 import { createSourceMetrics } from '../sources/metrics.ts';
 
@@ -42,6 +43,14 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           return;
         }
         const r = await postEvents(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
+        pipeline.metrics.apiRequests.inc({ status: String(r.status) });
+        res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
+      } else if (url.pathname === '/api/v1/fhir/Encounter') {
+        if (req.method !== 'POST') {
+          res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end('{"error":"METHOD_NOT_ALLOWED"}');
+          return;
+        }
+        const r = await postEncounter(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/api/v1/')) {

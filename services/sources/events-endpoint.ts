@@ -12,7 +12,7 @@ const log = logger('events-endpoint');
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const MAX_EVENTS = 10_000;
 
-async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -57,7 +57,7 @@ export function itemsOf(body: string): SourceItem[] {
  * every rejected one's dead letter, with each line's outcome; 503 if Kafka could not be reached
  * (nothing was acknowledged: send again, accepted events are deduplicated by eventId).
  */
-export async function postEvents(req: IncomingMessage, secret: string | undefined, ingest: () => Promise<SourceIngest>, metrics?: SourceMetrics): Promise<ApiResponse> {
+export async function postEvents(req: IncomingMessage, secret: string | undefined, ingest: (channel?: 'http') => Promise<SourceIngest>, metrics?: SourceMetrics): Promise<ApiResponse> {
   try {
     if (!secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the API is disabled: set UTKLAR_API_SECRET');
     const source = sourceOf(req.headers.authorization, secret);

@@ -34,7 +34,7 @@ export class SourceIngest {
     private readonly producer: EventProducer,
     private readonly deadLetters: DeadLetters,
     private readonly pseudonymiser: Pseudonymiser,
-    private readonly channel: { name: 'http' | 'hl7'; consumer: string; sourceTopic: string },
+    private readonly channel: { name: 'http' | 'hl7' | 'fhir'; consumer: string; sourceTopic: string },
     private readonly metrics?: SourceMetrics,
   ) {}
 

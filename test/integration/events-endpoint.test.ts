@@ -8,6 +8,7 @@ import { configOf, isolatedEnv, API_SECRET, PSEUDONYM_KEY, waitFor } from '../su
 import { stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess } from '../support/processes.ts';
 import { readSourceTopics } from '../support/source-topics.ts';
+import { encounter } from '../support/fhir-encounters.ts';
 
 // Fixed times (autumn 2026, after the DST switch): nothing here depends on today's date.
 const PNR = '19400307-1232';
@@ -127,6 +128,48 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
     expect(read.status).toBe(403);
     const get = await fetch(`${pipeline.url}/api/v1/events`, { headers: { authorization: `Bearer ${lifecare}` } });
     expect(get.status).toBe(405);
+  });
+
+  describe('POST /api/v1/fhir/Encounter', () => {
+    const postFhir = (body: unknown, auth = token({ kind: 'source', source: 'ehr-fhir' })) =>
+      fetch(`${pipeline.url}/api/v1/fhir/Encounter`, { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+
+    it('admits and discharges through the same path, answering OperationOutcome once Kafka has the event', async () => {
+      const admitted = await postFhir(encounter());
+      expect(admitted.status).toBe(200);
+      expect(admitted.headers.get('content-type')).toMatch(/application\/fhir\+json/);
+      expect(await admitted.json()).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'accepted as event fhir:ehr-fhir:Encounter/enc-1/_history/1' }] });
+      const finished = encounter({ meta: { versionId: '2' }, status: 'finished', period: { start: '2026-11-10T08:00:00+01:00', end: '2026-11-14T11:00:00+01:00' }, hospitalization: { dischargeDisposition: { coding: [{ code: 'home' }] } } });
+      expect((await postFhir(finished)).status).toBe(200);
+      // The same version again is the same event.
+      expect((await postFhir(encounter())).status).toBe(200);
+      const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === 'E-FHIR-1').length >= 3);
+      expect(events.filter((e) => e.episodeId === 'E-FHIR-1').map((e) => [e.type, e.eventId, e.patientKey, e.occurredAt])).toEqual([
+        ['admission', 'fhir:ehr-fhir:Encounter/enc-1/_history/1', KEY, Date.parse('2026-11-10T07:00:00Z')],
+        ['discharge', 'fhir:ehr-fhir:Encounter/enc-1/_history/2', KEY, Date.parse('2026-11-14T10:00:00Z')],
+        ['admission', 'fhir:ehr-fhir:Encounter/enc-1/_history/1', KEY, Date.parse('2026-11-10T07:00:00Z')],
+      ]);
+      const key = await stateKeyOf(redis, config.namespace, 'E-FHIR-1');
+      await waitFor('E-FHIR-1 discharged', async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state.status === 'DISCHARGED' ? true : undefined));
+      expect(await redis.hlen(`${key}:events`)).toBe(2);
+    });
+
+    it('refuses an Encounter it cannot map with 422 and the element, dead-lettered without the name; no Encounter is 400; a reading token 403', async () => {
+      const reserv = await postFhir(encounter({ id: 'enc-2', subject: { identifier: { system: 'urn:oid:1.2.752.97.3.1.3', value: '991234567' }, display: 'Anna Andersson' } }));
+      expect(reserv.status).toBe(422);
+      expect(await reserv.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', expression: ['Encounter.subject.identifier.system'] }] });
+      const badKommun = await postFhir(encounter({ id: 'enc-3', extension: [{ url: 'https://utklar.se/fhir/StructureDefinition/region', valueString: '18' }, { url: 'https://utklar.se/fhir/StructureDefinition/home-municipality', valueString: '9999' }] }));
+      expect(badKommun.status).toBe(422);
+      expect(await badKommun.json()).toMatchObject({ issue: [{ code: 'invalid', diagnostics: expect.stringMatching(/homeMunicipality: expected a kommunkod/) }] });
+      const notEncounter = await postFhir({ resourceType: 'Patient' });
+      expect(notEncounter.status).toBe(400);
+      expect((await postFhir(encounter(), token({ kind: 'region', region: '18' }))).status).toBe(403);
+      const { dead } = await readSourceTopics(config, (_e, d) => d.filter((x) => x.headers['dlq-consumer'] === 'api-fhir').length >= 2);
+      const fhirDead = dead.filter((x) => x.headers['dlq-consumer'] === 'api-fhir');
+      expect(fhirDead.map((d) => [d.headers['dlq-code'], d.headers['dlq-source-topic']])).toEqual([['UNMAPPABLE_MESSAGE', 'http:/api/v1/fhir/Encounter'], ['INVALID_EVENT', 'http:/api/v1/fhir/Encounter']]);
+      expect(fhirDead.some((d) => d.text.includes('Andersson'))).toBe(false);
+      expect(JSON.parse(fhirDead[1]!.entry.raw as string).subject).toEqual({ identifier: { system: 'urn:oid:1.2.752.129.2.1.3.1', value: `patientKey:${KEY}` } });
+    });
   });
 
   it('counts what it received and how it answered in the pipeline\'s /metrics', async () => {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mintToken, parseTokenScope, scopeOf, sourceOf } from '../../services/api/auth.ts';
 import { itemsOf } from '../../services/sources/events-endpoint.ts';
 import type { UtklarError } from '../../services/core/errors.ts';
+import { mapEncounter, operationOutcome, redactEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
+import type { Encounter } from '../../services/sources/fhir/fhir-types.ts';
+import { encounter } from '../support/fhir-encounters.ts';
 
 const SECRET = 'unit-test-secret-that-is-long-enough';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -45,5 +48,46 @@ describe('POST /api/v1/events bodies', () => {
   it('a JSON array: one item per element; a broken array is one bad item', () => {
     expect(itemsOf(' [{"a":1},{"b":2}]').map((i) => [i.ref, i.value, i.raw])).toEqual([[1, { a: 1 }, '{"a":1}'], [2, { b: 2 }, '{"b":2}']]);
     expect(itemsOf('[{"a":1},').map((i) => [i.ref, i.error?.code])).toEqual([[1, 'INVALID_JSON']]);
+  });
+});
+
+describe('FHIR R4 Encounter → the event contract', () => {
+  it('in-progress is an admission, finished a discharge, entered-in-error a cancellation; the version is the event', () => {
+    expect(mapEncounter(encounter(), 'ehr-fhir')).toEqual({
+      ok: true,
+      event: {
+        type: 'admission', eventId: 'fhir:ehr-fhir:Encounter/enc-1/_history/1', source: 'ehr-fhir', personnummer: '194003071232', episodeId: 'E-FHIR-1',
+        occurredAt: '2026-11-10T08:00:00+01:00', region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: 'Medicinkliniken',
+        careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880',
+      },
+    });
+    const finished = encounter({ meta: { versionId: '2' }, status: 'finished', period: { start: '2026-11-10T08:00:00+01:00', end: '2026-11-14T11:00:00+01:00' }, hospitalization: { dischargeDisposition: { coding: [{ code: 'snf' }] } } });
+    expect(mapEncounter(finished, 'ehr-fhir')).toMatchObject({ ok: true, event: { type: 'discharge', eventId: 'fhir:ehr-fhir:Encounter/enc-1/_history/2', occurredAt: '2026-11-14T11:00:00+01:00', destination: 'SHORT_TERM_CARE', ward: 'Med 4' } });
+    expect(mapEncounter(encounter({ meta: { versionId: '3', lastUpdated: '2026-11-10T09:00:00+01:00' }, status: 'entered-in-error' }), 'ehr-fhir')).toMatchObject({ ok: true, event: { type: 'admission-cancelled', occurredAt: '2026-11-10T09:00:00+01:00', reasonCode: 'ENTERED_IN_ERROR' } });
+    // Without a version, the status is the event.
+    expect(mapEncounter(encounter({ meta: undefined }), 'x')).toMatchObject({ ok: true, event: { eventId: 'fhir:x:Encounter/enc-1/in-progress' } });
+  });
+
+  it('refuses what the contract cannot carry, naming the element', () => {
+    const no = (e: Encounter) => {
+      const r = mapEncounter(e, 'x');
+      if (r.ok) throw new Error('expected a refusal');
+      return { code: r.error.code, message: r.error.message, expression: r.expression };
+    };
+    expect(no(encounter({ subject: { identifier: { system: 'urn:oid:1.2.752.97.3.1.3', value: '991234567' } } }))).toMatchObject({ code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.subject.identifier.system'], message: expect.stringMatching(/reservnummer is not carried yet/) });
+    expect(no(encounter({ class: { code: 'AMB' } }))).toMatchObject({ expression: ['Encounter.class'], message: expect.stringMatching(/'AMB' is not inpatient care/) });
+    expect(no(encounter({ status: 'planned' }))).toMatchObject({ expression: ['Encounter.status'] });
+    expect(no(encounter({ extension: [] }))).toMatchObject({ expression: ['Encounter.extension'], message: expect.stringMatching(/länskod/) });
+    expect(no(encounter({ status: 'finished', hospitalization: { dischargeDisposition: { coding: [{ code: 'zzz' }] } }, period: { end: '2026-11-14T11:00:00+01:00' } }))).toMatchObject({ expression: ['Encounter.hospitalization.dischargeDisposition'] });
+  });
+
+  it('answers in OperationOutcome and dead-letters no name', () => {
+    expect(operationOutcome('error', 'x', { code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.class'] })).toEqual({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'business-rule', diagnostics: 'x', details: { coding: [{ system: 'https://utklar.se/error-code', code: 'UNMAPPABLE_MESSAGE' }] }, expression: ['Encounter.class'] }],
+    });
+    const kept = JSON.parse(redactEncounter({ ...encounter(), text: { status: 'generated', div: '<div>Sven</div>' } }));
+    expect(kept.subject).toEqual({ identifier: { system: SYSTEMS.personnummer, value: '194003071232' } });
+    expect(kept.text).toBeUndefined();
   });
 });
