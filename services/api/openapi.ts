@@ -55,9 +55,24 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v1/fhir/Encounter'] = {
+    post: {
+      summary: 'A FHIR R4 Encounter (in-progress → admission, finished → discharge, entered-in-error/cancelled → admission-cancelled) from a source:<system> token; docs/hl7-sources.md',
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: { 'application/fhir+json': { schema: { type: 'object' } } } },
+      responses: {
+        200: { description: 'OperationOutcome (information) naming the event id, once Kafka has it' },
+        400: { description: 'OperationOutcome: not JSON or not an Encounter' },
+        401: { description: 'OperationOutcome: missing, invalid or expired token' },
+        403: { description: 'OperationOutcome: not a source:<system> token' },
+        422: { description: 'OperationOutcome naming the element: the Encounter cannot be mapped or fails the contract (dead-lettered)' },
+        503: { description: 'OperationOutcome: Kafka or the schema registry unavailable: nothing stored, send again' },
+      },
+    },
+  };
   return {
     openapi: '3.0.3',
-    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events.' },
+    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events and /api/v1/fhir/Encounter.' },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },
