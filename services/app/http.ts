@@ -83,7 +83,9 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
               return;
             }
           } catch (e) {
-            res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'UNAUTHORIZED', message: (e as Error).message }));
+            // A valid token that may not read (a source:<system> token) is forbidden, not unknown.
+            const forbidden = (e as { code?: string }).code === 'FORBIDDEN';
+            res.writeHead(forbidden ? 403 : 401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: forbidden ? 'FORBIDDEN' : 'UNAUTHORIZED', message: (e as Error).message }));
             return;
           }
         }

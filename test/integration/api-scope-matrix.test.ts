@@ -107,9 +107,11 @@ const PERSONAL = PATIENTS.flatMap((pnr) => {
 
 interface Principal {
   name: string;
-  /** null: the request must be refused as unauthenticated whatever it asks. */
+  /** null: the request must be refused whatever it asks (401 unless `refused` says otherwise). */
   scope: Scope | null;
   headers: Record<string, string>;
+  /** A valid token that may read nothing (a source system's) is refused with 403. */
+  refused?: 403;
 }
 
 const R18: Scope = { kind: 'region', region: '18' };
@@ -139,6 +141,8 @@ const PRINCIPALS: Principal[] = [
   scoped(UNIT),
   // National statistics: every region's indicators and de-identified rows, never the live board.
   scoped(NATION),
+  // A source system's token writes events (POST /api/v1/events) and reads nothing.
+  { name: 'source:lifecare', scope: null, refused: 403, headers: bearer(mintToken({ kind: 'source', source: 'lifecare' }, API_SECRET, { subject: 'scope-matrix', ttlSeconds: 3600 })) },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +170,7 @@ const inScope = (s: Scope, e: Episode) =>
 /** Unauthenticated principals get one case per endpoint: what they ask for cannot matter. */
 function casesOf(asks: Ask[], expect: (s: Scope, a: Ask) => Expected): Case[] {
   return PRINCIPALS.flatMap((principal) => (principal.scope ? asks : asks.slice(0, 1)).map((ask) => {
-    const expected = principal.scope ? expect(principal.scope, ask) : { status: 401 as const };
+    const expected = principal.scope ? expect(principal.scope, ask) : { status: principal.refused ?? (401 as const) };
     return { title: `${principal.name} · ${ask.name} → ${expected.status}`, principal, ask, expected };
   }));
 }
