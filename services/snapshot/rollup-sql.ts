@@ -16,6 +16,12 @@ interface Rollup {
   dimensions: readonly string[];
   /** The column after the month in its sort key (migrations 008, 009). */
   sortedBy: string;
+  /**
+   * The same sums per day (the family's day column instead of its month): the period's days
+   * outside whole months are read here instead of one episode at a time, where those would not be
+   * found by the snapshot's sort key (episodes admitted on a day may be discharged at any time after).
+   */
+  daily?: (typeof ROLLUP_TABLES)[number];
 }
 
 /**
@@ -89,7 +95,7 @@ export const ADMISSIONS: SumsFamily = {
   // Admitted on or after `from`: open, or discharged on or after it.
   prune: (from) => `(discharged_day < 0 OR discharged_day >= ${int(from)})`,
   nonEmpty: 'admitted',
-  rollups: [{ table: 'episode_admissions_rollup', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'], sortedBy: 'region' }],
+  rollups: [{ table: 'episode_admissions_rollup', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'], sortedBy: 'region', daily: 'episode_admissions_daily' }],
 };
 
 /** Back-compatible names of the discharge family's pieces. */
@@ -116,11 +122,19 @@ export async function buildRollup(client: ClickHouseClient, db: string, g: numbe
     const [widest, ...narrower] = [...family.rollups].reverse();
     const dims = widest!.dimensions.join(', ');
     const closed = [`generation = ${int(g)}`, 'discharged_day >= 0', family.counted, family.closed].filter(Boolean).join(' AND ');
+    // By day first where the family has a daily rollup (its months are then summed from it).
+    const [first, by] = widest!.daily ? [widest!.daily, `${family.month}, ${family.day}`] : [widest!.table, family.month];
     await command(client, `
-      INSERT INTO ${db}.${widest!.table} (generation, ${dims}, ${family.month}, ${family.sums.join(', ')})
-      SELECT ${int(g)} AS generation, ${dims}, ${family.month}, ${family.episodeSums.join(', ')}
-      FROM (SELECT ${dims}, ${family.month}, ${family.uses.split(' ').join(', ')}, ${closedDays} AS d FROM ${db}.episode_snapshot WHERE ${closed})
-      GROUP BY ${dims}, ${family.month}`);
+      INSERT INTO ${db}.${first} (generation, ${dims}, ${by}, ${family.sums.join(', ')})
+      SELECT ${int(g)} AS generation, ${dims}, ${by}, ${family.episodeSums.join(', ')}
+      FROM (SELECT ${dims}, ${by}, ${family.uses.split(' ').join(', ')}, ${closedDays} AS d FROM ${db}.episode_snapshot WHERE ${closed})
+      GROUP BY ${dims}, ${by}`);
+    if (widest!.daily) {
+      await command(client, `
+        INSERT INTO ${db}.${widest!.table} (generation, ${dims}, ${family.month}, ${family.sums.join(', ')})
+        SELECT generation, ${dims}, ${family.month}, ${family.sums.map((x) => `sum(${x})`).join(', ')} FROM ${db}.${widest!.daily}
+        WHERE generation = ${int(g)} GROUP BY generation, ${dims}, ${family.month}`);
+    }
     for (const { table, dimensions } of narrower) {
       const narrow = dimensions.join(', ');
       await command(client, `
@@ -165,9 +179,11 @@ export type ClosedSumsQuery = PeriodSumsQuery;
  * `base`, as one SQL query. Through a rollup (rollupFor) when the generation has one whose
  * dimensions include every column `base` and `keys` name:
  *   the rollup's whole months (its closed episodes)
- *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
- *   + those episodes' newest versions, closed in those months
- *   + every closed episode of the period's other days, one by one
+ *   + the period's other days: from the daily rollup where the family has one, else every closed
+ *     episode of those days one by one
+ *   − what the episodes changed since the watermark contributed to the rolled-up days (their
+ *     snapshot rows)
+ *   + those episodes' newest versions, closed in those days
  *   + every open episode of the period, one by one (admissions; today counts).
  * The changed episodes are found in the recent hours and a few snapshot granules (read-model.ts).
  * Otherwise every episode one by one. Both are the same sums (a property test compares them for
@@ -189,19 +205,23 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
   const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, F);
-  if (!rollup || !whole) return outer(episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.prune(q.fromDay)), at, columns)));
-  const inWhole = period(whole.fromDay, whole.toDay);
-  const closed = all(F.counted, F.closed);
+  const daily = rollup?.daily !== undefined && at.rollups.includes(rollup.daily) ? rollup.daily : null;
+  if (!rollup || (!whole && !daily)) return outer(episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.prune(q.fromDay)), at, columns)));
+  const closed = all(F.counted, F.closed) || null;
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
-  const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!);
-  const retracted = changedInSnapshot(q.db, at, all(q.base, inWhole, closed || null, F.prune(whole.fromDay)), columns);
-  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${q.base} ${inWhole} ${closed}`);
+  const edges = whole ? [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!) : [[q.fromDay, q.toDay]];
+  // What the rollups answer for: the whole months, and with a daily rollup the whole period.
+  const [coveredFrom, coveredTo] = daily || !whole ? [q.fromDay, q.toDay] : [whole.fromDay, whole.toDay];
+  const covered = period(coveredFrom, coveredTo);
+  const retracted = changedInSnapshot(q.db, at, all(q.base, covered, closed, F.prune(coveredFrom)), columns);
+  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${q.base} ${covered} ${closed ?? ''}`);
+  const rolled = (table: string, range: string) => `SELECT ${keyList}, ${F.sums.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.${table}
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND ${range}`;
   return outer([
-    `SELECT ${keyList}, ${F.sums.map((x) => `toInt64(${x}) AS s_${x}`).join(', ')} FROM ${q.db}.${rollup.table}
-      WHERE generation = ${int(at.generation)} AND ${q.base} AND ${F.month} >= ${int(whole.fromMonth)} AND ${F.month} <= ${int(whole.toMonth)}`,
+    ...(whole ? [rolled(rollup.table, `${F.month} >= ${int(whole.fromMonth)} AND ${F.month} <= ${int(whole.toMonth)}`)] : []),
     ...(retracted ? [episodes(retracted, '-')] : []),
-    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${all(q.base, inWhole, closed || null)})`)] : []),
-    ...edges.map(([a, b]) => episodes(currentEpisodes(q.db, all(q.base, period(a!, b!), closed || null, F.prune(a!)), at, columns))),
+    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${all(q.base, covered, closed)})`)] : []),
+    ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(currentEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
     ...(F.open ? [episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ].join('\n    UNION ALL\n    '));
 }

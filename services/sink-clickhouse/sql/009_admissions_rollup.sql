@@ -25,3 +25,29 @@ ENGINE = MergeTree()
 PARTITION BY generation
 ORDER BY (admitted_month, region, home_municipality, care_type, hospital, status, home_county, out_of_county)
 SETTINGS index_granularity = 256;
+
+-- The same per admission day: a period's days outside whole months are read here. Episodes
+-- admitted on a day may be discharged at any time after, so the snapshot's sort key (discharge
+-- day) cannot find them; one by one, a period ending on the 1st read every episode discharged
+-- since that day a year before. Its months are summed into episode_admissions_rollup.
+CREATE TABLE IF NOT EXISTS {db}.episode_admissions_daily
+(
+    generation        UInt64,
+    status            String,
+    region            String,
+    home_county       String,
+    home_municipality String,
+    out_of_county     UInt8,
+    care_type         String,
+    hospital          String,
+    admitted_month    UInt32,
+    admitted_day      Int32,
+    admitted          UInt64,
+    ready             UInt64,
+    utklar            UInt64,
+    readmissions      UInt64
+)
+ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY (admitted_day, region, home_municipality, care_type, hospital, status, home_county, out_of_county)
+SETTINGS index_granularity = 256;
