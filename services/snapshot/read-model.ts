@@ -39,7 +39,7 @@ export interface Changed {
 export interface ReadPoint {
   generation: number;
   watermarkSeconds: number;
-  /** The rollups (rollup-sql.ts ROLLUPS) that hold the generation's closed episodes: a generation built before a rollup's migration is not in it. */
+  /** The rollups (rollup-sql.ts) that hold the generation's closed episodes, as recorded with it: a generation built before a rollup existed is not in it. */
   rollups: (typeof ROLLUP_TABLES)[number][];
   /** Versions stored since the watermark, as the request began: grows with each one stored (an answer cache's key). */
   changes: number;
@@ -72,11 +72,12 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   const g = `(SELECT max(generation) FROM ${db}.episode_snapshot_generations)`;
   const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
   const [r] = await rows(client, `SELECT ${g} AS g, toUInt32(${w}) AS w,
-    ${ROLLUP_TABLES.map((t, i) => `(SELECT count() FROM ${db}.${t} WHERE generation = ${g}) AS r${i},`).join('\n    ')}
+    (SELECT argMax(rollups, generation) FROM ${db}.episode_snapshot_generations) AS r,
     (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c`);
   const generation = Number(r!.g);
   if (generation === 0) return EPISODE_LEVEL;
-  const rollups = ROLLUP_TABLES.filter((_, i) => Number(r![`r${i}`]) > 0);
+  // The rollups the generation was built with (recorded with it, migration 009) that this version reads.
+  const rollups = ROLLUP_TABLES.filter((t) => (r!.r as string[]).includes(t));
   const at = { generation, watermarkSeconds: Number(r!.w), rollups, changes: Number(r!.c) };
   if (at.changes === 0) return { ...at, changed: NONE };
   // A replay stores thousands a second: until the next generation, collapse every version (slower, as exact).

@@ -64,7 +64,8 @@ export async function buildSnapshot(
   const [c] = await rows(client, `SELECT count() AS n FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   const episodes = Number(c!.n);
   const ms = now() - started;
-  await command(client, `INSERT INTO ${db}.episode_snapshot_generations (generation, watermark, episodes, build_ms, built_at) VALUES (${int(generation)}, ${int(mark)}, ${int(episodes)}, ${int(Math.min(ms, 4_000_000_000))}, ${int(Math.floor(now() / 1000))})`);
+  const rollups = `[${ROLLUP_TABLES.map((t) => `'${t}'`).join(', ')}]`;
+  await command(client, `INSERT INTO ${db}.episode_snapshot_generations (generation, watermark, episodes, build_ms, built_at, rollups) VALUES (${int(generation)}, ${int(mark)}, ${int(episodes)}, ${int(Math.min(ms, 4_000_000_000))}, ${int(Math.floor(now() / 1000))}, ${rollups})`);
   return { generation, episodes, ms, from, dropped: await dropOld(client, db) };
 }
 

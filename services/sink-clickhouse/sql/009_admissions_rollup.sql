@@ -51,3 +51,8 @@ ENGINE = MergeTree()
 PARTITION BY generation
 ORDER BY (admitted_day, region, home_municipality, care_type, hospital, status, home_county, out_of_county)
 SETTINGS index_granularity = 256;
+
+-- Which rollups each generation was built with, recorded with it: readers learn it with the
+-- generation instead of looking into each rollup (a count of millions of rows per request).
+-- Generations recorded before this have none and are read one episode at a time.
+ALTER TABLE {db}.episode_snapshot_generations ADD COLUMN rollups Array(String);
