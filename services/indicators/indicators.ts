@@ -101,8 +101,8 @@ async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Pr
  * by default the ready episodes discharged in the filters' period (ready, utklar, same_day, days,
  * fvk); through a closed-episode rollup where one can answer (see periodSums).
  */
-async function sums(ctx: Ctx, keys: string[], family: SumsFamily = DISCHARGES, period: { fromDay: number; toDay: number } = ctx.filters): Promise<Record<string, unknown>[]> {
-  const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: period.fromDay, toDay: period.toDay, today: ctx.today, keys };
+async function sums(ctx: Ctx, keys: string[], family: SumsFamily = DISCHARGES, period: { fromDay: number; toDay: number } = ctx.filters, only?: string[]): Promise<Record<string, unknown>[]> {
+  const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: period.fromDay, toDay: period.toDay, today: ctx.today, keys, only };
   return cached(ctx, periodSums(family, q));
 }
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
@@ -326,7 +326,7 @@ export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
  */
 export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'indexClinic'): Promise<Result> {
   const g = groupBy === 'indexClinic' ? 'readmission_index_clinic' : groupExpr(groupBy, 'admitted_month');
-  const query = async (fromDay: number, toDay: number) => (await sums(ctx, [g], ADMISSIONS, { fromDay, toDay }))
+  const query = async (fromDay: number, toDay: number) => (await sums(ctx, [g], ADMISSIONS, { fromDay, toDay }, ['admitted', 'readmissions']))
     .map((r) => ({ grp: r.k0, admissions: r.admitted, readmissions: r.readmissions }));
   const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
   const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));

@@ -127,7 +127,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
 
   /**
    * Besides the random ones, a case for each way through the rollups, so that every run takes each:
-   * a nation's and a kommun's (the municipal rollup), a region's (the wide one, sorted by region),
+   * a nation's and a kommun's (the municipal rollup), a region's (its episodes, no rollup),
    * a hospital filter (the wide one), periods beginning and ending inside a month (the admissions
    * by day, and discharges one by one).
    */
@@ -200,8 +200,8 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(await recent()).toEqual({ old: '0', n: String(corrections.length) });
     const before = new Map(rolled);
     expect(await sameAnswers(6)).toBeGreaterThan(50);
-    // Whole months through each rollup (the municipal one for a nation or kommun, the wide one for
-    // a region or under a hospital or län filter, the admissions ones for the overview and
+    // Whole months through each rollup (the municipal one for a nation or kommun, the wide one
+    // under a hospital or län filter, the admissions ones for the overview and
     // readmissions, by month and the partial months by day), with the corrected episodes taken
     // back and added anew.
     const taken = ROLLUP_TABLES.map((table) => (rolled.get(table) ?? 0) - (before.get(table) ?? 0));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rollupFor } from '../../services/snapshot/rollup-sql.ts';
 import { columnsIn, ROLLUP_TABLES } from '../../services/snapshot/read-model.ts';
 
-/** Which rollup a query reads: covering its columns, sorted by what its scope fixes, else the narrowest. */
+/** Which rollup a query reads: covering its columns, sorted by what its scope fixes, else the narrowest; none for a region. */
 describe('the rollup a query reads', () => {
   const both = { rollups: [...ROLLUP_TABLES] };
   const choose = (base: string, keys: string[], at = both) => rollupFor(at, columnsIn(`${base} ${keys.join(' ')}`), base)?.table ?? null;
@@ -13,8 +13,9 @@ describe('the rollup a query reads', () => {
     expect(choose(`${status} AND home_municipality = '1880'`, ['home_municipality', 'care_type'])).toBe('episode_rollup_municipal');
   });
 
-  it('a region reads the rollup sorted by region, though the municipal one covers it', () => {
-    expect(choose(`${status} AND region = '18'`, ['toString(discharged_month)', 'care_type'])).toBe('episode_rollup');
+  it('a region reads its episodes (they lie together in the snapshot), though the rollups cover it', () => {
+    expect(choose(`${status} AND region = '18'`, ['toString(discharged_month)', 'care_type'])).toBeNull();
+    expect(choose(`${status} AND region = '18' AND hospital = 'USÖ'`, ['care_type'])).toBeNull();
   });
 
   it('a hospital or Utom län needs the wide rollup; a ward none', () => {
