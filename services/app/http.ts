@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { logger } from '../core/log.ts';
 import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
 import type { OpenIndex } from '../store/clock-reads.ts';
-import { answer } from '../api/routes.ts';
+import { answer, type ApiResponse } from '../api/routes.ts';
 import { scopeOf } from '../api/auth.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
 import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
@@ -13,9 +13,16 @@ import { authorizationOf, serveWeb } from './web.ts';
 import { postEvents } from '../sources/events-endpoint.ts';
 import { postEncounter } from '../sources/fhir/encounter-endpoint.ts';
 import { lazyIngest } from '../sources/pipeline-ingest.ts';
-import { createSourceMetrics } from '../sources/metrics.ts';
+import { createSourceMetrics, type SourceMetrics } from '../sources/metrics.ts';
 
 const log = logger('http');
+
+/** The edges source systems POST events to (services/sources/), each answered the same way. */
+type SourceRoute = (req: IncomingMessage, secret: string | undefined, ingest: ReturnType<typeof lazyIngest>['get'], metrics: SourceMetrics) => Promise<ApiResponse>;
+const SOURCE_ROUTES: Record<string, SourceRoute | undefined> = {
+  '/api/v1/events': postEvents,
+  '/api/v1/fhir/Encounter': postEncounter,
+};
 
 /**
  * Endpoints: /health (200/503), /metrics (Prometheus), /status (JSON), /board (open episodes with
@@ -37,20 +44,12 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         res.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType }).end(await pipeline.metrics.registry.metrics());
       } else if (req.url === '/api/openapi.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(openApiDocument(), null, 2));
-      } else if (url.pathname === '/api/v1/events') {
+      } else if (SOURCE_ROUTES[url.pathname]) {
         if (req.method !== 'POST') {
           res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const r = await postEvents(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
-        pipeline.metrics.apiRequests.inc({ status: String(r.status) });
-        res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
-      } else if (url.pathname === '/api/v1/fhir/Encounter') {
-        if (req.method !== 'POST') {
-          res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end('{"error":"METHOD_NOT_ALLOWED"}');
-          return;
-        }
-        const r = await postEncounter(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
+        const r = await SOURCE_ROUTES[url.pathname]!(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/api/v1/')) {

@@ -14,8 +14,6 @@ export const ROLLUP_DIMENSIONS = ['status', 'region', 'home_county', 'home_munic
 interface Rollup {
   table: (typeof ROLLUP_TABLES)[number];
   dimensions: readonly string[];
-  /** The column after the month in its sort key (migrations 008, 009). */
-  sortedBy: string;
   /**
    * The same sums per day (the family's day column instead of its month): the period's days
    * outside whole months are read here instead of one episode at a time, where those would not be
@@ -34,8 +32,6 @@ export interface SumsFamily {
   sums: readonly string[];
   /** Per episode, with `d` its utklar days: each sum's SQL, in the order of `sums`. */
   episodeSums: readonly string[];
-  /** The columns `episodeSums` read. */
-  uses: string;
   /** What an episode must be to be counted at all, besides the scope and the period. */
   counted: string | null;
   /** Of the counted, the ones the rollups hold: closed. Null: every counted episode in a period is closed. */
@@ -57,24 +53,22 @@ export interface SumsFamily {
  * Discharges in a period: mean days, goal fulfilment, per 1 000, variation, track colours. Only
  * ready episodes count, and one discharged in a period is closed.
  *
- * Both rollups are sorted by month first, then by the scope's column `sortedBy` names (migration
- * 008): a region's page reads the region's rows of each month, a kommun's the kommun's. The
- * municipal one lacks the hospital and Utom län, so that a nation's page reads a quarter of the rows.
+ * Both rollups are sorted by month first (migration 008); the municipal one, by kommun next, lacks
+ * the hospital and Utom län, so that a nation's page reads a quarter of the rows.
  */
 export const DISCHARGES: SumsFamily = {
   day: 'discharged_day',
   month: 'discharged_month',
   sums: ['ready', 'utklar', 'same_day', 'days', 'fvk'],
   episodeSums: ['count()', 'countIf(d >= 1)', 'countIf(d = 0)', 'sum(d)', 'countIf(fast_vardkontakt = 1)'],
-  uses: 'fast_vardkontakt ready_start_days ready_end_days',
   counted: 'length(ready_start_days) > 0',
   closed: null,
   open: null,
   prune: () => null,
   nonEmpty: 'ready',
   rollups: [
-    { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'], sortedBy: 'home_municipality' },
-    { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS, sortedBy: 'region' },
+    { table: 'episode_rollup_municipal', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'care_type', 'track_colour'] },
+    { table: 'episode_rollup', dimensions: ROLLUP_DIMENSIONS },
   ],
 };
 
@@ -88,35 +82,32 @@ export const ADMISSIONS: SumsFamily = {
   month: 'admitted_month',
   sums: ['admitted', 'ready', 'utklar', 'readmissions'],
   episodeSums: ['count()', 'countIf(length(ready_start_days) > 0)', 'countIf(d >= 1)', "countIf(readmission_of != '')"],
-  uses: 'ready_start_days ready_end_days readmission_of',
   counted: null,
   closed: 'discharged_day >= 0',
   open: 'discharged_day < 0',
   // Admitted on or after `from`: open, or discharged on or after it.
   prune: (from) => `(discharged_day < 0 OR discharged_day >= ${int(from)})`,
   nonEmpty: 'admitted',
-  rollups: [{ table: 'episode_admissions_rollup', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'], sortedBy: 'region', daily: 'episode_admissions_daily' }],
+  rollups: [{ table: 'episode_admissions_rollup', dimensions: ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'], daily: 'episode_admissions_daily' }],
 };
-
-/** Back-compatible names of the discharge family's pieces. */
-export const SUMS = DISCHARGES.sums;
-export const ROLLUPS = DISCHARGES.rollups;
 
 // Closed periods only, so any "today" gives the same count: 0 says none is used.
 const closedDays = utklarDaysSql(0);
 
+/** The episode columns the sums `exprs` read (`d`, the utklar days, reads the ready periods). */
+const columnsOfSums = (exprs: readonly string[]): string[] =>
+  columnsIn(`${exprs.join(' ')} ${exprs.some((e) => /\bd\b/.test(e)) ? 'ready_start_days ready_end_days' : ''}`);
+
 /**
  * The rollup of `family` a query over `named` columns under condition `base` reads, of those
- * generation `at` holds: one whose dimensions cover every column named, preferring one sorted by a
- * column the conditions fix, else the narrowest; none when no rollup covers them, or when the
- * conditions fix a region.
+ * generation `at` holds: the narrowest whose dimensions cover every column named; none when no
+ * rollup covers them, or when the conditions fix a region.
  */
 export function rollupFor(at: Pick<ReadPoint, 'rollups'>, named: readonly string[], base: string, family: SumsFamily = DISCHARGES): Rollup | undefined {
   // A region's episodes lie together in the snapshot (sorted by region, then discharge day): one
   // plain read of them beats a rollup's five branches on 18.16, where each branch costs ≈ 20 ms.
   if (/\bregion = /.test(base)) return undefined;
-  const covering = family.rollups.filter((r) => at.rollups.includes(r.table) && named.every((c) => c === family.month || r.dimensions.includes(c)));
-  return covering.find((r) => new RegExp(`\\b${r.sortedBy} = `).test(base)) ?? covering[0];
+  return family.rollups.find((r) => at.rollups.includes(r.table) && named.every((c) => c === family.month || r.dimensions.includes(c)));
 }
 
 /** Writes generation `g`'s rollups from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
@@ -131,7 +122,7 @@ export async function buildRollup(client: ClickHouseClient, db: string, g: numbe
     await command(client, `
       INSERT INTO ${db}.${first} (generation, ${dims}, ${by}, ${family.sums.join(', ')})
       SELECT ${int(g)} AS generation, ${dims}, ${by}, ${family.episodeSums.join(', ')}
-      FROM (SELECT ${dims}, ${by}, ${family.uses.split(' ').join(', ')}, ${closedDays} AS d FROM ${db}.episode_snapshot WHERE ${closed})
+      FROM (SELECT ${dims}, ${by}, ${columnsOfSums(family.episodeSums).join(', ')}, ${closedDays} AS d FROM ${db}.episode_snapshot WHERE ${closed})
       GROUP BY ${dims}, ${by}`);
     if (widest!.daily) {
       await command(client, `
@@ -177,8 +168,6 @@ export interface PeriodSumsQuery {
   /** These of the family's sums only (and its `nonEmpty` one); all without. */
   only?: readonly string[];
 }
-/** The discharge family's query (closedSums). */
-export type ClosedSumsQuery = PeriodSumsQuery;
 
 /**
  * Per group of `keys`, the family's sums over the counted episodes of the period that satisfy
@@ -210,7 +199,7 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
     GROUP BY ${groupBy} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
   // Signed, one type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
   const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
-  const columns = columnsIn(`${q.keys.join(' ')} ${chosen.map((x) => x.expr).join(' ')} ${needsDays ? 'ready_start_days ready_end_days' : ''}`);
+  const columns = [...new Set([...columnsIn(q.keys.join(' ')), ...columnsOfSums(chosen.map((x) => x.expr))])];
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
   const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, F);
@@ -234,6 +223,3 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
     ...(F.open ? [episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ].join('\n    UNION ALL\n    '));
 }
-
-/** Per group of `keys`, the discharge family's sums (SUMS) over the ready episodes discharged in the period. */
-export const closedSums = (q: ClosedSumsQuery): string => periodSums(DISCHARGES, q);

@@ -5,18 +5,11 @@ import { parseFilters } from '../../services/model/filters.ts';
 import { toCsv } from '../../services/api/csv.ts';
 import { conditions, str } from '../../services/indicators/sql.ts';
 import { epochDay } from '../../services/core/stockholm-time.ts';
-import type { UtklarError } from '../../services/core/errors.ts';
+import { thrown } from './support/thrown.ts';
 
 const SECRET = 'unit-test-secret-that-is-long-enough';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return e as UtklarError;
-  }
-  throw new Error('expected an error');
-};
+const err = thrown;
 
 describe('bearer tokens (HS256) and scopes', () => {
   it('round-trips each scope kind', () => {

@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { mintToken, parseTokenScope, scopeOf, sourceOf } from '../../services/api/auth.ts';
 import { itemsOf } from '../../services/sources/events-endpoint.ts';
-import type { UtklarError } from '../../services/core/errors.ts';
+import { thrown } from './support/thrown.ts';
 import { mapEncounter, operationOutcome, redactEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
 import type { Encounter } from '../../services/sources/fhir/fhir-types.ts';
 import { encounter } from '../support/fhir-encounters.ts';
 
 const SECRET = 'unit-test-secret-that-is-long-enough';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return e as UtklarError;
-  }
-  throw new Error('expected an error');
-};
+const err = thrown;
 const bearer = (scope: string) => `Bearer ${mintToken(parseTokenScope(scope), SECRET, { subject: 's', ttlSeconds: 60, now: NOW })}`;
 
 describe('source tokens', () => {
