@@ -1,6 +1,5 @@
 import type { PatientEvent } from '../contract/event.ts';
 import type { DecodedEvent } from '../model/decoded-event.ts';
-import { stateChanged } from './changelog.ts';
 import { deadLetterEntry, rejectionWithdrawn } from './dead-letter-entry.ts';
 import { foldEpisode } from './episode-state.ts';
 import { historyEntry, readmissionLink, relinked, type EpisodeHistoryEntry } from './readmission.ts';
@@ -31,7 +30,6 @@ export interface RelatedChange {
   version: string;
   stored: StoredEpisode;
   storedJson: string;
-  changelogJson: string;
 }
 
 /** The open-episode index sets an episode leaves or joins (stored-episode.ts). */
@@ -40,7 +38,8 @@ export type OpenIndexes = ReturnType<typeof openIndexes>;
 /**
  * What one event does to its partition's state: a rejection (dead-lettered without being
  * stored), or the episode's new state with everything that changes with it, serialised once for
- * Redis and the outbox. The store (store/clock-store.ts) turns it into a step of its batch call.
+ * Redis and the outbox (whose changelog message is made from the stored state and its version
+ * when it is published: clock/changelog.ts is a pure function of them). The store (store/clock-store.ts) turns it into a step of its batch call.
  */
 export type ApplyPlan =
   | { kind: 'reject'; entryJson: string }
@@ -59,8 +58,6 @@ export type ApplyPlan =
       timer: number | null;
       leave: OpenIndexes;
       join: OpenIndexes;
-      /** The changelog message of the new version. */
-      changelogJson: string;
       /** Dead-letter entries (and withdrawals) for events this state newly rejects or accepts. */
       deadLetters: string[];
       related: RelatedChange[];
@@ -108,7 +105,6 @@ export async function planApply(d: DecodedEvent, r: EpisodeReads, group: string,
     timer: openTimer(state),
     leave: previous ? openIndexes(previous.state) : {},
     join: openIndexes(state),
-    changelogJson: JSON.stringify(stateChanged(stored, Number(r.version ?? 0) + 1, event.eventId)),
     deadLetters,
     related,
   };
@@ -131,6 +127,5 @@ async function relatedChanges(episodeId: string, eventId: string, entry: Episode
     version,
     stored: s,
     storedJson: JSON.stringify(s),
-    changelogJson: JSON.stringify(stateChanged(s, Number(version) + 1, eventId)),
   }));
 }

@@ -6,6 +6,27 @@ import type { PartitionOwnership } from '../model/partition-ownership.ts';
 import { streamIdAtMost, type OutboxProgress } from '../kafka/outbox-progress.ts';
 import { PartitionProducers } from '../kafka/partition-producers.ts';
 import type { RegisteredSchema } from '../kafka/registered-schema.ts';
+import { stateChanged } from '../clock/changelog.ts';
+import type { StoredEpisode } from '../clock/stored-episode.ts';
+
+/**
+ * How the publisher gathers entries into transactions. Each Kafka transaction costs the broker
+ * a fixed amount (its coordinator's records, a commit marker in every partition it wrote), so a
+ * replay's entries go in few large ones; a live rate's few entries wait at most `lingerMs`.
+ */
+export interface OutboxGathering {
+  /** How often the outboxes are looked at. */
+  everyMs: number;
+  /** A partition with at least this many unsent entries is sent at once. */
+  minEntries: number;
+  /** Fewer unsent entries are sent once the first of them has waited this long. */
+  lingerMs: number;
+  /** Entries per transaction at most. */
+  maxEntries: number;
+}
+
+/** 2026-12-05, 100 000 events: 50 ms / 500 a transaction kept the broker at 0.24 cores; gathered, 0.10. */
+export const DEFAULT_GATHERING: OutboxGathering = { everyMs: 50, minEntries: 1000, lingerMs: 200, maxEntries: 5000 };
 
 export interface OutboxRoute {
   topic: string;
@@ -43,6 +64,8 @@ export class OutboxPublisher {
   #waiting = 0;
   #deleting: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** Per partition: when unsent entries were first seen waiting (cleared once sent). */
+  readonly #waitingSince = new Map<number, number>();
 
   constructor(
     private readonly redis: RedisLike,
@@ -63,6 +86,7 @@ export class OutboxPublisher {
      * stores them again, with the same ids and keys.
      */
     private readonly derive?: (entries: { kind: string; value: Record<string, unknown> }[]) => Promise<void>,
+    private readonly gathering: OutboxGathering = DEFAULT_GATHERING,
   ) {
     this.#producers = new PartitionProducers(kafka, transactionalId, log, (since) => ownership.confirmedSince(since));
     // After a reconnect Redis may have lost its last writes (a restart): read from the start
@@ -70,15 +94,15 @@ export class OutboxPublisher {
     redis.on('ready', () => this.#cursors.clear());
   }
 
-  async start(everyMs = 50): Promise<void> {
+  async start(): Promise<void> {
     for (const route of Object.values(this.routes)) await route.schema?.register();
     this.#timer = setInterval(() => {
       if (this.#busy) return;
       this.#busy = true;
-      this.drain()
+      this.drain(true)
         .catch((e) => this.log.warn({ err: e }, 'outbox publish failed; retrying'))
         .finally(() => (this.#busy = false));
-    }, everyMs);
+    }, this.gathering.everyMs);
   }
 
   /**
@@ -98,13 +122,13 @@ export class OutboxPublisher {
   }
 
   /**
-   * Publishes everything in the served partitions' outboxes now; returns how many messages were
-   * sent. An entry is deleted once Kafka acknowledged it and the rows `derive` made of it are
+   * Publishes the served partitions' outboxes (all of them now, or with `gather` only those whose
+   * entries are due by the gathering policy); returns how many messages were sent. An entry is deleted once Kafka acknowledged it and the rows `derive` made of it are
    * stored (ClickHouse episode facts); reading goes on past entries still waiting for their
    * rows, so a slow insert does not hold the topics back. One send carries every partition's
    * entries, each partition's in its order.
    */
-  async drain(batch = 5000): Promise<number> {
+  async drain(gather = false): Promise<number> {
     if (this.ownership.generation !== this.#generation) {
       // Partitions may have moved: producers for the new ones (fencing their former holders), and
       // each outbox read from its start (another process may have drained it meanwhile).
@@ -114,13 +138,12 @@ export class OutboxPublisher {
       this.#published.clear();
     }
     const served = this.ownership.assigned.filter((p) => this.#producers.holds(p));
-    const per = Math.max(500, Math.ceil(batch / Math.max(1, served.length)));
     const before = this.published;
     let failure: unknown;
     // Each partition on its own: one that fails (fenced, Kafka away) holds back only itself.
     await Promise.all(served.map(async (p) => {
       try {
-        while ((await this.#drainPartition(p, per)) > 0);
+        while ((await this.#drainPartition(p, this.gathering.maxEntries, gather)) > 0);
       } catch (e) {
         failure ??= e;
       }
@@ -134,7 +157,7 @@ export class OutboxPublisher {
    * Sends the next entries of one partition's outbox in one transaction; returns how many it
    * handled (sent, or found sent by an earlier holder).
    */
-  async #drainPartition(p: number, count: number): Promise<number> {
+  async #drainPartition(p: number, count: number, gather: boolean): Promise<number> {
     if (!this.#published.has(p)) {
       // After the fence: no earlier holder can commit more, so the marker read now is final.
       await this.#producers.ready(p);
@@ -142,7 +165,16 @@ export class OutboxPublisher {
     }
     const cursor = this.#cursors.get(p);
     const entries = await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', count);
-    if (entries.length === 0) return 0;
+    if (entries.length === 0) {
+      this.#waitingSince.delete(p);
+      return 0;
+    }
+    if (gather && entries.length < this.gathering.minEntries) {
+      const since = this.#waitingSince.get(p) ?? Date.now();
+      this.#waitingSince.set(p, since);
+      if (Date.now() - since < this.gathering.lingerMs) return 0;
+    }
+    this.#waitingSince.delete(p);
     const marker = this.#published.get(p) ?? null;
     // Stream ids grow: the entries up to the marker are a prefix of what was read.
     const sentBefore = marker === null ? 0 : entries.filter(([id]) => streamIdAtMost(id, marker)).length;
@@ -154,10 +186,10 @@ export class OutboxPublisher {
     for (const [i, [, fields]] of entries.entries()) {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      const route = this.routes[f.kind!];
-      if (!route) throw new Error(`outbox entry of unknown kind '${f.kind}'`);
-      const value = JSON.parse(f.value!) as Record<string, unknown>;
-      if (this.derive) derived.push({ kind: f.kind!, value });
+      const { kind, value } = entryOf(f);
+      const route = this.routes[kind];
+      if (!route) throw new Error(`outbox entry of unknown kind '${kind}'`);
+      if (this.derive) derived.push({ kind, value });
       // Kafka has it from an earlier holder: only its rows and its deletion are left to do.
       if (i < sentBefore) continue;
       const list = byTopic.get(route.topic) ?? [];
@@ -200,4 +232,14 @@ export class OutboxPublisher {
     this.#stopped = true;
     await this.#producers.stop();
   }
+}
+
+/**
+ * An outbox entry's kind and message. A new version is written as the state stored with it
+ * ('stored': its version and cause beside it) and leaves as its changelog message ('state');
+ * entries an older step wrote as the message itself ('state') still read as they are.
+ */
+function entryOf(f: Record<string, string>): { kind: string; value: Record<string, unknown> } {
+  if (f.kind === 'stored') return { kind: 'state', value: stateChanged(JSON.parse(f.value!) as StoredEpisode, Number(f.version), f.cause!) };
+  return { kind: f.kind!, value: JSON.parse(f.value!) as Record<string, unknown> };
 }

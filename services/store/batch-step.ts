@@ -28,7 +28,6 @@ export function batchStep(call: ScriptCall, k: PartitionKeys, d: DecodedEvent, p
     ...(plan.historyJson !== null ? { history: call.value(plan.historyJson) } : {}),
     evictAt: plan.evictAt === null ? '' : String(plan.evictAt),
     timer: plan.timer === null ? '' : String(plan.timer),
-    changelog: call.value(plan.changelogJson),
     leave: indexSets(k, plan.leave).map((key) => call.key(key)),
     join: indexSets(k, plan.join).map((key) => call.key(key)),
     deadLetterKey: event.patientKey,
@@ -38,7 +37,6 @@ export function batchStep(call: ScriptCall, k: PartitionKeys, d: DecodedEvent, p
       version: r.version,
       state: call.key(k.state(r.episodeId)),
       stored: call.value(r.storedJson),
-      changelog: call.value(r.changelogJson),
     })),
   };
 }

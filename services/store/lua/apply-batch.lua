@@ -5,9 +5,11 @@
     steps: [ { kind = 'reject', offset, deadLetterKey, entry = ARGV# }
            | { kind = 'apply', offset, episode, eventId, occurredAt, version (expected, '' = new),
                events, state, patient = KEYS#, event, stored, history (optional) = ARGV#,
-               evictAt ('' = open), timer ('' = none; an existing timer is kept), changelog = ARGV#,
+               evictAt ('' = open), timer ('' = none; an existing timer is kept),
                leave, join = [KEYS#] (index sets), deadLetterKey, deadLetters = [ARGV#],
-               related = [ { episode, version, state = KEYS#, stored, changelog = ARGV# } ] } ] }
+               related = [ { episode, version, state = KEYS#, stored = ARGV# } ] } ] }
+  Each new version goes to the outbox as its stored state (the publisher makes the changelog
+  message of it), so a state crosses the wire to Redis once.
   related: the patient's other episodes whose readmission link this step changes; all or
   nothing with the episode itself.
   A step at or below the partition's applied offset was applied before (another writer, a
@@ -78,13 +80,13 @@ for _, s in ipairs(packed.steps) do
     else
       redis.call('ZREM', CLOSED, s.episode)
     end
-    toOutbox('state', s.episode, ARGV[s.changelog])
+    storedToOutbox(s.episode, (tonumber(s.version) or 0) + 1, s.eventId, ARGV[s.stored])
     for _, entry in ipairs(s.deadLetters) do
       toOutbox('dead-letter', s.deadLetterKey, ARGV[entry])
     end
     for _, r in ipairs(s.related) do
       redis.call('HSET', KEYS[r.state], 'state', ARGV[r.stored], 'version', tonumber(r.version) + 1)
-      toOutbox('state', r.episode, ARGV[r.changelog])
+      storedToOutbox(r.episode, tonumber(r.version) + 1, s.eventId, ARGV[r.stored])
     end
     if s.timer ~= '' then
       redis.call('ZADD', TIMERS, 'NX', s.timer, s.episode)
