@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { RegionRules } from '../clock/rules.ts';
+import type { AgreementSet } from '../agreements/agreement-set.ts';
 import { UtklarError } from '../core/errors.ts';
 import { epochDay, fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 import type { PopulationTable } from '../reference/population.ts';
@@ -13,6 +14,8 @@ export interface ApiDeps {
   client: ClickHouseClient;
   db: string;
   rules: RegionRules;
+  /** The payment agreements (config.agreements); unset: `rules` for every region. */
+  agreements?: AgreementSet;
   population: PopulationTable;
   secret: string | undefined;
   /** The injected clock. */
@@ -97,7 +100,7 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     if (format !== 'json' && format !== 'csv') throw new UtklarError('INVALID_REQUEST', `format: expected json or csv, got '${format}'`);
     const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
     checkScope(scope, filters);
-    const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, population: deps.population };
+    const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
     const result = await r.handler(ctx, q);
     if (format === 'csv') {
       return { status: 200, contentType: 'text/csv; charset=utf-8', body: toCsv(result.rows) };

@@ -57,7 +57,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now };
+        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now };
         const r = await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);

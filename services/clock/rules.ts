@@ -1,5 +1,6 @@
 import type { CARE_TYPES, TRACK_COLOURS } from '../contract/event.ts';
 import { fromEpochDay } from '../core/stockholm-time.ts';
+import { bundledRules } from '../agreements/bundled.ts';
 
 type CareType = (typeof CARE_TYPES)[number];
 type TrackColour = (typeof TRACK_COLOURS)[number];
@@ -26,6 +27,8 @@ export interface RegionRules {
         includeDayZeroDischarges: boolean;
         /** all-days: every payment day of the period is billable once the average exceeds the threshold. */
         billable: 'all-days' | 'days-above-threshold';
+        /** A threshold per care type where they differ (Stockholm-like: 2 somatic, 5 psychiatric); `threshold` is the somatic one. */
+        thresholdByCareType?: Record<CareType, number>;
       };
   conditions: EligibilityCondition[];
   admissionNoticeWithinHours: number;
@@ -40,27 +43,19 @@ export interface RegionRules {
   retainClosedEpisodeDays: number;
 }
 
-/** The law's defaults (Lag 2017:612) with the amounts known from the sources. */
-export const LAW_DEFAULTS: RegionRules = {
-  noon: { hour: 12, inclusive: false },
-  payment: { model: 'free-days', freeDays: { SOMATIC: 3, PSYCHIATRIC: 30 } },
-  conditions: ['admission-notice-in-time', 'ready-notice-sent', 'sip-called-in-time'],
-  admissionNoticeWithinHours: 24,
-  sipCalledWithinDays: 3,
-  fastVardkontaktRequiredFor: ['GREEN', 'YELLOW', 'RED'],
-  amountPerDayByYear: { 2019: 7800, 2022: 9300, 2023: 10500 },
-  readmission: { windowDays: 30, minDays: 1, acuteOnly: true, sameRegionOnly: true },
-  allowedLatenessMs: 7 * 86_400_000,
-  retainClosedEpisodeDays: 31,
-};
+/**
+ * The bundled agreements (services/agreements/law.json and orebro.json) as the clock reads them:
+ * what `UTKLAR_RULES=law|orebro` selects. A region's own terms are files, never constants here.
+ */
+export const LAW_DEFAULTS: RegionRules = bundledRules('law');
 
 /** Region Örebro län's reading of the seed: threshold 3,0 on the monthly average, 12:00 rule. */
-export const OREBRO_RULES: RegionRules = {
-  ...LAW_DEFAULTS,
-  payment: { model: 'municipal-average', threshold: 3.0, period: 'month', includeDayZeroDischarges: false, billable: 'all-days' },
-};
+export const OREBRO_RULES: RegionRules = bundledRules('orebro');
 
-/** The amount for a payment day: the table's value for that year, else the latest earlier year. */
+/**
+ * The amount for a payment day: the table's value for that year, else the latest earlier year.
+ * An estimate for the board; an invoice uses billedAmount, which names the years without a figure.
+ */
 export function amountForYear(table: Record<number, number>, year: number): number | undefined {
   const years = Object.keys(table).map(Number).filter((y) => y <= year).sort((a, b) => b - a);
   return years.length > 0 ? table[years[0]!] : undefined;
@@ -81,4 +76,20 @@ export function amountForDays(table: Record<number, number>, days: readonly numb
     total += perDay;
   }
   return total;
+}
+
+/**
+ * SEK for billed payment days, each at its own year's amount: null, with the years concerned,
+ * when a year has no figure in the table. An invoice never takes another year's amount.
+ */
+export function billedAmount(table: Record<number, number>, days: readonly number[]): { amountSek: number | null; missingAmountYears: number[] } {
+  let total = 0;
+  const missing = new Set<number>();
+  for (const d of days) {
+    const year = fromEpochDay(d).year;
+    const perDay = table[year];
+    if (perDay === undefined) missing.add(year);
+    else total += perDay;
+  }
+  return missing.size > 0 ? { amountSek: null, missingAmountYears: [...missing].sort((a, b) => a - b) } : { amountSek: total, missingAmountYears: [] };
 }

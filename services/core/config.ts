@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UtklarError } from './errors.ts';
+import { loadAgreementSet, type AgreementSet } from '../agreements/agreement-set.ts';
+import { LAW_DEFAULTS, OREBRO_RULES } from '../clock/rules.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -23,8 +25,14 @@ export interface Config {
   httpHost: string;
   httpPort: number;
   pseudonymKey: string | undefined;
-  /** Which region agreement the clocks apply: 'orebro' (threshold 3,0) or 'law' (free days). */
+  /** The rules the clocks apply (services/agreements/orebro.json or law.json), and the shortcut to them when UTKLAR_AGREEMENTS is unset. */
   rules: 'orebro' | 'law';
+  /**
+   * The payment agreements invoices are computed under, per region and year (UTKLAR_AGREEMENTS;
+   * unset: the bundled file(s) UTKLAR_RULES names). Read and checked here, so a bad file stops
+   * every command at start with `file:line` rather than an invoice later.
+   */
+  agreements: AgreementSet;
   /** Which consumer groups this process runs. */
   consumers: Consumer[];
   /** The timer worker runs apart from the clock consumer (UTKLAR_CONSUMERS=timers), e.g. to be killed apart. */
@@ -75,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(namespace)) {
     throw new UtklarError('CONFIG', `UTKLAR_NAMESPACE must be lower-case letters, digits and '-', got '${namespace}'`);
   }
+  const rules = parseRules(env.UTKLAR_RULES ?? 'orebro');
   return {
     kafkaBrokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`).split(',').map((s) => s.trim()).filter(Boolean),
     registryUrl: env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
@@ -93,7 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
-    rules: parseRules(env.UTKLAR_RULES ?? 'orebro'),
+    rules,
+    agreements: loadAgreementSet(env.UTKLAR_AGREEMENTS, rules, rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES),
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')).filter((c): c is Consumer => c !== 'timers'),
     timersOnly: parseConsumers(env.UTKLAR_CONSUMERS ?? '').includes('timers'),
     groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,

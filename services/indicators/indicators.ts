@@ -3,8 +3,8 @@ import type { Scope } from '../model/scope.ts';
 import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
 import { GROUPS, type Filters, type GroupBy } from '../model/filters.ts';
 import { delayBand, DELAY_BANDS } from '../clock/delay-band.ts';
-import { municipalAverage, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
-import { amountForDays, type RegionRules } from '../clock/rules.ts';
+import type { RegionRules } from '../clock/rules.ts';
+import { AgreementSet } from '../agreements/agreement-set.ts';
 import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
@@ -12,6 +12,7 @@ import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { ADMISSIONS, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
+import { paymentBasis, paymentReadsFrom, type PaymentEpisode } from './payment-basis.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -22,6 +23,8 @@ export interface Ctx {
   /** Today as a Stockholm epoch day, from the injected clock: open episodes count up to it. */
   today: number;
   rules: RegionRules;
+  /** The payment agreements per region and year; unset: `rules` for every region. */
+  agreements?: AgreementSet;
   population: PopulationTable;
   /**
    * Where the latest version of each episode is read: 'snapshot' (the default) the episode
@@ -242,38 +245,25 @@ export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
 
 /**
  * Betalningsansvar for one month, the invoice basis: per liable (recipient) municipality and care
- * type, the payment days of episodes discharged in the month, the average against the
- * threshold (or free days per patient, by agreement) and what is billable.
+ * type, the payment days of episodes discharged in the month, the average against the threshold
+ * (over the month or the rolling 3 months ending with it) or free days per patient, by the
+ * agreement in force for the episode's region on its discharge day, and what is billable.
  */
 export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number }): Promise<Result> {
+  const agreements = ctx.agreements ?? AgreementSet.of(ctx.rules);
   const rows = await over(ctx, [
       // A municipality's invoice lines are the ones it is liable for (the ready notice's
       // recipient), residents or not, and all of each: scoped by recipient, not by home.
       ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
-      `discharged_day >= ${int(month.fromDay)}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
+      `discharged_day >= ${int(paymentReadsFrom(agreements, month))}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
     ].join(' AND '), (src) => `
-    SELECT recipient_municipality, care_type, ${utklarDays(ctx.today)} AS d, payment_days, liability
+    SELECT region, recipient_municipality, care_type, discharged_day, ${utklarDays(ctx.today)} AS d, payment_days, liability
     FROM ${src}`);
-  const out: Row[] = [];
-  const p = ctx.rules.payment;
-  for (const careType of [...new Set(rows.map((r) => String(r.care_type)))].sort()) {
-    const episodes: ClosedEpisodeDays[] = rows.filter((r) => r.care_type === careType).map((r) => {
-      const list = (r.payment_days as unknown[]).map(Number);
-      return { municipality: String(r.recipient_municipality), utklarDays: n(r.d), paymentDays: list.length, paymentDayList: list, liable: r.liability !== 'not-liable' };
-    });
-    if (p.model === 'municipal-average') {
-      for (const { municipality, ...m } of municipalAverage(episodes, ctx.rules)) out.push({ kommun: municipality, careType, ...m, threshold: p.threshold });
-    } else {
-      const free = p.freeDays[careType as keyof typeof p.freeDays] ?? 0;
-      for (const kommun of [...new Set(episodes.map((e) => e.municipality))].sort()) {
-        const list = episodes.filter((e) => e.municipality === kommun);
-        const billable = list.filter((e) => e.liable).flatMap((e) => e.paymentDayList.slice(free));
-        const days = list.reduce((s, e) => s + e.paymentDays, 0);
-        out.push({ kommun, careType, episodes: list.length, paymentDays: days, average: days / list.length, freeDays: free, billableDays: billable.length, amountSek: amountForDays(ctx.rules.amountPerDayByYear, billable) });
-      }
-    }
-  }
-  return { rows: out, notes: [`episodes discharged ${day(month.fromDay)}–${day(month.toDay)}; 12:00 rule; model ${p.model}`], period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
+  const episodes: PaymentEpisode[] = rows.map((r) => ({
+    region: String(r.region), municipality: String(r.recipient_municipality), careType: String(r.care_type) as PaymentEpisode['careType'], dischargedDay: n(r.discharged_day),
+    utklarDays: n(r.d), paymentDayList: (r.payment_days as unknown[]).map(Number), liable: r.liability !== 'not-liable',
+  }));
+  return { ...paymentBasis(episodes, agreements, month), period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
 }
 
 /** Spårfärg at discharge per month, and the share with fast vårdkontakt among green, yellow and red. */

@@ -7,7 +7,8 @@ import { municipalAverage, type ClosedEpisodeDays } from '../../services/clock/m
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../../services/clock/rules.ts';
 
 const at = (iso: string) => Date.parse(iso);
-const FEB_1 = epochDay({ year: 2026, month: 2, day: 1 });
+// 2023: a year with an amount per day (10 500 kr) in the bundled table.
+const FEB_1 = epochDay({ year: 2023, month: 2, day: 1 });
 
 /** A discharged ready episode with `n` payment days starting on `first` (a Stockholm epoch day). */
 const closed = (municipality: string, n: number, liable = true, first = FEB_1): ClosedEpisodeDays => ({
@@ -33,9 +34,9 @@ describe('municipalAverage with OREBRO_RULES (threshold 3,0, day-0 discharges ex
     const result = municipalAverage([closed('1881', 1), closed('1880', 2), closed('1881', 2), closed('1880', 3), closed('1881', 3), closed('1880', 5)], OREBRO_RULES);
     expect(result).toHaveLength(2);
     const [a, b] = result;
-    expect(a).toMatchObject({ municipality: '1880', episodes: 3, paymentDays: 10, exceeded: true, billableDays: 10, amountSek: 10 * 10500 });
+    expect(a).toMatchObject({ municipality: '1880', episodes: 3, paymentDays: 10, exceeded: true, billableDays: 10, amountSek: 10 * 10500, missingAmountYears: [] });
     expect(a!.average).toBeCloseTo(10 / 3, 10);
-    expect(b).toEqual({ municipality: '1881', episodes: 3, paymentDays: 6, average: 2, exceeded: false, billableDays: 0, amountSek: 0 });
+    expect(b).toEqual({ municipality: '1881', episodes: 3, paymentDays: 6, average: 2, exceeded: false, billableDays: 0, amountSek: 0, missingAmountYears: [], averageEpisodes: 3, averagePaymentDays: 6 });
   });
 
   it('an average of exactly 3,0 does not exceed the threshold', () => {
@@ -54,7 +55,7 @@ describe('municipalAverage with OREBRO_RULES (threshold 3,0, day-0 discharges ex
   it('a municipality with only day-0 discharges does not appear (unless they are included)', () => {
     expect(municipalAverage([closed('1882', 0)], OREBRO_RULES)).toEqual([]);
     expect(municipalAverage([closed('1882', 0)], rulesWith({ includeDayZeroDischarges: true }))).toEqual([
-      { municipality: '1882', episodes: 1, paymentDays: 0, average: 0, exceeded: false, billableDays: 0, amountSek: 0 },
+      { municipality: '1882', episodes: 1, paymentDays: 0, average: 0, exceeded: false, billableDays: 0, amountSek: 0, missingAmountYears: [], averageEpisodes: 1, averagePaymentDays: 0 },
     ]);
     expect(municipalAverage([], OREBRO_RULES)).toEqual([]);
   });
@@ -74,7 +75,26 @@ describe('municipalAverage with OREBRO_RULES (threshold 3,0, day-0 discharges ex
     const [a] = municipalAverage([closed('1880', 4, true, dec30)], OREBRO_RULES); // 30, 31 Dec 2022, 1, 2 Jan 2023
     expect(a!.amountSek).toBe(2 * 9300 + 2 * 10500);
     const [old] = municipalAverage([closed('1880', 4, true, epochDay({ year: 2018, month: 5, day: 1 }))], OREBRO_RULES);
-    expect(old).toMatchObject({ billableDays: 4, amountSek: null });
+    expect(old).toMatchObject({ billableDays: 4, amountSek: null, missingAmountYears: [2018] });
+  });
+
+  it('never bills a year without a figure at an earlier year\'s amount: 2024 after 2023 is null, and says which year', () => {
+    const dec30 = epochDay({ year: 2023, month: 12, day: 30 });
+    const [a] = municipalAverage([closed('1880', 4, true, dec30)], OREBRO_RULES); // 30, 31 Dec 2023, 1, 2 Jan 2024
+    expect(a).toMatchObject({ billableDays: 4, amountSek: null, missingAmountYears: [2024] });
+    // Not billed, so no amount is missing.
+    const [under] = municipalAverage([closed('1880', 2, true, dec30)], OREBRO_RULES);
+    expect(under).toMatchObject({ exceeded: false, amountSek: 0, missingAmountYears: [] });
+  });
+
+  it('a threshold per care type (Stockholm-like: 2 somatic, 5 psychiatric) needs the care type', () => {
+    const p = OREBRO_RULES.payment;
+    if (p.model !== 'municipal-average') throw new Error('OREBRO_RULES changed model');
+    const rules: RegionRules = { ...OREBRO_RULES, payment: { ...p, threshold: 2, thresholdByCareType: { SOMATIC: 2, PSYCHIATRIC: 5 } } };
+    const eps = [closed('1880', 3), closed('1880', 4)]; // average 3,5
+    expect(municipalAverage(eps, rules, 'SOMATIC')[0]).toMatchObject({ average: 3.5, exceeded: true, billableDays: 7 });
+    expect(municipalAverage(eps, rules, 'PSYCHIATRIC')[0]).toMatchObject({ average: 3.5, exceeded: false, billableDays: 0 });
+    expect(() => municipalAverage(eps, rules)).toThrow(/per care type/);
   });
 
   it('refuses rules of another payment model', () => {
@@ -98,8 +118,10 @@ describe('municipalAverage with OREBRO_RULES (threshold 3,0, day-0 discharges ex
       return { municipality: s.admission!.homeMunicipality, utklarDays: c.utklarDays, paymentDays: c.paymentDays, paymentDayList: c.paymentDayList, liable: c.liability === 'liable' };
     });
     expect(episodes.map((x) => x.paymentDays)).toEqual([2, 3, 5]);
+    // February 2026 has no amount per day in the bundled table: the line says so instead of
+    // billing at 2023's 10 500 kr.
     expect(municipalAverage(episodes, OREBRO_RULES)).toEqual([
-      { municipality: '1880', episodes: 3, paymentDays: 10, average: 10 / 3, exceeded: true, billableDays: 10, amountSek: 105000 },
+      { municipality: '1880', episodes: 3, paymentDays: 10, average: 10 / 3, exceeded: true, billableDays: 10, amountSek: null, missingAmountYears: [2026], averageEpisodes: 3, averagePaymentDays: 10 },
     ]);
   });
 });

@@ -1,0 +1,75 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { RegionRules } from '../clock/rules.ts';
+import { UtklarError } from '../core/errors.ts';
+import { isoDate, fromEpochDay } from '../core/stockholm-time.ts';
+import { loadAgreementFile, shownPath, type Agreement } from './agreement.ts';
+import { bundledFile } from './bundled.ts';
+
+/**
+ * The agreements of one deployment: each region's versions, and the law's defaults ('*') for a
+ * region without one. An episode is billed under the version in force on its discharge day.
+ */
+export class AgreementSet {
+  constructor(readonly agreements: readonly Agreement[]) {}
+
+  /** The region's own agreement on `day`, else the law's defaults; undefined when neither is in force. */
+  inForce(region: string, day: number): Agreement | undefined {
+    const on = (r: string) => this.agreements.find((a) => a.region === r && a.validFrom <= day && (a.validTo === null || day <= a.validTo));
+    return on(region) ?? on('*');
+  }
+
+  /** Today's behaviour without agreement files: one set of rules for every region and every day. */
+  static of(rules: RegionRules, id = 'UTKLAR_RULES'): AgreementSet {
+    return new AgreementSet([{ id, file: id, line: 0, region: '*', name: id, validFrom: -Infinity, validTo: null, rules }]);
+  }
+}
+
+/** What the clock decides for every region alike while it runs one RegionRules (UTKLAR_RULES). */
+const CLOCK_TERMS = ['noon', 'conditions', 'admissionNoticeWithinHours', 'sipCalledWithinDays', 'fastVardkontaktRequiredFor'] as const;
+
+/**
+ * UTKLAR_AGREEMENTS: files and directories (every *.json in one), comma-separated. Unset, the
+ * UTKLAR_RULES shortcut: `law` is law.json alone, `orebro` is orebro.json for region 18 and
+ * law.json elsewhere. The law's defaults are added when no file covers '*'.
+ *
+ * The clock counts payment days and decides liability once per episode with the rules
+ * UTKLAR_RULES names, so an agreement whose noon rule or conditions differ from those is
+ * refused here rather than billed on days the clock counted otherwise.
+ */
+export function loadAgreementSet(spec: string | undefined, shortcut: 'law' | 'orebro', clock: RegionRules): AgreementSet {
+  const files = spec === undefined || spec.trim() === ''
+    ? (shortcut === 'law' ? [bundledFile('law')] : [bundledFile('orebro'), bundledFile('law')])
+    : spec.split(',').map((s) => s.trim()).filter(Boolean).flatMap(expand);
+  const byFile = files.map((f) => loadAgreementFile(f));
+  if (!byFile.some((versions) => versions[0]?.region === '*')) byFile.push(loadAgreementFile(bundledFile('law')));
+  const all = byFile.flat();
+
+  const problems: string[] = [];
+  const where = (a: Agreement) => `${a.file}:${a.line}`;
+  for (const a of all) {
+    const clash = all.find((b) => b !== a && b.file !== a.file && b.region === a.region && b.validFrom <= (a.validTo ?? Infinity) && a.validFrom <= (b.validTo ?? Infinity));
+    if (clash && all.indexOf(clash) > all.indexOf(a)) {
+      problems.push(`${where(clash)}: region ${a.region} from ${isoDate(fromEpochDay(clash.validFrom))} is also agreed in ${where(a)}: one agreement per region and year`);
+    }
+    const differs = CLOCK_TERMS.filter((k) => JSON.stringify(a.rules[k]) !== JSON.stringify(clock[k]));
+    if (differs.length > 0) {
+      problems.push(`${where(a)}: ${differs.join(', ')} differ from the clock's rules (UTKLAR_RULES=${shortcut}); the clock counts payment days and liability with one set of rules for every region, so these must be the same in every agreement of a deployment`);
+    }
+  }
+  if (problems.length > 0) throw new UtklarError('CONFIG', `UTKLAR_AGREEMENTS:\n  ${problems.join('\n  ')}`);
+  return new AgreementSet(all);
+}
+
+function expand(entry: string): string[] {
+  let isDir: boolean;
+  try {
+    isDir = statSync(entry).isDirectory();
+  } catch (e) {
+    throw new UtklarError('CONFIG', `UTKLAR_AGREEMENTS: ${shownPath(entry)}: ${(e as Error).message}`);
+  }
+  if (!isDir) return [entry];
+  const found = readdirSync(entry).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(entry, f));
+  if (found.length === 0) throw new UtklarError('CONFIG', `UTKLAR_AGREEMENTS: ${shownPath(entry)} holds no *.json agreement file`);
+  return found;
+}
