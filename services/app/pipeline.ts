@@ -1,44 +1,36 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Cluster } from 'ioredis';
-import type { Kafka } from 'kafkajs';
-import { subjectFor, topics, type Config } from '../core/config.ts';
+import type { Admin, Kafka } from 'kafkajs';
+import { topics, type Config } from '../core/config.ts';
 import { logger } from '../core/log.ts';
 import { connectRedis, type RedisLike } from '../core/redis.ts';
+import type { Periodic } from '../core/periodic.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
-import { EventConsumer } from '../kafka/event-consumer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { ClockStore } from '../store/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
-import { OutboxPublisher } from '../outbox/outbox-publisher.ts';
-import { OutboxProgress } from '../kafka/outbox-progress.ts';
-import { deadLetterHeaders } from '../clock/dead-letter-entry.ts';
-import { RegisteredSchema } from '../kafka/registered-schema.ts';
+import { OutboxService } from '../outbox/outbox-service.ts';
+import { Processor } from '../processor/processor.ts';
 import { openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHousePreparation } from '../sink-clickhouse/prepare.ts';
 import { RowBuffer } from '../sink-clickhouse/row-buffer.ts';
-import { toEventRow } from '../sink-clickhouse/event-rows.ts';
-import { episodeFact } from '../facts/episode-fact.ts';
-import type { StateChanged } from '../clock/changelog.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
 import { loadCapacity } from '../reference/capacity.ts';
 import { AlertingService } from '../alerting/alerting-service.ts';
-import { Periodic } from '../core/periodic.ts';
-import { DEFAULT_SNAPSHOT_POLICY, SnapshotBuilder } from '../snapshot/snapshot-builder.ts';
-import { consumerLag, messageCount } from '../kafka/lag.ts';
-import type { Admin } from 'kafkajs';
 import { Heartbeats } from './heartbeats.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { housekeeping } from './rounds.ts';
 
 const log = logger('pipeline');
 
 /**
- * The consuming side in one process. One consumer group reads the events topic once: each
- * partition's batch is decoded once, applied to the clocks in Redis, and its event rows go to
- * ClickHouse from the same decoded events; the clocks' changes leave through the outbox to the
- * changelog and, as episode facts, to ClickHouse. A batch's offset is committed once its rows
- * are stored.
+ * The consuming side in one process, composed of its services, each with a start, a stop and
+ * a health of its own: the processor (the events topic's one consumer group: decode once, apply
+ * to the clocks, event rows to ClickHouse), the outbox (the clocks' changes to the derived
+ * topics and, as episode facts, to ClickHouse), the housekeeping rounds (timers, eviction, read
+ * model, lag) and alerting. What they share (clients, the clock store, the row buffer) is made here.
  */
 export class Pipeline {
   readonly kafka: Kafka;
@@ -48,7 +40,6 @@ export class Pipeline {
   clickhouseMode!: ClickHouseMode;
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
-  readonly #consumers: EventConsumer[] = [];
   /** Extra Redis connections (the clock's reads, the outbox), closed with the pipeline. */
   readonly #sides: RedisLike[] = [];
   readonly rules: RegionRules;
@@ -57,9 +48,8 @@ export class Pipeline {
   rows!: RowBuffer;
   population!: PopulationTable;
   #started = false;
-  #outbox: OutboxPublisher | undefined;
-  #progress: OutboxProgress | undefined;
-  /** The services on a period of their own: timers, eviction, lag measurement. */
+  #processor: Processor | undefined;
+  #outbox: OutboxService | undefined;
   readonly #rounds: Periodic[] = [];
   #alerting: AlertingService | undefined;
   readonly #admin: Admin;
@@ -100,80 +90,38 @@ export class Pipeline {
     await this.#admin.connect();
 
     this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, { reads: this.#side('clock-reads'), partitions });
-    if (config.consumers.includes('clock')) await this.clocks.refuseOldLayout(config.namespace);
     this.rows = new RowBuffer(this.clickhouse, config.clickhouseDatabase, logger('clickhouse-rows'), {
       ready: () => preparation.prepare(),
       onRows: (table, n) => (table === 'events' ? metrics.rowsWritten : metrics.factsWritten).inc(n),
     });
-    const rows = this.rows;
-    const common = { kafka: this.kafka, topic: t.patientEvents, codec: this.#codec, deadLetters: this.#deadLetters, metrics };
-    let clock: EventConsumer | undefined;
-    for (const name of config.consumers) {
-      const consumer = new EventConsumer({
-        ...common, groupId: `${config.groupPrefix}.${name}`, log: logger(name), sliceSize: 1000, watch: this.heartbeats.consumer(name, metrics), concurrency: partitions,
-        handle: async (batch) => {
-          await rows.room();
-          const waited = (await this.#outbox?.room(batch[0]!.partition)) ?? 0;
-          if (waited > 0) metrics.outboxWaits.inc(waited / 1000);
-          metrics.clockUpdates.inc(await this.clocks.apply(batch));
-          // Partitions apply concurrently: count what no batch has counted yet.
-          metrics.clockConflicts.inc(this.clocks.conflicts - this.#conflictsCounted);
-          this.#conflictsCounted = this.clocks.conflicts;
-          const now = Date.now();
-          return { stored: rows.offer('events', batch.map((d) => toEventRow(d, now))) };
-        },
-      });
-      this.#consumers.push(consumer);
-      // Timers, eviction and the outbox follow the partitions this process owns, so N processes
-      // in the group share them as they share the events (a timers-only process serves all).
-      if (name === 'clock') {
-        clock = consumer;
-        this.clocks.follow(consumer);
-      }
-    }
-    if (clock) {
-      const registry = this.#codec.registry;
-      // Its own connection: on the clock's, each drain would wait behind the clock's write pipelines.
-      const keys = this.clocks.keys;
-      this.#progress = new OutboxProgress(this.kafka, t.clockOutboxProgress, logger('outbox-progress'));
-      await this.#progress.start();
-      this.#outbox = new OutboxPublisher(this.#side('outbox'), this.kafka, (p) => keys.of(p).outbox, clock, (p) => `${config.groupPrefix}.clock.outbox.p${p}`, this.#progress, {
-        state: { topic: t.episodeState, schema: new RegisteredSchema(registry, 'episode-state.avsc', subjectFor(t.episodeState)), id: (v) => String(v.changeId) },
-        clock: { topic: t.clockEvents, schema: new RegisteredSchema(registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
-        'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
-      }, logger('outbox'), (entries) => {
-        const ingested = Math.floor(Date.now() / 1000);
-        const facts = entries.filter((e) => e.kind === 'state').map((e) => ({ ...episodeFact(e.value as unknown as StateChanged, this.rules), ingested_at: ingested }));
-        return rows.offer('episode_facts', facts);
-      });
-      await this.#outbox.start();
-      const outbox = this.#outbox;
-      this.heartbeats.pull('outbox', () => outbox.lastDrainedAt);
-    }
-    for (const c of this.#consumers) await c.start();
-    const clocks = this.clocks;
     if (config.consumers.includes('clock')) {
-      this.#rounds.push(new Periodic('eviction sweep', config.evictEveryMs, async () => void metrics.evicted.inc(await clocks.evictSettled(Date.now())), log));
+      await this.clocks.refuseOldLayout(config.namespace);
+      const processor = (this.#processor = new Processor({
+        kafka: this.kafka, topic: t.patientEvents, groupId: `${config.groupPrefix}.clock`, codec: this.#codec, deadLetters: this.#deadLetters,
+        clocks: this.clocks, rows: this.rows, metrics, watch: this.heartbeats.consumer('clock', metrics), partitions, log: logger('clock'),
+      }));
+      const keys = this.clocks.keys;
+      const outbox = (this.#outbox = new OutboxService({
+        kafka: this.kafka, namespace: config.namespace, groupPrefix: config.groupPrefix, redis: this.#side('outbox'), outboxKey: (p) => keys.of(p).outbox,
+        ownership: processor.consumer, registry: this.#codec.registry, rows: this.rows, rules: this.rules, log: logger('outbox'), progressLog: logger('outbox-progress'),
+      }));
+      processor.outboxRoom = (p) => outbox.room(p);
+      await outbox.start();
+      this.heartbeats.pull('outbox', () => outbox.lastDrainedAt);
+      await processor.start();
     }
-    // The clock's process runs the timer worker unless it runs in a process of its own; its
-    // announcements go through the outbox, which the clock's process publishes. A time budget per
-    // round: catching up a replayed year of day boundaries must not starve the consumers.
-    if (config.consumers.includes('clock') || config.timersOnly) {
-      this.#rounds.push(new Periodic('timer', config.timersEveryMs, async () => {
-        metrics.timersFired.inc(await clocks.fireForAWhile(Math.max(100, config.timersEveryMs / 4)));
-        this.heartbeats.beat('timers');
-      }, log));
-    }
-    // The indicators' read model follows the facts (services/snapshot/): built by partition 0's owner.
-    if (clock && config.snapshotEveryMs > 0) {
-      const builder = new SnapshotBuilder(this.clickhouse, config.clickhouseDatabase, logger('episode-snapshot'), clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta });
-      this.#rounds.push(new Periodic('episode snapshot', config.snapshotEveryMs, async () => {
-        await preparation.prepare();
-        await builder.round();
-      }, log));
-    }
-    // Kafka away (a broker restart) fails every measurement: not worth a warning each time.
-    this.#rounds.push(new Periodic('lag measurement', 5_000, () => this.#measure().catch((e) => log.debug({ err: e }, 'lag measurement failed')), log));
+    let outboxCounted = 0;
+    this.#rounds.push(...housekeeping({
+      config, clocks: this.clocks, clock: this.#processor?.consumer, clickhouse: this.clickhouse, prepared: () => preparation.prepare(), admin: this.#admin,
+      metrics, heartbeats: this.heartbeats, log, snapshotLog: logger('episode-snapshot'),
+      measure: () => {
+        if (this.#outbox) {
+          metrics.outboxPublished.inc(this.#outbox.published - outboxCounted);
+          outboxCounted = this.#outbox.published;
+        }
+        metrics.rowsPending.set(this.rows?.pending ?? 0);
+      },
+    }));
     for (const round of this.#rounds) round.start();
     if (config.alertRules && config.alertsEveryMs > 0) {
       this.#alerting = await AlertingService.start({
@@ -186,24 +134,6 @@ export class Pipeline {
     this.heartbeats.start();
     this.#started = true;
     log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
-  }
-
-  #outboxCounted = 0;
-  #conflictsCounted = 0;
-
-  /** Lag of this process's consumer groups and the dead-letter count, for /metrics. */
-  async #measure(): Promise<void> {
-    const t = topics(this.config.namespace);
-    if (this.#outbox) {
-      this.metrics.outboxPublished.inc(this.#outbox.published - this.#outboxCounted);
-      this.#outboxCounted = this.#outbox.published;
-    }
-    for (const name of this.config.consumers) {
-      const lag = await consumerLag(this.#admin, `${this.config.groupPrefix}.${name}`, t.patientEvents);
-      this.metrics.lag.set({ consumer: name }, lag);
-    }
-    this.metrics.rowsPending.set(this.rows?.pending ?? 0);
-    this.metrics.deadLetterMessages.set(await messageCount(this.#admin, t.deadLetter));
   }
 
   async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
@@ -235,9 +165,8 @@ export class Pipeline {
     await this.#alerting?.stop();
     await this.#admin.disconnect().catch(() => undefined);
     void this.rows?.flushNow();
-    await this.#outbox?.stop().catch(() => undefined);
-    await this.#progress?.stop();
-    for (const c of this.#consumers) await c.stop().catch(() => undefined);
+    await this.#outbox?.stop();
+    await this.#processor?.stop().catch(() => undefined);
     await this.rows?.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);
