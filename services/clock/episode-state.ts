@@ -63,6 +63,8 @@ export interface RejectedEvent {
 const TYPE_ORDER: Record<PatientEvent['type'], number> = {
   admission: 0,
   'admission-notice': 1,
+  // A move at the admission's own millisecond is where the patient lies from then on.
+  transfer: 1,
   readmission: 2,
   'ready-for-discharge': 3,
   'delay-reason': 4,
@@ -106,6 +108,8 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
     lastEventAt: sorted[sorted.length - 1]!.occurredAt,
   };
   let cancelled = false;
+  /** The latest move: it stays where the patient lies when a later admission message corrects the admission's data. */
+  let moved: Pick<AdmissionData, 'hospital' | 'clinic' | 'ward'> & { businessArea?: string } | null = null;
   const open = () => s.readyPeriods.find((p) => p.end === null);
   const problem = (p: string) => {
     if (!s.problems.includes(p)) s.problems.push(p);
@@ -126,9 +130,18 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
       case 'admission':
         // A repeated admission message corrects the data; the first time stays the admission time.
         s.admittedAt ??= e.occurredAt;
-        s.admission = e.data;
+        s.admission = moved ? { ...e.data, ...moved } : e.data;
         cancelled = false;
         break;
+      case 'transfer': {
+        // Flagged, not refused: a discharge cancelled later in event time makes the move count,
+        // and a refusal could not be taken back by it.
+        if (s.dischargedAt !== null) problem('transfer-after-discharge');
+        const { hospital, clinic, ward, businessArea } = e.data;
+        moved = { hospital, clinic, ward, ...(businessArea !== null ? { businessArea } : {}) };
+        if (s.admission) s.admission = { ...s.admission, ...moved };
+        break;
+      }
       case 'admission-cancelled':
         cancelled = true;
         break;

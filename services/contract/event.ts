@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'admission-cancelled',
   'discharge-cancelled',
   'delay-reason',
+  'transfer',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -67,6 +68,15 @@ export interface ReadmissionData {
   indexEpisodeId: string | null;
 }
 
+/** Where the patient lies from occurredAt on (HL7 A02): the board and the open-ward counts follow. */
+export interface TransferData {
+  hospital: string;
+  clinic: string;
+  ward: string;
+  /** Unchanged when null (a move between wards of one verksamhetsområde). */
+  businessArea: string | null;
+}
+
 export interface DelayReasonData {
   reasonCode: string;
   responsibleParty: (typeof RESPONSIBLE_PARTIES)[number];
@@ -83,6 +93,7 @@ export interface DataByType {
   'admission-cancelled': ReasonData;
   'discharge-cancelled': ReasonData;
   'delay-reason': DelayReasonData;
+  transfer: TransferData;
 }
 
 interface Envelope {
@@ -109,6 +120,7 @@ export const AVRO_RECORD: Record<EventType, string> = {
   'admission-cancelled': `${NS}.AdmissionCancelled`,
   'discharge-cancelled': `${NS}.DischargeCancelled`,
   'delay-reason': `${NS}.DelayReason`,
+  transfer: `${NS}.Transfer`,
 };
 const TYPE_OF_RECORD = new Map(Object.entries(AVRO_RECORD).map(([t, r]) => [r, t as EventType]));
 

@@ -80,6 +80,7 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
   'admission-cancelled': { reasonCode: optText },
   'discharge-cancelled': { reasonCode: optText },
   'delay-reason': { reasonCode: text, responsibleParty: oneOf(RESPONSIBLE_PARTIES), endedAt: optTimestamp },
+  transfer: { hospital: text, clinic: text, ward: text, businessArea: optText },
 };
 
 // ISO 8601 with an explicit offset: a local time without one is ambiguous around DST.

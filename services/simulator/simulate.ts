@@ -30,6 +30,8 @@ const DAY = 24 * HOUR;
  */
 export class RegionSimulator {
   readonly #rng: Rng;
+  /** Its own stream, so that adding moves between wards left every other draw (and seed) as it was. */
+  readonly #moves: Rng;
   readonly #queue = new MinHeap<{ kind: 'event'; event: NdjsonEvent } | { kind: 'arrival' } | { kind: 'readmit'; person: Person; indexEpisode: string }>();
   #eventSeq = 0;
   #episodeSeq = 0;
@@ -40,6 +42,7 @@ export class RegionSimulator {
     startMs: number,
   ) {
     this.#rng = new Rng(opts.seed);
+    this.#moves = new Rng(opts.seed + 7919);
     this.#clock = startMs;
     this.#scheduleArrival(startMs);
   }
@@ -187,8 +190,16 @@ export class RegionSimulator {
     const destination = needsMunicipalCare
       ? rng.weighted([['HOME_WITH_MUNICIPAL_CARE', 55], ['SHORT_TERM_CARE', 30], ['NURSING_HOME', 10], ['DECEASED', 2], ['OTHER', 3]] as const)
       : rng.weighted([['HOME', 92], ['OTHER_HOSPITAL', 4], ['DECEASED', 2], ['OTHER', 2]] as const);
+    // Some patients move to another ward of the clinic on the way (HL7 A02), and leave from there.
+    let dischargeWard = ward;
+    if (clinic.wards.length > 1 && this.#moves.chance(0.12)) {
+      const others = clinic.wards.filter((w) => w !== ward);
+      dischargeWard = others[this.#moves.int(0, others.length - 1)]!;
+      const movedAt = admittedAt + this.#moves.uniform(0.2, 0.6) * (dischargeAt - admittedAt);
+      this.#emit(movedAt, 'transfer', person, episodeId, ehr, { hospital: hospital.code, clinic: clinic.clinic, ward: dischargeWard });
+    }
     const discharge = (at: number) =>
-      this.#emit(at, 'discharge', person, episodeId, ehr, { destination, clinic: clinic.clinic, ward });
+      this.#emit(at, 'discharge', person, episodeId, ehr, { destination, clinic: clinic.clinic, ward: dischargeWard });
     discharge(dischargeAt);
     if (rng.chance(0.01)) {
       const cancelledAt = dischargeAt + rng.uniform(10 * 60_000, 2 * HOUR);

@@ -133,10 +133,23 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-SAM')!.patientKey).toBe(new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003671239'));
   });
 
-  it('answers AE with the reason and dead-letters the raw message without personal data: A02, a reservnummer, an unknown code', async () => {
-    const a02 = await send(adt({ trigger: 'A02', controlId: 'MSG-A02', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321'] }));
-    expect(a02).toMatchObject({ code: 'AE', ref: 'MSG-A02' });
-    expect(a02.text).toMatch(/transfer not supported yet/);
+  it('A02 moves the patient: the stored state and the open-ward index follow to the new ward', async () => {
+    expect(await send(adt({ trigger: 'A01', controlId: 'MSG-MOVE-1', episodeId: 'E-HL7-MOVE', ward: 'Med 2' }))).toMatchObject({ code: 'AA' });
+    expect(await send(adt({ trigger: 'A02', controlId: 'MSG-MOVE-2', episodeId: 'E-HL7-MOVE', recorded: '202611031000+0100', ward: 'Med 4' }))).toMatchObject({ code: 'AA' });
+    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-MOVE');
+    const ward = async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { admission: { ward: string } } | undefined)?.admission.ward;
+    expect(await waitFor('moved to Med 4', async () => ((await ward()) === 'Med 4' ? 'Med 4' : undefined))).toBe('Med 4');
+    const tag = key.slice(0, key.indexOf(':clock:'));
+    const inWard = async (w: string) => redis.sismember(`${tag}:clock:open:ward:USO/${w}`, 'E-HL7-MOVE');
+    expect([await inWard('Med 2'), await inWard('Med 4')]).toEqual([0, 1]);
+    const { events } = await eventsOf((e) => e.some((x) => x.eventId === 'hl7:COSMIC:USO:MSG-MOVE-2'));
+    expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-MOVE-2')).toMatchObject({ type: 'transfer', occurredAt: Date.parse('2026-11-03T09:00:00Z'), data: { hospital: 'USO', ward: 'Med 4' } });
+  });
+
+  it('answers AE with the reason and dead-letters the raw message without personal data: an unmapped trigger, a reservnummer, an unknown code', async () => {
+    const a05 = await send(adt({ trigger: 'A05', controlId: 'MSG-A05', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321'] }));
+    expect(a05).toMatchObject({ code: 'AE', ref: 'MSG-A05' });
+    expect(a05.text).toMatch(/A05 is not mapped \(mapped: A01, A02, A03/);
     const reserv = await send(adt({ trigger: 'A01', controlId: 'MSG-RES', episodeId: 'E-HL7-RES', pid3: `991234567^^^&${RESERV_OID}&ISO` }));
     expect(reserv).toMatchObject({ code: 'AE' });
     expect(reserv.text).toMatch(/only a reservnummer/);
@@ -144,17 +157,17 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(code).toMatchObject({ code: 'AE' });
     expect(code.text).toMatch(/admissionType: code 'X' in PV1-4.1 is not in the mapping's codes/);
     const { dead, events } = await eventsOf((_e, d) => d.length >= 3);
-    expect(events.some((e) => ['E-HL7-RES', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A02'))).toBe(false);
+    expect(events.some((e) => ['E-HL7-RES', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A05'))).toBe(false);
     expect(dead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.headers['dlq-source-topic'], d.entry.rawFormat])).toEqual([
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
     ]);
-    expect(dead[0]!.headers['dlq-reason']).toMatch(/ADT\^A02: transfer not supported yet/);
+    expect(dead[0]!.headers['dlq-reason']).toMatch(/ADT\^A05 is not mapped/);
     const raw = dead[0]!.entry.raw as string;
     // Structure, MSH, PV1 and the identity's pseudonym are kept; name, address, phone, next of kin are not.
     expect(raw.split('\r').map((s) => s.slice(0, 3))).toEqual(['MSH', 'EVN', 'PID', 'PD1', 'PV1', 'NK1']);
-    expect(raw).toContain('|ADT^A02^ADT_A01|MSG-A02|');
+    expect(raw).toContain('|ADT^A05^ADT_A01|MSG-A05|');
     expect(raw).toContain(`PID|1||patientKey:${KEY}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
     expect(raw).toContain('NK1|***|***|***|***|***');
     for (const s of ['Svensson', 'Storgatan', '019-', 'Anna']) expect(raw.includes(s), s).toBe(false);
@@ -235,7 +248,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
     const count = (code: string) => Number(new RegExp(`utklar_source_messages_answered_total\\{channel="hl7",code="${code}"\\} (\\d+)`).exec(metrics)?.[1]);
     // AA: A01, its resend, A08, A03, A13, A11, the samordningsnummer, and the drop test's A01, A03 and A03 again.
-    expect([count('AA'), count('AE'), count('AR')]).toEqual([10, 3, 3]);
+    expect([count('AA'), count('AE'), count('AR')]).toEqual([12, 3, 3]);
     for (const pnr of SPELLINGS) {
       expect(hl7.output.includes(pnr), `${pnr} in the hl7 log`).toBe(false);
       expect(pipeline.output.includes(pnr), `${pnr} in the pipeline log`).toBe(false);

@@ -318,3 +318,33 @@ describe('events that contradict the episode are rejected (and dead-lettered by 
     expect(s.status).toBe('READY');
   });
 });
+
+describe('a transfer (HL7 A02) moves the patient', () => {
+  it('moves the ward, keeps the admission, and stays moved when a later admission message corrects the data', () => {
+    const moved = foldEpisode([
+      ...admitted(),
+      ev('transfer', '2026-02-02T10:00:00+01:00', { ward: 'Med 4', businessArea: null }),
+      ev('admission', '2026-02-03T08:00:00+01:00', { ageYears: 83 }),
+    ]);
+    expect(moved.admittedAt).toBe(at('2026-02-01T08:00:00+01:00'));
+    expect(moved.admission).toMatchObject({ ward: 'Med 4', businessArea: 'Medicin', ageYears: 83 });
+    expect(moved.problems).toEqual([]);
+  });
+
+  it('is placed by event time: a late transfer before a later one does not win', () => {
+    const events = [
+      ...admitted(),
+      ev('transfer', '2026-02-03T10:00:00+01:00', { ward: 'Kir 1', clinic: 'Kirurgkliniken', businessArea: 'Kirurgi' }),
+      ev('transfer', '2026-02-02T10:00:00+01:00', { ward: 'Med 4', businessArea: null }),
+    ];
+    for (const order of [events, [...events].reverse()]) {
+      expect(foldEpisode(order).admission).toMatchObject({ ward: 'Kir 1', clinic: 'Kirurgkliniken', businessArea: 'Kirurgi' });
+    }
+  });
+
+  it('after the discharge is flagged as a problem, and the discharge keeps its own ward', () => {
+    const s = foldEpisode([...admitted(), ev('discharge', '2026-02-04T10:00:00+01:00'), ev('transfer', '2026-02-05T10:00:00+01:00', { ward: 'Med 4', businessArea: null })]);
+    expect(s.problems).toContain('transfer-after-discharge');
+    expect(s.discharge?.ward).toBe('Med 2');
+  });
+});

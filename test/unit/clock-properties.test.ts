@@ -22,6 +22,7 @@ const DATA: { [T in EventType]: DataByType[T] } = {
   'admission-cancelled': { reasonCode: 'REGISTERED_IN_ERROR' },
   'discharge-cancelled': { reasonCode: null },
   'delay-reason': { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
+  transfer: { hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: null },
 };
 const make = (prefix: string) => {
   let n = 0;
@@ -227,6 +228,9 @@ describe('random episodes (seeded), including events sharing a timestamp', () =>
           break;
         case 'readmission':
           events.push(e(type, t, { indexEpisodeId: rng.chance(0.5) ? `I${rng.int(1, 3)}` : null }));
+          break;
+        case 'transfer':
+          events.push(e(type, t, { ward: ['Med 4', 'Med 5', 'Kir 1'][rng.int(0, 2)]!, businessArea: rng.chance(0.3) ? 'Kirurgi' : null }));
           break;
         default:
           events.push(e(type, t));

@@ -16,6 +16,7 @@ const DATA: { [T in EventType]: DataByType[T] } = {
   'admission-cancelled': { reasonCode: null },
   'discharge-cancelled': { reasonCode: null },
   'delay-reason': { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
+  transfer: { hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: null },
 };
 let seq = 0;
 const ev = <T extends EventType>(episodeId: string, type: T, iso: string, data: Partial<DataByType[T]> = {}): PatientEvent =>

@@ -54,8 +54,21 @@ describe('ADT → the event contract (the shipped mapping)', () => {
     expect((other as unknown as { event: { eventId: string } }).event.eventId).toBe('hl7:MELIOR:LIO:SAME');
   });
 
-  it('answers AE for what the contract cannot carry: A02, other triggers, reservnummer, a wrong OID, unknown codes, missing values', () => {
-    expect(rejected(map(adt({ trigger: 'A02', controlId: 'C8' })))).toEqual({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(/^ADT\^A02: transfer not supported yet/) });
+  it('maps A02 to a transfer at EVN-6 (else EVN-2) with the new location from PV1', () => {
+    const a02 = map(adt({ trigger: 'A02', controlId: 'C22', recorded: '202611031000+0100', ward: 'Med 4' }));
+    expect(a02).toEqual({
+      ok: true, controlId: 'C22', trigger: 'A02',
+      event: {
+        type: 'transfer', eventId: 'hl7:COSMIC:USO:C22', occurredAt: '2026-11-03T09:00:00.000Z', source: 'ehr-hl7', personnummer: '194003071232', episodeId: 'E-HL7-1',
+        hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: 'Medicinkliniken',
+      },
+    });
+    const occurred = adt({ trigger: 'A02', controlId: 'C23', recorded: '202611031000+0100' }).replace('EVN|A02|202611031000+0100', 'EVN|A02|202611031000+0100||||202611030930+0100');
+    expect(map(occurred)).toMatchObject({ ok: true, event: { occurredAt: '2026-11-03T08:30:00.000Z' } });
+  });
+
+  it('answers AE for what the contract cannot carry: unmapped triggers, reservnummer, a wrong OID, unknown codes, missing values', () => {
+    expect(rejected(map(adt({ trigger: 'A05', controlId: 'C8' })))).toEqual({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(/^ADT\^A05 is not mapped \(mapped: A01, A02, A03, A08, A11, A13\)/) });
     expect(rejected(map(adt({ trigger: 'A04', controlId: 'C9' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/ADT\^A04 is not mapped/) });
     expect(rejected(map(adt({ trigger: 'A01', controlId: 'C10', pid3: `991234567^^^&${RESERV_OID}&ISO` })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/only a reservnummer/) });
     expect(rejected(map(adt({ trigger: 'A01', controlId: 'C11', pid3: '194003071232^^^&1.2.3.4&ISO' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/no identifier with the personnummer/) });

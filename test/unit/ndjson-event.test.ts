@@ -192,7 +192,7 @@ describe('parseNdjsonEvent: rejections', () => {
   });
 
   it('rejects an unknown or missing type but still checks the envelope', () => {
-    const err = rejection(line({ type: 'transfer', eventId: 'x', occurredAt: '2026-02-03T10:30:00+01:00', source: 's', episodeId: 'E' }));
+    const err = rejection(line({ type: 'death', eventId: 'x', occurredAt: '2026-02-03T10:30:00+01:00', source: 's', episodeId: 'E' }));
     expect(err.code).toBe('INVALID_EVENT');
     expect(problemsOf(err)).toEqual([expect.stringMatching(/^type: expected one of admission, /), 'personnummer: required']);
     const noType = rejection(line({ ...NDJSON_BY_TYPE.discharge, type: undefined }));

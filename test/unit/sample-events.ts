@@ -54,6 +54,7 @@ export const NDJSON_BY_TYPE: Record<EventType, Record<string, unknown>> = {
   'admission-cancelled': { ...envelope('admission-cancelled', 7), reasonCode: 'REGISTERED_IN_ERROR' },
   'discharge-cancelled': { ...envelope('discharge-cancelled', 8), reasonCode: null },
   'delay-reason': { ...envelope('delay-reason', 9), reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
+  transfer: { ...envelope('transfer', 10), hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4' },
 };
 
 export const line = (obj: Record<string, unknown>): string => JSON.stringify(obj);

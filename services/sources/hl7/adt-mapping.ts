@@ -36,8 +36,16 @@ export interface FieldSpec {
 
 export const FIELD_NAMES = [
   'episodeId', 'region', 'hospital', 'ward', 'clinic', 'businessArea', 'careType', 'admissionType', 'homeMunicipality',
-  'primaryCareUnit', 'destination', 'admittedAt', 'dischargedAt', 'recordedAt',
+  'primaryCareUnit', 'destination', 'admittedAt', 'dischargedAt', 'recordedAt', 'transferredAt',
 ] as const;
+
+/**
+ * Fields added after mapping files were first written: a file without them reads these, so a
+ * site's own mapping keeps loading (EVN-6 is when the event occurred, EVN-2 when it was recorded).
+ */
+const ADDED_LATER: Partial<Record<FieldName, { from: string[] }>> = {
+  transferredAt: { from: ['EVN-6.1', 'EVN-2.1', 'MSH-7.1'] },
+};
 export type FieldName = (typeof FIELD_NAMES)[number];
 
 export interface AdtMapping {
@@ -108,6 +116,7 @@ export function parseAdtMapping(raw: unknown, file: string): AdtMapping {
   const fields = {} as Record<FieldName, FieldSpec>;
   for (const name of FIELD_NAMES) {
     const at = `$.fields.${name}`;
+    if (fieldsRaw[name] === undefined && ADDED_LATER[name]) fieldsRaw[name] = ADDED_LATER[name];
     if (fieldsRaw[name] === undefined) {
       problems.push(`${at}: required`);
       continue;

@@ -7,8 +7,8 @@ import { parseHl7Time, valueAt } from './hl7-values.ts';
  * One ADT message → one event in the NDJSON contract's public form (with the personnummer: the
  * shared ingest path validates and pseudonymises it), or why not:
  * - AR: not a well-formed ADT message (no message type or control id, no PID or PV1);
- * - AE: well-formed, but the contract cannot express it (A02 transfers, a reservnummer, a code
- *   the mapping does not know, a missing value).
+ * - AE: well-formed, but the contract cannot express it (a trigger it does not map, a
+ *   reservnummer, a code the mapping does not know, a missing value).
  * Pure: the listener does the I/O.
  */
 export type AdtResult =
@@ -18,16 +18,12 @@ export type AdtResult =
 /** What each supported trigger becomes, and which time is its occurredAt. */
 const TRIGGERS = {
   A01: { type: 'admission', time: 'admittedAt' },
+  A02: { type: 'transfer', time: 'transferredAt' },
   A03: { type: 'discharge', time: 'dischargedAt' },
   A08: { type: 'admission', time: 'recordedAt' },
   A11: { type: 'admission-cancelled', time: 'recordedAt' },
   A13: { type: 'discharge-cancelled', time: 'recordedAt' },
 } as const;
-
-/** Said in the AE, and in docs/hl7-sources.md. */
-const NOT_YET: Record<string, string> = {
-  A02: 'transfer not supported yet: the event contract has no transfer event (issue #22 leaves it for a later step)',
-};
 
 const unmappable = (message: string) => new UtklarError('UNMAPPABLE_MESSAGE', message);
 
@@ -44,9 +40,8 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
   if (controlId === null) return malformed('MSH-10 (message control id) is empty');
   if (type === '' || trigger === null) return malformed('MSH-9 (message type^trigger event) is empty');
   if (type !== 'ADT') return malformed(`MSH-9: ${type}^${trigger} is not an ADT message; this listener takes ADT only`);
-  if (NOT_YET[trigger]) return reject('AE', unmappable(`ADT^${trigger}: ${NOT_YET[trigger]}`));
   const spec = TRIGGERS[trigger as keyof typeof TRIGGERS];
-  if (!spec) return reject('AE', unmappable(`ADT^${trigger} is not mapped (mapped: ${Object.keys(TRIGGERS).join(', ')}); A02: ${NOT_YET.A02}`));
+  if (!spec) return reject('AE', unmappable(`ADT^${trigger} is not mapped (mapped: ${Object.keys(TRIGGERS).join(', ')})`));
   for (const seg of ['PID', 'PV1']) if (!message.getSegment(seg)) return malformed(`ADT^${trigger} without a ${seg} segment`);
 
   const problems: string[] = [];
@@ -94,6 +89,9 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
       if (pcu !== null) event.primaryCareUnit = pcu;
     } else if (spec.type === 'discharge') {
       for (const name of ['destination', 'clinic', 'ward'] as const) event[name] = field(name);
+    } else if (spec.type === 'transfer') {
+      // PV1 carries where the patient lies now; PV1-6 (prior location) is not needed: the fold keeps the history.
+      for (const name of ['hospital', 'clinic', 'ward', 'businessArea'] as const) event[name] = field(name);
     }
     if (problems.length > 0) return reject('AE', unmappable(`ADT^${trigger}: ${problems.join('; ')}`));
     return { ok: true, controlId, trigger, event };

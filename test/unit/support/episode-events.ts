@@ -13,6 +13,7 @@ export const DATA: { [T in EventType]: DataByType[T] } = {
   'admission-cancelled': { reasonCode: null },
   'discharge-cancelled': { reasonCode: null },
   'delay-reason': { reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY', endedAt: null },
+  transfer: { hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: null },
 };
 
 /** A builder whose event ids are `<prefix>-1`, `<prefix>-2`, … (unless one is given). */
