@@ -1,9 +1,27 @@
-/** RFC 4180 CSV of result rows (arrays joined with ';'); the header is the union of the keys. */
+/**
+ * A cell a spreadsheet would run as a formula (OWASP "CSV injection"): Excel, LibreOffice and
+ * Sheets evaluate a cell starting with = + - @ (and a leading tab or CR is stripped before they
+ * look), so a clinic named `=HYPERLINK(…)` from a source system becomes a live link or command.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A plain negative number (-3, -0.5, -1e-7) is data, not a formula: left as is so it stays a number. */
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?(e[-+]?\d+)?$/i;
+
+/** The cell as text, with a leading `'` when a spreadsheet would otherwise evaluate it. */
+export function neutralisedCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(';') : String(v);
+  return FORMULA_START.test(s) && !NEGATIVE_NUMBER.test(s) ? `'${s}` : s;
+}
+
+/**
+ * RFC 4180 CSV of result rows (arrays joined with ';'); the header is the union of the keys.
+ * Every cell, header included, is neutralised first: every CSV the API produces goes through here.
+ */
 export function toCsv(rows: Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(';') : String(v);
+    const s = neutralisedCell(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+  return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
 }

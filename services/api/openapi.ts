@@ -1,6 +1,7 @@
 import { CARE_TYPES, TRACK_COLOURS } from '../contract/event.ts';
 import { AGE_GROUPS } from '../facts/episode-fact.ts';
 import { ROUTES } from './routes.ts';
+import { INVOICE_ROUTES } from './invoice-routes.ts';
 
 const FILTERS = [
   ['from', 'Period start, YYYY-MM or YYYY-MM-DD (default: 1 January this year)'],
@@ -41,6 +42,23 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  // Invoices take no listbox filters: one region's month, whole (services/api/invoice-routes.ts).
+  for (const [route, r] of Object.entries(INVOICE_ROUTES)) {
+    paths[`/api/v1/${route}`] = {
+      get: {
+        summary: r.summary,
+        security: [{ bearer: [] }],
+        parameters: r.params.map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+        responses: {
+          200: { description: route === 'invoices' ? 'status (frozen or preliminary), frozen (who, when, agreements, content hash), rows per municipality and care type, specification per episode, notes (JSON); or CSV' : 'frozen, episodes (added, removed, changed), rows per municipality and care type, notes (JSON); or CSV', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } },
+          400: { description: 'invalid parameter, or a listbox filter (the message names it)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          401: { description: 'missing, invalid or expired token' },
+          403: { description: 'not a region:NN or municipality:NNNN token, or another region' },
+          503: { description: 'ClickHouse unavailable or the API disabled' },
+        },
+      },
+    };
+  }
   paths['/api/v1/events'] = {
     post: {
       summary: 'A source system\'s events (docs/ndjson-contract.md) as NDJSON lines or a JSON array; a source:<system> token, events of that source only; answered once Kafka has them',
@@ -70,9 +88,28 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v1/access-log'] = {
+    get: {
+      summary: 'Who was shown patient-level data of the region (board, its stream, /board, rows as JSON or CSV): when, token subject and scope, endpoint, filters, episodes returned; newest first. An audit:<region> token only',
+      security: [{ bearer: [] }],
+      parameters: [
+        ['from', 'Start: YYYY-MM-DD (Stockholm day) or an ISO 8601 instant with its zone (default: 24 hours ago)'],
+        ['to', 'End, inclusive: YYYY-MM-DD or an instant (default: now)'],
+        ['subject', 'Only this token subject'],
+        ['limit', '≤ 10 000 (default 1 000)'], ['offset', 'entries to skip'], ['format', 'json (default) or csv'],
+      ].map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+      responses: {
+        200: { description: 'the entries (JSON), or CSV', content: { 'application/json': { schema: { $ref: '#/components/schemas/Result' } }, 'text/csv': { schema: { type: 'string' } } } },
+        400: { description: 'invalid parameter (the message names it)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        401: { description: 'missing, invalid or expired token' },
+        403: { description: 'not an audit:<region> token' },
+        503: { description: 'ClickHouse unavailable or the API disabled' },
+      },
+    },
+  };
   return {
     openapi: '3.0.3',
-    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events and /api/v1/fhir/Encounter.' },
+    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events and /api/v1/fhir/Encounter; audit:NN may only GET /api/v1/access-log.' },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },

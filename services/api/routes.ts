@@ -5,9 +5,11 @@ import { UtklarError } from '../core/errors.ts';
 import { epochDay, fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import * as ind from '../indicators/indicators.ts';
-import { scopeOf } from './auth.ts';
+import { readerOf } from './auth.ts';
+import { PATIENT_LEVEL_ROUTES, type AccessRecorder } from './access-log.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
 import { toCsv } from './csv.ts';
+import { INVOICE_ROUTES } from './invoice-routes.ts';
 import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model/filters.ts';
 
 export interface ApiDeps {
@@ -20,6 +22,8 @@ export interface ApiDeps {
   secret: string | undefined;
   /** The injected clock. */
   now: () => number;
+  /** Where answers showing patient-level data are recorded (issue #19); unset: not recorded (unit tests, benchmarks). */
+  accessLog?: AccessRecorder;
 }
 
 type Handler = (ctx: ind.Ctx, q: URLSearchParams) => Promise<ind.Result & { groupBy?: string }>;
@@ -59,7 +63,7 @@ function bounded(v: string | null, name: string, fallback: number, max: number):
   return Number(v);
 }
 
-function monthOf(v: string | null, today: number): { fromDay: number; toDay: number } {
+export function monthOf(v: string | null, today: number): { fromDay: number; toDay: number } {
   const t = fromEpochDay(today);
   const [year, month] = v === null ? (t.month === 1 ? [t.year - 1, 12] : [t.year, t.month - 1]) : (/^(\d{4})-(\d{2})$/.exec(v)?.slice(1).map(Number) ?? [NaN, NaN]);
   if (!Number.isInteger(year) || !Number.isInteger(month) || month! < 1 || month! > 12) throw new UtklarError('INVALID_REQUEST', `month: expected YYYY-MM, got '${v}'`);
@@ -91,17 +95,28 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
   const json = (status: number, v: unknown): ApiResponse => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(v) });
   try {
     const r = ROUTES[route];
-    if (!r) throw new UtklarError('NOT_FOUND', `no such endpoint: /api/v1/${route}`);
+    const invoice = INVOICE_ROUTES[route];
+    if (!r && !invoice) throw new UtklarError('NOT_FOUND', `no such endpoint: /api/v1/${route}`);
     if (!deps.secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
-    const scope = scopeOf(authorization, deps.secret, deps.now());
+    const { scope, subject } = readerOf(authorization, deps.secret, deps.now());
     const today = stockholmDay(deps.now());
     const year = fromEpochDay(today).year;
     const format = q.get('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new UtklarError('INVALID_REQUEST', `format: expected json or csv, got '${format}'`);
+    // An invoice is a month of a region, not a selection: no listbox filters (invoice-routes.ts).
+    if (invoice) {
+      const { episodes, ...reply } = await invoice.handler(deps, scope, q, monthOf(q.get('month'), today), today, deps.now());
+      // The specification and the corrections name episodes: an auditor sees who read them.
+      if (episodes > 0) deps.accessLog?.record({ at: deps.now(), subject, scope, endpoint: `/api/v1/${route}`, format, filters: q, episodes, episodeRegions: [q.get('region') ?? (scope.kind === 'region' ? scope.region : '')].filter(Boolean) });
+      return reply;
+    }
     const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
     checkScope(scope, filters);
     const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
-    const result = await r.handler(ctx, q);
+    const result = await r!.handler(ctx, q);
+    if (PATIENT_LEVEL_ROUTES.has(route)) {
+      deps.accessLog?.record({ at: deps.now(), subject, scope, endpoint: `/api/v1/${route}`, format, filters: q, episodes: result.rows.length, episodeRegions: result.rows.map((row) => String(row.region ?? '')).filter(Boolean) });
+    }
     if (format === 'csv') {
       return { status: 200, contentType: 'text/csv; charset=utf-8', body: toCsv(result.rows) };
     }

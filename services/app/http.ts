@@ -4,7 +4,7 @@ import type { Pipeline } from './pipeline.ts';
 import { boardRows } from '../clock/board.ts';
 import type { OpenIndex } from '../store/clock-reads.ts';
 import { answer, type ApiResponse } from '../api/routes.ts';
-import { scopeOf } from '../api/auth.ts';
+import { readerOf } from '../api/auth.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
 import { visibleIndexEpisode } from '../model/readmission-visibility.ts';
 import { openApiDocument } from '../api/openapi.ts';
@@ -14,6 +14,9 @@ import { postEvents } from '../sources/events-endpoint.ts';
 import { postEncounter } from '../sources/fhir/encounter-endpoint.ts';
 import { lazyIngest } from '../sources/pipeline-ingest.ts';
 import { createSourceMetrics, type SourceMetrics } from '../sources/metrics.ts';
+import { AccessLog } from '../api/access-log.ts';
+import { answerAccessLog } from '../api/access-log-endpoint.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 const log = logger('http');
 
@@ -33,10 +36,13 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
   await buildWeb();
   const sourceMetrics = createSourceMetrics(pipeline.metrics.registry);
   const ingest = lazyIngest(pipeline.kafka, pipeline.config, sourceMetrics);
+  // The pipeline opens ClickHouse after the server starts: asked for at each insert.
+  const accessLog = new AccessLog(() => pipeline.clickhouse, pipeline.config.clickhouseDatabase);
   const server = createServer(async (req, res) => {
+    setSecurityHeaders(res);
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      if (await serveWeb(pipeline, req, res, url)) return;
+      if (await serveWeb(pipeline, req, res, url, accessLog)) return;
       if (req.url === '/health') {
         const h = await pipeline.health();
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
@@ -57,8 +63,10 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now };
-        const r = await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
+        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog };
+        const r = url.pathname === '/api/v1/access-log'
+          ? await answerAccessLog(deps, url.searchParams, authorizationOf(req))
+          : await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {
@@ -71,9 +79,12 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
         // With the API secured, this board obeys the same scopes: a token may only name its own
         // region, municipality or ward.
         let scope: Scope | null = null;
+        let subject = '';
         if (pipeline.config.apiSecret) {
           try {
-            const s = (scope = scopeOf(authorizationOf(req), pipeline.config.apiSecret));
+            let s: Scope;
+            ({ scope: s, subject } = readerOf(authorizationOf(req), pipeline.config.apiSecret));
+            scope = s;
             const allowed = s.kind === 'nation' ? false : s.kind === 'region' ? q.get('region') === s.region && !q.get('municipality') && !q.get('ward')
               : s.kind === 'municipality' ? q.get('municipality') === s.municipality && !q.get('ward') && !q.get('region')
               : q.get('ward') === `${s.hospital}/${s.ward}`;
@@ -92,8 +103,12 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"give region=NN, municipality=NNNN or ward=HOSPITAL/WARD"}');
           return;
         }
-        const rows = boardRows(await pipeline.clocks.read.openEpisodes(index), Date.now(), pipeline.rules)
+        const now = Date.now();
+        const open = await pipeline.clocks.read.openEpisodes(index);
+        const rows = boardRows(open, now, pipeline.rules)
           .map((r) => ({ ...r, readmissionOf: visibleIndexEpisode(r.readmissionOf, scope, pipeline.rules) }));
+        // Without an API secret the board is open on loopback: no token, nobody to record.
+        if (scope) accessLog.record({ at: now, subject, scope, endpoint: '/board', format: 'json', filters: q, episodes: rows.length, episodeRegions: open.map((e) => e.state.admission?.region ?? '').filter(Boolean) });
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));
       } else if (req.url === '/status') {
         const body = { ...(await statusOf(pipeline)), ...extraStatus() };
@@ -106,7 +121,10 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
     }
   });
-  server.once('close', () => void ingest.close());
+  server.once('close', () => {
+    void ingest.close();
+    void accessLog.flush().catch(() => undefined);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { boardSelection, boardSnapshot } from '../board/board-feed.ts';
-import { scopeOf } from '../api/auth.ts';
+import { boardEpisodes, boardSelection } from '../board/board-feed.ts';
+import { readerOf } from '../api/auth.ts';
+import type { AccessRecorder } from '../api/access-log.ts';
 import { scopeText } from '../model/scope.ts';
 import { errorResponse } from '../api/routes.ts';
 import { UtklarError } from '../core/errors.ts';
@@ -39,27 +40,30 @@ async function body(req: IncomingMessage): Promise<string> {
  * HttpOnly cookie, who-am-I, and the live board as JSON or as a server-sent event stream that
  * pushes a new snapshot within half a second of a change. Returns false when not its route.
  */
-export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, accessLog?: AccessRecorder): Promise<boolean> {
   const secret = p.config.apiSecret;
-  const scope = () => {
+  const reader = () => {
     if (!secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
-    return scopeOf(authorizationOf(req), secret);
+    return readerOf(authorizationOf(req), secret);
   };
+  const scope = () => reader().scope;
+  // Over TLS (a terminating proxy in front) the token must never travel in clear.
+  const cookie = (value: string, extra = '') => `${COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/${extra}${p.config.cookieSecure ? '; Secure' : ''}`;
   try {
     if (url.pathname === '/login' && req.method === 'POST') {
       const token = new URLSearchParams(await body(req)).get('token')?.trim() ?? '';
       try {
         if (!secret) throw new UtklarError('UNAUTHORIZED', 'API disabled');
-        scopeOf(`Bearer ${token}`, secret);
+        readerOf(`Bearer ${token}`, secret);
       } catch (e) {
         res.writeHead(303, { location: `/login.html?error=${(e as Error).message === 'token expired' ? 'expired' : 'invalid'}` }).end();
         return true;
       }
-      res.writeHead(303, { location: '/board.html', 'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` }).end();
+      res.writeHead(303, { location: '/board.html', 'set-cookie': cookie(encodeURIComponent(token)) }).end();
       return true;
     }
     if (url.pathname === '/logout' && req.method === 'POST') {
-      res.writeHead(204, { 'set-cookie': `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` }).end();
+      res.writeHead(204, { 'set-cookie': cookie('', '; Max-Age=0') }).end();
       return true;
     }
     if (url.pathname === '/api/v1/me') {
@@ -68,13 +72,19 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
       return true;
     }
     if (url.pathname === '/api/v1/board') {
-      const s = scope();
-      json(res, 200, { asOf: Date.now(), episodes: await boardSnapshot(p.clocks.read, boardSelection(s, url.searchParams), s, p.rules, Date.now()) });
+      const { scope: s, subject } = reader();
+      const now = Date.now();
+      const { episodes, regions } = await boardEpisodes(p.clocks.read, boardSelection(s, url.searchParams), s, p.rules, now);
+      accessLog?.record({ at: now, subject, scope: s, endpoint: url.pathname, format: 'json', filters: url.searchParams, episodes: episodes.length, episodeRegions: regions });
+      json(res, 200, { asOf: now, episodes });
       return true;
     }
     if (url.pathname === '/api/v1/board/stream') {
-      const s = scope();
+      const { scope: s, subject } = reader();
       const selection = boardSelection(s, url.searchParams);
+      // Logged once, with the first snapshot: a stream shows the selection's patients as they come
+      // and go for as long as it is open, and every reconnect is a new request, logged again.
+      let logged = false;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
       // The browser's EventSource reconnects by itself after 1 s when the stream ends.
       res.write('retry: 1000\n\n');
@@ -94,7 +104,12 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
             res.end();
             return;
           }
-          const episodes = await boardSnapshot(p.clocks.read, selection, s, p.rules, Date.now());
+          const now = Date.now();
+          const { episodes, regions } = await boardEpisodes(p.clocks.read, selection, s, p.rules, now);
+          if (!logged) {
+            logged = true;
+            accessLog?.record({ at: now, subject, scope: s, endpoint: url.pathname, format: 'sse', filters: url.searchParams, episodes: episodes.length, episodeRegions: regions });
+          }
           const text = JSON.stringify(episodes);
           if (text !== last) {
             last = text;

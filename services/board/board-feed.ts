@@ -68,11 +68,17 @@ export function boardSelection(scope: Scope, q: URLSearchParams): BoardSelection
 }
 
 export async function boardSnapshot(clocks: Pick<ClockReads, 'openEpisodes'>, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<BoardEpisode[]> {
-  const episodes = await clocks.openEpisodes(sel);
-  return episodes
+  return (await boardEpisodes(clocks, sel, scope, rules, now)).episodes;
+}
+
+/** The snapshot and the regions its episodes were treated in (the access log's, which the rows do not carry). */
+export async function boardEpisodes(clocks: Pick<ClockReads, 'openEpisodes'>, sel: BoardSelection, scope: Scope, rules: RegionRules, now: number): Promise<{ episodes: BoardEpisode[]; regions: string[] }> {
+  const shown = (await clocks.openEpisodes(sel))
     // A region token looking at a municipality sees only what was treated in its region.
     .filter(({ state: s }) => scope.kind !== 'region' || s.admission?.region === scope.region)
-    .filter(({ state: s }) => s.readyPeriods.some((p) => p.end === null))
+    .filter(({ state: s }) => s.readyPeriods.some((p) => p.end === null));
+  const regions = [...new Set(shown.map(({ state: s }) => s.admission?.region).filter((r): r is string => Boolean(r)))];
+  const episodes = shown
     .map((stored) => {
       const s = stored.state;
       const f = episodeFact(stateChanged(stored, 0, ''), rules);
@@ -87,4 +93,5 @@ export async function boardSnapshot(clocks: Pick<ClockReads, 'openEpisodes'>, se
       };
     })
     .sort((a, b) => (a.readySince ?? 0) - (b.readySince ?? 0) || a.episodeId.localeCompare(b.episodeId));
+  return { episodes, regions };
 }

@@ -15,6 +15,7 @@ import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
 import { mintToken, parseTokenScope } from '../api/auth.ts';
+import { invoice, INVOICE_USAGE } from './invoice-command.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 
@@ -31,9 +32,12 @@ const USAGE = `utklar — live discharge-readiness pipeline
       when it cannot be mapped, AR when malformed or Kafka is down. --mapping (or
       UTKLAR_HL7_MAPPING): where the region's EHR puts each field (docs/hl7-sources.md).
       /metrics and /health on 127.0.0.1:--metrics-port (0: off).
-  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare [--subject NAME] [--ttl-hours 12]
+  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare|audit:18 [--subject NAME] [--ttl-hours 12]
       Mint a bearer token for the query API (signed with UTKLAR_API_SECRET); a source:<system>
-      token may only send that system's events (POST /api/v1/events).
+      token may only send that system's events (POST /api/v1/events), an audit:<region> token
+      only read the region's access log (GET /api/v1/access-log). The subject is what the
+      access log records of whoever uses the token: name the person or system.
+${INVOICE_USAGE}
   utklar stack up|down|status|reset [service ...]
       The local service stack (infra/stack.sh).`;
 
@@ -172,6 +176,8 @@ async function main(): Promise<number> {
       return token(rest);
     case 'hl7':
       return hl7(rest);
+    case 'invoice':
+      return invoice(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;

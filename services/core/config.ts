@@ -51,6 +51,8 @@ export interface Config {
   snapshotMaxDelta: number;
   /** Signs the query API's bearer tokens (HS256); unset disables the API. */
   apiSecret: string | undefined;
+  /** The session cookie carries `Secure` (UTKLAR_COOKIE_SECURE=1): the pages are served over TLS, e.g. behind a terminating proxy. */
+  cookieSecure: boolean;
   /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
   populationDir: string | undefined;
   /** capacity-*.csv files (available beds per ward and day), loaded at start. */
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
     snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '2000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
+    cookieSecure: parseFlag(env.UTKLAR_COOKIE_SECURE, 'UTKLAR_COOKIE_SECURE'),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,
     alertRules: env.UTKLAR_ALERT_RULES || undefined,
@@ -143,6 +146,12 @@ function parseSecret(v: string | undefined): string | undefined {
   if (!v) return undefined;
   if (v.length < 32) throw new UtklarError('CONFIG', 'UTKLAR_API_SECRET must be at least 32 characters');
   return v;
+}
+
+function parseFlag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new UtklarError('CONFIG', `${name} must be 1/true or 0/false, got '${v}'`);
 }
 
 function parseRules(v: string): Config['rules'] {

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'DEPENDENCY_UNAVAILABLE'
   /** This process no longer owns what it tried to write (a partition moved to another process). */
   | 'FENCED'
+  /** What was asked was done before and may not be done twice (a month's invoice frozen again). */
+  | 'CONFLICT'
   | 'INTERNAL';
 
 export class UtklarError extends Error {

@@ -12,7 +12,7 @@ import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { ADMISSIONS, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
-import { paymentBasis, paymentReadsFrom, type PaymentEpisode } from './payment-basis.ts';
+import { paymentBasis, paymentReadsFrom, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -251,19 +251,32 @@ export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
  */
 export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number }): Promise<Result> {
   const agreements = ctx.agreements ?? AgreementSet.of(ctx.rules);
+  const episodes = await paymentEpisodes(ctx, month, agreements);
+  return { ...paymentBasis(episodes, agreements, month), period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
+}
+
+/**
+ * The episodes the invoice basis of `month` reads (payment(), and the invoices with their
+ * specification), with what a specification line shows of each. `region` narrows to one region's
+ * invoice.
+ */
+export async function paymentEpisodes(ctx: Ctx, month: { fromDay: number; toDay: number }, agreements: AgreementSet, region?: string): Promise<SpecifiedEpisode[]> {
   const rows = await over(ctx, [
       // A municipality's invoice lines are the ones it is liable for (the ready notice's
       // recipient), residents or not, and all of each: scoped by recipient, not by home.
       ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
+      ...(region === undefined ? [] : [`region = ${str(region)}`]),
       `discharged_day >= ${int(paymentReadsFrom(agreements, month))}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
     ].join(' AND '), (src) => `
-    SELECT region, recipient_municipality, care_type, discharged_day, ${utklarDays(ctx.today)} AS d, payment_days, liability
+    SELECT episode_id, region, recipient_municipality, care_type, discharged_day, ${utklarDays(ctx.today)} AS d, payment_days, liability,
+      ready_start_days, ready_end_days, track_colour, fast_vardkontakt
     FROM ${src}`);
-  const episodes: PaymentEpisode[] = rows.map((r) => ({
+  return rows.map((r) => ({
     region: String(r.region), municipality: String(r.recipient_municipality), careType: String(r.care_type) as PaymentEpisode['careType'], dischargedDay: n(r.discharged_day),
     utklarDays: n(r.d), paymentDayList: (r.payment_days as unknown[]).map(Number), liable: r.liability !== 'not-liable',
+    episodeId: String(r.episode_id), liability: String(r.liability), readyStartDays: (r.ready_start_days as unknown[]).map(Number), readyEndDays: (r.ready_end_days as unknown[]).map(Number),
+    trackColour: String(r.track_colour), fastVardkontakt: n(r.fast_vardkontakt) === 1,
   }));
-  return { ...paymentBasis(episodes, agreements, month), period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
 }
 
 /** Spårfärg at discharge per month, and the share with fast vårdkontakt among green, yellow and red. */

@@ -15,6 +15,19 @@ export interface PaymentEpisode extends Omit<ClosedEpisodeDays, 'invoiced' | 'pa
   dischargedDay: number;
 }
 
+/** What an invoice's specification shows of an episode besides what the basis computes with. */
+export interface SpecifiedEpisode extends PaymentEpisode {
+  /** Pseudonymous, as stored. */
+  episodeId: string;
+  /** liable, not-liable or pending, as the clock decided under the conditions. */
+  liability: string;
+  readyStartDays: number[];
+  /** -1: still open. */
+  readyEndDays: number[];
+  trackColour: string;
+  fastVardkontakt: boolean;
+}
+
 export interface Month {
   fromDay: number;
   toDay: number;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { scopeText, type Scope } from '../../services/model/scope.ts';
 import { ROUTES } from '../../services/api/routes.ts';
+import { INVOICE_ROUTES } from '../../services/api/invoice-routes.ts';
 import { parsePersonnummer } from '../../services/contract/personnummer.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
@@ -110,8 +111,10 @@ interface Principal {
   /** null: the request must be refused whatever it asks (401 unless `refused` says otherwise). */
   scope: Scope | null;
   headers: Record<string, string>;
-  /** A valid token that may read nothing (a source system's) is refused with 403. */
+  /** A valid token that may read nothing (a source system's, an auditor's) is refused with 403. */
   refused?: 403;
+  /** An audit:<region> token: the region whose access log it reads (issue #19), and nothing else. */
+  audit?: string;
 }
 
 const R18: Scope = { kind: 'region', region: '18' };
@@ -141,6 +144,9 @@ const PRINCIPALS: Principal[] = [
   scoped(UNIT),
   // National statistics: every region's indicators and de-identified rows, never the live board.
   scoped(NATION),
+  // An auditor reads who was shown the region's patients (GET /api/v1/access-log), no patient data.
+  { name: 'audit:18', scope: null, refused: 403, audit: '18', headers: bearer(mintToken({ kind: 'audit', region: '18' }, API_SECRET, { subject: 'scope-matrix auditor', ttlSeconds: 3600 })) },
+  { name: 'audit:03', scope: null, refused: 403, audit: '03', headers: bearer(mintToken({ kind: 'audit', region: '03' }, API_SECRET, { subject: 'scope-matrix auditor', ttlSeconds: 3600 })) },
   // A source system's token writes events (POST /api/v1/events) and reads nothing.
   { name: 'source:lifecare', scope: null, refused: 403, headers: bearer(mintToken({ kind: 'source', source: 'lifecare' }, API_SECRET, { subject: 'scope-matrix', ttlSeconds: 3600 })) },
 ];
@@ -220,6 +226,26 @@ const boardCases = casesOf(BOARD_ASKS, (s, a): Expected => {
   const named = JSON.stringify(a.params) === JSON.stringify(own);
   return named ? { status: 200, visible: EPISODES.filter((e) => e.waiting && inScope(s, e)) } : { status: 403 };
 });
+
+// Invoices (services/api/invoice-routes.ts): a region reads its own region's, a municipality the
+// lines it is liable for (the ready notice's recipient) in any region's, by default its own
+// county's; nobody else. They take no listbox filter (400), and the closed episodes of last month
+// are the specification.
+const INVOICE_ASKS = asks({}, { region: '18' }, { region: '03' }, { region: '99' }, { ward: 'Med 2' }, { kommun: '1880' });
+const invoiceCases = casesOf(INVOICE_ASKS, (s, a): Expected => {
+  if (a.params.ward || a.params.kommun || a.params.region === '99') return { status: 400 };
+  if (s.kind === 'region') return a.params.region && a.params.region !== s.region ? { status: 403 } : { status: 200, visible: EPISODES.filter((e) => !e.waiting && e.region === s.region) };
+  if (s.kind === 'municipality') return { status: 200, visible: EPISODES.filter((e) => !e.waiting && e.region === (a.params.region ?? '18') && e.recipient === s.municipality) };
+  return { status: 403 };
+});
+
+// The access log (issue #19): an auditor's only endpoint, refused to every reading token; its own
+// filters (from, to, subject, limit, offset, format), any other parameter a 400.
+const ACCESS_LOG_ASKS = asks({}, { subject: 'scope-matrix' }, { from: 'yesterday' }, { kommun: '1880' });
+const accessLogCases: Case[] = PRINCIPALS.flatMap((principal) => (principal.audit ? ACCESS_LOG_ASKS : ACCESS_LOG_ASKS.slice(0, 1)).map((a) => {
+  const status = principal.audit ? (a.params.from || a.params.kommun ? 400 : 200) : principal.scope ? 403 : (principal.refused ?? 401);
+  return { title: `${principal.name} · ${a.name} → ${status}`, principal, ask: a, expected: { status } };
+}));
 
 /** vitest shortens an object's fields in test names; a plain string is shown whole. */
 const titled = (cases: Case[]) => cases.map((c) => [c.title, c] as [string, Case]);
@@ -445,6 +471,19 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     });
   });
 
+  describe.each(Object.keys(INVOICE_ROUTES))('GET /api/v1/%s', (route) => {
+    it.each(titled(invoiceCases))('%s', async (_, c) => {
+      const r = await get(`/api/v1/${route}?${new URLSearchParams({ month: LAST_MONTH, ...c.ask.params })}`, c.principal);
+      const body = common(c, r);
+      if (r.status !== 200) return;
+      expect(body.scope, `${c.title}: the answer names the scope it was computed in`).toBe(scopeText(c.principal.scope!));
+      noLeak(c, r);
+      // Nothing is frozen here: the corrections are empty, the specification the visible episodes.
+      if (route === 'invoices') sameEpisodes(c, (body.specification as Row[]).map((e) => String(e.episodeId)), idsOf(c.expected.visible!));
+      else expect(body.episodes).toEqual([]);
+    });
+  });
+
   /** A JSON board answer: its status, no leak, and exactly the episodes the case expects. */
   const boardAnswer = (url: string) => async (_: string, c: Case) => {
     const r = await get(pathOf(url, c.ask.params), c.principal);
@@ -487,7 +526,76 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     it.each(titled(openApiCases))('%s', async (_, c) => {
       const body = common(c, await get('/api/openapi.json', c.principal));
       // The reading routes, and the ones a source:<system> token writes to.
-      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter'].sort());
+      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), ...Object.keys(INVOICE_ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter', '/api/v1/access-log'].sort());
+    });
+  });
+
+  describe('GET /api/v1/access-log', () => {
+    it.each(titled(accessLogCases))('%s', async (_, c) => {
+      const r = await get(pathOf('/api/v1/access-log', c.ask.params), c.principal);
+      const body = common(c, r);
+      if (r.status !== 200) return;
+      expect(body.scope).toBe(`audit:${c.principal.audit}`);
+      const entries = rowsOf(body);
+      // The matrix above asked rows and boards of both regions before this: each auditor sees some.
+      expect(entries.length, `${c.title}: the requests of the matrix are in the log`).toBeGreaterThan(0);
+      expect(entries.filter((e) => !(e.regions as string[]).includes(c.principal.audit!)), `${c.title}: entries of another region's patients`).toEqual([]);
+      if (c.ask.params.subject) expect([...new Set(entries.map((e) => e.subject))]).toEqual([c.ask.params.subject]);
+      // Who, how and how many: never which episodes.
+      const named = EPISODES.filter((e) => markers(e).some((m) => r.text.includes(m))).map((e) => e.id);
+      expect(named, `${c.title}: the access log names episodes`).toEqual([]);
+    });
+
+    it('a request to rows, the board and /board shows up with its subject, scope, filters and count, for its region\'s auditor only', async () => {
+      const subject = `coordinator ${Math.random().toString(36).slice(2)}`;
+      const coordinator: Principal = { name: subject, scope: R18, headers: bearer(mintToken(R18, API_SECRET, { subject, ttlSeconds: 3600 })) };
+      const rows = rowsOf(JSON.parse((await get(`/api/v1/rows?from=${LAST_MONTH}-01&ward=Med%202`, coordinator)).text) as Row);
+      const want = EPISODES.filter((e) => e.region === '18' && e.ward === 'Med 2');
+      expect(rows.map((r) => r.episodeId).sort()).toEqual(idsOf(want));
+      const csv = await get(`/api/v1/rows?from=${LAST_MONTH}-01&format=csv`, coordinator);
+      expect(csv.status).toBe(200);
+      const board = JSON.parse((await get('/api/v1/board', coordinator)).text) as { episodes: Row[] };
+      const legacy = JSON.parse((await get('/board?region=18', coordinator)).text) as { count: number };
+      const audit18 = PRINCIPALS.find((p) => p.audit === '18')!;
+      const log = rowsOf(JSON.parse((await get(`/api/v1/access-log?${new URLSearchParams({ subject })}`, audit18)).text) as Row);
+      // Newest first; two requests within one millisecond may come in either order.
+      const times = log.map((e) => Date.parse(String(e.at)));
+      expect(times).toEqual([...times].sort((x, y) => y - x));
+      expect(times.every((t) => t > NOW - H && t <= Date.now())).toBe(true);
+      const what = (e: Row) => [e.endpoint, e.format, e.episodes, e.filters];
+      const byText = (a: unknown[], b: unknown[]) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+      expect(log.map(what).sort(byText)).toEqual([
+        ['/board', 'json', legacy.count, { region: '18' }],
+        ['/api/v1/board', 'json', board.episodes.length, {}],
+        ['/api/v1/rows', 'csv', EPISODES.filter((e) => e.region === '18').length, { from: `${LAST_MONTH}-01`, format: 'csv' }],
+        ['/api/v1/rows', 'json', want.length, { from: `${LAST_MONTH}-01`, ward: 'Med 2' }],
+      ].sort(byText));
+      expect(log.every((e) => e.subject === subject && e.scope === 'region:18')).toBe(true);
+      const audit03 = PRINCIPALS.find((p) => p.audit === '03')!;
+      expect(rowsOf(JSON.parse((await get(`/api/v1/access-log?${new URLSearchParams({ subject })}`, audit03)).text) as Row), 'region 03\'s auditor').toEqual([]);
+      // The same record as a structured JSON log line, whatever LOG_LEVEL (warn here).
+      const lines = pipeline.output.split('\n').filter((l) => l.includes('"component":"access-log"') && l.includes(subject)).map((l) => JSON.parse(l) as { access: Row });
+      expect(lines.map((l) => [l.access.endpoint, l.access.format, l.access.episodes, l.access.filters]).sort(byText)).toEqual(log.map(what).sort(byText));
+      for (const l of lines) expect(EPISODES.filter((e) => JSON.stringify(l).includes(e.id)), 'the log line names episodes').toEqual([]);
+    });
+
+    it('a unit\'s board (its token names no region) is its hospital\'s region\'s to audit', async () => {
+      const subject = `ward nurse ${Math.random().toString(36).slice(2)}`;
+      const nurse: Principal = { name: subject, scope: UNIT, headers: bearer(mintToken(UNIT, API_SECRET, { subject, ttlSeconds: 3600 })) };
+      expect((await get('/api/v1/board', nurse)).status).toBe(200);
+      const seen = async (auditor: string) => rowsOf(JSON.parse((await get(`/api/v1/access-log?${new URLSearchParams({ subject })}`, PRINCIPALS.find((p) => p.audit === auditor)!)).text) as Row);
+      expect((await seen('18')).map((e) => [e.scope, e.endpoint, e.episodes, e.regions])).toEqual([['unit:USO/Med 1', '/api/v1/board', 2, ['18']]]);
+      expect(await seen('03')).toEqual([]);
+    });
+    it('an invoice specification names episodes: it is logged with their count; the lines per municipality are not', async () => {
+      const subject = `controller ${Math.random().toString(36).slice(2)}`;
+      const controller: Principal = { name: subject, scope: R18, headers: bearer(mintToken(R18, API_SECRET, { subject, ttlSeconds: 3600 })) };
+      const { specification } = JSON.parse((await get(`/api/v1/invoices?month=${LAST_MONTH}`, controller)).text) as { specification: Row[] };
+      expect(specification.length, 'last month has billable episodes to specify').toBeGreaterThan(0);
+      expect((await get(`/api/v1/invoices?month=${LAST_MONTH}&format=csv&table=lines`, controller)).status).toBe(200);
+      const audit18 = PRINCIPALS.find((p) => p.audit === '18')!;
+      const log = rowsOf(JSON.parse((await get(`/api/v1/access-log?${new URLSearchParams({ subject })}`, audit18)).text) as Row);
+      expect(log.map((e) => [e.endpoint, e.format, e.episodes, e.scope])).toEqual([['/api/v1/invoices', 'json', specification.length, 'region:18']]);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mintToken, scopeOf } from '../../services/api/auth.ts';
+import { auditorOf, mintToken, parseTokenScope, readerOf, scopeOf, sourceOf } from '../../services/api/auth.ts';
 import { parseScope } from '../../services/model/scope.ts';
 import { parseFilters } from '../../services/model/filters.ts';
 import { toCsv } from '../../services/api/csv.ts';
@@ -27,6 +27,19 @@ describe('bearer tokens (HS256) and scopes', () => {
     const widened = Buffer.from(JSON.stringify({ sub: 's', scope: 'region:18', iat: 0, exp: 9e9 })).toString('base64url');
     expect(err(() => scopeOf(`Bearer ${h}.${widened}.${s}`, SECRET, NOW)).message).toBe('bad token signature');
     expect(err(() => scopeOf(`Bearer ${token}`, SECRET, NOW + 61_000)).message).toBe('token expired');
+  });
+
+  // Issue #19: an auditor follows up who looked at the region's patients, and reads nothing else.
+  it('an audit:<region> token reads only the access log, and a reading token carries its subject', () => {
+    const audit = mintToken(parseTokenScope('audit:18'), SECRET, { subject: 'Revisor Region Örebro', ttlSeconds: 60, now: NOW });
+    expect(auditorOf(`Bearer ${audit}`, SECRET, NOW)).toEqual({ region: '18', subject: 'Revisor Region Örebro' });
+    expect(err(() => scopeOf(`Bearer ${audit}`, SECRET, NOW)).code).toBe('FORBIDDEN');
+    expect(err(() => sourceOf(`Bearer ${audit}`, SECRET, NOW)).code).toBe('FORBIDDEN');
+    const region = mintToken(parseScope('region:18'), SECRET, { subject: 'Samordnare USÖ', ttlSeconds: 60, now: NOW });
+    expect(readerOf(`Bearer ${region}`, SECRET, NOW)).toEqual({ scope: { kind: 'region', region: '18' }, subject: 'Samordnare USÖ' });
+    expect(err(() => auditorOf(`Bearer ${region}`, SECRET, NOW)).code).toBe('FORBIDDEN');
+    expect(err(() => parseTokenScope('audit:*')).message).toMatch(/expected audit:NN/);
+    expect(err(() => parseTokenScope('audit:180')).code).toBe('INVALID_REQUEST');
   });
 
   it('scope texts are validated', () => {
@@ -66,5 +79,13 @@ describe('query filters (the Örebro listboxes)', () => {
 describe('CSV', () => {
   it('quotes what needs quoting and joins arrays', () => {
     expect(toCsv([{ a: 'x,y', b: ['1', '2'], c: null }, { a: 'he said "hi"', d: 3 }])).toBe('a,b,c,d\r\n"x,y",1;2,,\r\n"he said ""hi""",,,3\r\n');
+  });
+
+  // Issue #19: a source system's clinic, ward or business area must not become a live formula.
+  it('neutralises every cell a spreadsheet would evaluate, and leaves negative numbers numbers', () => {
+    const csv = toCsv([{ clinic: '=HYPERLINK("http://x","klick")', ward: '+SUM(1+1)', businessArea: '@cmd', tab: '\t=1', cr: '\r=1', minus: '-1+2', n: -3, s: '-0.5', e: -1e-7, ok: 'Med 1' }]);
+    expect(csv.split('\r\n')[1]).toBe(`"'=HYPERLINK(""http://x"",""klick"")",'+SUM(1+1),'@cmd,'\t=1,"'\r=1",'-1+2,-3,-0.5,-1e-7,Med 1`);
+    expect(toCsv([{ '=x': 1 }]).split('\r\n')[0], 'headers too').toBe("'=x");
+    expect(toCsv([{ a: ['=1', 'b'] }]).split('\r\n')[1], 'an array is one cell: its first element decides').toBe("'=1;b");
   });
 });

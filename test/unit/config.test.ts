@@ -22,3 +22,13 @@ describe('UTKLAR_EVENT_PARTITIONS', () => {
     expect(() => loadConfig({ UTKLAR_EVENT_PARTITIONS: 'many' })).toThrow(/got 'many'/);
   });
 });
+
+describe('UTKLAR_COOKIE_SECURE', () => {
+  it('marks the session cookie Secure only when told the pages are served over TLS, and refuses nonsense', () => {
+    expect(loadConfig({}).cookieSecure).toBe(false);
+    expect(loadConfig({ UTKLAR_COOKIE_SECURE: '1' }).cookieSecure).toBe(true);
+    expect(loadConfig({ UTKLAR_COOKIE_SECURE: 'true' }).cookieSecure).toBe(true);
+    expect(loadConfig({ UTKLAR_COOKIE_SECURE: '0' }).cookieSecure).toBe(false);
+    expect(() => loadConfig({ UTKLAR_COOKIE_SECURE: 'yes' })).toThrow(/UTKLAR_COOKIE_SECURE must be 1\/true or 0\/false, got 'yes'/);
+  });
+});
