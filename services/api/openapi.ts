@@ -114,7 +114,7 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },
       schemas: {
-        Result: { type: 'object', properties: { endpoint: { type: 'string' }, scope: { type: 'string' }, period: { type: 'object' }, asOf: { type: 'string' }, groupBy: { type: 'string' }, rows: { type: 'array', items: { type: 'object' } }, notes: { type: 'array', items: { type: 'string' } } } },
+        Result: { type: 'object', properties: { endpoint: { type: 'string' }, scope: { type: 'string' }, period: { type: 'object' }, asOf: { type: 'string' }, groupBy: { type: 'string' }, rows: { type: 'array', items: { type: 'object' } }, notes: { type: 'array', items: { type: 'string' } }, populations: { type: 'array', description: 'per-1000 only: the population each family divides by (denominator total or 65+, wantedYear, year used, latestAvailable, label for the chart)', items: { type: 'object' } } } },
         Error: { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } },
         EventsResult: {
           type: 'object',

@@ -39,7 +39,7 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
     handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.meanDays(ctx, g)), groupBy: g }; } },
   'indicators/goal-fulfilment': { summary: 'Måluppfyllelse: share discharged the day they became utskrivningsklar', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],
     handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.goalFulfilment(ctx, g)), groupBy: g }; } },
-  'indicators/per-1000': { summary: 'Vårdtid per 1 000 inv 65+ and episodes (≥ 1 day) per 1 000 inv 65+ per municipality (bubble chart)', groupBy: ['municipality'],
+  'indicators/per-1000': { summary: 'Utklar days and episodes (≥ 1 day) per municipality per 1 000 invånare (total population, Region Örebro, bubble chart) and per 1 000 inv 65+ (Väntetider.se), each population with its year (the latest available where the rule\'s year is not loaded, said in notes and populations)', groupBy: ['municipality'],
     handler: async (ctx) => ({ ...(await ind.perThousand(ctx)), groupBy: 'municipality' }) },
   'indicators/occupied-beds': { summary: 'Antal vårdplatser belagda av utskrivningsklara (and per 100 available beds when capacity is loaded)', groupBy: ['none', 'region', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea'],
     handler: async (ctx, q) => { const g = groupOr(q, 'none'); return { ...(await ind.occupiedBeds(ctx, g)), groupBy: g }; } },

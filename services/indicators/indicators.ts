@@ -12,6 +12,7 @@ import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { ADMISSIONS, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
+import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
 import { paymentBasis, paymentReadsFrom, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
@@ -40,6 +41,8 @@ export interface Result {
   notes: string[];
   /** When the indicator's own period differs from the from/to filters (e.g. one invoicing month). */
   period?: { from: string; to: string };
+  /** The populations a per-1 000 answer divides by, with the year used (per-thousand.ts). */
+  populations?: PopulationUsed[];
 }
 
 async function select(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
@@ -141,28 +144,15 @@ export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Prom
 }
 
 /**
- * Vårdtid per 1 000 inv 65+ and episodes (≥ 1 day) per 1 000 inv 65+ per home municipality (the
- * bubble chart's axes). The denominator is SCB's population on 31 Dec of the year before the
- * period; where it is not loaded the value is null and a note says so.
+ * Per home municipality and care type, utklar days and episodes (≥ 1 day) per 1 000 invånare
+ * (Region Örebro: total population, the bubble chart's axes) and per 1 000 inv 65+ (Väntetider.se:
+ * population 65+), each with its own year and the latest earlier one where that is not loaded,
+ * said in the notes and in `populations` (per-thousand.ts).
  */
 export async function perThousand(ctx: Ctx): Promise<Result> {
-  const year = fromEpochDay(ctx.filters.fromDay).year - 1;
   const rows = await sums(ctx, ['home_municipality', 'care_type']);
-  const missing = new Set<string>();
-  const out = rows.map((r) => {
-    const kommun = String(r.k0);
-    const pop = ctx.population.get(kommun, year);
-    if (!pop) missing.add(kommun);
-    return {
-      kommun, name: municipalities.get(kommun)?.name ?? null, careType: String(r.k1), days: n(r.days), episodes: n(r.utklar),
-      population65: pop?.pop65 ?? null, populationYear: year,
-      daysPer1000: pop ? (n(r.days) / pop.pop65) * 1000 : null,
-      episodesPer1000: pop ? (n(r.utklar) / pop.pop65) * 1000 : null,
-    };
-  });
-  const notes = [`denominator: population aged 65+ on 31 Dec ${year} (SCB)`];
-  if (missing.size > 0) notes.push(`population 65+ on 31 Dec ${year} is not loaded for ${[...missing].sort().join(', ')}: their per-1 000 values are null, not estimated`);
-  return { rows: out, notes };
+  const kommunSums = rows.map((r) => ({ kommun: String(r.k0), careType: String(r.k1), days: n(r.days), episodes: n(r.utklar) }));
+  return perThousandRows(kommunSums, ctx.population, fromEpochDay(ctx.filters.fromDay).year);
 }
 
 /**

@@ -9,7 +9,6 @@ import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
 import { epochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
-import { population2022 } from '../../services/reference/municipalities.ts';
 import { Rng } from '../../services/simulator/rng.ts';
 import * as batch from '../support/batch-indicators.ts';
 import { API_SECRET, PSEUDONYM_KEY, isolatedEnv, waitFor } from '../support/env.ts';
@@ -139,25 +138,37 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
     expect(rounded(got.rows)).toEqual(rounded(want));
   });
 
-  it('vårdtid and episodes per 1 000 inv 65+ with the 31 Dec 2022 population (bubble chart)', async () => {
-    const got = await api('indicators/per-1000?from=2023-01&to=2023-12');
-    const sums = new Map<string, { days: number; episodes: number }>();
-    for (const e of eps.filter((e) => e.dischargedDay !== null && e.dischargedDay >= day(2023, 1, 1) && e.dischargedDay <= day(2023, 12, 31) && e.s.readyPeriods.length > 0)) {
-      const k = `${e.home}|${e.careType}`;
-      const a = sums.get(k) ?? { days: 0, episodes: 0 };
-      a.days += e.utklarDays;
-      a.episodes += e.utklarDays >= 1 ? 1 : 0;
-      sums.set(k, a);
-    }
-    for (const r of got.rows) {
-      const a = sums.get(`${r.kommun}|${r.careType}`)!;
-      const pop = population2022.get(String(r.kommun))!.pop65;
-      expect(rounded([r])[0]).toMatchObject({ days: a.days, episodes: a.episodes, population65: pop, daysPer1000: round((a.days / pop) * 1000), episodesPer1000: round((a.episodes / pop) * 1000) });
-    }
-    expect(got.rows.length).toBe(sums.size);
-    // 2026's denominator (31 Dec 2025) is not loaded: null and a note, never a guess.
-    const unknown = await api('indicators/per-1000?from=2026-01&to=2026-02');
-    expect(unknown.rows.every((r) => r.daysPer1000 === null)).toBe(true);
+  it('per 1 000 invånare (total population, bubble chart) and per 1 000 inv 65+, each with its year of population', async () => {
+    const rates = ['daysPer1000Inv', 'episodesPer1000Inv', 'daysPer1000Inv65', 'episodesPer1000Inv65'] as const;
+    const check = async (year: number) => {
+      const got = await api(`indicators/per-1000?from=${year}-01&to=${year}-12`) as Body & { populations: { denominator: string; year: number | null; latestAvailable: boolean; label: string }[] };
+      const want = batch.perThousand(eps, day(year, 1, 1), day(year, 12, 31), year);
+      expect(got.rows.length).toBe(want.rows.size);
+      for (const r of got.rows) {
+        const w = want.rows.get(`${r.kommun}|${r.careType}`)!;
+        const { daysPer1000Inv, episodesPer1000Inv, daysPer1000Inv65, episodesPer1000Inv65, ...exact } = w;
+        expect(r).toMatchObject(exact);
+        for (const [k, v] of Object.entries({ daysPer1000Inv, episodesPer1000Inv, daysPer1000Inv65, episodesPer1000Inv65 })) {
+          if (v === null) expect(r[k], k).toBeNull();
+          else expect(r[k] as number, k).toBeCloseTo(v, 9);
+        }
+      }
+      expect(got.populations.map((p) => [p.denominator, p.year, p.latestAvailable])).toEqual([['total', want.totalYear, want.totalLatest], ['65+', want.pop65Year, want.pop65Latest]]);
+      return got;
+    };
+    // 2023: the total population of 31 Dec 2023 (the period's year), 65+ of 31 Dec 2022 (the year before).
+    const y2023 = await check(2023);
+    expect(y2023.rows.length).toBeGreaterThan(0);
+    expect(y2023.rows.every((r) => rates.every((k) => typeof r[k] === 'number') && r.populationTotalYear === 2023 && r.population65Year === 2022)).toBe(true);
+    expect(y2023.notes).toContain('per 1 000 invånare (Region Örebro): denominator the total population on 31 Dec 2023 (SCB)');
+    // 2026: neither 31 Dec 2026 (total) nor 31 Dec 2025 (65+) is loaded: the latest earlier years, said.
+    const y2026 = await check(2026);
+    expect(y2026.populations.map((p) => p.label)).toEqual(['befolkning 31 dec 2025, senaste tillgängliga', 'befolkning 65+ 31 dec 2022, senaste tillgängliga']);
+    expect(y2026.notes.join(' ')).toMatch(/total population on 31 Dec 2025 \(SCB\), the latest available: 31 Dec 2026 is not loaded/);
+    // 2022: 65+ would need 31 Dec 2021, which is not loaded (and 2022 is later): null, never a guess.
+    const y2022 = await check(2022);
+    expect(y2022.populations[1]).toMatchObject({ denominator: '65+', year: null });
+    expect(y2022.rows.every((r) => r.daysPer1000Inv65 === null)).toBe(true);
   });
 
   it('utklar-occupied beds in a month, and the live waiting census by delay band', async () => {

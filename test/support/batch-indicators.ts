@@ -3,6 +3,7 @@ import { episodeClock } from '../../services/clock/episode-clock.ts';
 import { foldEpisode, type EpisodeState } from '../../services/clock/episode-state.ts';
 import { detectReadmission, historyEntry } from '../../services/clock/readmission.ts';
 import type { RegionRules } from '../../services/clock/rules.ts';
+import { readdirSync, readFileSync } from 'node:fs';
 import { stockholmDay } from '../../services/core/stockholm-time.ts';
 
 /**
@@ -135,3 +136,52 @@ export const trackColoursByMonth = (eps: BatchEpisode[], from: number, to: numbe
       inc(a, 'fvkAppointed', last.fastVardkontaktAppointed ? 1 : 0);
     }
   });
+
+/**
+ * Both per-1 000 families, recomputed without services/reference/population.ts: the population
+ * files are read afresh here (columns found by their header names), and the year is chosen by
+ * scanning down from the rule's own year — per 1 000 invånare: the total on 31 Dec of the year the
+ * period begins in; per 1 000 inv 65+: 65+ on 31 Dec of the year before — to the first year any
+ * municipality has that figure for. Per home municipality and care type over the ready episodes
+ * discharged in [from, to]: days, episodes (≥ 1 day), both populations and rates (null where the
+ * municipality has no figure that year).
+ */
+export function perThousand(eps: BatchEpisode[], from: number, to: number, periodYear: number) {
+  const dir = new URL('../../services/reference/', import.meta.url);
+  const figures = { total: new Map<string, number>(), pop65: new Map<string, number>() };
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('population-') && f.endsWith('.csv'))) {
+    const [head, ...lines] = readFileSync(new URL(file, dir), 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+    const col = head!.split(',');
+    for (const line of lines) {
+      const cell = line.split(',');
+      const at = (name: string) => (col.includes(name) ? cell[col.indexOf(name)] : undefined);
+      const k = `${at('kommunkod')}@${at('year')}`;
+      if (at('pop_total') !== undefined) figures.total.set(k, Number(at('pop_total')));
+      if (at('pop65') !== undefined) figures.pop65.set(k, Number(at('pop65')));
+    }
+  }
+  const yearOf = (m: Map<string, number>, want: number): number | null => {
+    const loaded = new Set([...m.keys()].map((k) => Number(k.split('@')[1])));
+    for (let y = want; y >= 1968; y--) if (loaded.has(y)) return y;
+    return null;
+  };
+  const totalYear = yearOf(figures.total, periodYear);
+  const pop65Year = yearOf(figures.pop65, periodYear - 1);
+  const sums = tally(eps.filter((e) => inPeriod(e.dischargedDay, from, to) && e.s.readyPeriods.length > 0), (e) => key(e.home, e.careType), (a, e) => {
+    inc(a, 'days', e.utklarDays);
+    inc(a, 'episodes', e.utklarDays >= 1 ? 1 : 0);
+  });
+  const rows = new Map([...sums].map(([k, a]) => {
+    const kommun = k.split('|')[0]!;
+    const total = totalYear === null ? null : figures.total.get(`${kommun}@${totalYear}`) ?? null;
+    const pop65 = pop65Year === null ? null : figures.pop65.get(`${kommun}@${pop65Year}`) ?? null;
+    const days = a.days ?? 0;
+    const episodes = a.episodes ?? 0;
+    return [k, {
+      days, episodes,
+      populationTotal: total, populationTotalYear: totalYear, daysPer1000Inv: total ? (days * 1000) / total : null, episodesPer1000Inv: total ? (episodes * 1000) / total : null,
+      population65: pop65, population65Year: pop65Year, daysPer1000Inv65: pop65 ? (days * 1000) / pop65 : null, episodesPer1000Inv65: pop65 ? (episodes * 1000) / pop65 : null,
+    }];
+  }));
+  return { rows, totalYear, pop65Year, totalLatest: totalYear !== null && totalYear < periodYear, pop65Latest: pop65Year !== null && pop65Year < periodYear - 1 };
+}

@@ -53,6 +53,7 @@ async function load(): Promise<void> {
   const month = (g: unknown) => String(g).slice(5);
   const v = variation.rows.find((x) => x.careType === careType);
   const period = colours.rows.find((x) => x.month === 'period');
+  const population = (bubbles as Rows & { populations?: { denominator: string; label: string }[] }).populations?.find((p) => p.denominator === 'total')?.label ?? 'befolkning okänd';
   main.replaceChildren(
     section('monthly', `Medelvårdtid som utskrivningsklar per månad (${careType === 'SOMATIC' ? 'somatik' : 'psykiatri'})`,
       lineChart('medelvårdtid per månad', [
@@ -73,10 +74,11 @@ async function load(): Promise<void> {
       barChart('återinskrivningar', readm.rows.flatMap((r) => [{ label: month(r.group), value: Number(r.admissions), name: 'inskrivningar' }, { label: month(r.group), value: Number(r.readmissions), name: 'återinskrivningar' }]), [],
         (label) => void drill({ from: `${year(from)}-${label}`, to: `${year(from)}-${label}` }, `inskrivna ${year(from)}-${label}`), ['inskrivningar', 'återinskrivningar']),
       `/api/v1/readmissions?${params({ format: 'csv' })}`, 'Akuta återinskrivningar 1–30 dagar efter utskrivning, per inskrivningsmånad.'),
-    section('bubbles', 'Dagar per 1 000 invånare 65+ mot vårdtillfällen per 1 000 invånare 65+',
-      bubbleChart('bubbeldiagram', mine(bubbles).filter((r) => r.daysPer1000 !== null).map((r) => ({ label: String(r.name ?? r.kommun), x: Number(r.episodesPer1000), y: Number(r.daysPer1000), size: Number(r.days) })),
-        'vårdtillfällen per 1 000 inv 65+', 'dagar per 1 000 inv 65+', (label) => void drill({ kommun: String(bubbles.rows.find((r) => r.name === label)?.kommun ?? ''), status: 'discharged' }, label)),
-      `/api/v1/indicators/per-1000?${params({ format: 'csv' })}`, bubbles.notes.join(' ')),
+    // Region Örebro's bubble chart: per 1 000 invånare (total population), the year used on the chart.
+    section('bubbles', `Dagar per 1 000 invånare mot vårdtillfällen per 1 000 invånare (${population})`,
+      bubbleChart('bubbeldiagram', mine(bubbles).filter((r) => r.daysPer1000Inv !== null).map((r) => ({ label: String(r.name ?? r.kommun), x: Number(r.episodesPer1000Inv), y: Number(r.daysPer1000Inv), size: Number(r.days) })),
+        'vårdtillfällen per 1 000 invånare', 'dagar per 1 000 invånare', (label) => void drill({ kommun: String(bubbles.rows.find((r) => r.name === label)?.kommun ?? ''), status: 'discharged' }, label), population),
+      `/api/v1/indicators/per-1000?${params({ format: 'csv' })}`, bubbles.notes.join('; ')),
   );
 }
 

@@ -100,13 +100,15 @@ export function pieChart(title: string, slices: { label: string; value: number; 
   return root;
 }
 
-export function bubbleChart(title: string, points: { label: string; x: number; y: number; size: number }[], xTitle: string, yTitle: string, onPick?: (label: string) => void): SVGElement {
+/** `caption`, drawn in the chart's top right corner (and read with its title), says what it rests on: "befolkning 31 dec 2025, senaste tillgängliga". */
+export function bubbleChart(title: string, points: { label: string; x: number; y: number; size: number }[], xTitle: string, yTitle: string, onPick?: (label: string) => void, caption?: string): SVGElement {
   const maxY = Math.max(1, ...points.map((p) => p.y)) * 1.15;
   const maxX = Math.max(1, ...points.map((p) => p.x)) * 1.15;
   const maxS = Math.max(1, ...points.map((p) => p.size));
-  const { root, y } = frame(title, maxY);
+  const { root, y } = frame(caption ? `${title} (${caption})` : title, maxY);
   const x = (v: number) => PAD.l + (v / maxX) * (W - PAD.l - PAD.r);
   root.append(text(W / 2 - 60, H - 8, xTitle), text(PAD.l + 4, PAD.t + 4, yTitle));
+  if (caption) root.append(text(W - PAD.r, PAD.t + 4, caption, { 'text-anchor': 'end', class: 'caption' }));
   points.forEach((p, i) => {
     const c = svg('circle', { cx: x(p.x), cy: y(p.y), r: 4 + 14 * Math.sqrt(p.size / maxS), fill: PALETTE[i % PALETTE.length]!, 'fill-opacity': 0.6, class: 'mark', 'data-label': p.label, 'data-value': `${p.x};${p.y}` });
     c.append(svg('title', {}, document.createTextNode(`${p.label}: ${fmt(p.x)} / ${fmt(p.y)}`)));
