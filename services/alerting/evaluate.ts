@@ -29,7 +29,7 @@ export interface ClosedEpisode {
   problems: string[];
 }
 
-/** Month-to-date payment days per discharged ready patient, per municipality and care type. */
+/** Month-to-date payment days per discharged ready patient, per liable (recipient) municipality and care type, as on the invoice. */
 export interface MunicipalityAverage {
   region: string;
   municipality: string;
@@ -77,8 +77,14 @@ function alert(r: AlertRule, subject: string, labels: Record<string, string>, su
   };
 }
 
-function routing(r: AlertRule, e: { region: string; homeMunicipality: string; hospital: string; ward: string }): Record<string, string> {
-  return r.route === 'municipality' ? { municipality: e.homeMunicipality } : r.route === 'unit' ? { hospital: e.hospital, ward: e.ward } : { region: e.region };
+/**
+ * The routing labels of an episode's alert. `route=municipality` names the patient's home
+ * municipality, except for payment rules: the payment days are the liable municipality's, the
+ * ready notice's recipient (as on the invoice), which need not be the home one.
+ */
+function routing(r: AlertRule, e: { region: string; homeMunicipality: string; recipientMunicipality?: string; hospital: string; ward: string }): Record<string, string> {
+  if (r.route === 'municipality') return { municipality: r.kind === 'payment-started' && e.recipientMunicipality ? e.recipientMunicipality : e.homeMunicipality };
+  return r.route === 'unit' ? { hospital: e.hospital, ward: e.ward } : { region: e.region };
 }
 
 function episodeAlerts(r: AlertRule, o: Observations): ActiveAlert[] {

@@ -100,6 +100,7 @@ export class Observer {
         client: this.d.clickhouse, db: this.d.database, filters: parseFilters(new URLSearchParams(), { fromDay, toDay: today }),
         scope: { kind: 'region' as const, region }, today, rules: this.d.regionRules, population: this.d.population,
       };
+      // The invoice basis's lines: `kommun` is the liable municipality (the ready notice's recipient), not the home one.
       for (const r of (await payment(ctx, { fromDay, toDay: today })).rows) {
         out.push({ region, municipality: String(r.kommun), careType: String(r.careType), month, episodes: Number(r.episodes), average: Number(r.average) });
       }

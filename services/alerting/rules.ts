@@ -21,7 +21,8 @@ import { UtklarError } from '../core/errors.ts';
  *
  * Every rule may add `severity=warning|critical`, `webhook=<url>` and `for=<duration>` (the
  * condition must hold that long before it fires, as in Prometheus); episode rules add
- * `route=municipality|unit|region` (which routing labels the alert carries). A bad line is
+ * `route=municipality|unit|region` (which routing labels the alert carries; the municipality is
+ * the home one, for payment-started the liable one, the ready notice's recipient). A bad line is
  * reported as `file:line: what is wrong` and nothing starts.
  */
 export const EPISODE_KINDS = ['utklar-days', 'sip-not-called', 'ready-without-admission-notice', 'payment-started', 'discharge-without-ready-notice'] as const;

@@ -20,6 +20,8 @@ export interface BoardEpisode {
   ward: string;
   clinic: string;
   homeMunicipality: string;
+  /** The ready notice's recipient: the municipality liable for the payment days (the home municipality when no notice names one). */
+  recipientMunicipality: string;
   careType: string;
   ageGroup: string;
   readySince: number | null;
@@ -85,6 +87,7 @@ export async function boardEpisodes(clocks: Pick<ClockReads, 'openEpisodes'>, se
       const open = s.readyPeriods.find((p) => p.end === null)!;
       return {
         episodeId: s.episodeId, status: s.status, hospital: f.hospital, ward: f.ward, clinic: f.clinic, homeMunicipality: f.home_municipality,
+        recipientMunicipality: f.recipient_municipality,
         careType: f.care_type, ageGroup: ageGroup(s.admission?.ageYears ?? null), readySince: open.start,
         readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days, paymentDays: f.payment_days.length, openPaymentFromDay: f.open_payment_from_day,
         trackColour: open.trackColour, fastVardkontakt: open.fastVardkontaktAppointed, sip: eligibility(s, now, rules)['sip-called-in-time'],

@@ -124,7 +124,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
 
   it('the built pages hold no inline script, style or event handler (the policy forbids them)', () => {
     const pages = readdirSync(WEB_DIST).filter((f) => f.endsWith('.html'));
-    expect(pages.sort()).toEqual(['analytics.html', 'board.html', 'login.html']);
+    expect(pages.sort()).toEqual(['analytics.html', 'board.html', 'invoices.html', 'login.html']);
     for (const page of pages) {
       const html = readFileSync(path.join(WEB_DIST, page), 'utf8');
       expect([...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]).filter((tag) => !/\ssrc=/.test(tag)), `${page}: inline <script>`).toEqual([]);
@@ -142,8 +142,8 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
 
   it('every answer — pages, assets, API, errors, the live board and its stream — carries the security headers', async () => {
     const asks: [string, string | undefined, number][] = [
-      ['/', undefined, 200], ['/login.html', undefined, 200], ['/board.html', undefined, 200], ['/analytics.html', undefined, 200],
-      ['/style.css', undefined, 200], ['/assets/board.js', undefined, 200],
+      ['/', undefined, 200], ['/login.html', undefined, 200], ['/board.html', undefined, 200], ['/analytics.html', undefined, 200], ['/invoices.html', undefined, 200],
+      ['/style.css', undefined, 200], ['/invoices.css', undefined, 200], ['/assets/board.js', undefined, 200], ['/assets/invoices.js', undefined, 200],
       ['/api/v1/rows', region, 200], ['/api/v1/rows?format=csv', region, 200], ['/api/v1/rows', undefined, 401], ['/api/v1/nope', region, 404],
       ['/api/v1/board', region, 200], ['/api/v1/me', region, 200], ['/api/v1/access-log', auditor, 200], ['/api/v1/access-log', region, 403],
       ['/board?region=18', region, 200], ['/board?region=18', undefined, 401], ['/api/openapi.json', undefined, 200],

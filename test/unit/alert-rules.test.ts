@@ -4,7 +4,7 @@ import { evaluate, type Observations, type OpenEpisode } from '../../services/al
 import { route, targets } from '../../services/alerting/routing.ts';
 
 const episode = (over: Partial<OpenEpisode> = {}): OpenEpisode => ({
-  episodeId: 'E1', status: 'READY', hospital: 'USO', ward: 'Med 1', clinic: 'Medicinkliniken', homeMunicipality: '1880', careType: 'SOMATIC', ageGroup: '85+',
+  episodeId: 'E1', status: 'READY', hospital: 'USO', ward: 'Med 1', clinic: 'Medicinkliniken', homeMunicipality: '1880', recipientMunicipality: '1880', careType: 'SOMATIC', ageGroup: '85+',
   readySince: 0, readyStartDays: [100], readyEndDays: [-1], paymentDays: 0, openPaymentFromDay: 101, trackColour: 'RED', fastVardkontakt: true, sip: 'not-applicable',
   delayReasons: [], readmission: false, readmissionOf: null, problems: [], region: '18', ...over,
 });
@@ -136,5 +136,30 @@ describe('routing', () => {
     expect(to('ward-wait', 'E1')).toEqual(['topic', 'rule-ward-wait']);
     expect(route(alerts.find((a) => a.labels.episodeId === 'E2')!, receivers, false)).toEqual(['topic']);
     expect([...targets(receivers, rules, 'http://default.example/hook').keys()]).toEqual(['topic', 'orebro', 'critical', 'rule-ward-wait', 'default']);
+  });
+
+  it('payment rules go to the liable municipality (the ready notice\'s recipient), the others to the home municipality', () => {
+    const config = parseAlertConfig([
+      'pay payment-started route=municipality',
+      'wait utklar-days days=1 route=municipality',
+      'pay-unit payment-started route=unit',
+      'avg municipality-average above=3',
+      'receiver orebro webhook=http://orebro.example/hook municipality=1880',
+      'receiver kumla webhook=http://kumla.example/hook municipality=1881',
+    ].join('\n'), 'r');
+    // An Örebro resident whose ready notice went to Kumla: Kumla pays for the days.
+    const e = episode({ homeMunicipality: '1880', recipientMunicipality: '1881', openPaymentFromDay: 101 });
+    // The month-to-date averages are the invoice basis's lines, per liable municipality (observe.ts).
+    const averages = [{ region: '18', municipality: '1881', careType: 'SOMATIC', month: '2026-11', episodes: 2, average: 3.5 }];
+    const fired = evaluate(config.rules, observed({ today: 107, episodes: [e], averages }));
+    const of = (rule: string) => fired.find((a) => a.rule === rule)!;
+    expect(of('pay').labels).toEqual({ alertname: 'pay', kind: 'payment-started', severity: 'warning', episodeId: 'E1', hospital: 'USO', ward: 'Med 1', municipality: '1881' });
+    expect(route(of('pay'), config.receivers, true)).toEqual(['topic', 'kumla']);
+    expect(route(of('wait'), config.receivers, true)).toEqual(['topic', 'orebro']);
+    expect(of('pay-unit').labels).not.toHaveProperty('municipality');
+    expect(route(of('avg'), config.receivers, true)).toEqual(['topic', 'kumla']);
+    // The same patient with the notice to the home municipality: the payment alert goes home.
+    const home = evaluate(config.rules, observed({ today: 107, episodes: [episode({ recipientMunicipality: '1880' })] }));
+    expect(route(home.find((a) => a.rule === 'pay')!, config.receivers, true)).toEqual(['topic', 'orebro']);
   });
 });

@@ -23,14 +23,16 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-export function header(active: 'board' | 'analytics', who: Me): HTMLElement {
+export function header(active: 'board' | 'analytics' | 'invoices', who: Me): HTMLElement {
   const link = (href: string, text: string, on: boolean) => el('a', { href, class: on ? 'active' : '' }, text);
   const logout = el('button', { type: 'button', id: 'logout' }, 'Logga ut');
   logout.addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST' });
     location.href = '/login.html';
   });
-  return el('header', {}, el('strong', {}, 'utklar'), link('/board.html', 'Tavlan', active === 'board'), link('/analytics.html', 'Analys', active === 'analytics'), el('span', { class: 'who', 'data-scope': who.scope }, `Inloggad: ${who.scope}`), logout);
+  return el('header', {}, el('strong', {}, 'utklar'), link('/board.html', 'Tavlan', active === 'board'), link('/analytics.html', 'Analys', active === 'analytics'),
+    // Invoices are between the region and the liable municipalities: a unit reads none.
+    ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', 'Betalningsansvar', active === 'invoices')] : []), el('span', { class: 'who', 'data-scope': who.scope }, `Inloggad: ${who.scope}`), logout);
 }
 
 export const MUNICIPALITY_NAMES: Record<string, string> = {

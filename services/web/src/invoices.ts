@@ -1,0 +1,233 @@
+import { api, el, header, kommun, me } from './common.ts';
+import { stockholmTime } from './stockholm.ts';
+
+/**
+ * Betalningsansvar: one month's invoice basis as GET /api/v1/invoices answers it (a region token
+ * all of its municipalities, a municipality token the lines it is liable for; the API decides),
+ * per liable municipality and care type the average against the threshold, the billable days
+ * and the amount, frozen or preliminary, and the specification per episode with its CSV.
+ */
+interface Line {
+  kommun: string; kommunNamn: string | null; careType: string; region: string; agreement: string | null;
+  episodes: number; paymentDays: number; average?: number; threshold?: number; exceeded?: boolean; freeDays?: number;
+  averageFrom?: string; averageTo?: string; averageEpisodes?: number; averagePaymentDays?: number;
+  billableDays: number | null; amountSek: number | null; missingAmountYears: number[]; error?: string;
+}
+interface Specified {
+  episodeId: string; kommun: string; careType: string; readyDays: string[]; readyEndDays: (string | null)[]; discharged: string;
+  utklarDays: number; paymentDays: number; inAverage: boolean | null; billableDays: number; liability: string;
+  conditionsUnmet: string[]; reason: string; amountSek: number | null; missingAmountYears: number[];
+}
+interface Freeze { frozenAt: string; frozenBy: string; agreements: string[]; contentHash: string }
+interface Invoice {
+  status: 'frozen' | 'preliminary'; frozen: Freeze | null; asOf: string; month: string; region: string; period: { from: string; to: string };
+  rows: Line[]; specification: Specified[]; notes: string[];
+}
+interface Corrections { episodes: { change: string }[] }
+
+// Swedish formats: decimal comma, a space between thousands, dates as sv-SE writes them.
+const number = (min: number, max: number) => new Intl.NumberFormat('sv-SE', { minimumFractionDigits: min, maximumFractionDigits: max });
+const whole = number(0, 0);
+const average = number(1, 2);
+const kronor = new Intl.NumberFormat('sv-SE', { style: 'currency', currency: 'SEK', minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const dateFmt = new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeZone: 'UTC' });
+const monthFmt = new Intl.DateTimeFormat('sv-SE', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+const date = (iso: string) => dateFmt.format(new Date(`${iso}T00:00:00Z`));
+const monthName = (ym: string) => monthFmt.format(new Date(`${ym}-01T00:00:00Z`));
+
+const CARE_TYPE: Record<string, string> = { SOMATIC: 'somatisk vård', PSYCHIATRIC: 'psykiatrisk vård' };
+const LIABILITY: Record<string, string> = { liable: 'ja', 'not-liable': 'nej', pending: 'ej avgjort' };
+const CONDITION: Record<string, string> = {
+  'admission-notice-in-time': 'inskrivningsmeddelande i tid', 'ready-notice-sent': 'meddelande om utskrivningsklar skickat',
+  'sip-called-in-time': 'SIP-kallelse i tid', 'fast-vardkontakt-appointed': 'fast vårdkontakt utsedd',
+};
+const careType = (c: string) => CARE_TYPE[c] ?? c;
+const yesNo = (v: boolean | null) => (v === null ? '–' : v ? 'ja' : 'nej');
+const municipalityName = (code: string, name: string | null) => (name ? `${name} (${code})` : kommun(code));
+
+/** An amount, or why there is none: a year without a sourced amount per day is never priced at another year's. */
+function amount(sek: number | null, missing: number[]): HTMLElement {
+  if (sek !== null) return el('span', { 'data-value': String(sek) }, kronor.format(sek));
+  return el('span', { class: 'missing', 'data-value': '', title: 'Socialstyrelsens belopp per dag saknas för året' }, missing.length > 0 ? `belopp saknas för ${missing.join(', ')}` : '–');
+}
+
+const NS = 'http://www.w3.org/2000/svg';
+function svg(tag: string, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElement {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  e.append(...children);
+  return e;
+}
+
+/** The municipality's average as a bar, the threshold as a line across it; all lines on one scale. */
+function gauge(line: Line, scale: number): SVGElement {
+  const W = 220;
+  const H = 22;
+  const x = (v: number) => Math.min(W, (v / scale) * W);
+  const avg = line.average ?? 0;
+  const thr = line.threshold ?? 0;
+  const label = `snitt ${average.format(avg)} dagar, gränsvärde ${average.format(thr)}`;
+  return svg('svg', { class: 'gauge', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, 'data-value': avg, 'data-threshold': thr, 'data-exceeded': String(Boolean(line.exceeded)) },
+    svg('title', {}, label),
+    svg('rect', { x: 0, y: 4, width: W, height: H - 8, fill: '#eef1f5' }),
+    svg('rect', { class: 'bar', x: 0, y: 4, width: x(avg), height: H - 8, fill: line.exceeded ? '#c0392b' : '#2e8b57' }),
+    svg('line', { class: 'threshold', x1: x(thr), x2: x(thr), y1: 0, y2: H, stroke: '#12355b', 'stroke-width': 2, 'stroke-dasharray': '3 2' }));
+}
+
+function averageCell(line: Line, scale: number): HTMLElement {
+  if (line.error) return el('span', { class: 'missing' }, line.error);
+  if (line.threshold !== undefined && line.average !== undefined) {
+    const over = line.exceeded ? 'över gränsvärdet' : 'inte över gränsvärdet';
+    const window = line.averageFrom && line.averageTo && line.averageFrom.slice(0, 7) !== line.averageTo.slice(0, 7)
+      ? ` · snitt ${date(line.averageFrom)}–${date(line.averageTo)}, ${whole.format(line.averageEpisodes ?? 0)} vårdtillfällen` : '';
+    return el('div', {}, gauge(line, scale), el('span', { class: 'figure' }, `${average.format(line.average)} / ${average.format(line.threshold)} – ${over}${window}`));
+  }
+  if (line.freeDays !== undefined) return el('span', { class: 'figure' }, `${whole.format(line.freeDays)} fria dagar per vårdtillfälle (snitt ${average.format(line.average ?? 0)})`);
+  return el('span', {}, '–');
+}
+
+function query(extra: Record<string, string> = {}): string {
+  const q = new URLSearchParams();
+  const form = document.querySelector<HTMLFormElement>('#filters')!;
+  for (const [k, v] of new FormData(form)) if (String(v).trim()) q.set(k, String(v).trim());
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return q.toString();
+}
+
+const num = (field: string, text: string | HTMLElement, value: string | number | null) => el('td', { class: 'num', 'data-field': field, 'data-value': value === null ? '' : String(value) }, text);
+
+function linesTable(inv: Invoice): HTMLElement {
+  const scale = Math.max(1, ...inv.rows.flatMap((r) => [(r.average ?? 0), (r.threshold ?? 0) * 1.5])) * 1.1;
+  const rows = inv.rows.map((r) => el('tr', { 'data-kommun': r.kommun, 'data-care-type': r.careType, class: r.exceeded ? 'exceeded' : '' },
+    el('td', { 'data-field': 'kommun' }, municipalityName(r.kommun, r.kommunNamn)),
+    el('td', { 'data-field': 'careType' }, careType(r.careType)),
+    num('episodes', whole.format(r.episodes), r.episodes),
+    num('paymentDays', whole.format(r.paymentDays), r.paymentDays),
+    el('td', { 'data-field': 'average', 'data-value': r.average === undefined ? '' : String(r.average) }, averageCell(r, scale)),
+    num('billableDays', r.billableDays === null ? '–' : whole.format(r.billableDays), r.billableDays),
+    num('amountSek', amount(r.amountSek, r.missingAmountYears), r.amountSek)));
+  const days = inv.rows.reduce((s, r) => s + (r.billableDays ?? 0), 0);
+  const priced = inv.rows.every((r) => r.amountSek !== null);
+  const missing = [...new Set(inv.rows.flatMap((r) => r.missingAmountYears))].sort();
+  const sum = priced ? inv.rows.reduce((s, r) => s + (r.amountSek ?? 0), 0) : null;
+  return el('table', { id: 'invoice-lines', class: 'invoice' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Betalningsansvarig kommun'), el('th', {}, 'Vårdtyp'), el('th', { class: 'num' }, 'Vårdtillfällen'), el('th', { class: 'num' }, 'Betalningsansvarsdagar'),
+      el('th', {}, 'Snitt mot gränsvärde'), el('th', { class: 'num' }, 'Debiterbara dagar'), el('th', { class: 'num' }, 'Belopp'))),
+    el('tbody', {}, ...rows),
+    el('tfoot', {}, el('tr', { id: 'invoice-total' }, el('td', { colspan: '5' }, 'Summa'), num('billableDays', whole.format(days), days), num('amountSek', amount(sum, missing), sum))));
+}
+
+function specificationTable(inv: Invoice): HTMLElement {
+  const names = new Map(inv.rows.map((r) => [r.kommun, r.kommunNamn]));
+  const cols: [string, string, (s: Specified) => string | HTMLElement, boolean?][] = [
+    ['episodeId', 'Vårdtillfälle (pseudonym)', (s) => s.episodeId],
+    ['kommun', 'Betalningsansvarig kommun', (s) => municipalityName(s.kommun, names.get(s.kommun) ?? null)],
+    ['careType', 'Vård', (s) => (s.careType === 'PSYCHIATRIC' ? 'psykiatri' : s.careType === 'SOMATIC' ? 'somatik' : s.careType)],
+    ['readyDays', 'Utskrivningsklar', (s) => s.readyDays.map((d, i) => `${date(d)}–${s.readyEndDays[i] ? date(s.readyEndDays[i]!) : 'pågår'}`).join(', ')],
+    ['discharged', 'Utskriven', (s) => date(s.discharged)],
+    ['utklarDays', 'Dagar utklar', (s) => whole.format(s.utklarDays), true],
+    ['paymentDays', 'Betaldagar', (s) => whole.format(s.paymentDays), true],
+    ['inAverage', 'I snittet', (s) => yesNo(s.inAverage)],
+    ['billableDays', 'Debiterbara', (s) => whole.format(s.billableDays), true],
+    ['liability', 'Betalningsansvar', (s) => LIABILITY[s.liability] ?? s.liability],
+    ['conditionsUnmet', 'Ej uppfyllt villkor', (s) => s.conditionsUnmet.map((c) => CONDITION[c] ?? c).join(', ') || '–'],
+    ['reason', 'Skäl', (s) => s.reason],
+    ['amountSek', 'Belopp', (s) => amount(s.amountSek, s.missingAmountYears), true],
+  ];
+  return el('table', { id: 'specification-rows', class: 'invoice' },
+    el('thead', {}, el('tr', {}, ...cols.map(([, title, , right]) => el('th', right ? { class: 'num' } : {}, title)))),
+    el('tbody', {}, ...inv.specification.map((s) => el('tr', { 'data-episode': s.episodeId, 'data-kommun': s.kommun },
+      ...cols.map(([key, , value, right]) => el('td', { 'data-field': key, class: right ? 'num' : key === 'reason' ? 'reason' : key === 'readyDays' || key === 'discharged' ? 'date' : '' }, value(s)))))));
+}
+
+function statusBadge(inv: Invoice): HTMLElement[] {
+  const badge = el('span', { id: 'status', class: `badge ${inv.status}`, 'data-status': inv.status }, inv.status === 'frozen' ? 'Fryst' : 'Preliminärt');
+  const text = inv.frozen
+    ? `Fryst ${stockholmTime(Date.parse(inv.frozen.frozenAt))} av ${inv.frozen.frozenBy} (avtal ${inv.frozen.agreements.join(', ') || '–'}, innehållshash ${inv.frozen.contentHash.slice(0, 12)}…). Underlaget ändras inte av senare händelser; ändringar visas som rättelser.`
+    : `Beräknat ${stockholmTime(Date.parse(inv.asOf))} ur läsmodellen. Preliminärt tills månaden fryses: sena händelser kan ändra siffrorna.`;
+  return [badge, el('p', { id: 'status-text', class: 'note' }, text)];
+}
+
+async function load(): Promise<void> {
+  const summary = document.querySelector('#summary')!;
+  const lines = document.querySelector('#lines')!;
+  const spec = document.querySelector('#specification')!;
+  const corr = document.querySelector<HTMLElement>('#corrections')!;
+  summary.replaceChildren(el('p', {}, 'Hämtar…'));
+  lines.replaceChildren();
+  spec.replaceChildren();
+  corr.hidden = true;
+  history.replaceState(null, '', `?${query()}`);
+  let inv: Invoice;
+  try {
+    inv = await api<Invoice>(`/api/v1/invoices?${query()}`);
+  } catch (e) {
+    summary.replaceChildren(el('p', { id: 'error', class: 'error' }, `Kunde inte hämta underlaget: ${(e as Error).message}`));
+    return;
+  }
+  const days = inv.rows.reduce((s, r) => s + (r.billableDays ?? 0), 0);
+  const priced = inv.rows.every((r) => r.amountSek !== null);
+  const missing = [...new Set(inv.rows.flatMap((r) => r.missingAmountYears))].sort();
+  const csv = (table: string) => `/api/v1/invoices?${query({ month: inv.month, region: inv.region, format: 'csv', table, decimal: 'comma' })}`;
+  const [badge, status] = statusBadge(inv);
+  summary.replaceChildren(
+    el('h2', {}, `Underlag för fakturering ${monthName(inv.month)}, region ${inv.region}`, badge!),
+    status!,
+    el('div', { class: 'facts' },
+      el('div', {}, el('span', { class: 'label' }, 'Period'), el('span', { id: 'period' }, `${date(inv.period.from)} – ${date(inv.period.to)}`)),
+      el('div', {}, el('span', { class: 'label' }, 'Utskrivna utskrivningsklara'), el('span', { id: 'total-episodes', class: 'big small' }, whole.format(inv.specification.length))),
+      el('div', {}, el('span', { class: 'label' }, 'Debiterbara dagar'), el('span', { id: 'total-billable-days', class: 'big small' }, whole.format(days))),
+      el('div', {}, el('span', { class: 'label' }, 'Belopp'), el('span', { id: 'total-amount', class: 'big small' }, amount(priced ? inv.rows.reduce((s, r) => s + (r.amountSek ?? 0), 0) : null, missing))),
+    ),
+    el('p', { class: 'downloads' },
+      el('a', { id: 'csv-specification', href: csv('specification'), download: `betalningsansvar-specifikation-${inv.region}-${inv.month}.csv` }, 'Ladda ner specifikationen (CSV)'),
+      el('a', { id: 'csv-lines', href: csv('lines'), download: `betalningsansvar-${inv.region}-${inv.month}.csv` }, 'Ladda ner raderna per kommun (CSV)')),
+  );
+  if (inv.rows.length === 0) {
+    lines.replaceChildren(el('h2', {}, 'Per kommun och vårdtyp'), el('p', { id: 'empty' }, 'Inga utskrivningsklara patienter utskrivna under månaden.'));
+  } else {
+    lines.replaceChildren(el('h2', {}, 'Per kommun och vårdtyp'), el('div', { class: 'scroll' }, linesTable(inv)),
+      el('p', { class: 'legend' }, 'Stapeln är kommunens snitt av betalningsansvarsdagar per utskriven patient, den streckade linjen gränsvärdet; rött är över gränsvärdet. Belopp: varje debiterbar dag med sitt års belopp per dag.'));
+  }
+  spec.replaceChildren(el('h2', {}, `Specifikation (${whole.format(inv.specification.length)} vårdtillfällen)`),
+    inv.specification.length > 0 ? el('div', { class: 'scroll' }, specificationTable(inv)) : el('p', {}, 'Ingen specifikation: månaden har inga utskrivna utskrivningsklara patienter.'),
+    el('details', { class: 'note' }, el('summary', {}, 'Så har underlaget beräknats (API:ets anteckningar, på engelska)'), ...inv.notes.map((n) => el('p', {}, n))));
+  if (inv.frozen) {
+    const c = await api<Corrections>(`/api/v1/invoices/corrections?${query({ month: inv.month, region: inv.region })}`).catch(() => null);
+    if (c) {
+      corr.hidden = false;
+      corr.replaceChildren(el('h2', {}, 'Rättelser sedan frysningen'),
+        el('p', { id: 'corrections-count' }, c.episodes.length === 0 ? 'Inga ändringar sedan månaden frystes.' : `${whole.format(c.episodes.length)} ${c.episodes.length === 1 ? 'vårdtillfälle har' : 'vårdtillfällen har'} ändrats, tillkommit eller tagits bort sedan frysningen: rättelserna tas med i nästa faktura. `,
+          el('a', { href: `/api/v1/invoices/corrections?${query({ month: inv.month, region: inv.region, format: 'csv', decimal: 'comma' })}`, download: `rattelser-${inv.region}-${inv.month}.csv` }, 'Ladda ner rättelserna (CSV)')));
+    }
+  }
+}
+
+/** Last month, as the API's default: an invoice is made after the month. */
+function lastMonth(): string {
+  const d = new Date();
+  const m = d.getFullYear() * 12 + d.getMonth() - 1;
+  return `${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
+}
+
+async function main(): Promise<void> {
+  const who = await me();
+  document.body.prepend(header('invoices', who));
+  const form = document.querySelector<HTMLFormElement>('#filters')!;
+  const month = form.elements.namedItem('month') as HTMLInputElement;
+  const region = form.elements.namedItem('region') as HTMLInputElement;
+  const q = new URLSearchParams(location.search);
+  month.value = q.get('month') ?? lastMonth();
+  // A region reads its own invoices; a municipality its county's region's by default, or another region's where it is liable.
+  if (who.kind === 'municipality') {
+    document.querySelector<HTMLElement>('#region-field')!.hidden = false;
+    region.value = q.get('region') ?? '';
+  } else region.disabled = true;
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void load();
+  });
+  await load();
+}
+
+void main().catch((e) => (document.querySelector('#summary')!.textContent = `Fel: ${(e as Error).message}`));
