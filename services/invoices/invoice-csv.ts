@@ -1,3 +1,4 @@
+import { neutralisedCell } from '../api/csv.ts';
 import type { InvoiceBasis } from './invoice-basis.ts';
 import type { Corrections } from './corrections.ts';
 
@@ -49,13 +50,11 @@ const CORRECTION_COLUMNS: Column<Corrections['episodes'][number]>[] = [
   ['Belopp (kr), fryst', (c) => c.frozen?.amountSek], ['Belopp (kr), nu', (c) => c.live?.amountSek], ['Skillnad (kr)', (c) => c.amountSekDelta], ['Vad som ändrats', (c) => c.fields.join(', ')],
 ];
 
-/** A text cell Excel would run as a formula (OWASP CSV injection) starts with a quote instead. */
-export const neutralise = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
-
 function cell(v: unknown, o: CsvOptions): string {
   if (v === null || v === undefined) return '';
-  // Numbers are ours and never a formula: a negative correction stays a number.
-  let s = typeof v === 'number' ? (o.decimal === 'comma' ? String(v).replace('.', ',') : String(v)) : neutralise(String(v));
+  // Numbers are ours and never a formula: a negative correction stays a number. Text goes
+  // through the API's one CSV-injection rule (api/csv.ts).
+  let s = typeof v === 'number' ? (o.decimal === 'comma' ? String(v).replace('.', ',') : String(v)) : neutralisedCell(v);
   if (/[;"\n\r]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
   return s;
 }
