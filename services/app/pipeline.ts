@@ -4,7 +4,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { topics, type Config } from '../core/config.ts';
 import { logger } from '../core/log.ts';
 import { connectRedis, type RedisLike } from '../core/redis.ts';
-import type { Periodic } from '../core/periodic.ts';
+import { Periodic } from '../core/periodic.ts';
 import { EventCodec } from '../kafka/codec.ts';
 import { createKafka } from '../kafka/client.ts';
 import { DeadLetters } from '../kafka/dead-letter.ts';
@@ -22,6 +22,7 @@ import { AlertingService } from '../alerting/alerting-service.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { housekeeping } from './rounds.ts';
+import { invoiceFreezer } from '../invoices/invoice-freezer.ts';
 
 const log = logger('pipeline');
 
@@ -122,6 +123,17 @@ export class Pipeline {
         metrics.rowsPending.set(this.rows?.pending ?? 0);
       },
     }));
+    if (config.invoiceFreeze && this.#processor && this.clickhouse) {
+      const { round } = invoiceFreezer({
+        ...config.invoiceFreeze, client: this.clickhouse, db: config.clickhouseDatabase, admin: this.#admin, groupId: `${config.groupPrefix}.clock`, topic: t.patientEvents,
+        redis: this.redis, outboxKeys: Array.from({ length: partitions }, (_, p) => this.clocks.keys.of(p).outbox), ownership: this.#processor.consumer,
+        rules: this.rules, agreements: config.agreements, population: this.population, log: logger('invoice-freeze'),
+      });
+      this.#rounds.push(new Periodic('invoice freeze', 60_000, async () => {
+        await preparation.prepare();
+        await round();
+      }, log));
+    }
     for (const round of this.#rounds) round.start();
     if (config.alertRules && config.alertsEveryMs > 0) {
       this.#alerting = await AlertingService.start({

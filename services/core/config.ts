@@ -33,6 +33,13 @@ export interface Config {
    * every command at start with `file:line` rather than an invoice later.
    */
   agreements: AgreementSet;
+  /**
+   * Automatic freezing of the invoice basis (UTKLAR_INVOICE_FREEZE_WORKDAY, default 5: at the end
+   * of the fifth Swedish working day of the following month, the seed's "första arbetsveckan";
+   * `off`: only `utklar invoice --freeze`). `from` (UTKLAR_INVOICE_FREEZE_FROM, YYYY-MM) also
+   * freezes every month since then that a stopped pipeline missed; unset, only the month just passed.
+   */
+  invoiceFreeze: { workingDay: number; from: string | null } | null;
   /** Which consumer groups this process runs. */
   consumers: Consumer[];
   /** The timer worker runs apart from the clock consumer (UTKLAR_CONSUMERS=timers), e.g. to be killed apart. */
@@ -106,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
     rules,
     agreements: loadAgreementSet(env.UTKLAR_AGREEMENTS, rules, rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES),
+    invoiceFreeze: parseInvoiceFreeze(env.UTKLAR_INVOICE_FREEZE_WORKDAY, env.UTKLAR_INVOICE_FREEZE_FROM),
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')).filter((c): c is Consumer => c !== 'timers'),
     timersOnly: parseConsumers(env.UTKLAR_CONSUMERS ?? '').includes('timers'),
     groupPrefix: env.UTKLAR_GROUP_PREFIX || namespace,
@@ -146,6 +154,18 @@ function parseSecret(v: string | undefined): string | undefined {
   if (!v) return undefined;
   if (v.length < 32) throw new UtklarError('CONFIG', 'UTKLAR_API_SECRET must be at least 32 characters');
   return v;
+}
+
+function parseInvoiceFreeze(day: string | undefined, from: string | undefined): Config['invoiceFreeze'] {
+  if (day === 'off') return null;
+  const workingDay = day === undefined || day === '' ? 5 : Number(day);
+  if (!Number.isInteger(workingDay) || workingDay < 1 || workingDay > 15) {
+    throw new UtklarError('CONFIG', `UTKLAR_INVOICE_FREEZE_WORKDAY must be a working day of the month 1–15 or 'off', got '${day}'`);
+  }
+  if (from !== undefined && from !== '' && !/^\d{4}-(0[1-9]|1[0-2])$/.test(from)) {
+    throw new UtklarError('CONFIG', `UTKLAR_INVOICE_FREEZE_FROM must be a month YYYY-MM, got '${from}'`);
+  }
+  return { workingDay, from: from || null };
 }
 
 function parseFlag(v: string | undefined, name: string): boolean {

@@ -20,6 +20,9 @@ export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, s
     UTKLAR_API_SECRET: API_SECRET,
     UTKLAR_HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
     LOG_LEVEL: 'debug',
+    // Fixtures sit in fixed months: freezing them automatically once their deadline passes would
+    // make an invoice test's answer depend on today's date. The freezing test turns it on.
+    UTKLAR_INVOICE_FREEZE_WORKDAY: 'off',
     ...extra,
   };
   if (mode === 'server') env.CLICKHOUSE_URL = `http://127.0.0.1:${process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123'}`;
