@@ -7,6 +7,7 @@ import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-t
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { API_SECRET, isolatedEnv, repoRoot } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { swedishTexts } from './swedish-text.ts';
 
 const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
@@ -21,7 +22,7 @@ const ready = (id: string, at: number, kommun: string, colour = 'GREEN') => ({
 });
 const simple = (type: string, id: string, at: number, extra: Record<string, unknown> = {}) => ({ type, eventId: `${id}-${type}`, occurredAt: new Date(at).toISOString(), source: 'e2e', personnummer: PNR[id]!, episodeId: id, ...extra });
 // Synthetic, valid numbers (Luhn), one patient per episode.
-const PNR: Record<string, string> = Object.fromEntries(['E2E-A', 'E2E-B', 'E2E-C', 'E2E-M1', 'E2E-M2'].map((id, i) => [id, withCheckDigit(`1940010${i + 1}42${i}`)]));
+const PNR: Record<string, string> = Object.fromEntries(['E2E-A', 'E2E-B', 'E2E-C', 'E2E-M1', 'E2E-M2', 'E2E-L'].map((id, i) => [id, withCheckDigit(`1940010${i + 1}42${i}`)]));
 
 describe('the coordinators\' board and the analytics pages in headless Chromium', () => {
   const env = isolatedEnv('embedded', { LOG_LEVEL: 'warn' });
@@ -127,6 +128,86 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await page.screenshot({ path: path.join(SHOTS, 'analytics-orebro.png'), fullPage: true });
     const csv = await page.evaluate(async () => (await fetch('/api/v1/indicators/mean-days?from=2026-03&to=2026-03&format=csv')).text());
     expect(csv.split('\r\n')[1]).toBe('1880,SOMATIC,2,6,3');
+    await page.close();
+  });
+
+  it('speaks Swedish by default and English when chosen: the choice in the URL, kept across reloads and pages; delay reasons and numbers in the page\'s language', async () => {
+    const now = Date.now();
+    // A known delay reason and one no code list knows, which shows as sent.
+    await produce(admission('E2E-L', now - 3_600_000, '1880', 'Med 4'), ready('E2E-L', now - 120_000, '1880'),
+      simple('delay-reason', 'E2E-L', now - 60_000, { eventId: 'E2E-L-d1', reasonCode: 'AWAITING_HOME_CARE', responsibleParty: 'MUNICIPALITY' }),
+      simple('delay-reason', 'E2E-L', now - 30_000, { eventId: 'E2E-L-d2', reasonCode: 'WAITING_FOR_TRANSPORT', responsibleParty: 'REGION' }));
+    const page = await newPage({ viewport: { width: 1500, height: 900 } }, now);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const reasons = cell(page, 'E2E-L', 'delayReasons');
+
+    // Swedish by default, and the check below finds Swedish where there is some.
+    await page.goto(`${pipeline.url}/login.html`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('sv');
+    expect(await page.locator('#login').textContent()).toBe('Logga in');
+    expect(await swedishTexts(page)).not.toEqual([]);
+
+    // Chosen on the login page: kept through the login's redirect (which knows no language).
+    await page.click('#lang-en');
+    await page.waitForURL('**/login.html?lang=en');
+    expect([await page.title(), await page.locator('html').getAttribute('lang'), await page.locator('#login').textContent()]).toEqual(['utklar – sign in', 'en', 'Sign in']);
+    expect(await swedishTexts(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'login-en.png') });
+    await page.fill('#token', region);
+    await Promise.all([page.waitForURL('**/board.html?lang=en'), page.click('#login')]);
+
+    await expect.poll(() => reasons.textContent(), { timeout: 15_000 }).toBe('awaiting home care (municipality); WAITING_FOR_TRANSPORT (region)');
+    expect(await page.title()).toBe('utklar – board');
+    expect(await page.locator('th[data-sort="delayReasons"]').textContent()).toBe('Reason for delay');
+    expect(await page.locator('header a.active').textContent()).toBe('Board');
+    expect(await cell(page, 'E2E-L', 'trackColour').textContent()).toBe('green');
+    expect(await cell(page, 'E2E-L', 'careType').textContent()).toBe('somatic');
+    expect(await page.locator('#filter').getAttribute('placeholder')).toBe('ward, municipality, reason…');
+    expect(await swedishTexts(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'board-en.png'), fullPage: true });
+
+    // A reload keeps it; so do the links between pages.
+    await page.reload();
+    await expect.poll(() => reasons.textContent(), { timeout: 15_000 }).toBe('awaiting home care (municipality); WAITING_FOR_TRANSPORT (region)');
+    await page.click('header a:has-text("Analytics")');
+    await page.waitForURL('**/analytics.html?lang=en');
+    await page.fill('input[name=from]', '2026-01');
+    await page.fill('input[name=to]', '2026-12');
+    await page.click('#filters button[type=submit]');
+    const march = page.locator('#monthly circle[data-series="2026"][data-label="03"]');
+    await expect.poll(() => march.getAttribute('data-value'), { timeout: 15_000 }).toBe('3');
+    expect(await page.locator('#monthly h2').textContent()).toBe('Mean days ready for discharge per month (somatic)');
+    expect(await page.locator('#colours path[data-label="red"]').getAttribute('data-value')).toBe('1');
+    expect(await page.locator('#colours svg').getAttribute('aria-label')).toBe('track colour');
+    // The axes in English number format: 3 × 1.1 / 4 = 0.825 is the first tick above zero.
+    const ticks = await page.locator('#monthly svg > text').allTextContents();
+    expect(ticks).toContain('0.83');
+    expect(ticks.filter((x) => /\d,\d/.test(x))).toEqual([]);
+    expect(await swedishTexts(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'analytics-en.png'), fullPage: true });
+    await march.click();
+    await expect.poll(() => page.locator('#drill-rows tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.locator('#drill h2').textContent()).toBe('Rows: discharged 2026-03 (2 rows, de-identified)');
+    expect(await page.locator('#drill-rows tbody td[data-field="trackColour"]').allTextContents()).toEqual(expect.arrayContaining(['red', 'yellow']));
+    expect(await swedishTexts(page)).toEqual([]);
+
+    // A page opened without the parameter is English still (remembered), and says so in its URL.
+    await page.goto(`${pipeline.url}/board.html`);
+    await page.waitForURL('**/board.html?lang=en');
+    await expect.poll(() => reasons.textContent(), { timeout: 15_000 }).toBe('awaiting home care (municipality); WAITING_FOR_TRANSPORT (region)');
+
+    // Back to Swedish: the reason's Swedish label, the Swedish number format.
+    await page.click('#lang-sv');
+    await page.waitForURL('**/board.html?lang=sv');
+    await expect.poll(() => reasons.textContent(), { timeout: 15_000 }).toBe('väntar på hemtjänst (kommun); WAITING_FOR_TRANSPORT (region)');
+    expect([await page.locator('html').getAttribute('lang'), await page.locator('th[data-sort="delayReasons"]').textContent()]).toEqual(['sv', 'Orsak till dröjsmål']);
+    await page.goto(`${pipeline.url}/analytics.html?from=2026-01&to=2026-12`);
+    await expect.poll(() => page.locator('#monthly circle[data-series="2026"][data-label="03"]').getAttribute('data-value'), { timeout: 15_000 }).toBe('3');
+    expect(page.url()).not.toContain('lang=');
+    expect(await page.locator('#monthly h2').textContent()).toBe('Medelvårdtid som utskrivningsklar per månad (somatik)');
+    expect(await page.locator('#monthly svg > text').allTextContents()).toContain('0,83');
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

@@ -6,6 +6,7 @@ import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { swedishTexts } from './swedish-text.ts';
 
 const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
@@ -170,6 +171,45 @@ describe('the Betalningsansvar page in headless Chromium', () => {
     expect((await page.locator('#specification-rows tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-episode')))).sort()).toEqual(['E2E-I3', 'E2E-I4']);
     expect(await page.locator('#region-field').isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'invoices-kumla.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('in English: the same invoice in English words and number formats, the reasons read back from the API\'s Swedish, the CSV still Swedish', async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+    await login(page, region);
+    await page.goto(`${pipeline.url}/invoices.html?month=2023-11&lang=en`);
+    await expect.poll(() => page.locator('#invoice-lines tbody tr').count(), { timeout: 15_000 }).toBe(2);
+    // The page writes its query back into the URL: the language stays in it, and a reload keeps it.
+    expect(page.url()).toMatch(/month=2023-11.*lang=en/);
+    await page.reload();
+    await expect.poll(() => page.locator('#invoice-lines tbody tr').count(), { timeout: 15_000 }).toBe(2);
+    expect([await page.title(), await page.locator('html').getAttribute('lang'), await page.locator('h1').textContent()]).toEqual(['utklar – payment liability', 'en', 'Payment liability']);
+    expect(await page.locator('#status').textContent()).toBe('Preliminary');
+    expect(await page.locator('#summary h2').textContent()).toContain('Invoice basis for November 2023, region 18');
+    expect(await page.locator('#invoice-lines thead th').allTextContents()).toEqual(['Liable municipality', 'Care type', 'Episodes', 'Payment-liability days', 'Average against threshold', 'Billable days', 'Amount']);
+    // en-GB numbers: a decimal point, a comma between thousands.
+    expect(await text(line(page, '1880', 'average').locator('.figure'))).toBe('4.0 / 3.0 – above the threshold');
+    expect(await text(line(page, '1881', 'average').locator('.figure'))).toBe('3.0 / 3.0 – not above the threshold');
+    expect(await text(line(page, '1880', 'amountSek'))).toBe('SEK 84,000');
+    expect(await text(page.locator('#total-amount'))).toBe('SEK 84,000');
+    expect(await line(page, '1880', 'careType').textContent()).toBe('somatic');
+    expect(await spec(page, 'E2E-I1', 'readyDays').textContent()).toBe('2 Nov 2023–6 Nov 2023');
+    expect(await spec(page, 'E2E-I1', 'reason').textContent()).toBe('the municipality\'s average 4 is above the threshold 3: every payment-liability day is billed');
+    expect(await spec(page, 'E2E-I3', 'reason').textContent()).toBe('the municipality\'s average 3 is not above the threshold 3');
+    expect(await spec(page, 'E2E-I4', 'liability').textContent()).toBe('no');
+    expect(await spec(page, 'E2E-I5', 'reason').textContent()).toBe('discharged on day 0: not in the average under the agreement');
+    expect(await spec(page, 'E2E-I5', 'inAverage').textContent()).toBe('no');
+    // Every reason read back: none left in Swedish (the check below would also say so).
+    expect(await page.locator('#specification-rows td[data-field="reason"] [lang="sv"]').count()).toBe(0);
+    expect(await swedishTexts(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'invoices-en.png'), fullPage: true });
+    // The CSV is the municipalities' import format: Swedish headers, decimal comma, whatever the page's language.
+    const href = (await page.locator('#csv-specification').getAttribute('href'))!;
+    expect(href).not.toContain('lang');
+    const csv = await page.evaluate(async (h) => (await fetch(h)).text(), href);
+    expect(csv.replace(/^\uFEFF/, '').startsWith('Månad;Vårdtillfälle (pseudonym);')).toBe(true);
+    // The header's links carry the language to the other pages.
+    expect(await page.locator('header a.active').getAttribute('href')).toBe('/invoices.html?lang=en');
     await page.close();
   });
 

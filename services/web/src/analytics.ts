@@ -1,9 +1,23 @@
 import { api, el, header, kommun, me } from './common.ts';
 import { barChart, bubbleChart, lineChart, pieChart } from './charts.ts';
+import { AGE_GROUP, CARE_TYPE, TRACK_COLOUR, codeOf, label } from './codes.ts';
+import { date, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
 
 /** The seed reports as pictures: each chart has its table's CSV and a click-through to the rows. */
 type Rows = { rows: Record<string, unknown>[]; notes: string[] };
-const COLOURS: Record<string, [string, string]> = { NONE: ['ingen', '#999'], BLUE: ['blå', '#1f6feb'], GREEN: ['grön', '#2e8b57'], YELLOW: ['gul', '#d4a017'], RED: ['röd', '#c0392b'] };
+type Population = { denominator: string; wantedYear: number; year: number | null; latestAvailable: boolean };
+const COLOURS: Record<keyof typeof TRACK_COLOUR, string> = { NONE: '#999', BLUE: '#1f6feb', GREEN: '#2e8b57', YELLOW: '#d4a017', RED: '#c0392b' };
+const colourLabel = (code: string) => label(TRACK_COLOUR, code, lang);
+
+/** What the bubble chart divides by, from the API's structured answer (its `label` is Swedish only). */
+function populationText(p: Population | undefined): string {
+  if (!p) return t('analytics.populationUnknown');
+  if (p.year === null) return t('analytics.populationMissing', { year: p.wantedYear });
+  return t(p.latestAvailable ? 'analytics.populationLatest' : 'analytics.population', { year: p.year });
+}
+
+/** The API's notes are English whatever the page's language: said so, and marked for screen readers. */
+const apiNotes = (notes: string[]) => (notes.length === 0 ? '' : el('span', {}, t('common.apiNotes'), el('span', { lang: 'en', translate: 'no' }, notes.join('; '))));
 
 function params(extra: Record<string, string> = {}): string {
   const form = document.querySelector<HTMLFormElement>('#filters')!;
@@ -13,19 +27,35 @@ function params(extra: Record<string, string> = {}): string {
   return q.toString();
 }
 
-function section(id: string, title: string, chart: SVGElement, csv: string, note: string): HTMLElement {
-  return el('section', { id, class: 'card' }, el('h2', {}, title), chart, el('p', { class: 'note' }, note, ' ', el('a', { href: csv, download: `${id}.csv` }, 'Ladda ner CSV')));
+function section(id: string, title: string, chart: SVGElement, csv: string, note: string | HTMLElement): HTMLElement {
+  return el('section', { id, class: 'card' }, el('h2', {}, title), chart, el('p', { class: 'note' }, note, ' ', el('a', { href: csv, download: `${id}.csv` }, t('common.downloadCsv'))));
 }
+
+/** The drill-down's columns, and how each value reads in the page's language. */
+const DRILL: [string, MessageKey, (v: unknown) => string][] = [
+  ['episodeId', 'field.episodeId', String],
+  ['kommun', 'field.kommun', (v) => kommun(String(v))],
+  ['hospital', 'field.hospital', String],
+  ['ward', 'field.ward', String],
+  ['careType', 'field.careType', (v) => label(CARE_TYPE, String(v), lang)],
+  ['ageGroup', 'field.ageGroup', (v) => label(AGE_GROUP, String(v), lang)],
+  ['admitted', 'field.admitted', (v) => day(v)],
+  ['discharged', 'field.discharged', (v) => day(v)],
+  ['utklarDays', 'field.utklarDays', (v) => number(Number(v))],
+  ['paymentDays', 'field.paymentDays', (v) => number(Number(v))],
+  ['trackColour', 'field.trackColour', (v) => colourLabel(String(v))],
+];
+const day = (v: unknown) => (/^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? date(String(v)) : String(v ?? ''));
 
 async function drill(filter: Record<string, string>, what: string): Promise<void> {
   const q = params({ ...filter, limit: '200' });
   const r = await api<Rows>(`/api/v1/rows?${q}`);
   const box = document.querySelector('#drill')!;
-  const cols = ['episodeId', 'kommun', 'hospital', 'ward', 'careType', 'ageGroup', 'admitted', 'discharged', 'utklarDays', 'paymentDays', 'trackColour'];
   box.replaceChildren(
-    el('h2', {}, `Underlag: ${what} (${r.rows.length}${r.rows.length === 200 ? '+' : ''} rader, avidentifierade)`),
-    el('a', { href: `/api/v1/rows?${params({ ...filter, format: 'csv', limit: '10000' })}` }, 'Ladda ner CSV'),
-    el('table', { id: 'drill-rows' }, el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c)))), el('tbody', {}, ...r.rows.map((row) => el('tr', {}, ...cols.map((c) => el('td', {}, String(row[c] ?? '')))))))
+    el('h2', {}, t('analytics.drill.title', { what, count: `${number(r.rows.length)}${r.rows.length === 200 ? '+' : ''}` })),
+    el('a', { href: `/api/v1/rows?${params({ ...filter, format: 'csv', limit: '10000' })}` }, t('common.downloadCsv')),
+    el('table', { id: 'drill-rows' }, el('thead', {}, el('tr', {}, ...DRILL.map(([c, title]) => el('th', { 'data-field': c }, t(title))))),
+      el('tbody', {}, ...r.rows.map((row) => el('tr', {}, ...DRILL.map(([c, , show]) => el('td', { 'data-field': c }, row[c] === undefined || row[c] === null ? '' : show(row[c])))))))
   );
   box.scrollIntoView();
 }
@@ -34,7 +64,7 @@ const year = (d: string) => Number(d.slice(0, 4));
 
 async function load(): Promise<void> {
   const main = document.querySelector('#charts')!;
-  main.replaceChildren(el('p', {}, 'Hämtar…'));
+  main.replaceChildren(el('p', {}, t('common.loading')));
   const form = document.querySelector<HTMLFormElement>('#filters')!;
   const from = (form.elements.namedItem('from') as HTMLInputElement).value;
   const to = (form.elements.namedItem('to') as HTMLInputElement).value;
@@ -53,39 +83,43 @@ async function load(): Promise<void> {
   const month = (g: unknown) => String(g).slice(5);
   const v = variation.rows.find((x) => x.careType === careType);
   const period = colours.rows.find((x) => x.month === 'period');
-  const population = (bubbles as Rows & { populations?: { denominator: string; label: string }[] }).populations?.find((p) => p.denominator === 'total')?.label ?? 'befolkning okänd';
+  const population = populationText((bubbles as Rows & { populations?: Population[] }).populations?.find((p) => p.denominator === 'total'));
+  const share = period?.fastVardkontaktShare === null || period === undefined ? '–' : t('common.percent', { value: number(Number(period.fastVardkontaktShare) * 100, 1) });
+  const [admissions, readmissions] = [t('analytics.readmissions.admissions'), t('analytics.readmissions.readmissions')];
   main.replaceChildren(
-    section('monthly', `Medelvårdtid som utskrivningsklar per månad (${careType === 'SOMATIC' ? 'somatik' : 'psykiatri'})`,
-      lineChart('medelvårdtid per månad', [
+    section('monthly', t('analytics.monthly.title', { careType: label(CARE_TYPE, careType, lang) }),
+      lineChart(t('analytics.monthly.chart'), [
         { name: String(year(from)), points: mine(monthly).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
         { name: String(year(from) - 1), points: mine(lastYear).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
-      ], (label, series) => void drill({ status: 'discharged', from: `${series}-${label}`, to: `${series}-${label}` }, `utskrivna ${series}-${label}`)),
-      `/api/v1/indicators/mean-days?${params({ groupBy: 'month', format: 'csv' })}`, 'Dagar (dag 0-regeln) för vårdtillfällen utskrivna under månaden med minst en dag som utskrivningsklar.'),
-    section('municipalities', 'Medelvårdtid per kommun, med regionens min, max och standardavvikelse',
-      barChart('medelvårdtid per kommun', mine(byKommun).map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
-        v ? [{ name: 'min', value: Number(v.min) }, { name: 'max', value: Number(v.max) }, { name: 'std-avv', value: Number(v.stdDev) }] : [],
+      ], (label, series) => void drill({ status: 'discharged', from: `${series}-${label}`, to: `${series}-${label}` }, t('analytics.monthly.drill', { month: `${series}-${label}` }))),
+      `/api/v1/indicators/mean-days?${params({ groupBy: 'month', format: 'csv' })}`, t('analytics.monthly.note')),
+    section('municipalities', t('analytics.municipalities.title'),
+      barChart(t('analytics.municipalities.chart'), mine(byKommun).map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
+        v ? [{ name: t('analytics.municipalities.min'), value: Number(v.min) }, { name: t('analytics.municipalities.max'), value: Number(v.max) }, { name: t('analytics.municipalities.stdDev'), value: Number(v.stdDev) }] : [],
         (label) => void drill({ kommun: label.match(/\((\d{4})\)/)?.[1] ?? label, status: 'discharged' }, label)),
-      `/api/v1/indicators/mean-days?${params({ groupBy: 'municipality', format: 'csv' })}`, v ? `20 lägsta: ${(v.lowest20 as string[]).join(', ')}. 20 högsta: ${(v.highest20 as string[]).join(', ')}.` : ''),
-    section('colours', 'Spårfärg vid utskrivning, hela perioden',
-      pieChart('spårfärg', Object.keys(COLOURS).filter((c) => period?.[`colour_${c}`]).map((c) => ({ label: COLOURS[c]![0], value: Number(period![`colour_${c}`]), colour: COLOURS[c]![1] })),
-        (label) => void drill({ trackColour: Object.keys(COLOURS).find((c) => COLOURS[c]![0] === label) ?? 'NONE', status: 'discharged' }, `spårfärg ${label}`)),
-      `/api/v1/track-colours?${params({ format: 'csv' })}`, `Andel med fast vårdkontakt bland grön, gul och röd: ${period?.fastVardkontaktShare === null || period === undefined ? '–' : `${(Number(period.fastVardkontaktShare) * 100).toFixed(1).replace('.', ',')} %`}.`),
-    section('readmissions', 'Inskrivningar och återinskrivningar inom 30 dagar per månad',
-      barChart('återinskrivningar', readm.rows.flatMap((r) => [{ label: month(r.group), value: Number(r.admissions), name: 'inskrivningar' }, { label: month(r.group), value: Number(r.readmissions), name: 'återinskrivningar' }]), [],
-        (label) => void drill({ from: `${year(from)}-${label}`, to: `${year(from)}-${label}` }, `inskrivna ${year(from)}-${label}`), ['inskrivningar', 'återinskrivningar']),
-      `/api/v1/readmissions?${params({ format: 'csv' })}`, 'Akuta återinskrivningar 1–30 dagar efter utskrivning, per inskrivningsmånad.'),
+      `/api/v1/indicators/mean-days?${params({ groupBy: 'municipality', format: 'csv' })}`, v ? t('analytics.municipalities.note', { lowest: (v.lowest20 as string[]).join(', '), highest: (v.highest20 as string[]).join(', ') }) : ''),
+    section('colours', t('analytics.colours.title'),
+      pieChart(t('analytics.colours.chart'), (Object.keys(COLOURS) as (keyof typeof COLOURS)[]).filter((c) => period?.[`colour_${c}`]).map((c) => ({ label: colourLabel(c), value: Number(period![`colour_${c}`]), colour: COLOURS[c] })),
+        (label) => void drill({ trackColour: codeOf(TRACK_COLOUR, label, lang) ?? 'NONE', status: 'discharged' }, t('analytics.colours.drill', { colour: label }))),
+      `/api/v1/track-colours?${params({ format: 'csv' })}`, t('analytics.colours.note', { share })),
+    section('readmissions', t('analytics.readmissions.title'),
+      barChart(t('analytics.readmissions.chart'), readm.rows.flatMap((r) => [{ label: month(r.group), value: Number(r.admissions), name: admissions }, { label: month(r.group), value: Number(r.readmissions), name: readmissions }]), [],
+        (label) => void drill({ from: `${year(from)}-${label}`, to: `${year(from)}-${label}` }, t('analytics.readmissions.drill', { month: `${year(from)}-${label}` })), [admissions, readmissions]),
+      `/api/v1/readmissions?${params({ format: 'csv' })}`, t('analytics.readmissions.note')),
     // Region Örebro's bubble chart: per 1 000 invånare (total population), the year used on the chart.
-    section('bubbles', `Dagar per 1 000 invånare mot vårdtillfällen per 1 000 invånare (${population})`,
-      bubbleChart('bubbeldiagram', mine(bubbles).filter((r) => r.daysPer1000Inv !== null).map((r) => ({ label: String(r.name ?? r.kommun), x: Number(r.episodesPer1000Inv), y: Number(r.daysPer1000Inv), size: Number(r.days) })),
-        'vårdtillfällen per 1 000 invånare', 'dagar per 1 000 invånare', (label) => void drill({ kommun: String(bubbles.rows.find((r) => r.name === label)?.kommun ?? ''), status: 'discharged' }, label), population),
-      `/api/v1/indicators/per-1000?${params({ format: 'csv' })}`, bubbles.notes.join('; ')),
+    section('bubbles', t('analytics.bubbles.title', { population }),
+      bubbleChart(t('analytics.bubbles.chart'), mine(bubbles).filter((r) => r.daysPer1000Inv !== null).map((r) => ({ label: String(r.name ?? r.kommun), x: Number(r.episodesPer1000Inv), y: Number(r.daysPer1000Inv), size: Number(r.days) })),
+        t('analytics.bubbles.x'), t('analytics.bubbles.y'), (label) => void drill({ kommun: String(bubbles.rows.find((r) => r.name === label)?.kommun ?? ''), status: 'discharged' }, label), population),
+      `/api/v1/indicators/per-1000?${params({ format: 'csv' })}`, apiNotes(bubbles.notes)),
   );
 }
 
 async function main(): Promise<void> {
+  translatePage();
+  const form = document.querySelector<HTMLFormElement>('#filters')!;
+  for (const o of (form.elements.namedItem('careType') as HTMLSelectElement).options) o.textContent = label(CARE_TYPE, o.value, lang);
   const who = await me();
   document.body.prepend(header('analytics', who));
-  const form = document.querySelector<HTMLFormElement>('#filters')!;
   const y = new Date().getFullYear();
   (form.elements.namedItem('from') as HTMLInputElement).value ||= `${y}-01`;
   (form.elements.namedItem('to') as HTMLInputElement).value ||= `${y}-12`;
@@ -101,4 +135,4 @@ async function main(): Promise<void> {
   await load();
 }
 
-void main().catch((e) => (document.querySelector('#charts')!.textContent = `Fel: ${(e as Error).message}`));
+void main().catch((e) => (document.querySelector('#charts')!.textContent = t('common.error', { message: (e as Error).message })));

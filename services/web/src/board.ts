@@ -1,5 +1,7 @@
 import { api, el, header, kommun, me, type Me } from './common.ts';
-import { band, isoDay, stockholmDay, stockholmTime } from './stockholm.ts';
+import { AGE_GROUP, CARE_TYPE, REASON, RESPONSIBLE_PARTY, SIP, TRACK_COLOUR, label } from './codes.ts';
+import { date, dateTime, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
+import { band, isoDay, stockholmDay } from './stockholm.ts';
 import { paymentDaysOn, utklarDaysOn } from '../../facts/day-counts.ts';
 
 /** The coordinators' live board: pushed by the server (SSE), counted on by the page itself. */
@@ -10,43 +12,40 @@ interface Episode {
   readmission: boolean; readmissionOf: string | null; problems: string[];
 }
 
-const COLOURS: Record<string, string> = { NONE: 'ingen', BLUE: 'blå', GREEN: 'grön', YELLOW: 'gul', RED: 'röd' };
-const PARTIES: Record<string, string> = { REGION: 'region', MUNICIPALITY: 'kommun', PATIENT_OR_FAMILY: 'patient/närstående' };
-const SIP: Record<string, string> = { met: 'kallad', unmet: 'ej kallad i tid', pending: 'väntar', 'not-applicable': '–' };
-
 const utklarDays = utklarDaysOn;
 const paymentDays = paymentDaysOn;
 const since = (ms: number, now: number) => {
   const m = Math.max(0, Math.floor((now - ms) / 60_000));
-  return `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h ${m % 60} min`;
+  return t('board.since', { days: Math.floor(m / 1440), hours: Math.floor((m % 1440) / 60), minutes: m % 60 });
 };
+const delayReason = (r: Episode['delayReasons'][number]) => t('board.delayReason', { reason: label(REASON, r.reasonCode, lang), party: label(RESPONSIBLE_PARTY, r.responsibleParty, lang) });
 
-type Column = { key: string; title: string; value: (e: Episode, today: number, now: number) => string | number; sort?: (e: Episode, today: number) => number | string };
+type Column = { key: string; title: MessageKey; value: (e: Episode, today: number, now: number) => string | number; sort?: (e: Episode, today: number) => number | string };
 const COLUMNS: Column[] = [
-  { key: 'episodeId', title: 'Vårdtillfälle', value: (e) => e.episodeId },
-  { key: 'ward', title: 'Avdelning', value: (e) => `${e.hospital} ${e.ward}` },
-  { key: 'homeMunicipality', title: 'Kommun', value: (e) => kommun(e.homeMunicipality) },
-  { key: 'careType', title: 'Vård', value: (e) => (e.careType === 'PSYCHIATRIC' ? 'psykiatri' : 'somatik') },
-  { key: 'ageGroup', title: 'Ålder', value: (e) => e.ageGroup },
-  { key: 'readySince', title: 'Utskrivningsklar sedan', value: (e) => stockholmTime(e.readySince), sort: (e) => e.readySince },
-  { key: 'waited', title: 'Tid sedan meddelande', value: (e, _t, now) => since(e.readySince, now), sort: (e) => e.readySince },
-  { key: 'utklarDays', title: 'Dagar utklar', value: (e, t) => utklarDays(e, t), sort: (e, t) => utklarDays(e, t) },
-  { key: 'paymentDays', title: 'Betaldagar', value: (e, t) => paymentDays(e, t), sort: (e, t) => paymentDays(e, t) },
-  { key: 'band', title: 'Intervall', value: (e, t) => band(utklarDays(e, t)), sort: (e, t) => utklarDays(e, t) },
-  { key: 'trackColour', title: 'Spårfärg', value: (e) => COLOURS[e.trackColour] ?? e.trackColour },
-  { key: 'fastVardkontakt', title: 'Fast vårdkontakt', value: (e) => (e.fastVardkontakt ? 'ja' : 'nej') },
-  { key: 'sip', title: 'SIP', value: (e) => SIP[e.sip] ?? e.sip },
-  { key: 'delayReasons', title: 'Orsak till dröjsmål', value: (e) => e.delayReasons.map((r) => `${r.reasonCode.toLowerCase().replaceAll('_', ' ')} (${PARTIES[r.responsibleParty] ?? r.responsibleParty})`).join('; ') || '–' },
-  { key: 'alerts', title: 'Markering', value: (e, t) => alerts(e, t).join(' ') || '–', sort: (e, t) => -alerts(e, t).length },
+  { key: 'episodeId', title: 'field.episodeId', value: (e) => e.episodeId },
+  { key: 'ward', title: 'field.ward', value: (e) => `${e.hospital} ${e.ward}` },
+  { key: 'homeMunicipality', title: 'field.kommun', value: (e) => kommun(e.homeMunicipality) },
+  { key: 'careType', title: 'field.careType', value: (e) => label(CARE_TYPE, e.careType, lang) },
+  { key: 'ageGroup', title: 'field.ageGroup', value: (e) => label(AGE_GROUP, e.ageGroup, lang) },
+  { key: 'readySince', title: 'board.col.readySince', value: (e) => dateTime(e.readySince), sort: (e) => e.readySince },
+  { key: 'waited', title: 'board.col.waited', value: (e, _t, now) => since(e.readySince, now), sort: (e) => e.readySince },
+  { key: 'utklarDays', title: 'field.utklarDays', value: (e, t) => utklarDays(e, t), sort: (e, t) => utklarDays(e, t) },
+  { key: 'paymentDays', title: 'field.paymentDays', value: (e, t) => paymentDays(e, t), sort: (e, t) => paymentDays(e, t) },
+  { key: 'band', title: 'board.col.band', value: (e, t) => band(utklarDays(e, t)), sort: (e, t) => utklarDays(e, t) },
+  { key: 'trackColour', title: 'field.trackColour', value: (e) => label(TRACK_COLOUR, e.trackColour, lang) },
+  { key: 'fastVardkontakt', title: 'board.col.fastVardkontakt', value: (e) => t(e.fastVardkontakt ? 'common.yes' : 'common.no') },
+  { key: 'sip', title: 'board.col.sip', value: (e) => label(SIP, e.sip, lang) },
+  { key: 'delayReasons', title: 'board.col.delayReasons', value: (e) => e.delayReasons.map(delayReason).join('; ') || '–' },
+  { key: 'alerts', title: 'board.col.alerts', value: (e, t) => alerts(e, t).join(' ') || '–', sort: (e, t) => -alerts(e, t).length },
 ];
 
 function alerts(e: Episode, today: number): string[] {
   const a: string[] = [];
-  if (utklarDays(e, today) >= 7) a.push('⚠ 7+ dagar');
-  if (e.sip === 'unmet') a.push('⚠ SIP');
-  if (['GREEN', 'YELLOW', 'RED'].includes(e.trackColour) && !e.fastVardkontakt) a.push('⚠ fast vårdkontakt saknas');
-  if (e.readmission) a.push('↺ återinskriven');
-  if (e.problems.length > 0) a.push('✎ datakvalitet');
+  if (utklarDays(e, today) >= 7) a.push(t('board.alert.days7'));
+  if (e.sip === 'unmet') a.push(t('board.alert.sip'));
+  if (['GREEN', 'YELLOW', 'RED'].includes(e.trackColour) && !e.fastVardkontakt) a.push(t('board.alert.noContact'));
+  if (e.readmission) a.push(t('board.alert.readmitted'));
+  if (e.problems.length > 0) a.push(t('board.alert.dataQuality'));
   return a;
 }
 
@@ -70,9 +69,9 @@ function render(): void {
     });
   body.replaceChildren(...shown.map((e) => el('tr', { 'data-episode': e.episodeId, class: `band-${band(utklarDays(e, today))}` },
     ...COLUMNS.map((c) => el('td', { 'data-field': c.key }, String(c.value(e, today, now)))))));
-  document.querySelector('#waiting')!.textContent = String(episodes.length);
-  document.querySelector('#beds')!.textContent = String(episodes.filter((e) => utklarDays(e, today) >= 1).length);
-  document.querySelector('#today')!.textContent = isoDay(today);
+  document.querySelector('#waiting')!.textContent = number(episodes.length);
+  document.querySelector('#beds')!.textContent = number(episodes.filter((e) => utklarDays(e, today) >= 1).length);
+  document.querySelector('#today')!.textContent = date(isoDay(today));
 }
 
 function connect(query: string): void {
@@ -81,13 +80,13 @@ function connect(query: string): void {
   source = new EventSource(`/api/v1/board/stream?${query}`);
   source.addEventListener('board', (ev) => {
     episodes = (JSON.parse((ev as MessageEvent).data) as { episodes: Episode[] }).episodes;
-    status.textContent = 'live';
+    status.textContent = t('board.live');
     status.className = 'live';
     render();
   });
   source.addEventListener('error', () => {
     // EventSource reconnects by itself; say so meanwhile.
-    status.textContent = 'återansluter…';
+    status.textContent = t('board.reconnecting');
     status.className = 'reconnecting';
   });
 }
@@ -100,16 +99,18 @@ async function paymentTotals(who: Me, municipality: string): Promise<void> {
   const days = r.rows.reduce((s, x) => s + x.paymentDays, 0);
   const eps = r.rows.reduce((s, x) => s + x.episodes, 0);
   const threshold = r.rows[0]?.threshold;
-  document.querySelector('#payment')!.textContent = `${days} dagar, snitt ${eps ? (days / eps).toFixed(1).replace('.', ',') : '–'}${threshold !== undefined ? ` / gränsvärde ${threshold.toFixed(1).replace('.', ',')}` : ''}`;
+  document.querySelector('#payment')!.textContent = t('board.paymentTotals', { days: number(days), average: eps ? number(days / eps, 1) : '–' })
+    + (threshold !== undefined ? t('board.paymentThreshold', { threshold: number(threshold, 1) }) : '');
   void who;
 }
 
 async function main(): Promise<void> {
+  translatePage();
   const who = await me();
   document.body.prepend(header('board', who));
   const select = document.querySelector<HTMLSelectElement>('#scope')!;
   if (who.kind === 'region') {
-    select.append(el('option', { value: '' }, 'Hela regionen'), ...['1880', '1881', '1882', '1883', '1884', '1885', '1814', '1860', '1861', '1862', '1863', '1864', '1760', '1781', '1782'].map((c) => el('option', { value: `municipality=${c}` }, kommun(c))));
+    select.append(el('option', { value: '' }, t('board.wholeRegion')), ...['1880', '1881', '1882', '1883', '1884', '1885', '1814', '1860', '1861', '1862', '1863', '1864', '1760', '1781', '1782'].map((c) => el('option', { value: `municipality=${c}` }, kommun(c))));
   } else {
     select.append(el('option', { value: '' }, who.scope));
     select.disabled = true;
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     render();
   });
   document.querySelector('#head')!.replaceChildren(...COLUMNS.map((c) => {
-    const th = el('th', { 'data-sort': c.key }, c.title);
+    const th = el('th', { 'data-sort': c.key }, t(c.title));
     th.addEventListener('click', () => {
       sortDesc = sortKey === c.key ? !sortDesc : true;
       sortKey = c.key;
@@ -136,4 +137,4 @@ async function main(): Promise<void> {
   setInterval(render, 1000);
 }
 
-void main();
+void main().catch((e) => (document.querySelector('#live')!.textContent = t('common.error', { message: (e as Error).message })));

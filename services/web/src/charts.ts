@@ -1,3 +1,5 @@
+import { number, t } from './i18n.ts';
+
 /**
  * Small SVG charts, no library: every mark carries data-label and data-value (what the tests and
  * screen readers read) and calls `onPick` when clicked (drill-down to the rows behind it).
@@ -19,7 +21,9 @@ const text = (x: number, y: number, s: string, attrs: Record<string, string | nu
   t.textContent = s;
   return t;
 };
-const fmt = (v: number) => (Math.round(v * 100) / 100).toString().replace('.', ',');
+// The page's language's number format (decimal comma in Swedish), at most two decimals.
+const fmt = (v: number) => number(v, 0, 2);
+const percent = (part: number, total: number) => t('common.percent', { value: fmt((part / total) * 100) });
 
 function frame(title: string, yMax: number): { root: SVGElement; y: (v: number) => number } {
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart' });
@@ -92,15 +96,15 @@ export function pieChart(title: string, slices: { label: string; value: number; 
       : `M ${cx} ${cy} L ${cx + r * Math.cos(angle)} ${cy + r * Math.sin(angle)} A ${r} ${r} 0 ${large} 1 ${cx + r * Math.cos(a2)} ${cy + r * Math.sin(a2)} Z`;
     const colour = s.colour ?? PALETTE[i % PALETTE.length]!;
     const path = svg('path', { d, fill: colour, stroke: '#fff', class: 'mark', 'data-label': s.label, 'data-value': s.value });
-    path.append(svg('title', {}, document.createTextNode(`${s.label}: ${s.value} (${fmt((s.value / total) * 100)} %)`)));
+    path.append(svg('title', {}, document.createTextNode(`${s.label}: ${fmt(s.value)} (${percent(s.value, total)})`)));
     path.addEventListener('click', () => onPick?.(s.label));
-    root.append(path, text(H + 20, 30 + i * 18, `■ ${s.label}: ${s.value} (${fmt((s.value / total) * 100)} %)`, { fill: colour, 'font-size': 13 }));
+    root.append(path, text(H + 20, 30 + i * 18, `■ ${s.label}: ${fmt(s.value)} (${percent(s.value, total)})`, { fill: colour, 'font-size': 13 }));
     angle = a2;
   });
   return root;
 }
 
-/** `caption`, drawn in the chart's top right corner (and read with its title), says what it rests on: "befolkning 31 dec 2025, senaste tillgängliga". */
+/** `caption`, drawn in the chart's top right corner (and read with its title), says what it rests on: "population 31 Dec 2025, latest available". */
 export function bubbleChart(title: string, points: { label: string; x: number; y: number; size: number }[], xTitle: string, yTitle: string, onPick?: (label: string) => void, caption?: string): SVGElement {
   const maxY = Math.max(1, ...points.map((p) => p.y)) * 1.15;
   const maxX = Math.max(1, ...points.map((p) => p.x)) * 1.15;

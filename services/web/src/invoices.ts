@@ -1,5 +1,7 @@
 import { api, el, header, kommun, me } from './common.ts';
-import { stockholmTime } from './stockholm.ts';
+import { CARE_TYPE, CONDITION, LIABILITY, label } from './codes.ts';
+import { date, dateTime, kronor, lang, monthName, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
+import { invoiceReason } from './invoice-reasons.ts';
 
 /**
  * Betalningsansvar: one month's invoice basis as GET /api/v1/invoices answers it (a region token
@@ -25,30 +27,17 @@ interface Invoice {
 }
 interface Corrections { episodes: { change: string }[] }
 
-// Swedish formats: decimal comma, a space between thousands, dates as sv-SE writes them.
-const number = (min: number, max: number) => new Intl.NumberFormat('sv-SE', { minimumFractionDigits: min, maximumFractionDigits: max });
-const whole = number(0, 0);
-const average = number(1, 2);
-const kronor = new Intl.NumberFormat('sv-SE', { style: 'currency', currency: 'SEK', minimumFractionDigits: 0, maximumFractionDigits: 0 });
-const dateFmt = new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeZone: 'UTC' });
-const monthFmt = new Intl.DateTimeFormat('sv-SE', { month: 'long', year: 'numeric', timeZone: 'UTC' });
-const date = (iso: string) => dateFmt.format(new Date(`${iso}T00:00:00Z`));
-const monthName = (ym: string) => monthFmt.format(new Date(`${ym}-01T00:00:00Z`));
-
-const CARE_TYPE: Record<string, string> = { SOMATIC: 'somatisk vård', PSYCHIATRIC: 'psykiatrisk vård' };
-const LIABILITY: Record<string, string> = { liable: 'ja', 'not-liable': 'nej', pending: 'ej avgjort' };
-const CONDITION: Record<string, string> = {
-  'admission-notice-in-time': 'inskrivningsmeddelande i tid', 'ready-notice-sent': 'meddelande om utskrivningsklar skickat',
-  'sip-called-in-time': 'SIP-kallelse i tid', 'fast-vardkontakt-appointed': 'fast vårdkontakt utsedd',
-};
-const careType = (c: string) => CARE_TYPE[c] ?? c;
-const yesNo = (v: boolean | null) => (v === null ? '–' : v ? 'ja' : 'nej');
+// The page's language's formats (i18n.ts): in Swedish a decimal comma, a space between thousands, dates as sv-SE writes them.
+const whole = { format: (x: number) => number(x) };
+const average = { format: (x: number) => number(x, 1, 2) };
+const careType = (c: string) => label(CARE_TYPE, c, lang);
+const yesNo = (v: boolean | null) => (v === null ? '–' : t(v ? 'common.yes' : 'common.no'));
 const municipalityName = (code: string, name: string | null) => (name ? `${name} (${code})` : kommun(code));
 
 /** An amount, or why there is none: a year without a sourced amount per day is never priced at another year's. */
 function amount(sek: number | null, missing: number[]): HTMLElement {
-  if (sek !== null) return el('span', { 'data-value': String(sek) }, kronor.format(sek));
-  return el('span', { class: 'missing', 'data-value': '', title: 'Socialstyrelsens belopp per dag saknas för året' }, missing.length > 0 ? `belopp saknas för ${missing.join(', ')}` : '–');
+  if (sek !== null) return el('span', { 'data-value': String(sek) }, kronor(sek));
+  return el('span', { class: 'missing', 'data-value': '', title: t('invoices.amountMissingTitle') }, missing.length > 0 ? t('invoices.amountMissing', { years: missing.join(', ') }) : '–');
 }
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -66,9 +55,9 @@ function gauge(line: Line, scale: number): SVGElement {
   const x = (v: number) => Math.min(W, (v / scale) * W);
   const avg = line.average ?? 0;
   const thr = line.threshold ?? 0;
-  const label = `snitt ${average.format(avg)} dagar, gränsvärde ${average.format(thr)}`;
-  return svg('svg', { class: 'gauge', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, 'data-value': avg, 'data-threshold': thr, 'data-exceeded': String(Boolean(line.exceeded)) },
-    svg('title', {}, label),
+  const text = t('invoices.gauge', { average: average.format(avg), threshold: average.format(thr) });
+  return svg('svg', { class: 'gauge', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': text, 'data-value': avg, 'data-threshold': thr, 'data-exceeded': String(Boolean(line.exceeded)) },
+    svg('title', {}, text),
     svg('rect', { x: 0, y: 4, width: W, height: H - 8, fill: '#eef1f5' }),
     svg('rect', { class: 'bar', x: 0, y: 4, width: x(avg), height: H - 8, fill: line.exceeded ? '#c0392b' : '#2e8b57' }),
     svg('line', { class: 'threshold', x1: x(thr), x2: x(thr), y1: 0, y2: H, stroke: '#12355b', 'stroke-width': 2, 'stroke-dasharray': '3 2' }));
@@ -77,12 +66,12 @@ function gauge(line: Line, scale: number): SVGElement {
 function averageCell(line: Line, scale: number): HTMLElement {
   if (line.error) return el('span', { class: 'missing' }, line.error);
   if (line.threshold !== undefined && line.average !== undefined) {
-    const over = line.exceeded ? 'över gränsvärdet' : 'inte över gränsvärdet';
+    const over = t(line.exceeded ? 'invoices.over' : 'invoices.notOver');
     const window = line.averageFrom && line.averageTo && line.averageFrom.slice(0, 7) !== line.averageTo.slice(0, 7)
-      ? ` · snitt ${date(line.averageFrom)}–${date(line.averageTo)}, ${whole.format(line.averageEpisodes ?? 0)} vårdtillfällen` : '';
+      ? t('invoices.averageWindow', { from: date(line.averageFrom), to: date(line.averageTo), count: whole.format(line.averageEpisodes ?? 0) }) : '';
     return el('div', {}, gauge(line, scale), el('span', { class: 'figure' }, `${average.format(line.average)} / ${average.format(line.threshold)} – ${over}${window}`));
   }
-  if (line.freeDays !== undefined) return el('span', { class: 'figure' }, `${whole.format(line.freeDays)} fria dagar per vårdtillfälle (snitt ${average.format(line.average ?? 0)})`);
+  if (line.freeDays !== undefined) return el('span', { class: 'figure' }, t('invoices.freeDays', { days: whole.format(line.freeDays), average: average.format(line.average ?? 0) }));
   return el('span', {}, '–');
 }
 
@@ -93,6 +82,9 @@ function query(extra: Record<string, string> = {}): string {
   for (const [k, v] of Object.entries(extra)) q.set(k, v);
   return q.toString();
 }
+
+/** The page's own URL for the form's query: the language choice stays in it. */
+const pageUrl = () => withLang(`${location.pathname}?${query()}`);
 
 const num = (field: string, text: string | HTMLElement, value: string | number | null) => el('td', { class: 'num', 'data-field': field, 'data-value': value === null ? '' : String(value) }, text);
 
@@ -111,40 +103,46 @@ function linesTable(inv: Invoice): HTMLElement {
   const missing = [...new Set(inv.rows.flatMap((r) => r.missingAmountYears))].sort();
   const sum = priced ? inv.rows.reduce((s, r) => s + (r.amountSek ?? 0), 0) : null;
   return el('table', { id: 'invoice-lines', class: 'invoice' },
-    el('thead', {}, el('tr', {}, el('th', {}, 'Betalningsansvarig kommun'), el('th', {}, 'Vårdtyp'), el('th', { class: 'num' }, 'Vårdtillfällen'), el('th', { class: 'num' }, 'Betalningsansvarsdagar'),
-      el('th', {}, 'Snitt mot gränsvärde'), el('th', { class: 'num' }, 'Debiterbara dagar'), el('th', { class: 'num' }, 'Belopp'))),
+    el('thead', {}, el('tr', {}, el('th', {}, t('invoices.col.kommun')), el('th', {}, t('invoices.col.careType')), el('th', { class: 'num' }, t('invoices.col.episodes')), el('th', { class: 'num' }, t('invoices.col.paymentDays')),
+      el('th', {}, t('invoices.col.average')), el('th', { class: 'num' }, t('invoices.col.billableDays')), el('th', { class: 'num' }, t('invoices.col.amount')))),
     el('tbody', {}, ...rows),
-    el('tfoot', {}, el('tr', { id: 'invoice-total' }, el('td', { colspan: '5' }, 'Summa'), num('billableDays', whole.format(days), days), num('amountSek', amount(sum, missing), sum))));
+    el('tfoot', {}, el('tr', { id: 'invoice-total' }, el('td', { colspan: '5' }, t('invoices.total')), num('billableDays', whole.format(days), days), num('amountSek', amount(sum, missing), sum))));
 }
 
 function specificationTable(inv: Invoice): HTMLElement {
   const names = new Map(inv.rows.map((r) => [r.kommun, r.kommunNamn]));
-  const cols: [string, string, (s: Specified) => string | HTMLElement, boolean?][] = [
-    ['episodeId', 'Vårdtillfälle (pseudonym)', (s) => s.episodeId],
-    ['kommun', 'Betalningsansvarig kommun', (s) => municipalityName(s.kommun, names.get(s.kommun) ?? null)],
-    ['careType', 'Vård', (s) => (s.careType === 'PSYCHIATRIC' ? 'psykiatri' : s.careType === 'SOMATIC' ? 'somatik' : s.careType)],
-    ['readyDays', 'Utskrivningsklar', (s) => s.readyDays.map((d, i) => `${date(d)}–${s.readyEndDays[i] ? date(s.readyEndDays[i]!) : 'pågår'}`).join(', ')],
-    ['discharged', 'Utskriven', (s) => date(s.discharged)],
-    ['utklarDays', 'Dagar utklar', (s) => whole.format(s.utklarDays), true],
-    ['paymentDays', 'Betaldagar', (s) => whole.format(s.paymentDays), true],
-    ['inAverage', 'I snittet', (s) => yesNo(s.inAverage)],
-    ['billableDays', 'Debiterbara', (s) => whole.format(s.billableDays), true],
-    ['liability', 'Betalningsansvar', (s) => LIABILITY[s.liability] ?? s.liability],
-    ['conditionsUnmet', 'Ej uppfyllt villkor', (s) => s.conditionsUnmet.map((c) => CONDITION[c] ?? c).join(', ') || '–'],
-    ['reason', 'Skäl', (s) => s.reason],
-    ['amountSek', 'Belopp', (s) => amount(s.amountSek, s.missingAmountYears), true],
+  const cols: [string, MessageKey, (s: Specified) => string | HTMLElement, boolean?][] = [
+    ['episodeId', 'invoices.spec.episodeId', (s) => s.episodeId],
+    ['kommun', 'invoices.col.kommun', (s) => municipalityName(s.kommun, names.get(s.kommun) ?? null)],
+    ['careType', 'field.careType', (s) => careType(s.careType)],
+    ['readyDays', 'invoices.spec.readyDays', (s) => s.readyDays.map((d, i) => `${date(d)}–${s.readyEndDays[i] ? date(s.readyEndDays[i]!) : t('invoices.ongoing')}`).join(', ')],
+    ['discharged', 'field.discharged', (s) => date(s.discharged)],
+    ['utklarDays', 'field.utklarDays', (s) => whole.format(s.utklarDays), true],
+    ['paymentDays', 'field.paymentDays', (s) => whole.format(s.paymentDays), true],
+    ['inAverage', 'invoices.spec.inAverage', (s) => yesNo(s.inAverage)],
+    ['billableDays', 'invoices.spec.billableDays', (s) => whole.format(s.billableDays), true],
+    ['liability', 'invoices.spec.liability', (s) => label(LIABILITY, s.liability, lang)],
+    ['conditionsUnmet', 'invoices.spec.conditionsUnmet', (s) => s.conditionsUnmet.map((c) => label(CONDITION, c, lang)).join(', ') || '–'],
+    ['reason', 'invoices.spec.reason', (s) => reason(s.reason)],
+    ['amountSek', 'invoices.col.amount', (s) => amount(s.amountSek, s.missingAmountYears), true],
   ];
   return el('table', { id: 'specification-rows', class: 'invoice' },
-    el('thead', {}, el('tr', {}, ...cols.map(([, title, , right]) => el('th', right ? { class: 'num' } : {}, title)))),
+    el('thead', {}, el('tr', {}, ...cols.map(([, title, , right]) => el('th', right ? { class: 'num' } : {}, t(title))))),
     el('tbody', {}, ...inv.specification.map((s) => el('tr', { 'data-episode': s.episodeId, 'data-kommun': s.kommun },
       ...cols.map(([key, , value, right]) => el('td', { 'data-field': key, class: right ? 'num' : key === 'reason' ? 'reason' : key === 'readyDays' || key === 'discharged' ? 'date' : '' }, value(s)))))));
 }
 
+/** The API's reason, in English where it can be read back (invoice-reasons.ts); else as written, marked Swedish. */
+function reason(text: string): string | HTMLElement {
+  const r = invoiceReason(text);
+  return r.swedish && lang !== 'sv' ? el('span', { lang: 'sv' }, r.text) : r.text;
+}
+
 function statusBadge(inv: Invoice): HTMLElement[] {
-  const badge = el('span', { id: 'status', class: `badge ${inv.status}`, 'data-status': inv.status }, inv.status === 'frozen' ? 'Fryst' : 'Preliminärt');
+  const badge = el('span', { id: 'status', class: `badge ${inv.status}`, 'data-status': inv.status }, t(inv.status === 'frozen' ? 'invoices.frozen' : 'invoices.preliminary'));
   const text = inv.frozen
-    ? `Fryst ${stockholmTime(Date.parse(inv.frozen.frozenAt))} av ${inv.frozen.frozenBy} (avtal ${inv.frozen.agreements.join(', ') || '–'}, innehållshash ${inv.frozen.contentHash.slice(0, 12)}…). Underlaget ändras inte av senare händelser; ändringar visas som rättelser.`
-    : `Beräknat ${stockholmTime(Date.parse(inv.asOf))} ur läsmodellen. Preliminärt tills månaden fryses: sena händelser kan ändra siffrorna.`;
+    ? t('invoices.frozenText', { at: dateTime(Date.parse(inv.frozen.frozenAt)), by: inv.frozen.frozenBy, agreements: inv.frozen.agreements.join(', ') || '–', hash: inv.frozen.contentHash.slice(0, 12) })
+    : t('invoices.preliminaryText', { at: dateTime(Date.parse(inv.asOf)) });
   return [badge, el('p', { id: 'status-text', class: 'note' }, text)];
 }
 
@@ -153,16 +151,16 @@ async function load(): Promise<void> {
   const lines = document.querySelector('#lines')!;
   const spec = document.querySelector('#specification')!;
   const corr = document.querySelector<HTMLElement>('#corrections')!;
-  summary.replaceChildren(el('p', {}, 'Hämtar…'));
+  summary.replaceChildren(el('p', {}, t('common.loading')));
   lines.replaceChildren();
   spec.replaceChildren();
   corr.hidden = true;
-  history.replaceState(null, '', `?${query()}`);
+  history.replaceState(null, '', pageUrl());
   let inv: Invoice;
   try {
     inv = await api<Invoice>(`/api/v1/invoices?${query()}`);
   } catch (e) {
-    summary.replaceChildren(el('p', { id: 'error', class: 'error' }, `Kunde inte hämta underlaget: ${(e as Error).message}`));
+    summary.replaceChildren(el('p', { id: 'error', class: 'error' }, t('invoices.loadError', { message: (e as Error).message })));
     return;
   }
   const days = inv.rows.reduce((s, r) => s + (r.billableDays ?? 0), 0);
@@ -171,34 +169,36 @@ async function load(): Promise<void> {
   const csv = (table: string) => `/api/v1/invoices?${query({ month: inv.month, region: inv.region, format: 'csv', table, decimal: 'comma' })}`;
   const [badge, status] = statusBadge(inv);
   summary.replaceChildren(
-    el('h2', {}, `Underlag för fakturering ${monthName(inv.month)}, region ${inv.region}`, badge!),
+    el('h2', {}, t('invoices.summary', { month: monthName(inv.month), region: inv.region }), badge!),
     status!,
     el('div', { class: 'facts' },
-      el('div', {}, el('span', { class: 'label' }, 'Period'), el('span', { id: 'period' }, `${date(inv.period.from)} – ${date(inv.period.to)}`)),
-      el('div', {}, el('span', { class: 'label' }, 'Utskrivna utskrivningsklara'), el('span', { id: 'total-episodes', class: 'big small' }, whole.format(inv.specification.length))),
-      el('div', {}, el('span', { class: 'label' }, 'Debiterbara dagar'), el('span', { id: 'total-billable-days', class: 'big small' }, whole.format(days))),
-      el('div', {}, el('span', { class: 'label' }, 'Belopp'), el('span', { id: 'total-amount', class: 'big small' }, amount(priced ? inv.rows.reduce((s, r) => s + (r.amountSek ?? 0), 0) : null, missing))),
+      el('div', {}, el('span', { class: 'label' }, t('invoices.period')), el('span', { id: 'period' }, `${date(inv.period.from)} – ${date(inv.period.to)}`)),
+      el('div', {}, el('span', { class: 'label' }, t('invoices.totalEpisodes')), el('span', { id: 'total-episodes', class: 'big small' }, whole.format(inv.specification.length))),
+      el('div', {}, el('span', { class: 'label' }, t('invoices.billableDays')), el('span', { id: 'total-billable-days', class: 'big small' }, whole.format(days))),
+      el('div', {}, el('span', { class: 'label' }, t('invoices.amount')), el('span', { id: 'total-amount', class: 'big small' }, amount(priced ? inv.rows.reduce((s, r) => s + (r.amountSek ?? 0), 0) : null, missing))),
     ),
+    // The CSVs stay Swedish in any language: they are the invoice format the municipalities import.
     el('p', { class: 'downloads' },
-      el('a', { id: 'csv-specification', href: csv('specification'), download: `betalningsansvar-specifikation-${inv.region}-${inv.month}.csv` }, 'Ladda ner specifikationen (CSV)'),
-      el('a', { id: 'csv-lines', href: csv('lines'), download: `betalningsansvar-${inv.region}-${inv.month}.csv` }, 'Ladda ner raderna per kommun (CSV)')),
+      el('a', { id: 'csv-specification', href: csv('specification'), download: `betalningsansvar-specifikation-${inv.region}-${inv.month}.csv` }, t('invoices.csvSpecification')),
+      el('a', { id: 'csv-lines', href: csv('lines'), download: `betalningsansvar-${inv.region}-${inv.month}.csv` }, t('invoices.csvLines'))),
   );
   if (inv.rows.length === 0) {
-    lines.replaceChildren(el('h2', {}, 'Per kommun och vårdtyp'), el('p', { id: 'empty' }, 'Inga utskrivningsklara patienter utskrivna under månaden.'));
+    lines.replaceChildren(el('h2', {}, t('invoices.lines')), el('p', { id: 'empty' }, t('invoices.empty')));
   } else {
-    lines.replaceChildren(el('h2', {}, 'Per kommun och vårdtyp'), el('div', { class: 'scroll' }, linesTable(inv)),
-      el('p', { class: 'legend' }, 'Stapeln är kommunens snitt av betalningsansvarsdagar per utskriven patient, den streckade linjen gränsvärdet; rött är över gränsvärdet. Belopp: varje debiterbar dag med sitt års belopp per dag.'));
+    lines.replaceChildren(el('h2', {}, t('invoices.lines')), el('div', { class: 'scroll' }, linesTable(inv)),
+      el('p', { class: 'legend' }, t('invoices.legend')));
   }
-  spec.replaceChildren(el('h2', {}, `Specifikation (${whole.format(inv.specification.length)} vårdtillfällen)`),
-    inv.specification.length > 0 ? el('div', { class: 'scroll' }, specificationTable(inv)) : el('p', {}, 'Ingen specifikation: månaden har inga utskrivna utskrivningsklara patienter.'),
-    el('details', { class: 'note' }, el('summary', {}, 'Så har underlaget beräknats (API:ets anteckningar, på engelska)'), ...inv.notes.map((n) => el('p', {}, n))));
+  spec.replaceChildren(el('h2', {}, t('invoices.specification', { count: whole.format(inv.specification.length) })),
+    inv.specification.length > 0 ? el('div', { class: 'scroll' }, specificationTable(inv)) : el('p', {}, t('invoices.noSpecification')),
+    // The notes are the API's own English, agreement names in Swedish included: not the page's to translate.
+    el('details', { class: 'note' }, el('summary', {}, t('invoices.notes')), ...inv.notes.map((n) => el('p', { lang: 'en', translate: 'no' }, n))));
   if (inv.frozen) {
     const c = await api<Corrections>(`/api/v1/invoices/corrections?${query({ month: inv.month, region: inv.region })}`).catch(() => null);
     if (c) {
       corr.hidden = false;
-      corr.replaceChildren(el('h2', {}, 'Rättelser sedan frysningen'),
-        el('p', { id: 'corrections-count' }, c.episodes.length === 0 ? 'Inga ändringar sedan månaden frystes.' : `${whole.format(c.episodes.length)} ${c.episodes.length === 1 ? 'vårdtillfälle har' : 'vårdtillfällen har'} ändrats, tillkommit eller tagits bort sedan frysningen: rättelserna tas med i nästa faktura. `,
-          el('a', { href: `/api/v1/invoices/corrections?${query({ month: inv.month, region: inv.region, format: 'csv', decimal: 'comma' })}`, download: `rattelser-${inv.region}-${inv.month}.csv` }, 'Ladda ner rättelserna (CSV)')));
+      corr.replaceChildren(el('h2', {}, t('invoices.corrections')),
+        el('p', { id: 'corrections-count' }, c.episodes.length === 0 ? t('invoices.noCorrections') : t(c.episodes.length === 1 ? 'invoices.correctionsOne' : 'invoices.correctionsMany', { count: whole.format(c.episodes.length) }),
+          el('a', { href: `/api/v1/invoices/corrections?${query({ month: inv.month, region: inv.region, format: 'csv', decimal: 'comma' })}`, download: `rattelser-${inv.region}-${inv.month}.csv` }, t('invoices.csvCorrections'))));
     }
   }
 }
@@ -211,6 +211,7 @@ function lastMonth(): string {
 }
 
 async function main(): Promise<void> {
+  translatePage();
   const who = await me();
   document.body.prepend(header('invoices', who));
   const form = document.querySelector<HTMLFormElement>('#filters')!;
@@ -230,4 +231,4 @@ async function main(): Promise<void> {
   await load();
 }
 
-void main().catch((e) => (document.querySelector('#summary')!.textContent = `Fel: ${(e as Error).message}`));
+void main().catch((e) => (document.querySelector('#summary')!.textContent = t('common.error', { message: (e as Error).message })));

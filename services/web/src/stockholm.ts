@@ -4,6 +4,3 @@ export { delayBand as band } from '../../clock/delay-band.ts';
 import { fromEpochDay, isoDate } from '../../core/stockholm-time.ts';
 
 export const isoDay = (day: number): string => isoDate(fromEpochDay(day));
-
-const timeFmt = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', dateStyle: 'short', timeStyle: 'short' });
-export const stockholmTime = (ms: number): string => timeFmt.format(new Date(ms));
