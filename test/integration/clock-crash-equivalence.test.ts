@@ -7,7 +7,7 @@ import { topics } from '../../services/core/config.ts';
 import { ClockStore } from '../../services/store/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import { Rng } from '../../services/simulator/rng.ts';
-import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { GiveUp, configOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { appliedEvents, namespaceKeys } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
@@ -38,7 +38,19 @@ describe('clock service: SIGKILL and rebalances among processes during a 100 000
   const killedAt: number[] = [];
 
   const applied = (redis: Redis, run: string) => appliedEvents(redis, config.namespace, groupFor(run), t.patientEvents);
-  const untilApplied = (redis: Redis, run: string) => waitFor('every event applied', async () => ((await applied(redis, run)) >= sent ? true : undefined), 240_000);
+  /** A process of the run that died on its own ends the wait at once, with its output, rather than after four minutes. */
+  const alive = (procs: PipelineProcess[]) => {
+    const dead = procs.find((p) => p.child.exitCode !== null);
+    if (dead) throw new GiveUp(`a pipeline process exited ${dead.child.exitCode}: ${dead.output.slice(-2000)}`);
+  };
+  const untilApplied = (redis: Redis, run: string, procs: () => PipelineProcess[]) =>
+    waitFor(`every event applied (${run})`, async () => {
+      alive(procs());
+      const n = await applied(redis, run);
+      // Thrown, not returned: a timeout then says how far the run got (stuck, or only slow).
+      if (n < sent) throw new Error(`${n} of ${sent} applied`);
+      return true;
+    }, 240_000);
 
   /** Every key of this namespace with its full content, in a comparable form. */
   async function dump(redis: Redis): Promise<Record<string, unknown>> {
@@ -84,13 +96,13 @@ describe('clock service: SIGKILL and rebalances among processes during a 100 000
     expect(sent).toBeGreaterThanOrEqual(100_000);
 
     pipeline = new PipelineProcess({ ...base, REDIS_URL: redisUrl(1), UTKLAR_GROUP_PREFIX: `${config.namespace}-clean` });
-    await untilApplied(clean, 'clean');
+    await untilApplied(clean, 'clean', () => [pipeline!]);
     await pipeline.stop();
 
     const cuts = [rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.6), rng.uniform(0.65, 0.95)].map((f) => Math.floor(f * sent));
     running.push(crashedProcess(), crashedProcess());
     for (const [i, cut] of cuts.entries()) {
-      await waitFor(`progress past ${cut}`, async () => ((await applied(crashed, 'crashed')) >= cut ? true : undefined), 240_000);
+      await waitFor(`progress past ${cut}`, async () => (alive(running), (await applied(crashed, 'crashed')) >= cut ? true : undefined), 240_000);
       // A third process joins mid-replay: the group rebalances while batches are under way.
       if (i === 0) running.push(crashedProcess());
       const [victim] = running.splice(rng.int(0, running.length - 1), 1);
@@ -100,7 +112,7 @@ describe('clock service: SIGKILL and rebalances among processes during a 100 000
       // Its replacement joins while the others go on (its partitions moved to them meanwhile).
       running.push(crashedProcess());
     }
-    await untilApplied(crashed, 'crashed');
+    await untilApplied(crashed, 'crashed', () => running);
     for (const p of running) expect(p.child.exitCode, p.output.slice(-2000)).toBeNull();
     for (const p of running.splice(0)) await p.stop();
 
