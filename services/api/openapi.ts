@@ -88,6 +88,21 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v1/fhir'] = {
+    post: {
+      summary: 'A FHIR R4 transaction Bundle of Encounters (location history → transfers) and the Patients they refer to, from a source:<system> token; all entries or none; docs/hl7-sources.md',
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: { 'application/fhir+json': { schema: { type: 'object' } } } },
+      responses: {
+        200: { description: 'a transaction-response Bundle, an entry per request entry, once Kafka has every event' },
+        400: { description: 'OperationOutcome: not JSON, not a transaction Bundle (a batch is refused), or an entry that is not an Encounter or Patient by PUT or POST' },
+        401: { description: 'OperationOutcome: missing, invalid or expired token' },
+        403: { description: 'OperationOutcome: not a source:<system> token' },
+        422: { description: 'OperationOutcome naming each refused entry (Bundle.entry[i]) and element: nothing sent, the refused entries dead-lettered' },
+        503: { description: 'OperationOutcome: Kafka or the schema registry unavailable: nothing stored, send again' },
+      },
+    },
+  };
   paths['/api/v1/access-log'] = {
     get: {
       summary: 'Who was shown patient-level data of the region (board, its stream, /board, rows as JSON or CSV): when, token subject and scope, endpoint, filters, episodes returned; newest first. An audit:<region> token only',
@@ -109,7 +124,7 @@ export function openApiDocument(): Record<string, unknown> {
   };
   return {
     openapi: '3.0.3',
-    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events and /api/v1/fhir/Encounter; audit:NN may only GET /api/v1/access-log.' },
+    info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events, /api/v1/fhir/Encounter and /api/v1/fhir; audit:NN may only GET /api/v1/access-log.' },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256) with a scope claim; mint with bin/utklar token' } },

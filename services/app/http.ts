@@ -12,6 +12,7 @@ import { buildWeb } from '../web/build.ts';
 import { authorizationOf, serveWeb } from './web.ts';
 import { postEvents } from '../sources/events-endpoint.ts';
 import { postEncounter } from '../sources/fhir/encounter-endpoint.ts';
+import { postTransaction } from '../sources/fhir/bundle-endpoint.ts';
 import { lazyIngest } from '../sources/pipeline-ingest.ts';
 import { createSourceMetrics, type SourceMetrics } from '../sources/metrics.ts';
 import { AccessLog } from '../api/access-log.ts';
@@ -21,10 +22,11 @@ import { setSecurityHeaders } from './security-headers.ts';
 const log = logger('http');
 
 /** The edges source systems POST events to (services/sources/), each answered the same way. */
-type SourceRoute = (req: IncomingMessage, secret: string | undefined, ingest: ReturnType<typeof lazyIngest>['get'], metrics: SourceMetrics) => Promise<ApiResponse>;
+type SourceRoute = (req: IncomingMessage, secret: string | undefined, ingest: ReturnType<typeof lazyIngest>['get'], metrics: SourceMetrics, config: Pipeline['config']) => Promise<ApiResponse>;
 const SOURCE_ROUTES: Record<string, SourceRoute | undefined> = {
   '/api/v1/events': postEvents,
   '/api/v1/fhir/Encounter': postEncounter,
+  '/api/v1/fhir': postTransaction,
 };
 
 /**
@@ -55,7 +57,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const r = await SOURCE_ROUTES[url.pathname]!(req, pipeline.config.apiSecret, ingest.get, sourceMetrics);
+        const r = await SOURCE_ROUTES[url.pathname]!(req, pipeline.config.apiSecret, ingest.get, sourceMetrics, pipeline.config);
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/api/v1/')) {

@@ -26,12 +26,15 @@ const USAGE = `utklar — live discharge-readiness pipeline
       Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
   utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
       Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
-  utklar hl7 [--port 2575] [--host 127.0.0.1] [--mapping FILE] [--encoding utf-8] [--metrics-port 18090]
-      Listen for HL7 v2 ADT messages over MLLP (A01 admission, A03 discharge, A08 admission
-      correction, A11/A13 cancellations); ACK AA once Kafka has the event, AE (and a dead letter)
-      when it cannot be mapped, AR when malformed or Kafka is down. --mapping (or
-      UTKLAR_HL7_MAPPING): where the region's EHR puts each field (docs/hl7-sources.md).
-      /metrics and /health on 127.0.0.1:--metrics-port (0: off).
+  utklar hl7 [--port 2575] [--host 127.0.0.1] [--mapping FILE] [--encoding utf-8] [--metrics-port 18090] [--max-message-bytes 8388608]
+             [--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-require-client-cert]]
+      Listen for HL7 v2 ADT messages over MLLP (A01 admission, A02 transfer, A03 discharge, A08
+      admission correction, A11/A13 cancellations); ACK AA once Kafka has the event, AE (and a
+      dead letter) when it cannot be mapped, AR when malformed, larger than --max-message-bytes
+      or Kafka is down. --mapping (or UTKLAR_HL7_MAPPING): where the region's EHR puts each field
+      (docs/hl7-sources.md). /metrics and /health on 127.0.0.1:--metrics-port (0: off).
+      --tls-cert/--tls-key (PEM): MLLP over TLS, same framing and ACKs; --tls-ca with
+      --tls-require-client-cert: only senders with a certificate from that CA. Without: plain TCP.
   utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare|audit:18 [--subject NAME] [--ttl-hours 12]
       Mint a bearer token for the query API (signed with UTKLAR_API_SECRET); a source:<system>
       token may only send that system's events (POST /api/v1/events), an audit:<region> token
@@ -122,6 +125,11 @@ async function run(argv: string[]) {
   return 0;
 }
 
+const positive = (n: number, name: string) => {
+  if (!Number.isInteger(n) || n < 1) throw new UtklarError('CONFIG', `--${name} must be a whole number above 0`);
+  return n;
+};
+
 async function hl7(argv: string[]) {
   const a = parse(argv, {
     port: { type: 'string', default: '2575' },
@@ -129,6 +137,11 @@ async function hl7(argv: string[]) {
     mapping: { type: 'string' },
     encoding: { type: 'string', default: 'utf-8' },
     'metrics-port': { type: 'string', default: '18090' },
+    'max-message-bytes': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-require-client-cert': { type: 'boolean', default: false },
   });
   // Imported here: @medplum's modules are large and only this command needs them.
   const { startHl7Service } = await import('../sources/hl7/hl7-service.ts');
@@ -138,8 +151,15 @@ async function hl7(argv: string[]) {
     mappingFile: typeof a.mapping === 'string' ? a.mapping : undefined,
     encoding: String(a.encoding),
     metricsPort: num(a['metrics-port'], 'metrics-port'),
+    maxMessageBytes: a['max-message-bytes'] === undefined ? undefined : positive(num(a['max-message-bytes'], 'max-message-bytes'), 'max-message-bytes'),
+    tls: {
+      cert: typeof a['tls-cert'] === 'string' ? a['tls-cert'] : undefined,
+      key: typeof a['tls-key'] === 'string' ? a['tls-key'] : undefined,
+      ca: typeof a['tls-ca'] === 'string' ? a['tls-ca'] : undefined,
+      requireClientCert: a['tls-require-client-cert'] === true,
+    },
   });
-  process.stdout.write(`${JSON.stringify({ mllp: `${a.host}:${service.port}` })}\n`);
+  process.stdout.write(`${JSON.stringify({ mllp: `${a.host}:${service.port}`, ...(service.tls ? { tls: true } : {}) })}\n`);
   await new Promise<void>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
   });

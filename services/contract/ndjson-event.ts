@@ -16,8 +16,9 @@ import type { Pseudonymiser } from './pseudonymise.ts';
 
 /**
  * The public NDJSON form (docs/ndjson-contract.md): one flat JSON object per line, tagged by
- * `type`, carrying the raw personnummer. Validation collects every problem on a line so an
- * integrator fixes a file in one pass; messages name fields, never echo personal values.
+ * `type`, carrying the raw personnummer (or, for a patient without one, a reservnummer and its
+ * issuer). Validation collects every problem on a line so an integrator fixes a file in one pass;
+ * messages name fields, never echo personal values.
  */
 type Kind =
   | { k: 'text' }
@@ -27,7 +28,9 @@ type Kind =
   | { k: 'bool' }
   | { k: 'int'; min: number; max: number }
   | { k: 'timestamp' }
-  | { k: 'date' };
+  | { k: 'date' }
+  | { k: 'reservnummer' }
+  | { k: 'oid' };
 
 interface Field {
   kind: Kind;
@@ -45,7 +48,10 @@ const ENVELOPE: Record<string, Field> = {
   eventId: text,
   occurredAt: { kind: { k: 'timestamp' } },
   source: text,
-  personnummer: text,
+  // Exactly one of the two identities; checked after the fields (parseEventObject).
+  personnummer: optText,
+  reservnummer: { kind: { k: 'reservnummer' }, optional: true },
+  reservnummerIssuer: { kind: { k: 'oid' }, optional: true },
   episodeId: text,
 };
 
@@ -86,6 +92,9 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
 // ISO 8601 with an explicit offset: a local time without one is ambiguous around DST.
 const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// A region's local id: EHRs use letters, digits and dashes (e.g. "SE-2026-000123", "99123456").
+const RESERVNUMMER = /^[A-Za-z0-9-]{1,40}$/;
+const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 function isCalendarDate(text: string): CalendarDate | undefined {
   const m = ISO_DATE.exec(text);
@@ -132,6 +141,12 @@ function convert(name: string, value: unknown, kind: Kind, problems: string[]): 
       const d = typeof value === 'string' ? isCalendarDate(value) : undefined;
       return d ? epochDay(d) : bad('a date "YYYY-MM-DD"');
     }
+    case 'reservnummer': {
+      const t = typeof value === 'string' ? value.trim() : undefined;
+      return t !== undefined && RESERVNUMMER.test(t) ? t : bad("1–40 letters, digits or '-'");
+    }
+    case 'oid':
+      return typeof value === 'string' && value.length <= 128 && OID.test(value) ? value : bad('the issuing authority\'s OID, e.g. "1.2.752.97.3.1.3"');
   }
 }
 
@@ -188,7 +203,18 @@ export function parseEventObject(raw: unknown, lineNo: number, pseudonymiser: Ps
 
   let patientKey: string | undefined;
   let age: number | undefined;
-  if (typeof out.personnummer === 'string' && typeof out.occurredAt === 'number') {
+  const given = (name: string) => obj[name] !== undefined && obj[name] !== null;
+  if (given('personnummer') && given('reservnummer')) problems.push('personnummer, reservnummer: give exactly one of them');
+  if (!given('personnummer') && !given('reservnummer')) problems.push('personnummer: required (or, for a patient without one, reservnummer and reservnummerIssuer)');
+  if (given('reservnummer') && !given('reservnummerIssuer')) problems.push('reservnummerIssuer: required with a reservnummer (a local id is unique only within its issuer)');
+  if (given('reservnummerIssuer') && !given('reservnummer')) problems.push('reservnummerIssuer: only together with reservnummer');
+  if (given('reservnummer') && !given('personnummer')) {
+    // No birth date in a reservnummer to derive it from, and the Avro admission's ageYears is not nullable.
+    if (type === 'admission' && !given('ageYears')) problems.push('ageYears: required for a reservnummer patient (a reservnummer carries no birth date)');
+    if (typeof out.reservnummer === 'string' && typeof out.reservnummerIssuer === 'string') {
+      patientKey = pseudonymiser.reservnummerKey(out.reservnummerIssuer, out.reservnummer);
+    }
+  } else if (typeof out.personnummer === 'string' && typeof out.occurredAt === 'number') {
     try {
       const pnr = parsePersonnummer(out.personnummer, stockholmDate(out.occurredAt));
       patientKey = pseudonymiser.patientKey(pnr.normalised);
@@ -204,7 +230,7 @@ export function parseEventObject(raw: unknown, lineNo: number, pseudonymiser: Ps
     });
   }
 
-  const { eventId, occurredAt, source, episodeId, personnummer: _dropped, ...data } = out;
+  const { eventId, occurredAt, source, episodeId, personnummer: _p, reservnummer: _r, reservnummerIssuer: _i, ...data } = out;
   if (type === 'admission' && data.ageYears === null) data.ageYears = age;
   return {
     type,

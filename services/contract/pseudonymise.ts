@@ -4,6 +4,7 @@ import { UtklarError } from '../core/errors.ts';
 /**
  * Keyed hash of the normalised personnummer. Keyed (not a plain hash) because the personnummer
  * space is small enough to enumerate; without the key nobody can link a patientKey to a person.
+ * A reservnummer is keyed in a namespace of its own (`reservnummerKey`).
  */
 export class Pseudonymiser {
   readonly #key: Buffer;
@@ -20,5 +21,18 @@ export class Pseudonymiser {
 
   patientKey(normalisedPersonnummer: string): string {
     return createHmac('sha256', this.#key).update(normalisedPersonnummer, 'utf8').digest('hex');
+  }
+
+  /**
+   * The patientKey of a patient known only by a reservnummer: a region's local, temporary id.
+   * The prefix keeps it apart from every personnummer's key (a normalised personnummer is 12
+   * digits, never `reservnummer|…`), so a local id that happens to read like a personnummer is
+   * not taken for that person. The issuer is part of it because two regions' local ids can
+   * coincide. It does not link to the personnummer the patient is later identified by: that is
+   * a different key, so the episodes before and after are two patients (no readmission between
+   * them), and nothing here could tell that they are one person without the source saying so.
+   */
+  reservnummerKey(issuer: string, id: string): string {
+    return createHmac('sha256', this.#key).update(`reservnummer|${issuer}|${id.trim().toUpperCase()}`, 'utf8').digest('hex');
   }
 }

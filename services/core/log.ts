@@ -9,7 +9,7 @@ export const rootLogger: Logger = pino(
     level: process.env.LOG_LEVEL ?? 'info',
     base: { app: 'utklar' },
     redact: {
-      paths: ['personnummer', '*.personnummer', '*.*.personnummer', 'line', '*.line'],
+      paths: ['personnummer', '*.personnummer', '*.*.personnummer', 'reservnummer', '*.reservnummer', '*.*.reservnummer', 'line', '*.line'],
       censor: '[redacted]',
     },
   },

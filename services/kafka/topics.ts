@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { topics } from '../core/config.ts';
 
 /**
@@ -44,6 +44,7 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
         })),
       });
     }
+    await untilServed(admin, all);
     // Topics created by an older version keep the broker's retention: bring them in line.
     const older = [t.patientEvents, t.deadLetter].filter((name) => existing.has(name));
     if (older.length > 0) {
@@ -64,5 +65,29 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
     return actual;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until the broker serves every partition of `names`. A KRaft broker announces a new
+ * partition's leader in its metadata (what createTopics' waitForLeaders waits for) a moment before
+ * its log is open: a produce, a transaction or a ListOffsets in between is answered "This server
+ * does not host this topic-partition", and a process starting in that gap exited. ListOffsets
+ * reaches each partition's leader, so its success means the log is there. Also covers a topic
+ * another process is creating at the same time.
+ */
+async function untilServed(admin: Admin, names: string[], timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const topic of names) {
+    for (;;) {
+      let last: unknown = 'no partitions in its metadata';
+      try {
+        if ((await admin.fetchTopicOffsets(topic)).length > 0) break;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > until) throw new Error(`topic ${topic} is not served by the broker after ${timeoutMs / 1000} s: ${last instanceof Error ? last.message : String(last)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }

@@ -42,16 +42,17 @@ export class EventProducer {
   #queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * Returns the events that could not be encoded; all others are committed together. Calls are
-   * serialised: a transactional producer has one transaction open at a time.
+   * Returns the events that could not be encoded; all others are committed together (with
+   * `allOrNothing`, none are when one could not be). Calls are serialised: a transactional
+   * producer has one transaction open at a time.
    */
-  send(events: PatientEvent[]): Promise<Rejected[]> {
-    const run = this.#queue.then(() => this.#send(events));
+  send(events: PatientEvent[], opts: { allOrNothing?: boolean } = {}): Promise<Rejected[]> {
+    const run = this.#queue.then(() => this.#send(events, opts.allOrNothing === true));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #send(events: PatientEvent[]): Promise<Rejected[]> {
+  async #send(events: PatientEvent[], allOrNothing: boolean): Promise<Rejected[]> {
     const rejected: Rejected[] = [];
     const messages: Message[] = [];
     for (const event of events) {
@@ -65,7 +66,7 @@ export class EventProducer {
         rejected.push({ event, error: error as UtklarError });
       }
     }
-    if (messages.length === 0) return rejected;
+    if (messages.length === 0 || (allOrNothing && rejected.length > 0)) return rejected;
     try {
       await this.#producer.run(async (p) => {
         const tx = await p.transaction();

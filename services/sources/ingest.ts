@@ -6,7 +6,7 @@ import type { Pseudonymiser } from '../contract/pseudonymise.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
 import type { EventProducer } from '../producer/event-producer.ts';
 import type { SourceMetrics } from './metrics.ts';
-import { scrubPersonnummer } from './scrub.ts';
+import { scrubEventJson } from './scrub.ts';
 
 /** One thing a source sent: the event in the contract's public form, or why the edge could not make one. */
 export interface SourceItem {
@@ -14,14 +14,19 @@ export interface SourceItem {
   ref: number;
   /** An object in the NDJSON contract's form (docs/ndjson-contract.md), validated here. */
   value?: unknown;
+  /** Several such objects from one message (a FHIR Encounter's admission and its moves): sent all or none. */
+  values?: unknown[];
   /** Set when the edge itself already knows the item is unusable. */
   error?: UtklarError;
-  /** What was received, as text: stored in the dead letter if rejected (JSON: personnummer scrubbed here; HL7: redacted by the caller). */
+  /** What was received, as text: stored in the dead letter if rejected (JSON: personnummer and reservnummer scrubbed here; HL7: redacted by the caller). */
   raw: string;
   rawFormat: 'json' | 'hl7v2';
 }
 
-export type Outcome = { ref: number; ok: true; eventId: string } | { ref: number; ok: false; error: UtklarError };
+export type Outcome =
+  | { ref: number; ok: true; eventId: string; eventIds: string[] }
+  /** `withheld`: valid, but not sent because another item of an all-or-nothing request was refused; not dead-lettered. */
+  | { ref: number; ok: false; error: UtklarError; withheld?: true };
 
 /**
  * The one way in for every source edge (HTTP, MLLP): the same validation, pseudonymisation,
@@ -38,9 +43,13 @@ export class SourceIngest {
     private readonly metrics?: SourceMetrics,
   ) {}
 
-  async ingest(items: SourceItem[], opts: { onlySource?: string } = {}): Promise<Outcome[]> {
+  /**
+   * `allOrNothing` (a FHIR transaction): if any item is refused, no event is sent; the refused
+   * items are dead-lettered and the others answered `withheld`.
+   */
+  async ingest(items: SourceItem[], opts: { onlySource?: string; allOrNothing?: boolean } = {}): Promise<Outcome[]> {
     const outcomes = new Map<number, Outcome>();
-    const valid: { item: SourceItem; event: PatientEvent }[] = [];
+    const valid: { item: SourceItem; events: PatientEvent[] }[] = [];
     for (const item of items) {
       this.metrics?.received.inc({ channel: this.channel.name });
       if (item.error) {
@@ -48,28 +57,50 @@ export class SourceIngest {
         continue;
       }
       try {
-        const source = (item.value as { source?: unknown } | null)?.source;
-        if (opts.onlySource !== undefined && typeof source === 'string' && source !== opts.onlySource) {
-          throw new UtklarError('FORBIDDEN', `source: this token may only send events of source '${opts.onlySource}'`);
-        }
-        const event = parseEventObject(item.value, item.ref, this.pseudonymiser);
-        valid.push({ item, event });
-        outcomes.set(item.ref, { ref: item.ref, ok: true, eventId: event.eventId });
+        const values = item.values ?? [item.value];
+        const events = values.map((value) => {
+          const source = (value as { source?: unknown } | null)?.source;
+          if (opts.onlySource !== undefined && typeof source === 'string' && source !== opts.onlySource) {
+            throw new UtklarError('FORBIDDEN', `source: this token may only send events of source '${opts.onlySource}'`);
+          }
+          try {
+            return parseEventObject(value, item.ref, this.pseudonymiser);
+          } catch (e) {
+            // Which of a message's events it was: its type and id carry no personal data.
+            if (!(e instanceof UtklarError) || values.length === 1) throw e;
+            const v = value as { type?: unknown; eventId?: unknown };
+            throw new UtklarError(e.code, e.message.replace(/^line (\d+): /, `line $1 (${String(v.type)} ${String(v.eventId)}): `), { details: e.details });
+          }
+        });
+        valid.push({ item, events });
+        outcomes.set(item.ref, { ref: item.ref, ok: true, eventId: events[0]!.eventId, eventIds: events.map((e) => e.eventId) });
       } catch (e) {
         if (!(e instanceof UtklarError)) throw e;
         outcomes.set(item.ref, { ref: item.ref, ok: false, error: e });
       }
     }
-    const rejected = await this.producer.send(valid.map((v) => v.event));
-    for (const r of rejected) {
-      const v = valid.find((x) => x.event === r.event)!;
-      outcomes.set(v.item.ref, { ref: v.item.ref, ok: false, error: r.error });
+    const withhold = (why: string) => {
+      for (const v of valid) {
+        if (outcomes.get(v.item.ref)?.ok) outcomes.set(v.item.ref, { ref: v.item.ref, ok: false, withheld: true, error: new UtklarError('INVALID_REQUEST', `not sent: ${why}`) });
+      }
+    };
+    const refused = items.some((i) => outcomes.get(i.ref)?.ok === false);
+    if (opts.allOrNothing && refused) withhold('another item of the request was refused');
+    else {
+      // An item's events are all committed or, if one cannot be encoded, none of them.
+      const atomic = opts.allOrNothing === true || valid.some((v) => v.events.length > 1);
+      const rejected = await this.producer.send(valid.flatMap((v) => v.events), { allOrNothing: atomic });
+      for (const r of rejected) {
+        const v = valid.find((x) => x.events.includes(r.event))!;
+        outcomes.set(v.item.ref, { ref: v.item.ref, ok: false, error: r.error });
+      }
+      if (atomic && rejected.length > 0) withhold('another event of the request could not be encoded');
     }
-    const dead = items.filter((i) => outcomes.get(i.ref)?.ok === false);
+    const dead = items.filter((i) => isDeadLetter(outcomes.get(i.ref)));
     await this.deadLetters.sendJson(dead.map((item) => {
       const error = (outcomes.get(item.ref) as { error: UtklarError }).error;
       // An HL7 message comes redacted field by field (hl7/redact.ts): its times must not be scrubbed.
-      const raw = item.rawFormat === 'hl7v2' ? item.raw : scrubPersonnummer(item.raw, this.pseudonymiser);
+      const raw = item.rawFormat === 'hl7v2' ? item.raw : scrubEventJson(item.raw, this.pseudonymiser);
       return {
         key: null,
         entry: {
@@ -88,8 +119,10 @@ export class SourceIngest {
     }));
     const result = items.map((i) => outcomes.get(i.ref)!);
     for (const o of result) {
-      if (!o.ok) this.metrics?.deadLettered.inc({ channel: this.channel.name, code: o.error.code });
+      if (isDeadLetter(o)) this.metrics?.deadLettered.inc({ channel: this.channel.name, code: o.error.code });
     }
     return result;
   }
 }
+
+const isDeadLetter = (o: Outcome | undefined): o is Extract<Outcome, { ok: false }> => o?.ok === false && !o.withheld;

@@ -11,8 +11,10 @@ import type { SourceMetrics } from './metrics.ts';
  * The HTTP edge's ingest, made on the first POST: a pipeline that never receives events over
  * HTTP opens no producer and needs no pseudonym key. A failed connect is tried again next time.
  */
-export function lazyIngest(kafka: Kafka, config: Config, metrics: SourceMetrics): { get: (channel?: 'http' | 'fhir') => Promise<SourceIngest>; close: () => Promise<void> } {
-  let made: Promise<{ ingest: Record<'http' | 'fhir', SourceIngest>; producer: EventProducer; deadLetters: DeadLetters }> | undefined;
+type Channel = 'http' | 'fhir' | 'fhir-bundle';
+
+export function lazyIngest(kafka: Kafka, config: Config, metrics: SourceMetrics): { get: (channel?: Channel) => Promise<SourceIngest>; close: () => Promise<void> } {
+  let made: Promise<{ ingest: Record<Channel, SourceIngest>; producer: EventProducer; deadLetters: DeadLetters }> | undefined;
   const make = async () => {
     if (!config.pseudonymKey) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'receiving events needs UTKLAR_PSEUDONYM_KEY in the pipeline process');
     const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
@@ -27,6 +29,7 @@ export function lazyIngest(kafka: Kafka, config: Config, metrics: SourceMetrics)
     const ingest = {
       http: new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'http', consumer: 'api-events', sourceTopic: 'http:/api/v1/events' }, metrics),
       fhir: new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'fhir', consumer: 'api-fhir', sourceTopic: 'http:/api/v1/fhir/Encounter' }, metrics),
+      'fhir-bundle': new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'fhir', consumer: 'api-fhir', sourceTopic: 'http:/api/v1/fhir' }, metrics),
     };
     return { ingest, producer, deadLetters };
   };

@@ -20,3 +20,33 @@ export function scrubPersonnummer(text: string, pseudonymiser: Pseudonymiser, re
     }
   });
 }
+
+// A JSON member "reservnummer" with a string (escapes included) or a number as its value.
+const RESERV_MEMBER = /("reservnummer"\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)/g;
+const RESERV_ISSUER = /"reservnummerIssuer"\s*:\s*"([^"\\]*)"/;
+const MARK = /("reservnummer"\s*:\s*)"\u0001"/g;
+
+/**
+ * A JSON event as a dead letter keeps it: every personnummer (scrubPersonnummer) and the value of
+ * every `reservnummer` member replaced by its patientKey (`***` without an issuer to key it by).
+ * A reservnummer is free text (letters, digits, dashes), so unlike a personnummer it cannot be
+ * recognised anywhere else in the line: only the contract's own field is scrubbed. It is marked
+ * first and keyed last so that the personnummer pass never sees it (a 10- or 12-digit local id
+ * may pass a personnummer's check digit) nor the hex of its key.
+ */
+export function scrubEventJson(text: string, pseudonymiser: Pseudonymiser, reference: CalendarDate = stockholmDate(Date.now())): string {
+  const issuer = RESERV_ISSUER.exec(text)?.[1];
+  const keys: string[] = [];
+  const marked = text.replace(RESERV_MEMBER, (_m, head: string, value: string) => {
+    let id: unknown;
+    try {
+      id = JSON.parse(value);
+    } catch {
+      id = undefined;
+    }
+    keys.push(issuer && typeof id === 'string' ? `patientKey:${pseudonymiser.reservnummerKey(issuer, id)}` : '***');
+    return `${head}"\u0001"`;
+  });
+  let i = 0;
+  return scrubPersonnummer(marked, pseudonymiser, reference).replace(MARK, (_m, head: string) => `${head}"${keys[i++]}"`);
+}

@@ -526,7 +526,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     it.each(titled(openApiCases))('%s', async (_, c) => {
       const body = common(c, await get('/api/openapi.json', c.principal));
       // The reading routes, and the ones a source:<system> token writes to.
-      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), ...Object.keys(INVOICE_ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter', '/api/v1/access-log'].sort());
+      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), ...Object.keys(INVOICE_ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter', '/api/v1/fhir', '/api/v1/access-log'].sort());
     });
   });
 

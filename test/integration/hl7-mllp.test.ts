@@ -1,7 +1,6 @@
 import net from 'node:net';
 import os from 'node:os';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
@@ -11,9 +10,9 @@ import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { API_SECRET, configOf, GiveUp, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
-import { PipelineProcess, runCli } from '../support/processes.ts';
+import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
 import { readSourceTopics, type DeadLetter } from '../support/source-topics.ts';
 import { adt, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
@@ -22,30 +21,8 @@ import type { PatientEvent } from '../../services/contract/event.ts';
 const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
 // 19400307-1232 and the samordningsnummer 19400367-1239 (day 07 + 60), every spelling.
 const SPELLINGS = ['194003071232', '19400307-1232', '4003071232', '400307-1232', '194003671239', '4003671239'];
-
-/** `utklar hl7` as a child process, as a region runs it. */
-class Hl7Process {
-  output = '';
-  readonly child: ChildProcess;
-  constructor(readonly env: Record<string, string>, readonly port: number, readonly metricsPort: number) {
-    this.child = spawn(path.join(repoRoot, 'bin/utklar'), ['hl7', '--port', String(port), '--metrics-port', String(metricsPort)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d) => (this.output += d));
-    this.child.stderr!.on('data', (d) => (this.output += d));
-  }
-  async ready(): Promise<void> {
-    await waitFor(`utklar hl7 ready (output: ${this.output.slice(-1500)})`, async () => {
-      if (this.child.exitCode !== null) throw new GiveUp(`utklar hl7 exited ${this.child.exitCode}: ${this.output.slice(-1500)}`);
-      return (await fetch(`http://127.0.0.1:${this.metricsPort}/health`)).ok ? true : undefined;
-    }, 60_000);
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
+// Local ids under the region's reservnummer OID: one carried, one refused (no PID-7).
+const RESERV_IDS = ['991234567', '991234568'];
 
 const msa = (ack: Hl7Message) => ({ code: ack.getSegment('MSA')?.getField(1)?.toString(), ref: ack.getSegment('MSA')?.getField(2)?.toString(), text: ack.getSegment('MSA')?.getField(3)?.toString() ?? '' });
 const frame = (text: string) => Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
@@ -133,6 +110,32 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-SAM')!.patientKey).toBe(new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003671239'));
   });
 
+  it('a reservnummer A01 is carried under its own key, with the age from PID-7, and the pipeline admits the episode', async () => {
+    const ack = await send(adt({ trigger: 'A01', controlId: 'MSG-RES', episodeId: 'E-HL7-RES', pid3: `${RESERV_IDS[0]}^^^&${RESERV_OID}&ISO`, ward: 'Med 5' }));
+    expect(ack).toMatchObject({ code: 'AA', ref: 'MSG-RES' });
+    const resKey = new Pseudonymiser(PSEUDONYM_KEY).reservnummerKey(RESERV_OID, RESERV_IDS[0]!);
+    expect(resKey).not.toBe(KEY);
+    const { events, rawEvents } = await eventsOf((e) => e.some((x) => x.eventId === 'hl7:COSMIC:USO:MSG-RES'));
+    expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-RES')).toEqual(expect.objectContaining({
+      type: 'admission', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: resKey, episodeId: 'E-HL7-RES',
+      // PID-7 19400307, admitted 2 November 2026.
+      data: expect.objectContaining({ ward: 'Med 5', homeMunicipality: '1880', ageYears: 86 }),
+    }));
+    // Nothing past the edge holds the local id: not the Avro value, not the key.
+    for (const m of rawEvents) expect([m.value!.toString('latin1'), m.key?.toString('latin1') ?? ''].some((t) => t.includes(RESERV_IDS[0]!))).toBe(false);
+    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-RES');
+    const stored = await waitFor('E-HL7-RES admitted in the clock', async () => {
+      const st = JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { status: string; patientKey: string; admission: { ward: string; ageYears: number } } | undefined;
+      return st?.status === 'ADMITTED' ? st : undefined;
+    });
+    expect(stored).toMatchObject({ patientKey: resKey, admission: { ward: 'Med 5', ageYears: 86 } });
+    const regionToken = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
+    await waitFor('E-HL7-RES admitted on the board', async () => {
+      const b = await (await fetch(`${pipeline.url}/board?region=18`, { headers: { authorization: `Bearer ${regionToken}` } })).json() as { episodes: { episodeId: string; status: string; ward: string }[] };
+      return b.episodes.find((e) => e.episodeId === 'E-HL7-RES' && e.status === 'ADMITTED' && e.ward === 'Med 5');
+    });
+  });
+
   it('A02 moves the patient: the stored state and the open-ward index follow to the new ward', async () => {
     expect(await send(adt({ trigger: 'A01', controlId: 'MSG-MOVE-1', episodeId: 'E-HL7-MOVE', ward: 'Med 2' }))).toMatchObject({ code: 'AA' });
     expect(await send(adt({ trigger: 'A02', controlId: 'MSG-MOVE-2', episodeId: 'E-HL7-MOVE', recorded: '202611031000+0100', ward: 'Med 4' }))).toMatchObject({ code: 'AA' });
@@ -146,18 +149,18 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-MOVE-2')).toMatchObject({ type: 'transfer', occurredAt: Date.parse('2026-11-03T09:00:00Z'), data: { hospital: 'USO', ward: 'Med 4' } });
   });
 
-  it('answers AE with the reason and dead-letters the raw message without personal data: an unmapped trigger, a reservnummer, an unknown code', async () => {
+  it('answers AE with the reason and dead-letters the raw message without personal data: an unmapped trigger, a reservnummer admission without PID-7, an unknown code', async () => {
     const a05 = await send(adt({ trigger: 'A05', controlId: 'MSG-A05', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321'] }));
     expect(a05).toMatchObject({ code: 'AE', ref: 'MSG-A05' });
     expect(a05.text).toMatch(/A05 is not mapped \(mapped: A01, A02, A03/);
-    const reserv = await send(adt({ trigger: 'A01', controlId: 'MSG-RES', episodeId: 'E-HL7-RES', pid3: `991234567^^^&${RESERV_OID}&ISO` }));
-    expect(reserv).toMatchObject({ code: 'AE' });
-    expect(reserv.text).toMatch(/only a reservnummer/);
+    const reserv = await send(adt({ trigger: 'A01', controlId: 'MSG-RES-NODOB', episodeId: 'E-HL7-RES-NODOB', pid3: `${RESERV_IDS[1]}^^^&${RESERV_OID}&ISO`, birthDate: '' }));
+    expect(reserv).toMatchObject({ code: 'AE', ref: 'MSG-RES-NODOB' });
+    expect(reserv.text).toMatch(/PID-7 \(date of birth\) is empty/);
     const code = await send(adt({ trigger: 'A01', controlId: 'MSG-CODE', episodeId: 'E-HL7-CODE', admissionType: 'X' }));
     expect(code).toMatchObject({ code: 'AE' });
     expect(code.text).toMatch(/admissionType: code 'X' in PV1-4.1 is not in the mapping's codes/);
     const { dead, events } = await eventsOf((_e, d) => d.length >= 3);
-    expect(events.some((e) => ['E-HL7-RES', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A05'))).toBe(false);
+    expect(events.some((e) => ['E-HL7-RES-NODOB', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A05'))).toBe(false);
     expect(dead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.headers['dlq-source-topic'], d.entry.rawFormat])).toEqual([
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
@@ -171,8 +174,9 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(raw).toContain(`PID|1||patientKey:${KEY}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
     expect(raw).toContain('NK1|***|***|***|***|***');
     for (const s of ['Svensson', 'Storgatan', '019-', 'Anna']) expect(raw.includes(s), s).toBe(false);
+    expect(dead[1]!.headers['dlq-reason']).toMatch(/PID-7 \(date of birth\) is empty/);
     expect(dead[1]!.entry.raw as string).toContain(`PID|1||***^^^&${RESERV_OID}&ISO||`);
-    expect(dead[1]!.text.includes('991234567')).toBe(false);
+    expect(dead[1]!.text.includes(RESERV_IDS[1]!)).toBe(false);
   });
 
   it('answers AR for a malformed message (no MSH-10, not ADT, not HL7 at all) and dead-letters it', async () => {
@@ -247,9 +251,9 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
   it('counts messages by ACK code in /metrics, and logs no personnummer', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
     const count = (code: string) => Number(new RegExp(`utklar_source_messages_answered_total\\{channel="hl7",code="${code}"\\} (\\d+)`).exec(metrics)?.[1]);
-    // AA: A01, its resend, A08, A03, A13, A11, the samordningsnummer, and the drop test's A01, A03 and A03 again.
-    expect([count('AA'), count('AE'), count('AR')]).toEqual([12, 3, 3]);
-    for (const pnr of SPELLINGS) {
+    // AA: A01, its resend, A08, A03, A13, A11, the samordningsnummer, the reservnummer, the move test's A01 and A02, and the drop test's A01, A03 and A03 again.
+    expect([count('AA'), count('AE'), count('AR')]).toEqual([13, 3, 3]);
+    for (const pnr of [...SPELLINGS, ...RESERV_IDS]) {
       expect(hl7.output.includes(pnr), `${pnr} in the hl7 log`).toBe(false);
       expect(pipeline.output.includes(pnr), `${pnr} in the pipeline log`).toBe(false);
     }
@@ -270,4 +274,87 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(events.map((e) => e.eventId)).toEqual(['hl7:COSMIC:USO:MSG-DOWN']);
     expect(dead.some((d) => JSON.stringify(d.entry).includes('MSG-DOWN'))).toBe(false);
   }, 240_000);
+
+  /** Frames written one after the other on one raw socket; resolves with the text of each ACK frame, in order. */
+  const rawAcks = (frames: Buffer[]) => new Promise<string[]>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.concat(frames)));
+    let got = Buffer.alloc(0);
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      const acks = got.toString('utf8').split('\x1c\r').filter((f) => f.startsWith('\x0b')).map((f) => f.slice(1));
+      if (acks.length === frames.length) {
+        s.destroy();
+        resolve(acks);
+      }
+    });
+    s.on('error', reject);
+    s.setTimeout(30_000, () => reject(new Error(`${got.length} bytes of ACKs after 30 s`)));
+  });
+
+  it('reads a message by the encoding characters it declares: the v2.7 truncation character, and other separators in MSH-1/MSH-2', async () => {
+    const truncation = adt({ trigger: 'A01', controlId: 'MSG-ENC-1', episodeId: 'E-HL7-ENC-1' }).replace('MSH|^~\\&|', 'MSH|^~\\&#|');
+    expect(await send(truncation)).toMatchObject({ code: 'AA', ref: 'MSG-ENC-1' });
+    // Field #, component *, repetition !, escape $, subcomponent @: '&' is then plain text, and
+    // $T$ the declared subcomponent separator.
+    const other: Record<string, string> = { '|': '#', '^': '*', '~': '!', '\\': '$', '&': '@' };
+    const declared = adt({ trigger: 'A01', controlId: 'MSG-ENC-2', episodeId: 'E-HL7-ENC-2', ward: 'WARD' }).replace(/[|^~\\&]/g, (ch) => other[ch]!).replace('WARD', 'K&M 2$T$3');
+    expect(declared.startsWith('MSH#*!$@#COSMIC#USO#')).toBe(true);
+    const ack = await client.sendAndWait(Hl7Message.parse(declared), { timeoutMs: 20_000 });
+    // Answered in the sender's own separators.
+    expect(ack.toString().startsWith('MSH#*!$@#')).toBe(true);
+    expect(msa(ack)).toMatchObject({ code: 'AA', ref: 'MSG-ENC-2' });
+    const { events } = await eventsOf((e) => e.filter((x) => x.episodeId.startsWith('E-HL7-ENC-')).length >= 2);
+    const admission = { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 86, primaryCareUnit: 'VC Kumla' };
+    expect(events.filter((x) => x.episodeId.startsWith('E-HL7-ENC-')).map(({ eventId, patientKey, occurredAt, data }) => ({ eventId, patientKey, occurredAt, data }))).toEqual([
+      { eventId: 'hl7:COSMIC:USO:MSG-ENC-1', patientKey: KEY, occurredAt: Date.parse('2026-11-02T07:15:00Z'), data: { ...admission, ward: 'Med 2' } },
+      { eventId: 'hl7:COSMIC:USO:MSG-ENC-2', patientKey: KEY, occurredAt: Date.parse('2026-11-02T07:15:00Z'), data: { ...admission, ward: 'K&M 2@3' } },
+    ]);
+  });
+
+  it('answers AR and dead-letters a message whose encoding characters are not usable, and the connection goes on', async () => {
+    const good = adt({ trigger: 'A01', controlId: 'MSG-ENC-OK', episodeId: 'E-HL7-ENC-OK' });
+    const same = adt({ trigger: 'A01', controlId: 'MSG-ENC-BAD-1', episodeId: 'E-HL7-ENC-BAD' }).replace('MSH|^~\\&|', 'MSH|^^^^|');
+    const short = adt({ trigger: 'A01', controlId: 'MSG-ENC-BAD-2', episodeId: 'E-HL7-ENC-BAD' }).replace('MSH|^~\\&|', 'MSH|^~\\|');
+    const acks = (await rawAcks([frame(same), frame(short), frame(good)])).map((a) => msa(Hl7Message.parse(a)));
+    expect(acks).toEqual([
+      // MSA-3 as sent: the declared characters escaped (\F\ is |, \S\ is ^).
+      { code: 'AR', ref: 'MSG-ENC-BAD-1', text: expect.stringMatching(/^MSH-1\/MSH-2: encoding characters "\\F\\(\\S\\){4}" are not/) },
+      { code: 'AR', ref: 'MSG-ENC-BAD-2', text: expect.stringMatching(/MSH-1\/MSH-2: encoding characters/) },
+      { code: 'AA', ref: 'MSG-ENC-OK', text: 'OK' },
+    ]);
+    const { events, dead } = await eventsOf((e, d) => e.some((x) => x.episodeId === 'E-HL7-ENC-OK') && d.filter((x) => /MSG-ENC-BAD/.test(x.text)).length >= 2);
+    expect(events.some((x) => x.episodeId === 'E-HL7-ENC-BAD')).toBe(false);
+    const bad = dead.filter((x) => /MSG-ENC-BAD/.test(x.text));
+    expect(bad.map((d) => [d.headers['dlq-code'], d.headers['dlq-reason']])).toEqual([
+      ['MALFORMED_MESSAGE', expect.stringMatching(/encoding characters/)], ['MALFORMED_MESSAGE', expect.stringMatching(/encoding characters/)],
+    ]);
+    // Fields cannot be told apart with such separators: only the MSH line is kept.
+    for (const d of bad) expect((d.entry.raw as string).split('\r')).toEqual([expect.stringMatching(/^MSH\|.*\|ADT\^A01\^ADT_A01\|MSG-ENC-BAD-\d\|P\|2\.5/)]);
+  });
+
+  it('takes a 1 MB message, its event stored once (AA); one over --max-message-bytes is answered AR, its head dead-lettered, and the connection goes on', async () => {
+    // A long tail of free-text OBX segments, as some EHRs attach notes to an ADT message.
+    const notes = (n: number) => Array.from({ length: n }, (_, i) => `OBX|${i + 1}|TX|NOTE^Anteckning||${'Patienten mår efter omständigheterna bra. '.repeat(24)}||||||F`);
+    const big = adt({ trigger: 'A01', controlId: 'MSG-BIG-1', episodeId: 'E-HL7-BIG', extra: notes(1000) });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(1_000_000);
+    expect(await send(big)).toMatchObject({ code: 'AA', ref: 'MSG-BIG-1' });
+    // 9 MiB: past the default 8 MiB.
+    const huge = adt({ trigger: 'A01', controlId: 'MSG-BIG-2', episodeId: 'E-HL7-HUGE', extra: notes(9000) });
+    expect(Buffer.byteLength(huge)).toBeGreaterThan(9 * 1024 * 1024);
+    const refused = await client.sendAndWait(Hl7Message.parse(huge), { timeoutMs: 60_000 });
+    expect(msa(refused)).toMatchObject({ code: 'AR', ref: 'MSG-BIG-2', text: expect.stringMatching(/larger than 8388608 bytes/) });
+    // The same connection, the next message.
+    expect(await send(adt({ trigger: 'A08', controlId: 'MSG-BIG-3', episodeId: 'E-HL7-BIG', recorded: '202611021000+0100', ward: 'Med 4' }))).toMatchObject({ code: 'AA', ref: 'MSG-BIG-3' });
+    const { events, dead } = await eventsOf((e, d) => e.some((x) => x.eventId.endsWith('MSG-BIG-3')) && d.some((x) => x.text.includes('MSG-BIG-2')));
+    expect(events.filter((x) => x.episodeId === 'E-HL7-BIG' || x.episodeId === 'E-HL7-HUGE').map((x) => x.eventId)).toEqual(['hl7:COSMIC:USO:MSG-BIG-1', 'hl7:COSMIC:USO:MSG-BIG-3']);
+    // (The pipeline is not asked: the test before took its topic away.)
+    const letter = dead.find((x) => x.text.includes('MSG-BIG-2'))!;
+    expect([letter.headers['dlq-code'], letter.headers['dlq-reason']]).toEqual(['MALFORMED_MESSAGE', expect.stringMatching(/larger than 8388608 bytes/)]);
+    // The head as any dead letter keeps it (notes hidden), and not more than Kafka takes.
+    const raw = letter.entry.raw as string;
+    expect(raw.startsWith('MSH|^~\\&|COSMIC|USO|')).toBe(true);
+    expect(raw).toContain('\rOBX|***|***|***||***||||||***\r');
+    expect(raw.includes('Patienten')).toBe(false);
+    expect(letter.text.length).toBeLessThan(1_000_000);
+  }, 120_000);
 });

@@ -12,6 +12,8 @@ export interface AdtOptions {
   episodeId?: string;
   /** PID-3 as sent. */
   pid3?: string;
+  /** PID-7 (date of birth) as sent; default 19400307, the personnummer's. */
+  birthDate?: string;
   /** EVN-2, PV1-44, PV1-45 as HL7 times. */
   recorded?: string;
   admitted?: string;
@@ -30,7 +32,7 @@ export function adt(o: AdtOptions): string {
   const segments = [
     `MSH|^~\\&|COSMIC|USO|UTKLAR|RO|${o.recorded ?? '202611020815+0100'}||${o.messageType ?? `ADT^${o.trigger}^ADT_A01`}|${o.controlId}|P|2.5||||||8859/1`,
     `EVN|${o.trigger}|${o.recorded ?? '202611020815+0100'}`,
-    `PID|1||${o.pid3 ?? `194003071232^^^&${PNR_OID}&ISO^PN`}||Svensson^Sven^^^^^L||19400307|M|||Storgatan 1^^Örebro^^70210^SE^H^^1880||019-123456`,
+    `PID|1||${o.pid3 ?? `194003071232^^^&${PNR_OID}&ISO^PN`}||Svensson^Sven^^^^^L||${o.birthDate ?? '19400307'}|M|||Storgatan 1^^Örebro^^70210^SE^H^^1880||019-123456`,
     `PD1|||VC Kumla^^^^^^^^^1234`,
     pv1({
       2: 'I', 3: `${ward}^^^USO&1.2.752.29.4.19&ISO`, 4: o.admissionType ?? 'E', 10: 'Medicinkliniken', 19: o.episodeId ?? 'E-HL7-1',

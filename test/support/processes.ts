@@ -51,11 +51,39 @@ export class PipelineProcess {
     return (await fetch(`${this.url}/status`)).json() as never;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  stop(): Promise<void> {
+    return stopChild(this.child, 20_000);
   }
+}
+
+/** `utklar hl7` in a child process, as a region runs it (`args`: e.g. `--mapping`). */
+export class Hl7Process {
+  output = '';
+  readonly child: ChildProcess;
+
+  constructor(readonly env: Record<string, string>, readonly port: number, readonly metricsPort: number, args: string[] = []) {
+    this.child = spawn(CLI, ['hl7', '--port', String(port), '--metrics-port', String(metricsPort), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.output += d));
+    this.child.stderr!.on('data', (d) => (this.output += d));
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(`utklar hl7 ready (output: ${this.output.slice(-1500)})`, async () => {
+      if (this.child.exitCode !== null) throw new GiveUp(`utklar hl7 exited ${this.child.exitCode}: ${this.output.slice(-1500)}`);
+      return (await fetch(`http://127.0.0.1:${this.metricsPort}/health`)).ok ? true : undefined;
+    }, 60_000);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, 15_000);
+  }
+}
+
+/** SIGTERM, and SIGKILL when the process has not shut down within `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
 }

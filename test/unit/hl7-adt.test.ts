@@ -5,8 +5,9 @@ import { mapAdt, type AdtResult } from '../../services/sources/hl7/map-adt.ts';
 import { parseHl7Time, unescapeHl7 } from '../../services/sources/hl7/hl7-values.ts';
 import { redactHl7 } from '../../services/sources/hl7/redact.ts';
 import { buildAck } from '../../services/sources/hl7/mllp-listener.ts';
-import { scrubPersonnummer } from '../../services/sources/scrub.ts';
+import { scrubEventJson, scrubPersonnummer } from '../../services/sources/scrub.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import { parseEventObject } from '../../services/contract/ndjson-event.ts';
 import type { UtklarError } from '../../services/core/errors.ts';
 import { adt, PNR_OID, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
 
@@ -67,10 +68,9 @@ describe('ADT → the event contract (the shipped mapping)', () => {
     expect(map(occurred)).toMatchObject({ ok: true, event: { occurredAt: '2026-11-03T08:30:00.000Z' } });
   });
 
-  it('answers AE for what the contract cannot carry: unmapped triggers, reservnummer, a wrong OID, unknown codes, missing values', () => {
+  it('answers AE for what the contract cannot carry: unmapped triggers, a wrong OID, unknown codes, missing values', () => {
     expect(rejected(map(adt({ trigger: 'A05', controlId: 'C8' })))).toEqual({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(/^ADT\^A05 is not mapped \(mapped: A01, A02, A03, A08, A11, A13\)/) });
     expect(rejected(map(adt({ trigger: 'A04', controlId: 'C9' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/ADT\^A04 is not mapped/) });
-    expect(rejected(map(adt({ trigger: 'A01', controlId: 'C10', pid3: `991234567^^^&${RESERV_OID}&ISO` })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/only a reservnummer/) });
     expect(rejected(map(adt({ trigger: 'A01', controlId: 'C11', pid3: '194003071232^^^&1.2.3.4&ISO' })))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/no identifier with the personnummer/) });
     expect(rejected(map(adt({ trigger: 'A01', controlId: 'C12', pid3: `194003071232^^^&${SAMORDNING_OID}&ISO` })))).toMatchObject({ message: expect.stringMatching(/not a samordningsnummer/) });
     expect(rejected(map(adt({ trigger: 'A01', controlId: 'C13', pid3: `194003671239^^^&${PNR_OID}&ISO` })))).toMatchObject({ message: expect.stringMatching(/is a samordningsnummer/) });
@@ -81,6 +81,86 @@ describe('ADT → the event contract (the shipped mapping)', () => {
   it('takes the personnummer from whichever PID-3 repetition carries its OID (a reservnummer beside it is ignored)', () => {
     const r = map(adt({ trigger: 'A01', controlId: 'C15', pid3: `991234567^^^&${RESERV_OID}&ISO~194003671239^^^&${SAMORDNING_OID}&ISO` }));
     expect(r).toMatchObject({ ok: true, event: { personnummer: '194003671239' } });
+    const event = (r as { event: Record<string, unknown> }).event;
+    // The contract derives the age from the personnummer: PID-7 is not read, no reservnummer is sent.
+    for (const name of ['reservnummer', 'reservnummerIssuer', 'ageYears']) expect(event).not.toHaveProperty(name);
+    expect(map(adt({ trigger: 'A01', controlId: 'C15b', pid3: `194003071232^^^&${PNR_OID}&ISO~991234567^^^&${RESERV_OID}&ISO`, birthDate: '' }))).toMatchObject({ ok: true, event: { personnummer: '194003071232' } });
+  });
+});
+
+describe('ADT for a patient known only by a reservnummer', () => {
+  const RES = `991234567^^^&${RESERV_OID}&ISO`;
+
+  it('A01: the reservnummer and its issuer, and the age from PID-7 at the admission', () => {
+    expect(map(adt({ trigger: 'A01', controlId: 'R1', pid3: RES }))).toEqual({
+      ok: true, controlId: 'R1', trigger: 'A01',
+      event: {
+        type: 'admission', eventId: 'hl7:COSMIC:USO:R1', occurredAt: '2026-11-02T07:15:00.000Z', source: 'ehr-hl7', reservnummer: '991234567', reservnummerIssuer: RESERV_OID, episodeId: 'E-HL7-1',
+        region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE',
+        homeMunicipality: '1880', ageYears: 86, primaryCareUnit: 'VC Kumla',
+      },
+    });
+  });
+
+  it('the contract takes the mapped event: keyed in the reservnummer namespace, with the age from PID-7', () => {
+    const r = map(adt({ trigger: 'A01', controlId: 'R2', pid3: RES }));
+    const ev = parseEventObject((r as { event: unknown }).event, 1, ps);
+    expect(ev.patientKey).toBe(ps.reservnummerKey(RESERV_OID, '991234567'));
+    expect(ev.patientKey).not.toBe(ps.patientKey('194003071232'));
+    expect(ev.type === 'admission' && ev.data.ageYears).toBe(86);
+    expect(JSON.stringify(ev)).not.toContain('991234567');
+  });
+
+  it('counts the age on the Stockholm calendar date of the admission (PID-7 as a date or a time)', () => {
+    const age = (admitted: string, birthDate: string) => (map(adt({ trigger: 'A01', controlId: 'R3', pid3: RES, admitted, birthDate })) as unknown as { event: { ageYears: number } }).event.ageYears;
+    // 00:30 on the birthday in Stockholm is still 6 March in UTC.
+    expect(age('202603070030+0100', '19400307')).toBe(86);
+    expect(age('202603062359+0100', '19400307')).toBe(85);
+    expect(age('202603070030', '19400307')).toBe(86);
+    expect(age('202603070030+0100', '194003071530')).toBe(86);
+    expect(age('202603070030+0100', '19400307000000+0100')).toBe(86);
+    // A newborn admitted on the day of birth.
+    expect(age('202611020815+0100', '20261102')).toBe(0);
+  });
+
+  it('A08 carries the age at its recorded time; A02, A03, A11, A13 need no birth date', () => {
+    expect(map(adt({ trigger: 'A08', controlId: 'R4', pid3: RES, recorded: '202611031000+0100' }))).toMatchObject({ ok: true, event: { type: 'admission', reservnummer: '991234567', ageYears: 86 } });
+    for (const [trigger, extra] of [['A02', {}], ['A03', { discharged: '202611061100+0100' }], ['A11', {}], ['A13', {}]] as const) {
+      const r = map(adt({ trigger, controlId: `R5-${trigger}`, pid3: RES, birthDate: '', ...extra }));
+      expect(r, trigger).toMatchObject({ ok: true, event: { reservnummer: '991234567', reservnummerIssuer: RESERV_OID } });
+      expect((r as { event: object }).event, trigger).not.toHaveProperty('ageYears');
+    }
+  });
+
+  it('an admission without a usable PID-7 is AE naming PID-7, never the birth date or the id', () => {
+    const cases: [string, string, RegExp][] = [
+      ['', '202611020815+0100', /PID-7 \(date of birth\) is empty/],
+      ['1940', '202611020815+0100', /PID-7 \(date of birth\): expected a date YYYYMMDD/],
+      ['194003', '202611020815+0100', /PID-7 \(date of birth\): expected a date YYYYMMDD/],
+      ['19400230', '202611020815+0100', /PID-7 \(date of birth\): expected a date YYYYMMDD/],
+      ['1940-03-07', '202611020815+0100', /PID-7 \(date of birth\): expected a date YYYYMMDD/],
+      ['20261103', '202611020815+0100', /PID-7 \(date of birth\) lies after the admission/],
+    ];
+    for (const [birthDate, admitted, reason] of cases) {
+      for (const trigger of ['A01', 'A08']) {
+        const r = rejected(map(adt({ trigger, controlId: 'R6', pid3: RES, birthDate, admitted })));
+        expect(r, `${trigger} ${birthDate}`).toMatchObject({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(reason) });
+        expect(r.message).toMatch(new RegExp(`^ADT\\^${trigger}: `));
+        if (birthDate !== '') expect(r.message.includes(birthDate), birthDate).toBe(false);
+        expect(r.message.includes('991234567')).toBe(false);
+      }
+    }
+    // Listed with the message's other problems.
+    expect(rejected(map(adt({ trigger: 'A01', controlId: 'R7', pid3: RES, birthDate: '', ward: '' }))).message).toMatch(/ward: PV1-3.1 is empty; PID-7/);
+  });
+
+  it('a region\'s second reservnummer OID is the issuer; an id the contract refuses is AE at the contract', () => {
+    const own = parseAdtMapping({ ...rawDefault(), source: 'melior', identifiers: { ...mapping.identifiers, reservnummer: [RESERV_OID, '1.2.752.97.3.1.9'] } }, 'own.json');
+    const r = mapAdt(Hl7Message.parse(adt({ trigger: 'A03', controlId: 'R8', pid3: `R-17^^^1.2.752.97.3.1.9`, discharged: '202611061100+0100' })), own);
+    expect(r).toMatchObject({ ok: true, event: { reservnummer: 'R-17', reservnummerIssuer: '1.2.752.97.3.1.9' } });
+    // The map passes the id on as sent; the contract's rule (letters, digits, '-') decides.
+    const odd = map(adt({ trigger: 'A03', controlId: 'R9', pid3: `R 17^^^&${RESERV_OID}&ISO`, discharged: '202611061100+0100' }));
+    expect(() => parseEventObject((odd as { event: unknown }).event, 1, ps)).toThrow(/reservnummer: expected 1–40 letters, digits or '-'/);
   });
 
   it('answers AR for a malformed message: no control id, no type, not ADT, no PID or PV1', () => {
@@ -195,6 +275,27 @@ describe('what a dead letter keeps of a message', () => {
     expect(lines[6]).toBe('OBX|***|***|***||***');
     expect(lines[7]).toMatch(new RegExp(`^PV2\\|+patientKey:${key}$`));
     for (const s of ['Svensson', 'Storgatan', '019-', '194003071232', '19400307']) expect(redacted.includes(s), s).toBe(false);
+  });
+
+  it('hides a reservnummer in PID-3 (its issuer stays) and the birth date in PID-7', () => {
+    const redacted = redactHl7(Hl7Message.parse(adt({ trigger: 'A01', controlId: 'R10', pid3: `991234567^^^&${RESERV_OID}&ISO`, birthDate: '' })), mapping, (t) => scrubPersonnummer(t, ps));
+    expect(redacted.split('\r')[2]).toBe(`PID|1||***^^^&${RESERV_OID}&ISO||***|||***|||***^^***^^***^***^***^^1880||***`);
+  });
+
+  it('a JSON dead letter: the reservnummer member becomes its patientKey, before the personnummer pass can touch it', () => {
+    const at = { year: 2026, month: 11, day: 2 };
+    const key = ps.reservnummerKey(RESERV_OID, '194003071232');
+    // A 12-digit local id that passes a personnummer's check: keyed as the reservnummer it is.
+    expect(scrubEventJson(`{"type":"discharge","reservnummer":"194003071232","reservnummerIssuer":"${RESERV_OID}","note":"19400307-1232"}`, ps, at))
+      .toBe(`{"type":"discharge","reservnummer":"patientKey:${key}","reservnummerIssuer":"${RESERV_OID}","note":"patientKey:${ps.patientKey('194003071232')}"}`);
+    // The issuer after the id, spaces, an id the contract refuses (keyed anyway: it is still the sender's id).
+    expect(scrubEventJson(`{"reservnummerIssuer": "${RESERV_OID}", "reservnummer" : " se-17 "}`, ps, at)).toBe(`{"reservnummerIssuer": "${RESERV_OID}", "reservnummer" : "patientKey:${ps.reservnummerKey(RESERV_OID, 'SE-17')}"}`);
+    // Without an issuer there is nothing to key it by; a number is no reservnummer either: hidden.
+    expect(scrubEventJson('{"reservnummer":"SE-17"}', ps, at)).toBe('{"reservnummer":"***"}');
+    expect(scrubEventJson(`{"reservnummer":991234567,"reservnummerIssuer":"${RESERV_OID}"}`, ps, at)).toBe(`{"reservnummer":"***","reservnummerIssuer":"${RESERV_OID}"}`);
+    // Escapes, and a line that is not even JSON.
+    expect(scrubEventJson('{"reservnummer":"SE-\\"17\\u0001","x":1', ps, at)).toBe('{"reservnummer":"***","x":1');
+    expect(scrubEventJson('{"a":"b"}', ps, at)).toBe('{"a":"b"}');
   });
 
   it('scrubs a personnummer in any spelling and leaves other numbers alone', () => {

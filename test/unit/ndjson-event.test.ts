@@ -194,7 +194,10 @@ describe('parseNdjsonEvent: rejections', () => {
   it('rejects an unknown or missing type but still checks the envelope', () => {
     const err = rejection(line({ type: 'death', eventId: 'x', occurredAt: '2026-02-03T10:30:00+01:00', source: 's', episodeId: 'E' }));
     expect(err.code).toBe('INVALID_EVENT');
-    expect(problemsOf(err)).toEqual([expect.stringMatching(/^type: expected one of admission, /), 'personnummer: required']);
+    expect(problemsOf(err)).toEqual([
+      expect.stringMatching(/^type: expected one of admission, /),
+      'personnummer: required (or, for a patient without one, reservnummer and reservnummerIssuer)',
+    ]);
     const noType = rejection(line({ ...NDJSON_BY_TYPE.discharge, type: undefined }));
     expect(problemsOf(noType)[0]).toMatch(/^type: expected one of/);
   });
@@ -268,6 +271,104 @@ describe('parseNdjsonEvent: rejections', () => {
     const err = rejection(`{"type":"discharge","personnummer":'194003071232',"episodeId":"E-1"}`, 9);
     expect(err.code).toBe('INVALID_JSON');
     expectNoPersonnummer(err);
+  });
+});
+
+describe('parseNdjsonEvent: a reservnummer instead of a personnummer', () => {
+  const ISSUER = '1.2.752.97.3.1.3';
+  const ID = 'SE-2026-00A7';
+  const RES_KEY = pseudonymiser.reservnummerKey(ISSUER, ID);
+  /** The type's valid line with the personnummer swapped for a reservnummer (and an age for an admission). */
+  const reserv = (type: (typeof EVENT_TYPES)[number], extra: Record<string, unknown> = {}) => {
+    const { personnummer: _p, ...rest } = NDJSON_BY_TYPE[type];
+    return { ...rest, reservnummer: ID, reservnummerIssuer: ISSUER, ...(type === 'admission' ? { ageYears: 67 } : {}), ...extra };
+  };
+  /** Neither the message nor the details may carry the reservnummer. */
+  const expectNoReservnummer = (err: UtklarError, id: string) => {
+    for (const text of [err.message, JSON.stringify(err.details)]) expect(text.toUpperCase()).not.toContain(id.trim().toUpperCase());
+  };
+
+  it.each(EVENT_TYPES.map((t) => [t]))('accepts a %s line and keys it in the reservnummer namespace', (type) => {
+    const ev = parse(reserv(type), 4);
+    expect(ev.type).toBe(type);
+    expect(ev.patientKey).toBe(RES_KEY);
+    expect(ev).not.toHaveProperty('reservnummer');
+    expect(ev).not.toHaveProperty('reservnummerIssuer');
+    expect(ev.data).not.toHaveProperty('reservnummer');
+    expect(ev.data).not.toHaveProperty('reservnummerIssuer');
+    expect(JSON.stringify(ev)).not.toContain(ID);
+    // The same payload as the personnummer's line: only the key differs.
+    const withPnr = parse(NDJSON_BY_TYPE[type]);
+    expect(ev.data).toEqual(type === 'admission' ? { ...withPnr.data, ageYears: 67 } : withPnr.data);
+  });
+
+  it('one key for every spelling of the same local id (case, surrounding blanks)', () => {
+    expect(parse(reserv('discharge', { reservnummer: ' se-2026-00a7 ' })).patientKey).toBe(RES_KEY);
+    expect(parse(reserv('discharge', { reservnummer: 'SE-2026-00A8' })).patientKey).not.toBe(RES_KEY);
+    expect(parse(reserv('discharge', { reservnummerIssuer: '1.2.752.97.3.1.4' })).patientKey).not.toBe(RES_KEY);
+  });
+
+  it('a reservnummer that reads like a personnummer is another patient, never that person', () => {
+    for (const id of [PNR, '19400307-1232', '4003071232']) {
+      const ev = parse(reserv('discharge', { reservnummer: id }));
+      expect(ev.patientKey).toBe(pseudonymiser.reservnummerKey(ISSUER, id));
+      expect(ev.patientKey).not.toBe(KEY);
+    }
+  });
+
+  it('an admission keeps the ageYears it is given and refuses to go without one', () => {
+    expect(parse(reserv('admission', { ageYears: 0 })).data).toMatchObject({ ageYears: 0 });
+    const err = rejection(line(reserv('admission', { ageYears: undefined })), 6);
+    expect(problemsOf(err)).toEqual(['ageYears: required for a reservnummer patient (a reservnummer carries no birth date)']);
+    expect(problemsOf(rejection(line(reserv('admission', { ageYears: null }))))).toEqual([expect.stringMatching(/^ageYears: required for a reservnummer/)]);
+    expectNoReservnummer(err, ID);
+    // Other types have nothing to derive from the id.
+    expect(() => parse(reserv('ready-for-discharge'))).not.toThrow();
+  });
+
+  it('wants exactly one of personnummer and reservnummer, and the issuer exactly with the reservnummer', () => {
+    const both = rejection(line({ ...NDJSON_BY_TYPE.discharge, reservnummer: ID, reservnummerIssuer: ISSUER }));
+    expect(problemsOf(both)).toEqual(['personnummer, reservnummer: give exactly one of them']);
+    expectNoPersonnummer(both);
+    expectNoReservnummer(both, ID);
+    const { personnummer: _p, ...anonymous } = NDJSON_BY_TYPE.discharge;
+    expect(problemsOf(rejection(line(anonymous)))).toEqual(['personnummer: required (or, for a patient without one, reservnummer and reservnummerIssuer)']);
+    const noIssuer = rejection(line(reserv('discharge', { reservnummerIssuer: undefined })));
+    expect(problemsOf(noIssuer)).toEqual([expect.stringMatching(/^reservnummerIssuer: required with a reservnummer/)]);
+    expectNoReservnummer(noIssuer, ID);
+    expect(problemsOf(rejection(line({ ...NDJSON_BY_TYPE.discharge, reservnummerIssuer: ISSUER })))).toEqual(['reservnummerIssuer: only together with reservnummer']);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['blank', '   '],
+    ['41 characters', `R${'1'.repeat(40)}`],
+    ['a space inside', 'SE 2026 00A7'],
+    ['a slash', 'SE/2026/00A7'],
+    ['a letter outside A-Z', 'SE-2026-ÅÄÖ'],
+    ['a number', 991234567],
+  ])('refuses a reservnummer that is %s, without echoing it', (_what, id) => {
+    const err = rejection(line(reserv('discharge', { reservnummer: id })));
+    expect(err.code).toBe('INVALID_EVENT');
+    expect(problemsOf(err)).toEqual(["reservnummer: expected 1–40 letters, digits or '-'"]);
+    if (String(id).trim() !== '') expectNoReservnummer(err, String(id));
+  });
+
+  it('accepts 40 characters, and refuses an issuer that is no OID', () => {
+    const forty = `R-${'1'.repeat(38)}`;
+    expect(parse(reserv('discharge', { reservnummer: forty })).patientKey).toBe(pseudonymiser.reservnummerKey(ISSUER, forty));
+    for (const issuer of ['', 'region-18', '1.2.752.97.3.1.3.', '1..2', 'urn:oid:1.2.752.97.3.1.3', 1.2]) {
+      expect(problemsOf(rejection(line(reserv('discharge', { reservnummerIssuer: issuer }))))).toEqual([expect.stringMatching(/^reservnummerIssuer: expected the issuing authority's OID/)]);
+    }
+  });
+
+  it('lists a reservnummer\'s problems with the line\'s other problems', () => {
+    const err = rejection(line(reserv('admission', { ageYears: undefined, reservnummer: 'x y', careType: 'SURGICAL' })), 11);
+    expect(err.message.startsWith('line 11: ')).toBe(true);
+    expect(problemsOf(err)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^careType:/), expect.stringMatching(/^reservnummer: expected/), expect.stringMatching(/^ageYears: required for a reservnummer/),
+    ]));
+    expect(problemsOf(err)).toHaveLength(3);
   });
 });
 

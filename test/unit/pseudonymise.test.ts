@@ -26,6 +26,24 @@ describe('Pseudonymiser', () => {
     expect(p1.patientKey('194003071232')).not.toBe(p1.patientKey('193204155679'));
   });
 
+  it('keys a reservnummer as the HMAC of reservnummer|<issuer>|<id upper-cased>', () => {
+    const expected = createHmac('sha256', KEY).update('reservnummer|1.2.752.97.3.1.3|SE-2026-00A7').digest('hex');
+    const p = new Pseudonymiser(KEY);
+    expect(p.reservnummerKey('1.2.752.97.3.1.3', 'SE-2026-00A7')).toBe(expected);
+    // One local id, however the EHR spells its letters or pads it.
+    expect(p.reservnummerKey('1.2.752.97.3.1.3', ' se-2026-00a7 ')).toBe(expected);
+  });
+
+  it('keeps a reservnummer apart from every personnummer and from the same id of another issuer', () => {
+    const p = new Pseudonymiser(KEY);
+    // The same text as a personnummer's 12 digits is another patient.
+    expect(p.reservnummerKey('1.2.752.97.3.1.3', '194003071232')).not.toBe(p.patientKey('194003071232'));
+    expect(p.reservnummerKey('1.2.752.97.3.1.3', '991234567')).not.toBe(p.reservnummerKey('1.2.752.97.3.1.4', '991234567'));
+    expect(p.reservnummerKey('1.2.752.97.3.1.3', '991234567')).toMatch(/^[0-9a-f]{64}$/);
+    // The personnummer's key did not change with the new namespace.
+    expect(p.patientKey('194003071232')).toBe(createHmac('sha256', KEY).update('194003071232').digest('hex'));
+  });
+
   it.each([undefined, '', 'short', 'fifteen-chars!!'])('refuses the key %j with a CONFIG error', (secret) => {
     let err: unknown;
     try {

@@ -5,6 +5,7 @@ import { thrown } from './support/thrown.ts';
 import { mapEncounter, operationOutcome, redactEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
 import type { Encounter } from '../../services/sources/fhir/fhir-types.ts';
 import { encounter } from '../support/fhir-encounters.ts';
+import { loadAdtMapping } from '../../services/sources/hl7/adt-mapping.ts';
 
 const SECRET = 'unit-test-secret-that-is-long-enough';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -48,17 +49,17 @@ describe('FHIR R4 Encounter → the event contract', () => {
   it('in-progress is an admission, finished a discharge, entered-in-error a cancellation; the version is the event', () => {
     expect(mapEncounter(encounter(), 'ehr-fhir')).toEqual({
       ok: true,
-      event: {
+      events: [{
         type: 'admission', eventId: 'fhir:ehr-fhir:Encounter/enc-1/_history/1', source: 'ehr-fhir', personnummer: '194003071232', episodeId: 'E-FHIR-1',
         occurredAt: '2026-11-10T08:00:00+01:00', region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 4', businessArea: 'Medicinkliniken',
         careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880',
-      },
+      }],
     });
     const finished = encounter({ meta: { versionId: '2' }, status: 'finished', period: { start: '2026-11-10T08:00:00+01:00', end: '2026-11-14T11:00:00+01:00' }, hospitalization: { dischargeDisposition: { coding: [{ code: 'snf' }] } } });
-    expect(mapEncounter(finished, 'ehr-fhir')).toMatchObject({ ok: true, event: { type: 'discharge', eventId: 'fhir:ehr-fhir:Encounter/enc-1/_history/2', occurredAt: '2026-11-14T11:00:00+01:00', destination: 'SHORT_TERM_CARE', ward: 'Med 4' } });
-    expect(mapEncounter(encounter({ meta: { versionId: '3', lastUpdated: '2026-11-10T09:00:00+01:00' }, status: 'entered-in-error' }), 'ehr-fhir')).toMatchObject({ ok: true, event: { type: 'admission-cancelled', occurredAt: '2026-11-10T09:00:00+01:00', reasonCode: 'ENTERED_IN_ERROR' } });
+    expect(mapEncounter(finished, 'ehr-fhir')).toMatchObject({ ok: true, events: [{ type: 'discharge', eventId: 'fhir:ehr-fhir:Encounter/enc-1/_history/2', occurredAt: '2026-11-14T11:00:00+01:00', destination: 'SHORT_TERM_CARE', ward: 'Med 4' }] });
+    expect(mapEncounter(encounter({ meta: { versionId: '3', lastUpdated: '2026-11-10T09:00:00+01:00' }, status: 'entered-in-error' }), 'ehr-fhir')).toMatchObject({ ok: true, events: [{ type: 'admission-cancelled', occurredAt: '2026-11-10T09:00:00+01:00', reasonCode: 'ENTERED_IN_ERROR' }] });
     // Without a version, the status is the event.
-    expect(mapEncounter(encounter({ meta: undefined }), 'x')).toMatchObject({ ok: true, event: { eventId: 'fhir:x:Encounter/enc-1/in-progress' } });
+    expect(mapEncounter(encounter({ meta: undefined }), 'x')).toMatchObject({ ok: true, events: [{ eventId: 'fhir:x:Encounter/enc-1/in-progress' }] });
   });
 
   it('refuses what the contract cannot carry, naming the element', () => {
@@ -67,7 +68,11 @@ describe('FHIR R4 Encounter → the event contract', () => {
       if (r.ok) throw new Error('expected a refusal');
       return { code: r.error.code, message: r.error.message, expression: r.expression };
     };
-    expect(no(encounter({ subject: { identifier: { system: 'urn:oid:1.2.752.97.3.1.3', value: '991234567' } } }))).toMatchObject({ code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.subject.identifier.system'], message: expect.stringMatching(/reservnummer is not carried yet/) });
+    expect(no(encounter({ subject: { identifier: { system: 'urn:oid:1.2.752.29.4.3', value: 'LOCAL-77' } } }))).toMatchObject({ code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.subject.identifier.system'], message: expect.stringMatching(/is none of personnummer/) });
+    // A reservnummer carries no birth date: an admission needs the Patient's (a transaction Bundle).
+    const reservnummerOids = loadAdtMapping().identifiers.reservnummer;
+    const reserv = mapEncounter(encounter({ subject: { identifier: { system: 'urn:oid:1.2.752.97.3.1.3', value: '991234567' } } }), 'x', { reservnummerOids });
+    expect(reserv).toMatchObject({ ok: false, expression: ['Encounter.subject'], error: { code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(/reservnummer admission needs the patient's birth date/) } });
     expect(no(encounter({ class: { code: 'AMB' } }))).toMatchObject({ expression: ['Encounter.class'], message: expect.stringMatching(/'AMB' is not inpatient care/) });
     expect(no(encounter({ status: 'planned' }))).toMatchObject({ expression: ['Encounter.status'] });
     expect(no(encounter({ extension: [] }))).toMatchObject({ expression: ['Encounter.extension'], message: expect.stringMatching(/länskod/) });

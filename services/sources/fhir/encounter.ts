@@ -1,16 +1,17 @@
 import { UtklarError } from '../../core/errors.ts';
-import type { CodeableConcept, Coding, Encounter, EncounterLocation, Extension, Identifier, Meta, OperationOutcome, OperationOutcomeIssue, Period, Reference } from './fhir-types.ts';
+import type { CodeableConcept, Coding, Encounter, EncounterLocation, Extension, Identifier, Meta, OperationOutcome, OperationOutcomeIssue, Patient, Period, Reference } from './fhir-types.ts';
+import { FhirProblem } from './fhir-problem.ts';
+import { transferEventId, wardHistory, type WardStay } from './location-history.ts';
+import { patientIdentity, reservnummerAge, SYSTEMS } from './patient-identity.ts';
 
 /**
- * A FHIR R4 Encounter → one event in the NDJSON contract's public form (validated and
- * pseudonymised afterwards by the shared ingest path), or why not. The Encounter's status says
- * which event it is; what R4's Encounter has no element for (home municipality, region, care
- * type) comes from utklar's extensions. Pure; docs/hl7-sources.md has the table.
+ * A FHIR R4 Encounter → events in the NDJSON contract's public form (validated and pseudonymised
+ * afterwards by the shared ingest path), or why not. The Encounter's status says which event it
+ * is, its location history the moves (location-history.ts); what R4's Encounter has no element
+ * for (home municipality, region, care type) comes from utklar's extensions. Pure;
+ * docs/hl7-sources.md has the table.
  */
-export const SYSTEMS = {
-  personnummer: 'urn:oid:1.2.752.129.2.1.3.1',
-  samordningsnummer: 'urn:oid:1.2.752.129.2.1.3.3',
-} as const;
+export { SYSTEMS };
 
 const EXT = 'https://utklar.se/fhir/StructureDefinition/';
 export const EXTENSIONS = {
@@ -29,12 +30,17 @@ const PRIORITY: Record<string, string> = { EM: 'ACUTE', UR: 'ACUTE', A: 'ACUTE',
 /** v3 ActCode classes that are inpatient care (slutenvård), and the admission type each implies. */
 const INPATIENT: Record<string, string | null> = { IMP: null, ACUTE: 'ACUTE', NONAC: 'PLANNED' };
 
-export type EncounterResult = { ok: true; event: Record<string, unknown> } | { ok: false; error: UtklarError; expression: string[] };
+/** Events in time order: the admission or discharge and the moves of the location history. */
+export type EncounterResult = { ok: true; events: Record<string, unknown>[] } | { ok: false; error: UtklarError; expression: string[] };
 
-class Problem extends Error {
-  constructor(message: string, readonly expression: string) {
-    super(message);
-  }
+/** What a transaction Bundle adds to an Encounter (transaction-bundle.ts). */
+export interface EncounterContext {
+  /** The Patient entry `subject.reference` resolves to, and its FHIRPath in the Bundle. */
+  patient?: { resource: Patient; expression: string };
+  /** The id from a PUT's `request.url`, for an entry whose resource carries none. */
+  id?: string;
+  /** The OIDs whose `urn:oid:` systems are a reservnummer: the region's list (region-identifiers.ts); none without it. */
+  reservnummerOids?: readonly string[];
 }
 
 const codings = (c: CodeableConcept | undefined): Coding[] => c?.coding ?? [];
@@ -44,76 +50,87 @@ const ext = (e: Extension[] | undefined, url: string): string | undefined => {
   const x = e?.find((v) => v.url === url);
   return x?.valueCode ?? x?.valueString ?? (x?.valueCoding as Coding | undefined)?.code;
 };
+const required = <T>(v: T | undefined | null | '', what: string, expression: string): T => {
+  if (v === undefined || v === null || v === '') throw new FhirProblem(`${expression}: ${what} is required`, expression);
+  return v;
+};
 
-export function mapEncounter(body: unknown, source: string): EncounterResult {
+export function mapEncounter(body: unknown, source: string, ctx: EncounterContext = {}): EncounterResult {
   try {
     if (typeof body !== 'object' || body === null || (body as { resourceType?: unknown }).resourceType !== 'Encounter') {
-      throw new Problem('expected a FHIR R4 Encounter (resourceType "Encounter")', 'Encounter');
+      throw new FhirProblem('expected a FHIR R4 Encounter (resourceType "Encounter")', 'Encounter');
     }
     const enc = body as Encounter;
-    const required = <T>(v: T | undefined | null | '', what: string, expression: string): T => {
-      if (v === undefined || v === null || v === '') throw new Problem(`${expression}: ${what} is required`, expression);
-      return v;
-    };
     const meta: Meta | undefined = enc.meta;
     const period: Period | undefined = enc.period;
     const identifiers: Identifier[] = enc.identifier ?? [];
-    const subjectRef: Reference | undefined = enc.subject;
     const locations: EncounterLocation[] = enc.location ?? [];
     const serviceProvider: Reference | undefined = enc.serviceProvider;
     const extensions: Extension[] | undefined = enc.extension;
 
-    const id = required(enc.id, 'the resource id', 'Encounter.id');
+    const id = required(enc.id ?? ctx.id, 'the resource id', 'Encounter.id');
     const episodeId = identifiers.find((i) => i.value)?.value ?? id;
-    const subject: Identifier = required(subjectRef?.identifier, 'the patient as a logical reference (identifier with a personnummer or samordningsnummer system)', 'Encounter.subject.identifier');
-    if (subject.system !== SYSTEMS.personnummer && subject.system !== SYSTEMS.samordningsnummer) {
-      throw new Problem(`Encounter.subject.identifier.system: '${subject.system ?? ''}' is neither personnummer (${SYSTEMS.personnummer}) nor samordningsnummer (${SYSTEMS.samordningsnummer}); a reservnummer is not carried yet`, 'Encounter.subject.identifier.system');
-    }
-    const personnummer = required(subject.value, 'the identifier value', 'Encounter.subject.identifier.value');
+    const who = patientIdentity(enc, ctx.patient, ctx.reservnummerOids ?? []);
     // A version is one change of the encounter: the same version sent again is the same event.
-    const eventId = `fhir:${source}:Encounter/${id}/${meta?.versionId ? `_history/${meta.versionId}` : enc.status}`;
-    const envelope = { eventId, source, personnummer, episodeId };
-    const ward = () => {
-      const current = locations.find((l) => l.status === 'active') ?? locations[0];
-      const location: Reference | undefined = current?.location;
-      return required(location?.display, 'the ward (display)', 'Encounter.location.location.display');
+    const base = `fhir:${source}:Encounter/${id}`;
+    const eventId = `${base}/${meta?.versionId ? `_history/${meta.versionId}` : enc.status}`;
+    const envelope = { eventId, source, ...who, episodeId };
+    const wards = () => {
+      const stays = wardHistory(locations);
+      if (stays.length === 0) throw new FhirProblem('Encounter.location: the ward (a location that is not planned, with a display or identifier.value) is required', 'Encounter.location');
+      return stays;
     };
     const clinic = () => required(text(enc.serviceType as CodeableConcept | undefined), 'the clinic', 'Encounter.serviceType');
+    const hospital = () => required(serviceProvider?.identifier?.value ?? serviceProvider?.display, 'the hospital (identifier or display)', 'Encounter.serviceProvider');
+    // Each later ward is a move at its start; the clinic and hospital are the Encounter's (R4's location has neither).
+    const moves = (stays: WardStay[]) => stays.slice(1).map((stay) => {
+      if (period?.start !== undefined && Date.parse(stay.start!) < Date.parse(period.start)) {
+        throw new FhirProblem(`Encounter.location[${stay.index}].period.start: before the admission (Encounter.period.start)`, `Encounter.location[${stay.index}].period.start`);
+      }
+      return {
+        type: 'transfer', ...envelope, eventId: transferEventId(base, stay), occurredAt: stay.start,
+        hospital: hospital(), clinic: clinic(), ward: stay.ward, businessArea: clinic(),
+      };
+    });
     switch (enc.status) {
       case 'in-progress': {
         const cls = required((enc.class as Coding | undefined)?.code, 'the class', 'Encounter.class.code');
-        if (!Object.hasOwn(INPATIENT, cls)) throw new Problem(`Encounter.class: '${cls}' is not inpatient care (IMP, ACUTE or NONAC)`, 'Encounter.class');
+        if (!Object.hasOwn(INPATIENT, cls)) throw new FhirProblem(`Encounter.class: '${cls}' is not inpatient care (IMP, ACUTE or NONAC)`, 'Encounter.class');
         const priority = code(enc.priority as CodeableConcept | undefined);
         const admissionType = priority !== undefined ? PRIORITY[priority] : INPATIENT[cls];
-        if (!admissionType) throw new Problem(`Encounter.priority: ${priority === undefined ? 'required for class IMP' : `'${priority}' is not one of ${Object.keys(PRIORITY).join(', ')}`}`, 'Encounter.priority');
-        return {
-          ok: true,
-          event: {
-            type: 'admission', ...envelope,
-            occurredAt: required(period?.start, 'the admission time', 'Encounter.period.start'),
-            region: required(ext(extensions, EXTENSIONS.region), `the länskod (extension ${EXTENSIONS.region})`, 'Encounter.extension'),
-            hospital: required(serviceProvider?.identifier?.value ?? serviceProvider?.display, 'the hospital (identifier or display)', 'Encounter.serviceProvider'),
-            clinic: clinic(), ward: ward(), businessArea: clinic(),
-            careType: ext(extensions, EXTENSIONS.careType) ?? 'SOMATIC',
-            admissionType,
-            homeMunicipality: required(ext(extensions, EXTENSIONS.homeMunicipality), `the kommunkod (extension ${EXTENSIONS.homeMunicipality})`, 'Encounter.extension'),
-          },
+        if (!admissionType) throw new FhirProblem(`Encounter.priority: ${priority === undefined ? 'required for class IMP' : `'${priority}' is not one of ${Object.keys(PRIORITY).join(', ')}`}`, 'Encounter.priority');
+        const stays = wards();
+        const admission = {
+          type: 'admission', ...envelope,
+          occurredAt: required(period?.start, 'the admission time', 'Encounter.period.start'),
+          region: required(ext(extensions, EXTENSIONS.region), `the länskod (extension ${EXTENSIONS.region})`, 'Encounter.extension'),
+          hospital: hospital(),
+          // The ward admitted to: a resent Encounter corrects the admission, and the moves after it still apply.
+          clinic: clinic(), ward: stays[0]!.ward, businessArea: clinic(),
+          careType: ext(extensions, EXTENSIONS.careType) ?? 'SOMATIC',
+          admissionType,
+          homeMunicipality: required(ext(extensions, EXTENSIONS.homeMunicipality), `the kommunkod (extension ${EXTENSIONS.homeMunicipality})`, 'Encounter.extension'),
+          ...('reservnummer' in who ? { ageYears: reservnummerAge(ctx.patient, period?.start) } : {}),
         };
+        return { ok: true, events: [admission, ...moves(stays)] };
       }
       case 'finished': {
         const disposition = code(enc.hospitalization?.dischargeDisposition as CodeableConcept | undefined);
         const destination = disposition === undefined ? 'OTHER' : DISPOSITION[disposition];
-        if (!destination) throw new Problem(`Encounter.hospitalization.dischargeDisposition: '${disposition}' is not one of ${Object.keys(DISPOSITION).join(', ')}`, 'Encounter.hospitalization.dischargeDisposition');
-        return { ok: true, event: { type: 'discharge', ...envelope, occurredAt: required(period?.end, 'the discharge time', 'Encounter.period.end'), destination, clinic: clinic(), ward: ward() } };
+        if (!destination) throw new FhirProblem(`Encounter.hospitalization.dischargeDisposition: '${disposition}' is not one of ${Object.keys(DISPOSITION).join(', ')}`, 'Encounter.hospitalization.dischargeDisposition');
+        const stays = wards();
+        const discharge = { type: 'discharge', ...envelope, occurredAt: required(period?.end, 'the discharge time', 'Encounter.period.end'), destination, clinic: clinic(), ward: stays[stays.length - 1]!.ward };
+        // The moves again: a source that never sent the in-progress versions still reports them.
+        return { ok: true, events: [...moves(stays), discharge] };
       }
       case 'entered-in-error':
       case 'cancelled':
-        return { ok: true, event: { type: 'admission-cancelled', ...envelope, occurredAt: required(meta?.lastUpdated, 'the time of the cancellation', 'Encounter.meta.lastUpdated'), reasonCode: enc.status.toUpperCase().replace(/-/g, '_') } };
+        return { ok: true, events: [{ type: 'admission-cancelled', ...envelope, occurredAt: required(meta?.lastUpdated, 'the time of the cancellation', 'Encounter.meta.lastUpdated'), reasonCode: enc.status.toUpperCase().replace(/-/g, '_') }] };
       default:
-        throw new Problem(`Encounter.status: '${String(enc.status)}' is not mapped (in-progress → admission, finished → discharge, entered-in-error or cancelled → admission-cancelled)`, 'Encounter.status');
+        throw new FhirProblem(`Encounter.status: '${String(enc.status)}' is not mapped (in-progress → admission, finished → discharge, entered-in-error or cancelled → admission-cancelled)`, 'Encounter.status');
     }
   } catch (e) {
-    if (e instanceof Problem) return { ok: false, error: new UtklarError('UNMAPPABLE_MESSAGE', e.message), expression: [e.expression] };
+    if (e instanceof FhirProblem) return { ok: false, error: new UtklarError('UNMAPPABLE_MESSAGE', e.message), expression: [e.expression] };
     throw e;
   }
 }
@@ -124,24 +141,47 @@ const ISSUE_CODE: Partial<Record<string, OperationOutcomeIssue['code']>> = {
 };
 
 export function operationOutcome(severity: 'error' | 'information', diagnostics: string, opts: { code?: string; expression?: string[] } = {}): OperationOutcome {
-  const issue: OperationOutcomeIssue = {
+  return { resourceType: 'OperationOutcome', issue: [outcomeIssue(severity, diagnostics, opts)] };
+}
+
+export function outcomeIssue(severity: 'error' | 'information', diagnostics: string, opts: { code?: string; expression?: string[] } = {}): OperationOutcomeIssue {
+  return {
     severity,
     code: severity === 'information' ? 'informational' : ISSUE_CODE[opts.code ?? ''] ?? 'processing',
     diagnostics,
     ...(opts.code ? { details: { coding: [{ system: 'https://utklar.se/error-code', code: opts.code }] } } : {}),
     ...(opts.expression ? { expression: opts.expression } : {}),
   };
-  return { resourceType: 'OperationOutcome', issue: [issue] };
 }
 
-/** What a dead letter keeps of an Encounter: no narrative, contained resources or patient name. */
+export const acceptedAs = (eventIds: string[]): string => `accepted as event${eventIds.length > 1 ? 's' : ''} ${eventIds.join(', ')}`;
+
+/**
+ * A patient identifier as a dead letter keeps it: a personnummer or samordningsnummer as sent (the
+ * ingest path replaces it by its patientKey), any other id (a reservnummer: local free text that
+ * nothing downstream could recognise) by `***`.
+ */
+function keptIdentifier(id: unknown): unknown {
+  if (typeof id !== 'object' || id === null) return id;
+  const { system, value } = id as Identifier;
+  const national = system === SYSTEMS.personnummer || system === SYSTEMS.samordningsnummer;
+  return { ...(system !== undefined ? { system } : {}), ...(value !== undefined ? { value: national ? value : '***' } : {}) };
+}
+
+/** What a dead letter keeps of an Encounter: no narrative, contained resources, patient name or local patient id. */
 export function redactEncounter(body: unknown): string {
   if (typeof body !== 'object' || body === null) return JSON.stringify(body);
   const { text: _text, contained: _contained, ...rest } = body as Record<string, unknown>;
   const subject = rest.subject;
   if (typeof subject === 'object' && subject !== null) {
-    const { display: _display, ...s } = subject as Record<string, unknown>;
-    rest.subject = s;
+    const { display: _display, identifier, ...s } = subject as Record<string, unknown>;
+    rest.subject = identifier === undefined ? s : { ...s, identifier: keptIdentifier(identifier) };
   }
   return JSON.stringify(rest);
+}
+
+/** What a dead letter keeps of a Patient: its id and identifiers, nothing else (no name, address, birth date). */
+export function redactPatient(body: unknown): Record<string, unknown> {
+  const p = (typeof body === 'object' && body !== null ? body : {}) as Patient;
+  return { resourceType: 'Patient', ...(p.id !== undefined ? { id: p.id } : {}), ...(Array.isArray(p.identifier) ? { identifier: p.identifier.map(keptIdentifier) } : {}) };
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import tls from 'node:tls';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../core/config.ts';
 import { UtklarError } from '../../core/errors.ts';
@@ -18,6 +20,51 @@ export interface Hl7ServiceOptions {
   encoding: string;
   /** /metrics and /health on loopback; 0: none. */
   metricsPort: number;
+  /** The largest MLLP frame taken (default DEFAULT_MAX_MESSAGE_BYTES). */
+  maxMessageBytes?: number;
+  /** PEM files for MLLP over TLS; none: plain TCP. */
+  tls?: Hl7TlsFiles;
+}
+
+export interface Hl7TlsFiles {
+  cert?: string;
+  key?: string;
+  /** The CA client certificates are checked against. */
+  ca?: string;
+  requireClientCert?: boolean;
+}
+
+/**
+ * The TLS options from the flags, checked whole before anything connects: a listener that came up
+ * plain when TLS was asked for would send patient data unencrypted.
+ */
+export function loadTlsOptions(files: Hl7TlsFiles | undefined): tls.TlsOptions | undefined {
+  if (!files || (files.cert === undefined && files.key === undefined && files.ca === undefined && !files.requireClientCert)) return undefined;
+  if (files.cert === undefined || files.key === undefined) {
+    throw new UtklarError('CONFIG', `MLLP over TLS needs both --tls-cert and --tls-key (given: ${[files.cert !== undefined && '--tls-cert', files.key !== undefined && '--tls-key', files.ca !== undefined && '--tls-ca', files.requireClientCert && '--tls-require-client-cert'].filter(Boolean).join(', ')})`);
+  }
+  // Checked against the system's public CAs, any certificate bought anywhere would be let in.
+  if (files.requireClientCert && files.ca === undefined) throw new UtklarError('CONFIG', '--tls-require-client-cert needs --tls-ca: the CA that issues the senders\' certificates');
+  if (files.ca !== undefined && !files.requireClientCert) throw new UtklarError('CONFIG', '--tls-ca is only used with --tls-require-client-cert');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new UtklarError('CONFIG', `${flag} ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const options: tls.TlsOptions = {
+    cert: read('--tls-cert', files.cert),
+    key: read('--tls-key', files.key),
+    ...(files.ca !== undefined ? { ca: read('--tls-ca', files.ca), requestCert: true, rejectUnauthorized: true } : {}),
+  };
+  try {
+    // Not PEM, or a key that does not belong to the certificate, fails here rather than at the first handshake.
+    tls.createSecureContext(options);
+  } catch (e) {
+    throw new UtklarError('CONFIG', `--tls-cert ${files.cert} / --tls-key ${files.key}${files.ca !== undefined ? ` / --tls-ca ${files.ca}` : ''}: ${(e as Error).message}`);
+  }
+  return options;
 }
 
 /** `utklar hl7` as a process: the mapping checked, Kafka reached, then the listener and its /metrics. */
@@ -28,6 +75,7 @@ export async function startHl7Service(config: Config, opts: Hl7ServiceOptions) {
   } catch {
     throw new UtklarError('CONFIG', `--encoding: '${opts.encoding}' is not a character set (e.g. utf-8, iso-8859-1)`);
   }
+  const tlsOptions = loadTlsOptions(opts.tls);
   const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
   const kafka = createKafka(config, `${config.namespace}-hl7`);
   const producer = new EventProducer(kafka, config.registryUrl, config.namespace, config.eventPartitions);
@@ -38,7 +86,7 @@ export async function startHl7Service(config: Config, opts: Hl7ServiceOptions) {
   collectDefaultMetrics({ register: registry, prefix: 'utklar_' });
   const metrics = createSourceMetrics(registry);
   const ingest = new SourceIngest(producer, deadLetters, pseudonymiser, { name: 'hl7', consumer: 'hl7-listener', sourceTopic: `mllp:${opts.port}` }, metrics);
-  const listener = new MllpListener(ingest, mapping, pseudonymiser, metrics, { host: opts.host, port: opts.port, encoding: opts.encoding });
+  const listener = new MllpListener(ingest, mapping, pseudonymiser, metrics, { host: opts.host, port: opts.port, encoding: opts.encoding, maxMessageBytes: opts.maxMessageBytes, tls: tlsOptions });
   const port = await listener.start();
   let http: Server | undefined;
   if (opts.metricsPort !== 0) {
@@ -54,6 +102,7 @@ export async function startHl7Service(config: Config, opts: Hl7ServiceOptions) {
   }
   return {
     port,
+    tls: tlsOptions !== undefined,
     async stop() {
       http?.close();
       await listener.stop();

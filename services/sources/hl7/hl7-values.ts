@@ -1,19 +1,28 @@
 import type { Hl7Message } from '@medplum/core';
 import type { Location } from './adt-mapping.ts';
 
+export interface Separators {
+  fieldSeparator: string;
+  componentSeparator: string;
+  subcomponentSeparator: string;
+  repetitionSeparator: string;
+}
+const STANDARD: Separators = { fieldSeparator: '|', componentSeparator: '^', subcomponentSeparator: '&', repetitionSeparator: '~' };
+
 /**
  * Reading values out of an ER7 message. @medplum/core splits segments, fields, repetitions and
  * components but leaves escape sequences and subcomponents to the caller.
  */
-export function unescapeHl7(value: string, escape = '\\'): string {
+export function unescapeHl7(value: string, escape = '\\', separators: Separators = STANDARD): string {
   if (!value.includes(escape)) return value;
   const e = escape.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return value.replace(new RegExp(`${e}(F|S|T|R|E|\\.br|X[0-9A-Fa-f]+)${e}`, 'g'), (_m, code: string) => {
+    // \F\ and the like stand for the separators the message declares in MSH-1/MSH-2, not |^&~.
     switch (code) {
-      case 'F': return '|';
-      case 'S': return '^';
-      case 'T': return '&';
-      case 'R': return '~';
+      case 'F': return separators.fieldSeparator;
+      case 'S': return separators.componentSeparator;
+      case 'T': return separators.subcomponentSeparator;
+      case 'R': return separators.repetitionSeparator;
       case 'E': return escape;
       case '.br': return ' ';
       default: return Buffer.from(code.slice(1), 'hex').toString('latin1');
@@ -28,7 +37,7 @@ export function valueAt(message: Hl7Message, loc: Location): string {
   if (!field) return '';
   const component = field.getComponent(loc.component, undefined, 0);
   const sub = component.split(message.context.subcomponentSeparator)[(loc.subcomponent ?? 1) - 1] ?? '';
-  return unescapeHl7(sub, message.context.escapeCharacter).trim();
+  return unescapeHl7(sub, message.context.escapeCharacter, message.context).trim();
 }
 
 const DTM = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?(?:([+-])(\d{2})(\d{2}))?$/;

@@ -1,14 +1,16 @@
 import type { Hl7Message } from '@medplum/core';
+import { ageAt } from '../../contract/personnummer.ts';
 import { UtklarError } from '../../core/errors.ts';
+import type { CalendarDate } from '../../core/stockholm-time.ts';
 import type { AdtMapping, FieldName } from './adt-mapping.ts';
 import { parseHl7Time, valueAt } from './hl7-values.ts';
 
 /**
- * One ADT message → one event in the NDJSON contract's public form (with the personnummer: the
- * shared ingest path validates and pseudonymises it), or why not:
+ * One ADT message → one event in the NDJSON contract's public form (with the personnummer or
+ * reservnummer: the shared ingest path validates and pseudonymises it), or why not:
  * - AR: not a well-formed ADT message (no message type or control id, no PID or PV1);
- * - AE: well-formed, but the contract cannot express it (a trigger it does not map, a
- *   reservnummer, a code the mapping does not know, a missing value).
+ * - AE: well-formed, but the contract cannot express it (a trigger it does not map, no usable
+ *   id, a code the mapping does not know, a missing value).
  * Pure: the listener does the I/O.
  */
 export type AdtResult =
@@ -74,17 +76,23 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
   };
 
   try {
-    const personnummer = identity(message, mapping);
+    const patient = identity(message, mapping);
+    const occurredAt = time(spec.time);
     const event: Record<string, unknown> = {
       type: spec.type,
       eventId: eventIdOf(message, controlId),
-      occurredAt: time(spec.time),
+      occurredAt,
       source: mapping.source,
-      personnummer,
+      ...patient,
       episodeId: field('episodeId'),
     };
     if (spec.type === 'admission') {
       for (const name of ['region', 'hospital', 'clinic', 'ward', 'businessArea', 'careType', 'admissionType', 'homeMunicipality'] as const) event[name] = field(name);
+      // The contract derives the age from a personnummer; a reservnummer has no birth date in it.
+      if ('reservnummer' in patient) {
+        const age = ageFromPid7(message, occurredAt, problems);
+        if (age !== null) event.ageYears = age;
+      }
       const pcu = field('primaryCareUnit');
       if (pcu !== null) event.primaryCareUnit = pcu;
     } else if (spec.type === 'discharge') {
@@ -112,23 +120,28 @@ export function eventIdOf(message: Hl7Message, controlId: string): string {
   return `hl7:${part(3)}:${part(4)}:${controlId}`.slice(0, 200);
 }
 
+/** Who the event is about, in the contract's fields: a personnummer (or samordningsnummer), else a reservnummer. */
+export type PatientIdentity = { personnummer: string } | { reservnummer: string; reservnummerIssuer: string };
+
 /**
- * The patient's personnummer or samordningsnummer from PID-3, told apart by the assigning
- * authority's OID (CX.4, ISO form `&OID&ISO` or the OID alone). A reservnummer is a local,
- * temporary id: the contract keys the pseudonym on a personnummer, so it cannot be carried yet.
+ * The patient's id from PID-3, told apart by the assigning authority's OID (CX.4, ISO form
+ * `&OID&ISO` or the OID alone). A personnummer or samordningsnummer wins over a reservnummer in
+ * another repetition: the reservnummer is a local, temporary id, and its pseudonym does not link
+ * to the person's (Pseudonymiser.reservnummerKey), so the national id is the better key whenever
+ * the EHR has it.
  */
-export function identity(message: Hl7Message, mapping: AdtMapping): string {
+export function identity(message: Hl7Message, mapping: AdtMapping): PatientIdentity {
   const pid3 = message.getSegment('PID')!.getField(3);
   const sub = message.context.subcomponentSeparator;
-  const found: { kind: 'personnummer' | 'samordningsnummer' | 'reservnummer'; id: string }[] = [];
+  const found: { kind: 'personnummer' | 'samordningsnummer' | 'reservnummer'; id: string; oid: string }[] = [];
   for (let r = 0; r < (pid3?.components.length ?? 0); r++) {
     const id = pid3!.getComponent(1, undefined, r).trim();
     const authority = pid3!.getComponent(4, undefined, r).split(sub).map((s) => s.trim());
     const oid = authority[1] || authority[0] || '';
     if (id === '' || oid === '') continue;
-    if (oid === mapping.identifiers.personnummer) found.push({ kind: 'personnummer', id });
-    else if (oid === mapping.identifiers.samordningsnummer) found.push({ kind: 'samordningsnummer', id });
-    else if (mapping.identifiers.reservnummer.includes(oid)) found.push({ kind: 'reservnummer', id });
+    if (oid === mapping.identifiers.personnummer) found.push({ kind: 'personnummer', id, oid });
+    else if (oid === mapping.identifiers.samordningsnummer) found.push({ kind: 'samordningsnummer', id, oid });
+    else if (mapping.identifiers.reservnummer.includes(oid)) found.push({ kind: 'reservnummer', id, oid });
   }
   const usable = found.find((f) => f.kind !== 'reservnummer');
   if (usable) {
@@ -136,10 +149,38 @@ export function identity(message: Hl7Message, mapping: AdtMapping): string {
     const day = Number(usable.id.replace(/\D/g, '').slice(-6, -4));
     if (usable.kind === 'samordningsnummer' && !(day > 60)) throw new Problem('PID-3: the id under the samordningsnummer OID is not a samordningsnummer (day 61–91)');
     if (usable.kind === 'personnummer' && day > 60) throw new Problem('PID-3: the id under the personnummer OID is a samordningsnummer (day 61–91)');
-    return usable.id;
+    return { personnummer: usable.id };
   }
-  if (found.length > 0) {
-    throw new Problem(`PID-3: only a reservnummer; the event contract needs a personnummer or samordningsnummer (the pseudonym is keyed on it), so reservnummer patients are not carried yet`);
+  const reserv = found.find((f) => f.kind === 'reservnummer');
+  if (reserv) return { reservnummer: reserv.id, reservnummerIssuer: reserv.oid };
+  throw new Problem(`PID-3: no identifier with the personnummer (${mapping.identifiers.personnummer}), samordningsnummer (${mapping.identifiers.samordningsnummer}) or a reservnummer OID (${mapping.identifiers.reservnummer.join(', ') || 'none configured'})`);
+}
+
+// HL7 DT or DTM: the date part is what a birth date needs; a time or offset after it is ignored.
+const BIRTH = /^(\d{4})(\d{2})(\d{2})(?:\d{2,6}(?:\.\d{1,4})?)?(?:[+-]\d{4})?$/;
+
+/**
+ * Age in whole years at the admission (the contract's `ageAt`: the Stockholm calendar date), from
+ * PID-7. Problems name the field, never the birth date.
+ */
+function ageFromPid7(message: Hl7Message, occurredAt: string | null, problems: string[]): number | null {
+  const text = message.getSegment('PID')!.getComponent(7, 1).trim();
+  if (text === '') {
+    problems.push('PID-7 (date of birth) is empty: a reservnummer carries no birth date, and an admission needs the age');
+    return null;
   }
-  throw new Problem(`PID-3: no identifier with the personnummer (${mapping.identifiers.personnummer}) or samordningsnummer (${mapping.identifiers.samordningsnummer}) OID`);
+  const m = BIRTH.exec(text);
+  const birth: CalendarDate | null = m ? { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) } : null;
+  const probe = birth ? new Date(Date.UTC(birth.year, birth.month - 1, birth.day)) : null;
+  if (!birth || !probe || probe.getUTCFullYear() !== birth.year || probe.getUTCMonth() !== birth.month - 1 || probe.getUTCDate() !== birth.day) {
+    problems.push('PID-7 (date of birth): expected a date YYYYMMDD');
+    return null;
+  }
+  if (occurredAt === null) return null;
+  const age = ageAt(birth, Date.parse(occurredAt));
+  if (age < 0) {
+    problems.push('PID-7 (date of birth) lies after the admission');
+    return null;
+  }
+  return age;
 }
