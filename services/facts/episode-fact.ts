@@ -2,7 +2,7 @@ import { stockholmDay } from '../core/stockholm-time.ts';
 import { episodePaymentDays, firstPaymentDay } from '../clock/day-count.ts';
 import type { StateChanged } from '../clock/changelog.ts';
 import { eligibility, liability } from '../clock/eligibility.ts';
-import type { RegionRules } from '../clock/rules.ts';
+import type { EligibilityCondition, RegionRules } from '../clock/rules.ts';
 import { municipalities } from '../reference/municipalities.ts';
 
 /** Age groups of the Örebro report's "åldersgrupp" listbox. */
@@ -43,7 +43,8 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
   const county = municipalities.get(home)?.countyCode ?? '';
   // Liability once nothing can change any more (a discharged episode's deadlines have all passed).
   const decidedAt = c.dischargedAt === null ? (c.lastEventAt ?? c.admittedAt ?? 0) : c.dischargedAt + 30 * 86_400_000;
-  const liable = periods.length === 0 ? 'not-applicable' : liability(eligibility(c, decidedAt, rules), rules);
+  const conditions = eligibility(c, decidedAt, rules);
+  const liable = periods.length === 0 ? 'not-applicable' : liability(conditions, rules);
   return {
     episode_id: c.episodeId,
     version: c.version,
@@ -75,6 +76,8 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
     track_colour: last?.trackColour ?? '',
     fast_vardkontakt: last?.fastVardkontaktAppointed ? 1 : 0,
     liability: liable,
+    /** Every condition unmet at that moment, required by the agreement or not (the invoice picks the required ones). */
+    conditions_unmet: periods.length === 0 ? [] : (Object.keys(conditions) as EligibilityCondition[]).filter((k) => conditions[k] === 'unmet'),
     readmission_of: c.readmissionOf ?? '',
     readmission_source: c.readmissionSource ?? '',
     readmission_index_clinic: c.readmissionIndexClinic ?? '',

@@ -258,7 +258,7 @@ export async function paymentEpisodes(ctx: Ctx, month: { fromDay: number; toDay:
       ...(region === undefined ? [] : [`region = ${str(region)}`]),
       `discharged_day >= ${int(paymentReadsFrom(agreements, month))}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
     ].join(' AND '), (src) => `
-    SELECT episode_id, region, recipient_municipality, care_type, discharged_day, ${utklarDays(ctx.today)} AS d, payment_days, liability,
+    SELECT episode_id, region, recipient_municipality, care_type, discharged_day, ${utklarDays(ctx.today)} AS d, payment_days, liability, conditions_unmet,
       ready_start_days, ready_end_days, track_colour, fast_vardkontakt
     FROM ${src}`);
   return rows.map((r) => ({
@@ -266,6 +266,7 @@ export async function paymentEpisodes(ctx: Ctx, month: { fromDay: number; toDay:
     utklarDays: n(r.d), paymentDayList: (r.payment_days as unknown[]).map(Number), liable: r.liability !== 'not-liable',
     episodeId: String(r.episode_id), liability: String(r.liability), readyStartDays: (r.ready_start_days as unknown[]).map(Number), readyEndDays: (r.ready_end_days as unknown[]).map(Number),
     trackColour: String(r.track_colour), fastVardkontakt: n(r.fast_vardkontakt) === 1,
+    conditionsUnmet: ((r.conditions_unmet as unknown[] | undefined) ?? []).map(String),
   }));
 }
 

@@ -26,6 +26,8 @@ export interface SpecifiedEpisode extends PaymentEpisode {
   readyEndDays: number[];
   trackColour: string;
   fastVardkontakt: boolean;
+  /** The conditions the clock found unmet when it decided (facts stored before migration 013: none recorded). */
+  conditionsUnmet?: string[];
 }
 
 export interface Month {

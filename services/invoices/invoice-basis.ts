@@ -82,9 +82,12 @@ function specify(e: SpecifiedEpisode, set: AgreementSet, lines: Map<string, Line
   const rules = a.rules;
   const p = rules.payment;
   const required = [...rules.conditions];
-  // The facts keep the clock's decision, not each condition's status: only the fast vårdkontakt
-  // (the last ready period's colour and appointment) can be read back from them.
-  const unmet = required.includes('fast-vardkontakt-appointed') && rules.fastVardkontaktRequiredFor.includes(e.trackColour as never) && !e.fastVardkontakt ? ['fast-vardkontakt-appointed'] : [];
+  // The required conditions the clock found unmet. Facts stored before migration 013 recorded
+  // none: of those, only the fast vårdkontakt (the last ready period's colour and appointment)
+  // can be read back.
+  const recorded = (e.conditionsUnmet ?? []).filter((c) => (required as string[]).includes(c));
+  const unmet = recorded.length > 0 ? recorded
+    : required.includes('fast-vardkontakt-appointed') && rules.fastVardkontaktRequiredFor.includes(e.trackColour as never) && !e.fastVardkontakt ? ['fast-vardkontakt-appointed'] : [];
   const line = lines.get(lineKey(e.region, a.id, e.municipality, e.careType));
   let billable: number[] = [];
   let reason: string;

@@ -40,7 +40,11 @@ export async function writeNationalFacts(client: ClickHouseClient, db: string, o
     // h(k): the k-th independent pseudo-random number of an episode.
     const h = (k: number) => `cityHash64(e, ${int(o.seed * 100 + k)})`;
     await client.command({ query: `
-      INSERT INTO ${db}.episode_facts
+      INSERT INTO ${db}.episode_facts (episode_id, version, status, region, hospital, clinic, ward, business_area, care_type, admission_type,
+        home_municipality, home_county, out_of_county, recipient_municipality, primary_care_unit, age_years, age_group,
+        admitted_day, admitted_month, discharged_day, discharged_month, destination, ready_start_days, ready_end_days,
+        payment_days, open_payment_from_day, track_colour, fast_vardkontakt, liability, readmission_of, readmission_source,
+        readmission_index_clinic, discharge_clinic, delay_reasons, delay_parties, ingested_at)
       SELECT episode_id, version, status, region, hospital, clinic, ward, business_area, care_type, admission_type,
         home_municipality, home_county, out_of_county, recipient_municipality, primary_care_unit, age_years, age_group,
         admitted_day, admitted_month, discharged_day, discharged_month, destination, ready_start_days, ready_end_days,

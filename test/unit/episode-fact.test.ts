@@ -32,4 +32,17 @@ describe('episode facts: day counts kept as Stockholm days, open periods counted
     expect(byEpisode.size).toBeGreaterThan(3000);
     expect(open).toBeGreaterThan(20);
   });
+
+  it('record which conditions were unmet, and not-liable exactly when a required one is', () => {
+    let notLiable = 0;
+    for (const list of byEpisode.values()) {
+      const fact = episodeFact(stateChanged({ state: foldEpisode(list), readmission: null }, 1, list[0]!.eventId), OREBRO_RULES);
+      const requiredUnmet = fact.conditions_unmet.filter((c) => (OREBRO_RULES.conditions as string[]).includes(c));
+      if (fact.liability === 'not-applicable') expect(fact.conditions_unmet).toEqual([]);
+      else expect([fact.episode_id, fact.liability === 'not-liable']).toEqual([fact.episode_id, requiredUnmet.length > 0]);
+      if (fact.liability === 'not-liable') notLiable++;
+    }
+    // The simulator leaves some admission notices late and some SIP kallelser missing.
+    expect(notLiable).toBeGreaterThan(10);
+  });
 });

@@ -42,6 +42,15 @@ describe('the invoice basis and its specification, worked by hand', () => {
     }
   });
 
+  it('names the required conditions the clock found unmet, and only those', () => {
+    const late = ep('A3', '18', '1880', '2023-11-15', 2, { liable: false, liability: 'not-liable', conditionsUnmet: ['admission-notice-in-time', 'fast-vardkontakt-appointed'] });
+    const b = invoiceBasis(EPISODES.map((e) => (e.episodeId === 'A3' ? late : e)), set, NOVEMBER, '18');
+    const a3 = b.specification.find((s) => s.episodeId === 'A3')!;
+    // Örebro requires the admission notice, not the fast vårdkontakt (orebro.json's conditions).
+    expect(a3).toMatchObject({ liability: 'not-liable', billableDays: 0, conditionsUnmet: ['admission-notice-in-time'] });
+    expect(a3.reason).toBe('villkor ej uppfyllt: admission-notice-in-time');
+  });
+
   it('free days (law.json, Uppsala)', () => {
     const uppsala = invoiceBasis(EPISODES, set, NOVEMBER, '03');
     expect(uppsala.rows).toEqual([expect.objectContaining({ kommun: '0380', kommunNamn: 'Uppsala', episodes: 2, paymentDays: 7, freeDays: 3, billableDays: 2, amountSek: 21_000, agreement: 'law.json#2018-01-01' })]);
