@@ -37,7 +37,8 @@ function param(name: string, value: string): string {
 
 /** The reason in the page's language, and whether it had to stay Swedish. */
 export function invoiceReason(text: string): { text: string; swedish: boolean } {
-  if (lang === 'sv') return { text, swedish: true };
+  // In Swedish only the sentence naming conditions is rewritten: the API names them by code.
+  if (lang === 'sv' && !text.startsWith(sv['reason.conditionsUnmet'].split('{')[0]!)) return { text, swedish: true };
   const pending = text.endsWith(PENDING);
   const core = pending ? text.slice(0, -PENDING.length) : text;
   for (const { key, names, re } of PATTERNS) {
