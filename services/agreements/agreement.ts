@@ -14,7 +14,7 @@ export const AGREEMENTS_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** Socialstyrelsen's amount per day, year by year, with where each figure comes from (docs/agreements.md). */
 export const NATIONAL_AMOUNTS_FILE = path.join(AGREEMENTS_DIR, 'amounts', 'socialstyrelsen.json');
 
-const CONDITIONS = ['admission-notice-in-time', 'ready-notice-sent', 'sip-called-in-time', 'fast-vardkontakt-appointed'] as const satisfies readonly EligibilityCondition[];
+const CONDITIONS = ['admission-notice-in-time', 'ready-notice-sent', 'sip-called-in-time', 'fast-vardkontakt-appointed', 'information-transferred-by-discharge', 'patient-did-not-decline'] as const satisfies readonly EligibilityCondition[];
 
 /**
  * Not terms of a payment agreement but how episodes are measured and kept: the same for every

@@ -1,3 +1,4 @@
+import { eligibilityFacts } from './eligibility.ts';
 import type { StoredEpisode } from './stored-episode.ts';
 
 /** The changelog message for an episode's new state (schemas/episode-state.avsc). Pure. */
@@ -42,6 +43,7 @@ export function stateChanged(stored: StoredEpisode, version: number, causedBy: s
     dischargeClinic: s.discharge?.clinic ?? null,
     readmissionIndexClinic: readmission?.indexDischargeClinic ?? null,
     lastEventAt: s.lastEventAt,
+    ...eligibilityFacts(s),
   };
 }
 export type StateChanged = ReturnType<typeof stateChanged>;

@@ -10,7 +10,24 @@ export interface EligibilityInput {
   admittedAt: number | null;
   admissionNoticeAt: number[];
   readyPeriods: ReadyFacts[];
+  dischargedAt: number | null;
+  /** null: no source said (changelog messages from before v3 too). */
+  admissionNeedJudgedAt: number | null;
+  dischargeInformationTransferredAt: number | null;
+  patientDeclinedServices: boolean | null;
 }
+
+/** The flat fields of EligibilityInput as the episode state keeps them (its discharge's data). */
+export function eligibilityFacts(s: EpisodeState): Pick<EligibilityInput, 'admissionNeedJudgedAt' | 'dischargeInformationTransferredAt' | 'patientDeclinedServices'> {
+  return {
+    admissionNeedJudgedAt: s.admissionNeedJudgedAt ?? null,
+    dischargeInformationTransferredAt: s.discharge?.informationTransferredAt ?? null,
+    patientDeclinedServices: s.discharge?.patientDeclinedServices ?? null,
+  };
+}
+
+/** An episode state as the conditions read it. */
+export const eligibilityInput = (s: EpisodeState): EligibilityInput => ({ ...s, ...eligibilityFacts(s) });
 
 /**
  * The conditions before a municipality can be charged, recorded per episode. 'pending' means
@@ -22,12 +39,16 @@ export function eligibility(s: EligibilityInput, now: number, rules: RegionRules
     'ready-notice-sent': s.readyPeriods.length > 0 ? 'met' : 'not-applicable',
     'sip-called-in-time': sipCalledInTime(s, now, rules),
     'fast-vardkontakt-appointed': fastVardkontakt(s, rules),
+    'information-transferred-by-discharge': informationTransferred(s),
+    'patient-did-not-decline': notDeclined(s),
   };
 }
 
 function admissionNoticeInTime(s: EligibilityInput, now: number, rules: RegionRules): ConditionStatus {
   if (s.admittedAt === null) return 'pending';
-  const deadline = s.admittedAt + rules.admissionNoticeWithinHours * 3_600_000;
+  // Due within the hours of the admission or, when the need for support was judged later, of that judgement.
+  const from = Math.max(s.admittedAt, s.admissionNeedJudgedAt ?? s.admittedAt);
+  const deadline = from + rules.admissionNoticeWithinHours * 3_600_000;
   if (s.admissionNoticeAt.some((t) => t <= deadline)) return 'met';
   return now <= deadline ? 'pending' : 'unmet';
 }
@@ -44,6 +65,25 @@ function fastVardkontakt(s: EligibilityInput, rules: RegionRules): ConditionStat
   const requiring = s.readyPeriods.filter((p) => rules.fastVardkontaktRequiredFor.includes(p.trackColour));
   if (requiring.length === 0) return 'not-applicable';
   return requiring.every((p) => p.fastVardkontaktAppointed) ? 'met' : 'unmet';
+}
+
+/**
+ * The discharge information must have reached the municipality by the end of the discharge day
+ * (Stockholm). Decided at the discharge; one no source reported is unmet, since the municipality
+ * is charged only on what can be shown.
+ */
+function informationTransferred(s: EligibilityInput): ConditionStatus {
+  if (s.readyPeriods.length === 0) return 'not-applicable';
+  if (s.dischargedAt === null) return 'pending';
+  const at = s.dischargeInformationTransferredAt;
+  return at !== null && stockholmDay(at) <= stockholmDay(s.dischargedAt) ? 'met' : 'unmet';
+}
+
+/** A patient who declined the municipality's services leaves it not liable; known by the discharge. */
+function notDeclined(s: EligibilityInput): ConditionStatus {
+  if (s.readyPeriods.length === 0) return 'not-applicable';
+  if (s.patientDeclinedServices === true) return 'unmet';
+  return s.dischargedAt === null ? 'pending' : 'met';
 }
 
 /** Liable unless a condition the agreement requires is unmet; undecided while one is pending. */

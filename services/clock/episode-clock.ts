@@ -1,7 +1,7 @@
 import { municipalities } from '../reference/municipalities.ts';
 import { episodePaymentDays, followUpDays, sum } from './day-count.ts';
 import { delayBand, type DelayBand } from './delay-band.ts';
-import { eligibility, liability, type ConditionStatus } from './eligibility.ts';
+import { eligibility, eligibilityInput, liability, type ConditionStatus } from './eligibility.ts';
 import type { EpisodeState } from './episode-state.ts';
 import { amountForDays, type EligibilityCondition, type RegionRules } from './rules.ts';
 
@@ -24,7 +24,7 @@ export interface EpisodeClock {
 export function episodeClock(s: EpisodeState, now: number, rules: RegionRules): EpisodeClock {
   const utklarDays = sum(s.readyPeriods.map((p) => followUpDays(p, now)));
   const days = episodePaymentDays(s.readyPeriods, now, rules);
-  const conditions = eligibility(s, now, rules);
+  const conditions = eligibility(eligibilityInput(s), now, rules);
   const liable = liability(conditions, rules);
   const careType = s.admission?.careType ?? 'SOMATIC';
   // Under an average-with-threshold agreement billing is decided per municipality and period

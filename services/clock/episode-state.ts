@@ -32,6 +32,11 @@ export interface EpisodeState {
   admittedAt: number | null;
   admission: AdmissionData | null;
   admissionNoticeAt: number[];
+  /**
+   * The earliest time an admission notice says the need for support after discharge was judged.
+   * Set only when a notice carries one, so that a state without it stays as it was stored before.
+   */
+  admissionNeedJudgedAt?: number;
   estimatedDischargeDate: number | null;
   readyPeriods: ReadyPeriod[];
   dischargedAt: number | null;
@@ -147,6 +152,7 @@ export function foldEpisode(events: readonly PatientEvent[]): EpisodeState {
         break;
       case 'admission-notice':
         s.admissionNoticeAt.push(e.occurredAt);
+        if (e.data.needJudgedAt != null) s.admissionNeedJudgedAt = Math.min(s.admissionNeedJudgedAt ?? Infinity, e.data.needJudgedAt);
         s.estimatedDischargeDate = e.data.estimatedDischargeDate ?? s.estimatedDischargeDate;
         break;
       case 'ready-for-discharge': {

@@ -9,7 +9,9 @@ export type EligibilityCondition =
   | 'admission-notice-in-time'
   | 'ready-notice-sent'
   | 'sip-called-in-time'
-  | 'fast-vardkontakt-appointed';
+  | 'fast-vardkontakt-appointed'
+  | 'information-transferred-by-discharge'
+  | 'patient-did-not-decline';
 
 /**
  * A region's agreement with its municipalities. Where the sources disagree or regions differ

@@ -47,6 +47,8 @@ export interface AdmissionNoticeData {
   recipientMunicipality: string;
   /** Days since 1970-01-01. */
   estimatedDischargeDate: number | null;
+  /** When the need for support after discharge was judged, if after admission (the 24 h run from the later). */
+  needJudgedAt?: number | null;
 }
 export interface ReadyData {
   judgedAt: number | null;
@@ -63,6 +65,10 @@ export interface DischargeData {
   destination: (typeof DESTINATIONS)[number];
   clinic: string;
   ward: string;
+  /** When the discharge information reached the municipality and primary care (a payment condition). */
+  informationTransferredAt?: number | null;
+  /** The patient declined the municipality's services (a payment condition). */
+  patientDeclinedServices?: boolean | null;
 }
 export interface ReadmissionData {
   indexEpisodeId: string | null;

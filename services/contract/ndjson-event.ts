@@ -71,6 +71,7 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
   'admission-notice': {
     recipientMunicipality: muni,
     estimatedDischargeDate: { kind: { k: 'date' }, optional: true },
+    needJudgedAt: optTimestamp,
   },
   'ready-for-discharge': {
     judgedAt: optTimestamp,
@@ -81,7 +82,10 @@ const FIELDS: Record<EventType, Record<string, Field>> = {
     sipCalledAt: optTimestamp,
   },
   'ready-withdrawn': { reasonCode: optText },
-  discharge: { destination: oneOf(DESTINATIONS), clinic: text, ward: text },
+  discharge: {
+    destination: oneOf(DESTINATIONS), clinic: text, ward: text,
+    informationTransferredAt: optTimestamp, patientDeclinedServices: { kind: { k: 'bool' }, optional: true },
+  },
   readmission: { indexEpisodeId: optText },
   'admission-cancelled': { reasonCode: optText },
   'discharge-cancelled': { reasonCode: optText },

@@ -20,6 +20,8 @@ const CONDITION: Record<string, string> = {
   'ready-notice-sent': 'meddelande om utskrivningsklar skickat',
   'sip-called-in-time': 'SIP-kallelse i tid',
   'fast-vardkontakt-appointed': 'fast vårdkontakt utsedd',
+  'information-transferred-by-discharge': 'information överförd senast utskrivningsdagen',
+  'patient-did-not-decline': 'patienten har inte avböjt insatser',
 };
 const yesNo = (v: unknown) => (v === null || v === undefined ? null : v ? 'ja' : 'nej');
 const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v);

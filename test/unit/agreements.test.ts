@@ -89,7 +89,7 @@ describe('a bad agreement file is refused at start with file:line and the JSON p
       'bad.json:6: $.versions[0].validFrom: an agreement is in force whole calendar years: expected 2026-01-01, got "2026-02-01"',
       'bad.json:7: $.versions[0].model.threshold: expected a number ≥ 0, got -1',
       'bad.json:7: $.versions[0].model.period: expected one of "month", "rolling-3-months", got "quarter"',
-      'bad.json:10: $.versions[0].conditions.required[1]: expected one of "admission-notice-in-time", "ready-notice-sent", "sip-called-in-time", "fast-vardkontakt-appointed", got "information-transferred"',
+      'bad.json:10: $.versions[0].conditions.required[1]: expected one of "admission-notice-in-time", "ready-notice-sent", "sip-called-in-time", "fast-vardkontakt-appointed", "information-transferred-by-discharge", "patient-did-not-decline", got "information-transferred"',
       'bad.json:13: $.versions[0].amountPerDayByYear.2026: expected a whole number ≥ 1, got 11000.5',
     ]);
   });

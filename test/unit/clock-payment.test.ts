@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { at, eventBuilder } from './support/episode-events.ts';
 import type { DataByType } from '../../services/contract/event.ts';
 import { epochDay } from '../../services/core/stockholm-time.ts';
-import { eligibility, liability, type ConditionStatus } from '../../services/clock/eligibility.ts';
+import { eligibility as eligibilityOf, eligibilityInput, liability, type ConditionStatus } from '../../services/clock/eligibility.ts';
+import type { EpisodeState } from '../../services/clock/episode-state.ts';
+
 import { episodeClock } from '../../services/clock/episode-clock.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import { amountForYear, LAW_DEFAULTS, OREBRO_RULES, type EligibilityCondition, type RegionRules } from '../../services/clock/rules.ts';
+
+/** The conditions of an episode state, read as the clock reads them. */
+const eligibility = (s: EpisodeState, now: number, rules: RegionRules) => eligibilityOf(eligibilityInput(s), now, rules);
 
 const HOUR = 3_600_000;
 const day = (year: number, month: number, d: number) => epochDay({ year, month, day: d });
@@ -168,6 +173,73 @@ describe('eligibility: admission notice within 24 h', () => {
   });
 });
 
+describe('eligibility: admission notice within 24 h of the later of admission and the judgement of need', () => {
+  const admitted = '2026-02-02T08:00:00+01:00';
+  const later = at('2026-02-20T12:00:00+01:00');
+  const noticed = (noticeAt: string, needJudgedAt: string | null) =>
+    foldEpisode([ev('admission', admitted), ev('admission-notice', noticeAt, { needJudgedAt: needJudgedAt === null ? null : at(needJudgedAt) })]);
+
+  it('need judged on day 3 at 14:00: a notice until day 4 14:00 is in time, one a millisecond later is not', () => {
+    expect(eligibility(noticed('2026-02-05T14:00:00+01:00', '2026-02-04T14:00:00+01:00'), later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('met');
+    expect(eligibility(noticed('2026-02-05T14:00:00.001+01:00', '2026-02-04T14:00:00+01:00'), later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('unmet');
+    // Without a judgement the same notice is two days late.
+    expect(eligibility(noticed('2026-02-05T14:00:00+01:00', null), later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('unmet');
+  });
+
+  it('a judgement before the admission changes nothing; of two notices the earliest judgement counts', () => {
+    expect(eligibility(noticed('2026-02-03T08:00:00+01:00', '2026-02-01T09:00:00+01:00'), later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('met');
+    expect(eligibility(noticed('2026-02-03T08:00:00.001+01:00', '2026-02-01T09:00:00+01:00'), later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('unmet');
+    const two = foldEpisode([
+      ev('admission', admitted),
+      ev('admission-notice', '2026-02-07T10:00:00+01:00', { needJudgedAt: at('2026-02-06T12:00:00+01:00') }),
+      ev('admission-notice', '2026-02-08T10:00:00+01:00', { needJudgedAt: at('2026-02-07T12:00:00+01:00') }),
+    ]);
+    expect(two.admissionNeedJudgedAt).toBe(at('2026-02-06T12:00:00+01:00'));
+    expect(eligibility(two, later, LAW_DEFAULTS)['admission-notice-in-time']).toBe('met');
+  });
+
+  it('a state without a judgement keeps the shape it was stored in', () => {
+    expect('admissionNeedJudgedAt' in noticed('2026-02-02T10:00:00+01:00', null)).toBe(false);
+  });
+});
+
+describe('eligibility: information transferred by the discharge day, and the patient did not decline', () => {
+  const admitted = '2026-03-27T08:00:00+01:00';
+  const ready = '2026-03-28T10:00:00+01:00';
+  // The night the clocks go forward: the discharge day ends at 24:00 CEST (22:00 UTC).
+  const discharged = '2026-03-29T11:00:00+02:00';
+  const stay = (discharge: Partial<DataByType['discharge']> | null) =>
+    foldEpisode([ev('admission', admitted), ev('admission-notice', '2026-03-27T09:00:00+01:00'), ev('ready-for-discharge', ready), ...(discharge ? [ev('discharge', discharged, discharge)] : [])]);
+  const of = (s: EpisodeState) => eligibility(s, at('2026-05-01T12:00:00+02:00'), LAW_DEFAULTS);
+
+  it('information: by 23:59:59.999 of the discharge day met, from its midnight unmet, never reported unmet; pending until the discharge', () => {
+    expect(of(stay({ informationTransferredAt: at('2026-03-29T23:59:59.999+02:00') }))['information-transferred-by-discharge']).toBe('met');
+    expect(of(stay({ informationTransferredAt: at('2026-03-28T16:00:00+01:00') }))['information-transferred-by-discharge']).toBe('met');
+    expect(of(stay({ informationTransferredAt: at('2026-03-30T00:00:00+02:00') }))['information-transferred-by-discharge']).toBe('unmet');
+    expect(of(stay({}))['information-transferred-by-discharge']).toBe('unmet');
+    expect(of(stay(null))['information-transferred-by-discharge']).toBe('pending');
+    expect(of(foldEpisode([ev('admission', admitted), ev('discharge', discharged)]))['information-transferred-by-discharge']).toBe('not-applicable');
+  });
+
+  it('declined: unmet; not declined: met once discharged, pending before', () => {
+    expect(of(stay({ patientDeclinedServices: true }))['patient-did-not-decline']).toBe('unmet');
+    expect(of(stay({ patientDeclinedServices: false }))['patient-did-not-decline']).toBe('met');
+    expect(of(stay({}))['patient-did-not-decline']).toBe('met');
+    expect(of(stay(null))['patient-did-not-decline']).toBe('pending');
+  });
+
+  it('recorded always, deciding liability only where the agreement requires them', () => {
+    const declined = stay({ patientDeclinedServices: true, informationTransferredAt: null });
+    const now = at('2026-05-01T12:00:00+02:00');
+    expect(episodeClock(declined, now, LAW_DEFAULTS).liability).toBe('liable');
+    const strict: RegionRules = { ...LAW_DEFAULTS, conditions: [...LAW_DEFAULTS.conditions, 'patient-did-not-decline'] };
+    expect(episodeClock(declined, now, strict)).toMatchObject({ liability: 'not-liable', billableDays: 0 });
+    const informed: RegionRules = { ...LAW_DEFAULTS, conditions: [...LAW_DEFAULTS.conditions, 'information-transferred-by-discharge'] };
+    expect(episodeClock(declined, now, informed).liability).toBe('not-liable');
+    expect(episodeClock(stay({ informationTransferredAt: at(discharged) }), now, informed).liability).toBe('liable');
+  });
+});
+
 describe('eligibility: SIP kallelse within 3 Stockholm calendar days of the ready notice', () => {
   const withSip = (sipCalledAt: string | null, ready = '2026-02-02T15:00:00+01:00') =>
     episode({ admitted: '2026-02-01T08:00:00+01:00', ready, readyData: { sipNeeded: true, sipCalledAt: sipCalledAt === null ? null : at(sipCalledAt) } });
@@ -243,6 +315,8 @@ describe('liability', () => {
     'ready-notice-sent': status,
     'sip-called-in-time': status,
     'fast-vardkontakt-appointed': status,
+    'information-transferred-by-discharge': status,
+    'patient-did-not-decline': status,
   });
 
   it('liable when required conditions are met or not applicable', () => {

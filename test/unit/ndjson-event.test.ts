@@ -88,9 +88,11 @@ describe('parseNdjsonEvent: one valid line per event type', () => {
 
   it('converts estimatedDischargeDate to days since the epoch', () => {
     const ev = parse(NDJSON_BY_TYPE['admission-notice']);
-    expect(ev.data).toEqual({ recipientMunicipality: '1881', estimatedDischargeDate: 20_488 }); // 2026-02-04
+    expect(ev.data).toEqual({ recipientMunicipality: '1881', estimatedDischargeDate: 20_488, needJudgedAt: null }); // 2026-02-04
     const none = parse({ ...NDJSON_BY_TYPE['admission-notice'], estimatedDischargeDate: null });
-    expect(none.data).toEqual({ recipientMunicipality: '1881', estimatedDischargeDate: null });
+    expect(none.data).toEqual({ recipientMunicipality: '1881', estimatedDischargeDate: null, needJudgedAt: null });
+    const judged = parse({ ...NDJSON_BY_TYPE['admission-notice'], needJudgedAt: '2026-02-03T14:00:00+01:00' });
+    expect(judged.data).toMatchObject({ needJudgedAt: Date.parse('2026-02-03T13:00:00Z') });
   });
 
   it('converts the ready notice timestamps to epoch ms and leaves absent optional ones null', () => {
@@ -114,7 +116,12 @@ describe('parseNdjsonEvent: one valid line per event type', () => {
       destination: 'HOME_WITH_MUNICIPAL_CARE',
       clinic: 'Medicinkliniken',
       ward: 'Med 2',
+      informationTransferredAt: null,
+      patientDeclinedServices: null,
     });
+    const conditions = parse({ ...NDJSON_BY_TYPE.discharge, informationTransferredAt: '2026-02-06T15:30:00+01:00', patientDeclinedServices: true });
+    expect(conditions.data).toMatchObject({ informationTransferredAt: Date.parse('2026-02-06T14:30:00Z'), patientDeclinedServices: true });
+    expect(() => parse({ ...NDJSON_BY_TYPE.discharge, patientDeclinedServices: 'ja' })).toThrow(/patientDeclinedServices/);
     expect(parse(NDJSON_BY_TYPE.readmission).data).toEqual({ indexEpisodeId: 'E-0' });
     expect(parse(NDJSON_BY_TYPE['admission-cancelled']).data).toEqual({ reasonCode: 'REGISTERED_IN_ERROR' });
     expect(parse(NDJSON_BY_TYPE['discharge-cancelled']).data).toEqual({ reasonCode: null });

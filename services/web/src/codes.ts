@@ -94,6 +94,8 @@ export const CONDITION: Labels<EligibilityCondition> = {
   'ready-notice-sent': { sv: 'meddelande om utskrivningsklar skickat', en: 'ready-for-discharge notice sent' },
   'sip-called-in-time': { sv: 'SIP-kallelse i tid', en: 'SIP meeting called in time' },
   'fast-vardkontakt-appointed': { sv: 'fast vårdkontakt utsedd', en: 'named care contact appointed' },
+  'information-transferred-by-discharge': { sv: 'information överförd senast utskrivningsdagen', en: 'information transferred by the discharge day' },
+  'patient-did-not-decline': { sv: 'patienten har inte avböjt insatser', en: 'the patient did not decline services' },
 };
 
 /** Age groups are shown as they are, but for the one that is a word. */
