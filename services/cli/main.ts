@@ -213,5 +213,7 @@ const finish = (code: number) => {
 main().then(finish, (e) => {
   const code = e instanceof UtklarError ? e.code : 'INTERNAL';
   process.stderr.write(`utklar: ${code}: ${(e as Error).message}\n`);
+  // An error nothing expected: where it came from is what its reader needs (library errors carry no personal data).
+  if (!(e instanceof UtklarError) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   finish(1);
 });

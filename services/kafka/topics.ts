@@ -32,17 +32,30 @@ export async function ensureTopics(kafka: Kafka, namespace: string, partitions =
     // An existing events topic keeps its count, and the progress topic follows it (one partition each).
     const actual = existing.has(t.patientEvents) ? (await admin.fetchTopicMetadata({ topics: [t.patientEvents] })).topics[0]?.partitions.length ?? partitions : partitions;
     const all = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents, t.clockOutboxProgress, t.alerts];
-    const wanted = all.filter((name) => !existing.has(name));
-    if (wanted.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: wanted.map((topic) => ({
-          topic,
-          numPartitions: topic === t.deadLetter || topic === t.alerts ? 1 : actual,
-          replicationFactor: 1,
-          configEntries: configOf(topic),
-        })),
-      });
+    for (let attempt = 1, known = existing; ; attempt++) {
+      const wanted = all.filter((name) => !known.has(name));
+      if (wanted.length === 0) break;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: wanted.map((topic) => ({
+            topic,
+            numPartitions: topic === t.deadLetter || topic === t.alerts ? 1 : actual,
+            replicationFactor: 1,
+            configEntries: configOf(topic),
+          })),
+        });
+        break;
+      } catch (e) {
+        // createTopics' wait for leaders asks for metadata at once, and a KRaft broker whose
+        // metadata cache has not caught up yet (another process creating topics at the same
+        // moment) answers "This server does not host this topic-partition", which kafkajs does
+        // not retry there: the process exited at start. The topics are created or being created;
+        // look again, create what is still missing, and wait below until they are served.
+        if ((e as { retriable?: boolean }).retriable !== true || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+        known = new Set(await admin.listTopics());
+      }
     }
     await untilServed(admin, all);
     // Topics created by an older version keep the broker's retention: bring them in line.
