@@ -27,7 +27,9 @@ export function eligibilityFacts(s: EpisodeState): Pick<EligibilityInput, 'admis
 }
 
 /** An episode state as the conditions read it. */
-export const eligibilityInput = (s: EpisodeState): EligibilityInput => ({ ...s, ...eligibilityFacts(s) });
+export const eligibilityInput = (s: EpisodeState): EligibilityInput => ({
+  admittedAt: s.admittedAt, admissionNoticeAt: s.admissionNoticeAt, readyPeriods: s.readyPeriods, dischargedAt: s.dischargedAt, ...eligibilityFacts(s),
+});
 
 /**
  * The conditions before a municipality can be charged, recorded per episode. 'pending' means

@@ -32,6 +32,12 @@ export interface AutoFreezeOptions {
  */
 export class AutoFreezer {
   #caughtUpSince: number | null = null;
+  /**
+   * Months whose every region is frozen: not looked at again by this process (the regions query
+   * reads the month's facts). A region whose first episode of a month arrives after that is
+   * frozen by hand, like any late change.
+   */
+  readonly #done = new Set<string>();
   readonly frozen: { region: string; month: string; freeze: Freeze }[] = [];
 
   constructor(private readonly o: AutoFreezeOptions) {}
@@ -42,9 +48,11 @@ export class AutoFreezer {
     const due = monthsDue(now, this.o.workingDay, this.o.from);
     const todo: { region: string; month: InvoiceMonth }[] = [];
     for (const month of due) {
-      for (const region of await this.o.regions(month)) {
-        if (!(await this.o.isFrozen(region, month))) todo.push({ region, month });
-      }
+      if (this.#done.has(month.label)) continue;
+      const open: string[] = [];
+      for (const region of await this.o.regions(month)) if (!(await this.o.isFrozen(region, month))) open.push(region);
+      if (open.length === 0) this.#done.add(month.label);
+      for (const region of open) todo.push({ region, month });
     }
     if (todo.length === 0) {
       this.#caughtUpSince = null;

@@ -50,6 +50,12 @@ export async function frozenInvoice(client: ClickHouseClient, db: string, region
   };
 }
 
+/** Whether `region`'s `month` is frozen: a look at the table, without reading the basis. */
+export async function isFrozen(client: ClickHouseClient, db: string, region: string, month: string): Promise<boolean> {
+  const rows = await select(client, `SELECT 1 AS one FROM ${db}.invoice_freezes WHERE region = ${str(region)} AND month = ${int(monthNumber(month))} LIMIT 1`);
+  return rows.length > 0;
+}
+
 /**
  * Stores `basis` as the frozen invoice basis of its region and month. A month already frozen is
  * refused (CONFLICT), and so is this freeze when another one won a race past that check.

@@ -11,7 +11,7 @@ import type { PopulationTable } from '../reference/population.ts';
 import { QUERY_SETTINGS } from '../snapshot/read-model.ts';
 import { stockholmDay } from '../core/stockholm-time.ts';
 import { AutoFreezer } from './auto-freeze.ts';
-import { freezeInvoice, frozenInvoice } from './frozen-invoices.ts';
+import { freezeInvoice, isFrozen } from './frozen-invoices.ts';
 import { liveInvoice } from './invoice-read.ts';
 
 export interface InvoiceFreezerDeps {
@@ -56,7 +56,7 @@ export function invoiceFreezer(d: InvoiceFreezerDeps): { round: () => Promise<vo
       })).json<{ region: string }>();
       return rows.map((r) => r.region);
     },
-    isFrozen: async (region, month) => (await frozenInvoice(d.client, d.db, region, month.label)) !== null,
+    isFrozen: (region, month) => isFrozen(d.client, d.db, region, month.label),
     freeze: async (region, month) => {
       const source = { client: d.client, db: d.db, rules: d.rules, agreements: d.agreements, population: d.population };
       const basis = await liveInvoice(source, { kind: 'region', region }, region, month, stockholmDay(now()));

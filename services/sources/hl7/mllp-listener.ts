@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Hl7Message, Hl7Segment } from '@medplum/core';
@@ -6,12 +5,14 @@ import { Hl7Connection, type Hl7ErrorEvent, type Hl7MessageEvent } from '@medplu
 import { UtklarError } from '../../core/errors.ts';
 import { logger } from '../../core/log.ts';
 import type { Pseudonymiser } from '../../contract/pseudonymise.ts';
-import type { Outcome, SourceIngest, SourceItem } from '../ingest.ts';
+import type { SourceIngest } from '../ingest.ts';
 import type { SourceMetrics } from '../metrics.ts';
 import { scrubPersonnummer } from '../scrub.ts';
 import type { AdtMapping } from './adt-mapping.ts';
 import { mapAdt } from './map-adt.ts';
 import { redactHl7 } from './redact.ts';
+import { FrameLimit } from './frame-limit.ts';
+import { IngestBatcher } from './ingest-batcher.ts';
 
 const log = logger('hl7');
 
@@ -56,89 +57,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** A dead letter keeps at most this much of the redacted message: Kafka refuses records above 1 MB. */
 const MAX_DEAD_LETTER_RAW = 100_000;
 
-const VT = 0x0b;
-const FS = 0x1c;
-const CR = 0x0d;
-
-/**
- * The socket as @medplum/hl7's Hl7Connection sees it, with a frame size limit the library does
- * not have (it buffers a frame until FS CR, however long). A frame past the limit is cut there:
- * its head (which holds the MSH, so the sender can be answered by control id) goes on as a frame
- * of its own, marked oversized, and the rest is dropped as it arrives, up to its FS CR. The
- * connection stays usable. Frames are found as Hl7Connection finds them: VT … FS CR.
- */
-class FrameLimit extends EventEmitter {
-  #inFrame = false;
-  #discarding = false;
-  #size = 0;
-  #afterFs = false;
-  /** One entry per frame passed on (in order): whether it was cut. */
-  readonly #cut: boolean[] = [];
-
-  constructor(readonly socket: net.Socket, private readonly limit: number) {
-    super();
-    socket.on('data', (chunk: Buffer) => this.#data(chunk));
-    socket.on('error', (e) => this.emit('error', e));
-    socket.on('close', (hadError) => this.emit('close', hadError));
-  }
-
-  get closed(): boolean {
-    return this.socket.closed;
-  }
-  write(data: Buffer): boolean {
-    return this.socket.write(data);
-  }
-  end(): this {
-    this.socket.end();
-    return this;
-  }
-  destroy(): this {
-    this.socket.destroy();
-    return this;
-  }
-
-  /** Whether the next frame handed on was cut at the limit (asked once per message or parse error). */
-  nextFrameWasCut(): boolean {
-    return this.#cut.shift() ?? false;
-  }
-
-  #data(chunk: Buffer): void {
-    const out: Buffer[] = [];
-    let from = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (!this.#inFrame) {
-        if (b === VT) {
-          this.#inFrame = true;
-          this.#size = 0;
-          this.#afterFs = false;
-        }
-        continue;
-      }
-      if (this.#afterFs && b === CR) {
-        this.#inFrame = false;
-        this.#afterFs = false;
-        if (this.#discarding) {
-          this.#discarding = false;
-          from = i + 1;
-        } else this.#cut.push(false);
-        continue;
-      }
-      this.#afterFs = b === FS;
-      if (this.#discarding) continue;
-      if (++this.#size > this.limit) {
-        out.push(chunk.subarray(from, i), Buffer.from([FS, CR]));
-        this.#cut.push(true);
-        this.#discarding = true;
-      }
-    }
-    if (!this.#discarding) out.push(chunk.subarray(from));
-    const data = Buffer.concat(out);
-    // Hl7Connection parses and dispatches the frames before emit returns, so #cut is already filled.
-    if (data.length > 0) this.emit('data', data);
-  }
-}
-
 /**
  * What MSH-1 and MSH-2 declare is only usable as five different separators that cannot occur in
  * text: any other value makes every field read wrong, so such a message is refused, not guessed.
@@ -162,48 +80,6 @@ function plainAck(code: AckCode, controlId: string, reason: string): Hl7Message 
     new Hl7Segment(['MSA', code, controlId.replace(/[|^~\\&]/g, ''), text]),
     new Hl7Segment(['ERR', '', '', ERR_CODE[code], 'E', '', '', '', text]),
   ]);
-}
-
-/**
- * Group commit: the messages of every connection that arrive while a Kafka transaction is under
- * way go together in the next one. Each message is still answered only once Kafka has it, and a
- * connection's next message is not read before its ACK, so one sender's order is kept. One
- * transaction per message instead made eight connections slower than one (2026-12-06,
- * `npm run bench:hl7`): the producer has one transaction open at a time, so they queued, and a
- * transaction begun right after the previous commit is refused by the broker as concurrent
- * (CONCURRENT_TRANSACTIONS) and retried after 200 ms.
- */
-class IngestBatcher {
-  #waiting: { item: Omit<SourceItem, 'ref'>; resolve: (o: Outcome) => void; reject: (e: unknown) => void }[] = [];
-  #running = false;
-
-  constructor(private readonly ingest: SourceIngest, private readonly max = 500) {}
-
-  submit(item: Omit<SourceItem, 'ref'>): Promise<Outcome> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ item, resolve, reject });
-      void this.#drain();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      while (this.#waiting.length > 0) {
-        const batch = this.#waiting.splice(0, this.max);
-        try {
-          const outcomes = await this.ingest.ingest(batch.map((b, i) => ({ ...b.item, ref: i + 1 }) as SourceItem));
-          batch.forEach((b, i) => b.resolve(outcomes[i]!));
-        } catch (e) {
-          // Nothing of the batch was stored: each of its senders is told so (AR) and sends again.
-          for (const b of batch) b.reject(e);
-        }
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
 }
 
 /**
@@ -351,12 +227,7 @@ export class MllpListener {
     log.info({ ack: 'AR', reason: error.message }, 'HL7 message answered');
     if (!connection.isClosed()) {
       // No control id to refer to: MSA-2 stays empty.
-      const now = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-      connection.send(new Hl7Message([
-        new Hl7Segment(['MSH', '^~\\&', 'UTKLAR', '', '', '', now, '', 'ACK', `utklar-${Date.now()}`, 'P', '2.5']),
-        new Hl7Segment(['MSA', 'AR', '', error.message]),
-        new Hl7Segment(['ERR', '', '', ERR_CODE.AR, 'E', '', '', '', error.message]),
-      ]));
+      connection.send(plainAck('AR', '', error.message));
       await connection.close();
     }
   }
