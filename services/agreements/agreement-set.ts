@@ -25,19 +25,14 @@ export class AgreementSet {
   }
 }
 
-/** What the clock decides for every region alike while it runs one RegionRules (UTKLAR_RULES). */
-const CLOCK_TERMS = ['noon', 'conditions', 'admissionNoticeWithinHours', 'sipCalledWithinDays', 'fastVardkontaktRequiredFor'] as const;
-
 /**
  * UTKLAR_AGREEMENTS: files and directories (every *.json in one), comma-separated. Unset, the
  * UTKLAR_RULES shortcut: `law` is law.json alone, `orebro` is orebro.json for region 18 and
- * law.json elsewhere. The law's defaults are added when no file covers '*'.
- *
- * The clock counts payment days and decides liability once per episode with the rules
- * UTKLAR_RULES names, so an agreement whose noon rule or conditions differ from those is
- * refused here rather than billed on days the clock counted otherwise.
+ * law.json elsewhere. The law's defaults are added when no file covers '*'. Each region's noon
+ * rule and conditions may differ: the clock counts an episode under its region's agreement
+ * (regional-rules.ts).
  */
-export function loadAgreementSet(spec: string | undefined, shortcut: 'law' | 'orebro', clock: RegionRules): AgreementSet {
+export function loadAgreementSet(spec: string | undefined, shortcut: 'law' | 'orebro'): AgreementSet {
   const files = spec === undefined || spec.trim() === ''
     ? (shortcut === 'law' ? [bundledFile('law')] : [bundledFile('orebro'), bundledFile('law')])
     : spec.split(',').map((s) => s.trim()).filter(Boolean).flatMap(expand);
@@ -51,10 +46,6 @@ export function loadAgreementSet(spec: string | undefined, shortcut: 'law' | 'or
     const clash = all.find((b) => b !== a && b.file !== a.file && b.region === a.region && b.validFrom <= (a.validTo ?? Infinity) && a.validFrom <= (b.validTo ?? Infinity));
     if (clash && all.indexOf(clash) > all.indexOf(a)) {
       problems.push(`${where(clash)}: region ${a.region} from ${isoDate(fromEpochDay(clash.validFrom))} is also agreed in ${where(a)}: one agreement per region and year`);
-    }
-    const differs = CLOCK_TERMS.filter((k) => JSON.stringify(a.rules[k]) !== JSON.stringify(clock[k]));
-    if (differs.length > 0) {
-      problems.push(`${where(a)}: ${differs.join(', ')} differ from the clock's rules (UTKLAR_RULES=${shortcut}); the clock counts payment days and liability with one set of rules for every region, so these must be the same in every agreement of a deployment`);
     }
   }
   if (problems.length > 0) throw new UtklarError('CONFIG', `UTKLAR_AGREEMENTS:\n  ${problems.join('\n  ')}`);

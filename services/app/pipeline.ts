@@ -11,6 +11,7 @@ import { DeadLetters } from '../kafka/dead-letter.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { ClockStore } from '../store/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
+import { regionalRules } from '../agreements/regional-rules.ts';
 import { OutboxService } from '../outbox/outbox-service.ts';
 import { Processor } from '../processor/processor.ts';
 import { openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
@@ -65,7 +66,7 @@ export class Pipeline {
     quietErrors(this.redis);
     this.#codec = new EventCodec(config.registryUrl);
     this.#deadLetters = new DeadLetters(this.kafka, config.namespace);
-    this.rules = config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES;
+    this.rules = regionalRules(config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES, config.agreements);
     this.#admin = this.kafka.admin();
     this.heartbeats = new Heartbeats(this.redis, config.namespace);
   }

@@ -1,7 +1,7 @@
 import { stateChanged } from '../clock/changelog.ts';
 import type { ClockReads } from '../store/clock-reads.ts';
 import { eligibility, eligibilityInput } from '../clock/eligibility.ts';
-import type { RegionRules } from '../clock/rules.ts';
+import { episodeRules, type RegionRules } from '../clock/rules.ts';
 import { UtklarError } from '../core/errors.ts';
 import { ageGroup, episodeFact } from '../facts/episode-fact.ts';
 import type { Scope } from '../model/scope.ts';
@@ -90,7 +90,7 @@ export async function boardEpisodes(clocks: Pick<ClockReads, 'openEpisodes'>, se
         recipientMunicipality: f.recipient_municipality,
         careType: f.care_type, ageGroup: ageGroup(s.admission?.ageYears ?? null), readySince: open.start,
         readyStartDays: f.ready_start_days, readyEndDays: f.ready_end_days, paymentDays: f.payment_days.length, openPaymentFromDay: f.open_payment_from_day,
-        trackColour: open.trackColour, fastVardkontakt: open.fastVardkontaktAppointed, sip: eligibility(eligibilityInput(s), now, rules)['sip-called-in-time'],
+        trackColour: open.trackColour, fastVardkontakt: open.fastVardkontaktAppointed, sip: eligibility(eligibilityInput(s), now, episodeRules(rules, s.admission?.region, s.dischargedAt, now))['sip-called-in-time'],
         delayReasons: s.delayReasons.filter((r) => r.until === null).map(({ reasonCode, responsibleParty }) => ({ reasonCode, responsibleParty })),
         readmission: stored.readmission !== null, readmissionOf: visibleIndexEpisode(stored.readmission?.indexEpisodeId ?? null, scope, rules), problems: s.problems,
       };

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { INVOICE_ROUTES } from '../api/invoice-routes.ts';
 import { monthOf } from '../api/routes.ts';
 import { LAW_DEFAULTS, OREBRO_RULES } from '../clock/rules.ts';
+import { regionalRules } from '../agreements/regional-rules.ts';
 import { loadConfig } from '../core/config.ts';
 import { UtklarError } from '../core/errors.ts';
 import { stockholmDay } from '../core/stockholm-time.ts';
@@ -32,7 +33,7 @@ export async function invoice(argv: string[]): Promise<number> {
   const { client } = await openClickHouse(config);
   try {
     await migrate(client, config.clickhouseDatabase);
-    const deps = { client, db: config.clickhouseDatabase, rules: config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES, agreements: config.agreements, population: loadPopulation(config.populationDir) };
+    const deps = { client, db: config.clickhouseDatabase, rules: regionalRules(config.rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES, config.agreements), agreements: config.agreements, population: loadPopulation(config.populationDir) };
     const scope = { kind: 'region' as const, region: a.region };
     if (a.freeze) {
       const basis = await liveInvoice(deps, scope, a.region, month, today);

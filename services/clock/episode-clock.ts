@@ -3,7 +3,7 @@ import { episodePaymentDays, followUpDays, sum } from './day-count.ts';
 import { delayBand, type DelayBand } from './delay-band.ts';
 import { eligibility, eligibilityInput, liability, type ConditionStatus } from './eligibility.ts';
 import type { EpisodeState } from './episode-state.ts';
-import { amountForDays, type EligibilityCondition, type RegionRules } from './rules.ts';
+import { amountForDays, episodeRules, type EligibilityCondition, type RegionRules } from './rules.ts';
 
 /** What a coordinator and an invoice need to know about an episode at one instant. */
 export interface EpisodeClock {
@@ -21,7 +21,8 @@ export interface EpisodeClock {
   paymentDayList: number[];
 }
 
-export function episodeClock(s: EpisodeState, now: number, rules: RegionRules): EpisodeClock {
+export function episodeClock(s: EpisodeState, now: number, deployment: RegionRules): EpisodeClock {
+  const rules = episodeRules(deployment, s.admission?.region, s.dischargedAt, now);
   const utklarDays = sum(s.readyPeriods.map((p) => followUpDays(p, now)));
   const days = episodePaymentDays(s.readyPeriods, now, rules);
   const conditions = eligibility(eligibilityInput(s), now, rules);

@@ -1,5 +1,5 @@
 import type { CARE_TYPES, TRACK_COLOURS } from '../contract/event.ts';
-import { fromEpochDay } from '../core/stockholm-time.ts';
+import { fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 import { bundledRules } from '../agreements/bundled.ts';
 
 type CareType = (typeof CARE_TYPES)[number];
@@ -43,6 +43,22 @@ export interface RegionRules {
   allowedLatenessMs: number;
   /** Closed episodes are kept for readmission linkage this long after discharge, then evicted. */
   retainClosedEpisodeDays: number;
+  /**
+   * The agreement in force for a region on a Stockholm day (services/agreements/regional-rules.ts),
+   * when the deployment has agreements per region; unset: these rules for every region.
+   */
+  byRegion?: (region: string, day: number) => RegionRules | undefined;
+}
+
+/**
+ * The rules an episode is counted under: its region's agreement in force on the day it was
+ * discharged (still in care: the day of `at`), else the deployment's. One place, so that the
+ * board, the clock events, the episode facts and the invoice agree on an episode's noon rule,
+ * conditions and payment model.
+ */
+export function episodeRules(rules: RegionRules, region: string | null | undefined, dischargedAt: number | null, at: number): RegionRules {
+  if (!rules.byRegion || !region) return rules;
+  return rules.byRegion(region, stockholmDay(dischargedAt ?? at)) ?? rules;
 }
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UtklarError } from './errors.ts';
 import { loadAgreementSet, type AgreementSet } from '../agreements/agreement-set.ts';
-import { LAW_DEFAULTS, OREBRO_RULES } from '../clock/rules.ts';
+
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -112,7 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
     rules,
-    agreements: loadAgreementSet(env.UTKLAR_AGREEMENTS, rules, rules === 'law' ? LAW_DEFAULTS : OREBRO_RULES),
+    agreements: loadAgreementSet(env.UTKLAR_AGREEMENTS, rules),
     invoiceFreeze: parseInvoiceFreeze(env.UTKLAR_INVOICE_FREEZE_WORKDAY, env.UTKLAR_INVOICE_FREEZE_FROM),
     consumers: parseConsumers(env.UTKLAR_CONSUMERS ?? CONSUMERS.join(',')).filter((c): c is Consumer => c !== 'timers'),
     timersOnly: parseConsumers(env.UTKLAR_CONSUMERS ?? '').includes('timers'),

@@ -2,7 +2,7 @@ import { stockholmDay } from '../core/stockholm-time.ts';
 import { episodePaymentDays, firstPaymentDay } from '../clock/day-count.ts';
 import type { StateChanged } from '../clock/changelog.ts';
 import { eligibility, liability } from '../clock/eligibility.ts';
-import type { EligibilityCondition, RegionRules } from '../clock/rules.ts';
+import { episodeRules, type EligibilityCondition, type RegionRules } from '../clock/rules.ts';
 import { municipalities } from '../reference/municipalities.ts';
 
 /** Age groups of the Örebro report's "åldersgrupp" listbox. */
@@ -26,7 +26,10 @@ export function monthOfDay(day: number): number {
  * The newest version of an episode wins (ReplacingMergeTree(version)), so replays and
  * duplicates collapse. Pure.
  */
-export function episodeFact(c: StateChanged, rules: RegionRules) {
+export function episodeFact(c: StateChanged, deployment: RegionRules) {
+  // Liability once nothing can change any more (a discharged episode's deadlines have all passed).
+  const decidedAt = c.dischargedAt === null ? (c.lastEventAt ?? c.admittedAt ?? 0) : c.dischargedAt + 30 * 86_400_000;
+  const rules = episodeRules(deployment, c.region, c.dischargedAt, decidedAt);
   const periods = c.readyPeriods;
   // The payment-day rule is the clock's (clock/day-count.ts): closed periods as their days, the
   // open one as its first day not already counted, which SQL counts on to "today".
@@ -41,8 +44,6 @@ export function episodeFact(c: StateChanged, rules: RegionRules) {
   const dischargedDay = c.dischargedAt === null ? -1 : stockholmDay(c.dischargedAt);
   const home = c.homeMunicipality ?? '';
   const county = municipalities.get(home)?.countyCode ?? '';
-  // Liability once nothing can change any more (a discharged episode's deadlines have all passed).
-  const decidedAt = c.dischargedAt === null ? (c.lastEventAt ?? c.admittedAt ?? 0) : c.dischargedAt + 30 * 86_400_000;
   const conditions = eligibility(c, decidedAt, rules);
   const liable = periods.length === 0 ? 'not-applicable' : liability(conditions, rules);
   return {

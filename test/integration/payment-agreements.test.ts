@@ -74,7 +74,7 @@ describe('the invoice basis from ClickHouse under the agreement in force (server
       noon: OREBRO_RULES.noon,
       conditions: { required: OREBRO_RULES.conditions, admissionNoticeWithinHours: 24, sipCalledWithinDays: 3, fastVardkontaktRequiredFor: OREBRO_RULES.fastVardkontaktRequiredFor },
     }] }));
-    const set = loadAgreementSet(file, 'orebro', OREBRO_RULES);
+    const set = loadAgreementSet(file, 'orebro');
     const rolling = await answer(set);
     expect(rolling).toEqual(paymentBasis(episodes(), set, november));
     // September and October were read: the averages are over more episodes than November's.

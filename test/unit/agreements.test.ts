@@ -20,7 +20,7 @@ const file = (name: string, content: unknown) => {
 };
 const day = (year: number, month: number, d: number) => epochDay({ year, month, day: d });
 
-/** A version with the bundled files' clock terms (what every agreement of a deployment must share). */
+/** A version with the bundled files' clock terms. */
 const version = (over: Record<string, unknown> = {}) => ({
   validFrom: '2018-01-01',
   model: { type: 'municipal-average', threshold: 3, period: 'month', includeDayZeroDischarges: false, billable: 'all-days' },
@@ -137,7 +137,7 @@ describe('several regions, each with its agreement(s), the version in force on t
       version({ validTo: '2025-12-31' }),
       version({ validFrom: '2026-01-01', model: { type: 'municipal-average', threshold: 3, period: 'rolling-3-months', includeDayZeroDischarges: false, billable: 'all-days' }, amountPerDayByYear: { 2026: 11000 } }),
     ] });
-    const set = loadAgreementSet(`${vgr},${bundledFile('orebro')}`, 'orebro', OREBRO_RULES);
+    const set = loadAgreementSet(`${vgr},${bundledFile('orebro')}`, 'orebro');
     expect(set.agreements.map((a) => a.id)).toEqual(['vgr.json#2018-01-01', 'vgr.json#2026-01-01', 'orebro.json#2018-01-01', 'law.json#2018-01-01']);
     expect(set.inForce('14', day(2025, 12, 31))?.id).toBe('vgr.json#2018-01-01');
     expect(set.inForce('14', day(2026, 1, 1))?.id).toBe('vgr.json#2026-01-01');
@@ -150,11 +150,16 @@ describe('several regions, each with its agreement(s), the version in force on t
     const sub = mkdtempSync(path.join(dir, 'dir-'));
     writeFileSync(path.join(sub, 'a.json'), JSON.stringify({ region: '18', name: 'a', versions: [version()] }));
     writeFileSync(path.join(sub, 'b.json'), JSON.stringify({ region: '18', name: 'b', versions: [version({ validFrom: '2026-01-01' })] }));
-    expect(thrown(() => loadAgreementSet(sub, 'orebro', OREBRO_RULES)).message).toMatch(/b\.json:\d+: region 18 from 2026-01-01 is also agreed in .*a\.json:\d+/);
+    expect(thrown(() => loadAgreementSet(sub, 'orebro')).message).toMatch(/b\.json:\d+: region 18 from 2026-01-01 is also agreed in .*a\.json:\d+/);
   });
 
-  it('an agreement whose noon rule or conditions differ from the clock\'s is refused, not billed on days counted otherwise', () => {
-    const f = file('noon.json', { region: '01', name: 'x', versions: [version({ noon: { hour: 12, inclusive: true } })] });
-    expect(thrown(() => loadAgreementSet(f, 'orebro', OREBRO_RULES)).message).toMatch(/noon\.json:\d+: noon differ from the clock's rules \(UTKLAR_RULES=orebro\)/);
+  it("an agreement may have its own noon rule and conditions: the deployment's rules are not imposed on it", () => {
+    const f = file('noon.json', { region: '01', name: 'x', versions: [version({ noon: { hour: 12, inclusive: true }, conditions: { required: ['information-transferred-by-discharge'], admissionNoticeWithinHours: 48, sipCalledWithinDays: 5, fastVardkontaktRequiredFor: [] } })] });
+    const set = loadAgreementSet(f, 'orebro');
+    const a = set.inForce('01', day(2026, 6, 1))!;
+    expect(a.rules.noon).toEqual({ hour: 12, inclusive: true });
+    expect(a.rules.conditions).toEqual(['information-transferred-by-discharge']);
+    expect(a.rules.admissionNoticeWithinHours).toBe(48);
+    // How the clock counts under it: test/unit/regional-rules.test.ts.
   });
 });

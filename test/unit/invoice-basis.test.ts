@@ -6,7 +6,7 @@ import { forMunicipality, invoiceBasis } from '../../services/invoices/invoice-b
 import { linesCsv, specificationCsv } from '../../services/invoices/invoice-csv.ts';
 import { EPISODES, HYPERLINK, NOVEMBER, ep, iso } from '../support/invoice-episodes.ts';
 
-const set = loadAgreementSet(undefined, 'orebro', OREBRO_RULES);
+const set = loadAgreementSet(undefined, 'orebro');
 
 
 describe('the invoice basis and its specification, worked by hand', () => {

@@ -38,7 +38,7 @@ writeFileSync(vgr, JSON.stringify({ region: '14', name: 'VGR-liknande', versions
 const vgrMonthly = path.join(dir, 'vgr-monthly.json');
 writeFileSync(vgrMonthly, JSON.stringify({ region: '14', name: 'VGR per månad', versions: [{ validFrom: '2018-01-01', model: average('month'), ...terms, amountPerDayByYear: { 2025: 10000 } }] }, null, 2));
 
-const set = loadAgreementSet(`${vgr},${bundledFile('orebro')}`, 'orebro', OREBRO_RULES);
+const set = loadAgreementSet(`${vgr},${bundledFile('orebro')}`, 'orebro');
 
 // Göteborg (1480) and Härryda (1401), region 14, somatic care.
 const EPISODES = [
@@ -87,7 +87,7 @@ describe('the invoice basis under a rolling 3-month average (worked by hand)', (
   });
 
   it('the same November under the month rule bills Härryda and not Göteborg', () => {
-    const monthly = paymentBasis(EPISODES, loadAgreementSet(vgrMonthly, 'orebro', OREBRO_RULES), monthOf(2025, 11));
+    const monthly = paymentBasis(EPISODES, loadAgreementSet(vgrMonthly, 'orebro'), monthOf(2025, 11));
     expect(only(monthly.rows, '14', '1480')).toMatchObject({ episodes: 2, paymentDays: 3, average: 1.5, exceeded: false, billableDays: 0, averageFrom: '2025-11-01' });
     // H4 5 + H5 4 = 9 days over 2 = 4,5 > 3,0: all 9 days × 10 000 kr.
     expect(only(monthly.rows, '14', '1401')).toMatchObject({ average: 4.5, exceeded: true, billableDays: 9, amountSek: 90000 });
