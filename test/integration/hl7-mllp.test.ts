@@ -88,7 +88,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
 
   it('A08 corrects the admission (ward), A03 discharges, A13 undoes the discharge, A11 cancels', async () => {
     expect(await send(adt({ trigger: 'A08', controlId: 'MSG-A08', recorded: '202611021000+0100', ward: 'Med 3' }))).toMatchObject({ code: 'AA' });
-    expect(await send(adt({ trigger: 'A03', controlId: 'MSG-A03', recorded: '202611061105+0100', discharged: '202611061100+0100', dischargeDisposition: '06' }))).toMatchObject({ code: 'AA' });
+    expect(await send(adt({ trigger: 'A03', controlId: 'MSG-A03', recorded: '202611061105+0100', discharged: '202611061100+0100', dischargeDisposition: '06', extra: ['ZSU|202611061030+0100|Y'] }))).toMatchObject({ code: 'AA' });
     const key = await stateKeyOf(redis, config.namespace, 'E-HL7-1');
     const state = async () => JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { status: string; admission: { ward: string }; discharge: { destination: string } | null; admittedAt: number };
     const discharged = await waitFor('discharged', async () => ((await state())?.status === 'DISCHARGED' ? state() : undefined));
@@ -103,6 +103,8 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(events.slice(2).map((e) => [e.type, e.eventId])).toEqual([
       ['admission', 'hl7:COSMIC:USO:MSG-A08'], ['discharge', 'hl7:COSMIC:USO:MSG-A03'], ['discharge-cancelled', 'hl7:COSMIC:USO:MSG-A13'], ['admission-cancelled', 'hl7:COSMIC:USO:MSG-A11'],
     ]);
+    // The payment conditions from the shipped mapping's ZSU segment, through Avro.
+    expect(events.find((e) => e.eventId === 'hl7:COSMIC:USO:MSG-A03')!.data).toMatchObject({ informationTransferredAt: Date.parse('2026-11-06T09:30:00Z'), patientDeclinedServices: true });
   });
 
   it('a samordningsnummer is carried like a personnummer', async () => {

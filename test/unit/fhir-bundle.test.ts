@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEventObject } from '../../services/contract/ndjson-event.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { mapEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
+import { EXTENSIONS, mapEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
 import type { Encounter } from '../../services/sources/fhir/fhir-types.ts';
 import { transferEventId, wardHistory } from '../../services/sources/fhir/location-history.ts';
 import { planTransaction } from '../../services/sources/fhir/transaction-bundle.ts';
@@ -116,6 +116,18 @@ describe('a transaction Bundle → one all-or-nothing item per Encounter', () =>
     expect(dangling.expressions.get(1)).toEqual(['Bundle.entry[0].resource.subject.reference']);
     const noId = planTransaction(transaction(patient({ identifier: [{ system: 'urn:oid:1.2.752.29.4.3', value: 'LOCAL-77' }] }), withPatient), 'x');
     expect(noId.expressions.get(2)).toEqual(['Bundle.entry[0].resource.identifier']);
+  });
+
+  it('a finished Encounter\'s payment-condition extensions reach its discharge; a bad one names the entry\'s extension', () => {
+    const finished = (...extension: object[]) => encounter({
+      subject: { reference: 'Patient/pat-1' }, status: 'finished', period: { start: ADMITTED, end: '2026-11-14T11:00:00+01:00' },
+      extension: [...encounter().extension!, ...extension],
+    });
+    const good = planTransaction(transaction(patient(), finished({ url: EXTENSIONS.informationTransferredAt, valueDateTime: '2026-11-14T10:30:00+01:00' }, { url: EXTENSIONS.patientDeclinedServices, valueBoolean: false })), 'x');
+    expect((good.items[0]!.values as Record<string, unknown>[]).at(-1)).toMatchObject({ type: 'discharge', informationTransferredAt: '2026-11-14T09:30:00.000Z', patientDeclinedServices: false });
+    const bad = planTransaction(transaction(patient(), finished({ url: EXTENSIONS.informationTransferredAt, valueDateTime: '2026-11-14' })), 'x');
+    expect(bad.expressions.get(2)).toEqual(['Bundle.entry[1].resource.extension[2].valueDateTime']);
+    expect(bad.items[0]!.error!.message).toMatch(/^Bundle\.entry\[1\]\.resource\.extension\[2\]\.valueDateTime: expected a date, time and zone/);
   });
 
   it('a POSTed Encounter without an id is known by its identifier; a PUT without one by its URL', () => {

@@ -314,3 +314,132 @@ describe('ACKs', () => {
     expect(buildAck(Hl7Message.parse(adt({ trigger: 'A01', controlId: 'C21' })), 'AA').getSegment('MSA')!.toString()).toBe('MSA|AA|C21|OK');
   });
 });
+
+describe('A03 carries the discharge\'s payment conditions (ZSU in the shipped mapping)', () => {
+  const a03 = (controlId: string, ...extra: string[]) => map(adt({ trigger: 'A03', controlId, discharged: '202611061100+0100', extra }));
+  const eventOf = (r: AdtResult) => {
+    if (!r.ok) throw new Error(`expected an event, got ${r.error.message}`);
+    return r.event;
+  };
+
+  it('ZSU-1 is when the information was transferred, ZSU-2 (Y/N) whether the patient declined; the contract takes both', () => {
+    const r = a03('Z1', 'ZSU|202611061030+0100|Y');
+    expect(r).toMatchObject({ ok: true, event: { type: 'discharge', occurredAt: '2026-11-06T10:00:00.000Z', informationTransferredAt: '2026-11-06T09:30:00.000Z', patientDeclinedServices: true } });
+    const ev = parseEventObject(eventOf(r), 1, ps);
+    expect(ev.type === 'discharge' && ev.data).toMatchObject({ informationTransferredAt: Date.parse('2026-11-06T09:30:00Z'), patientDeclinedServices: true });
+    // A local time is Stockholm's, as every HL7 time without an offset.
+    expect(a03('Z2', 'ZSU|20261105163000|N')).toMatchObject({ ok: true, event: { informationTransferredAt: '2026-11-05T15:30:00.000Z', patientDeclinedServices: false } });
+    // Either alone.
+    const onlyDeclined = eventOf(a03('Z3', 'ZSU||N'));
+    expect(onlyDeclined).toMatchObject({ patientDeclinedServices: false });
+    expect(onlyDeclined).not.toHaveProperty('informationTransferredAt');
+    const onlyInformed = eventOf(a03('Z4', 'ZSU|202611061030+0100'));
+    expect(onlyInformed).toMatchObject({ informationTransferredAt: '2026-11-06T09:30:00.000Z' });
+    expect(onlyInformed).not.toHaveProperty('patientDeclinedServices');
+  });
+
+  it('absent (no ZSU, or its fields empty): left out of the event, null in the contract', () => {
+    for (const [controlId, extra] of [['Z5', []], ['Z6', ['ZSU']], ['Z7', ['ZSU||']]] as const) {
+      const event = eventOf(a03(controlId, ...extra));
+      for (const name of ['informationTransferredAt', 'patientDeclinedServices']) expect(event, `${controlId} ${name}`).not.toHaveProperty(name);
+      const ev = parseEventObject(event, 1, ps);
+      expect(ev.type === 'discharge' && ev.data, controlId).toMatchObject({ informationTransferredAt: null, patientDeclinedServices: null });
+    }
+  });
+
+  it('only a discharge reads them: a ZSU beside an A01, A08 or A13 is not read, even when it would be refused', () => {
+    for (const trigger of ['A01', 'A08', 'A13']) {
+      const event = eventOf(map(adt({ trigger, controlId: `Z9-${trigger}`, extra: ['ZSU|gestern|J'] })));
+      for (const name of ['informationTransferredAt', 'patientDeclinedServices']) expect(event, `${trigger} ${name}`).not.toHaveProperty(name);
+    }
+  });
+
+  it('a time that is none or is ambiguous, or a code other than Y/N, is AE naming the field and its location', () => {
+    const cases: [string, RegExp][] = [
+      ['ZSU|2026-11-06T10:30+01:00|N', /informationTransferredAt \(ZSU-1\.1\): '2026-11-06T10:30\+01:00' is not an HL7 time/],
+      // A day alone is no instant.
+      ['ZSU|20261106|N', /informationTransferredAt \(ZSU-1\.1\): '20261106' is not an HL7 time/],
+      ['ZSU|202611311030+0100|N', /informationTransferredAt \(ZSU-1\.1\): '202611311030\+0100' is not a calendar time/],
+      ['ZSU|202610250230|N', /informationTransferredAt \(ZSU-1\.1\): '202610250230' happens twice in Europe\/Stockholm .*send it with an offset/],
+      ['ZSU|202611061030+0100|J', /patientDeclinedServices: code 'J' in ZSU-2\.1 is not in the mapping's codes \(Y, N\)/],
+      ['ZSU|202611061030+0100|true', /patientDeclinedServices: code 'true' in ZSU-2\.1/],
+      ['ZSU||y', /patientDeclinedServices: code 'y' in ZSU-2\.1/],
+    ];
+    for (const [zsu, reason] of cases) {
+      const r = rejected(a03('Z10', zsu));
+      expect(r, zsu).toEqual({ ack: 'AE', code: 'UNMAPPABLE_MESSAGE', message: expect.stringMatching(reason) });
+      expect(r.message, zsu).toMatch(/^ADT\^A03: /);
+    }
+    // Listed with the message's other problems, in one answer.
+    expect(rejected(a03('Z11', 'ZSU|morgon|X')).message).toMatch(/informationTransferredAt \(ZSU-1\.1\): 'morgon' is not an HL7 time.*; patientDeclinedServices: code 'X' in ZSU-2\.1/);
+  });
+
+  it('a dead letter keeps the ZSU fields the mapping names', () => {
+    const redacted = redactHl7(Hl7Message.parse(adt({ trigger: 'A03', controlId: 'Z12', discharged: '202611061100+0100', extra: ['ZSU|202611311030+0100|J|a note'] })), mapping, (t) => scrubPersonnummer(t, ps));
+    expect(redacted.split('\r').at(-1)).toBe('ZSU|202611311030+0100|J|***');
+  });
+
+  it('a region moves them in its file: another segment, its own codes, and required when its EHR always sends them', () => {
+    const own = parseAdtMapping({
+      ...rawDefault(), source: 'melior', identifiers: mapping.identifiers,
+      fields: {
+        ...rawDefault().fields,
+        informationTransferredAt: { from: ['ZUT-3.1', 'PV2-47.1'] },
+        patientDeclinedServices: { from: ['ZUT-4.1'], codes: { J: 'true', N: 'false' }, ifEmpty: 'false' },
+      },
+    }, 'own.json');
+    const a03own = (controlId: string, ...extra: string[]) => mapAdt(Hl7Message.parse(adt({ trigger: 'A03', controlId, discharged: '202611061100+0100', extra })), own);
+    expect(a03own('Z13', 'ZUT|1||202611061030+0100|J')).toMatchObject({ ok: true, event: { informationTransferredAt: '2026-11-06T09:30:00.000Z', patientDeclinedServices: true } });
+    // The second location when the first is empty; an empty code is what the file says.
+    const pv2 = `PV2${'|'.repeat(47)}202611061045+0100`;
+    expect(a03own('Z14', pv2)).toMatchObject({ ok: true, event: { informationTransferredAt: '2026-11-06T09:45:00.000Z', patientDeclinedServices: false } });
+    // The shipped segment means nothing to this file; without the time its EHR always sends, AE.
+    expect(rejected(a03own('Z15', 'ZSU|202611061030+0100|Y'))).toMatchObject({ ack: 'AE', message: expect.stringMatching(/informationTransferredAt: ZUT-3\.1, PV2-47\.1 empty/) });
+  });
+
+  it('a file written before them loads and does not read them, even from a ZSU', () => {
+    const { informationTransferredAt: _i, patientDeclinedServices: _d, ...older } = rawDefault().fields;
+    const before = parseAdtMapping({ source: 'ehr-hl7', identifiers: mapping.identifiers, fields: older }, 'before.json');
+    const event = eventOf(mapAdt(Hl7Message.parse(adt({ trigger: 'A03', controlId: 'Z16', discharged: '202611061100+0100', extra: ['ZSU|202611061030+0100|Y'] })), before));
+    for (const name of ['informationTransferredAt', 'patientDeclinedServices']) expect(event).not.toHaveProperty(name);
+  });
+
+  it('the file is checked: Y/N must map to true or false, a time cannot be a constant, only these and primaryCareUnit may be optional', () => {
+    let error: UtklarError | undefined;
+    try {
+      parseAdtMapping({
+        source: 'x', identifiers: mapping.identifiers,
+        fields: {
+          ...rawDefault().fields,
+          informationTransferredAt: { value: '20261106103000+0100' },
+          patientDeclinedServices: { from: ['ZSU-2.1'], codes: { Y: 'yes' } },
+          destination: { ...(rawDefault().fields.destination as object), optional: true },
+        },
+      }, 'region.json');
+    } catch (e) {
+      error = e as UtklarError;
+    }
+    expect(error?.code).toBe('CONFIG');
+    for (const p of [
+      '$.fields.informationTransferredAt.value: a time is read from the message ("from"), not a constant',
+      '$.fields.patientDeclinedServices.codes.Y: expected one of true, false',
+      '$.fields.destination.optional: only primaryCareUnit, informationTransferredAt, patientDeclinedServices may be absent',
+    ]) expect(error?.message).toContain(p);
+    expect(thrownBy(() => parseAdtMapping({ ...rawDefault(), source: 'x', identifiers: mapping.identifiers, fields: { ...rawDefault().fields, patientDeclinedServices: { from: ['ZSU-2.1'] } } }, 'r.json')))
+      .toContain('$.fields.patientDeclinedServices: a coded field read from the message needs "codes" (source code → true | false)');
+  });
+
+  it('the shipped file reads ZSU-1 and ZSU-2 (Y/N), both optional', () => {
+    expect(mapping.fields.informationTransferredAt).toMatchObject({ from: [{ text: 'ZSU-1.1' }], optional: true });
+    expect(mapping.fields.patientDeclinedServices).toMatchObject({ from: [{ text: 'ZSU-2.1' }], codes: { Y: 'true', N: 'false' }, optional: true });
+  });
+});
+
+function thrownBy(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { mintToken, parseTokenScope, scopeOf, sourceOf } from '../../services/api/auth.ts';
 import { itemsOf } from '../../services/sources/events-endpoint.ts';
 import { thrown } from './support/thrown.ts';
-import { mapEncounter, operationOutcome, redactEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
+import { EXTENSIONS, mapEncounter, operationOutcome, redactEncounter, SYSTEMS } from '../../services/sources/fhir/encounter.ts';
 import type { Encounter } from '../../services/sources/fhir/fhir-types.ts';
 import { encounter } from '../support/fhir-encounters.ts';
 import { loadAdtMapping } from '../../services/sources/hl7/adt-mapping.ts';
+import { parseEventObject } from '../../services/contract/ndjson-event.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 
 const SECRET = 'unit-test-secret-that-is-long-enough';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -87,5 +89,67 @@ describe('FHIR R4 Encounter → the event contract', () => {
     const kept = JSON.parse(redactEncounter({ ...encounter(), text: { status: 'generated', div: '<div>Sven</div>' } }));
     expect(kept.subject).toEqual({ identifier: { system: SYSTEMS.personnummer, value: '194003071232' } });
     expect(kept.text).toBeUndefined();
+  });
+});
+
+describe('FHIR: a finished Encounter carries the discharge\'s payment conditions in extensions', () => {
+  const base = encounter().extension!;
+  const finished = (...extension: object[]) => encounter({
+    meta: { versionId: '2' }, status: 'finished', period: { start: '2026-11-10T08:00:00+01:00', end: '2026-11-14T11:00:00+01:00' },
+    extension: [...base, ...extension],
+  });
+  const discharge = (e: Encounter) => {
+    const r = mapEncounter(e, 'ehr-fhir');
+    if (!r.ok) throw new Error(`expected events, got ${r.error.message}`);
+    return r.events.at(-1)!;
+  };
+  const refusal = (e: Encounter) => {
+    const r = mapEncounter(e, 'x');
+    if (r.ok) throw new Error('expected a refusal');
+    return { code: r.error.code, message: r.error.message, expression: r.expression };
+  };
+  const informed = (valueDateTime: unknown) => ({ url: EXTENSIONS.informationTransferredAt, valueDateTime });
+  const declined = (valueBoolean: unknown) => ({ url: EXTENSIONS.patientDeclinedServices, valueBoolean });
+
+  it('information-transferred-at (valueDateTime) and patient-declined-services (valueBoolean); the contract takes them', () => {
+    expect(EXTENSIONS).toMatchObject({
+      informationTransferredAt: 'https://utklar.se/fhir/StructureDefinition/information-transferred-at',
+      patientDeclinedServices: 'https://utklar.se/fhir/StructureDefinition/patient-declined-services',
+    });
+    const event = discharge(finished(informed('2026-11-14T10:30:00+01:00'), declined(true)));
+    expect(event).toMatchObject({ type: 'discharge', occurredAt: '2026-11-14T11:00:00+01:00', informationTransferredAt: '2026-11-14T09:30:00.000Z', patientDeclinedServices: true });
+    const ev = parseEventObject(event, 1, new Pseudonymiser('unit-test-pseudonym-key'));
+    expect(ev.type === 'discharge' && ev.data).toMatchObject({ informationTransferredAt: Date.parse('2026-11-14T09:30:00Z'), patientDeclinedServices: true });
+    // FHIR allows up to nine digits of a second and Z; false is a statement too.
+    expect(discharge(finished(informed('2026-11-13T16:05:07.123456789Z'), declined(false)))).toMatchObject({ informationTransferredAt: '2026-11-13T16:05:07.123Z', patientDeclinedServices: false });
+  });
+
+  it('absent: left out of the discharge (null in the contract); an in-progress Encounter does not read them', () => {
+    const event = discharge(finished());
+    for (const name of ['informationTransferredAt', 'patientDeclinedServices']) expect(event).not.toHaveProperty(name);
+    const ev = parseEventObject(event, 1, new Pseudonymiser('unit-test-pseudonym-key'));
+    expect(ev.type === 'discharge' && ev.data).toMatchObject({ informationTransferredAt: null, patientDeclinedServices: null });
+    const admission = mapEncounter(encounter({ extension: [...base, informed('i morgon'), declined('ja')] }), 'x');
+    expect(admission).toMatchObject({ ok: true, events: [{ type: 'admission' }] });
+    for (const name of ['informationTransferredAt', 'patientDeclinedServices']) expect((admission as { events: object[] }).events[0]).not.toHaveProperty(name);
+  });
+
+  it('invalid: refused 422-style, naming the extension (and its value) by position', () => {
+    // base holds region and home municipality: the new extension is Encounter.extension[2].
+    for (const value of ['2026-11-14', '2026-11', '2026-11-14T10:30:00', '2026-11-14T10:30+01:00', '2026-02-30T10:30:00+01:00', '2026-11-14T24:00:00+01:00', 20261114, null]) {
+      expect(refusal(finished(informed(value))), String(value)).toEqual({
+        code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.extension[2].valueDateTime'],
+        message: 'Encounter.extension[2].valueDateTime: expected a date, time and zone such as 2026-11-14T10:30:00+01:00',
+      });
+    }
+    expect(refusal(finished({ url: EXTENSIONS.informationTransferredAt, valueString: '2026-11-14T10:30:00+01:00' }))).toEqual({
+      code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.extension[2]'], message: `Encounter.extension[2]: ${EXTENSIONS.informationTransferredAt} takes a valueDateTime`,
+    });
+    for (const bad of [declined('true'), declined('Y'), declined(1), { url: EXTENSIONS.patientDeclinedServices, valueCode: 'Y' }]) {
+      expect(refusal(finished(bad)), JSON.stringify(bad)).toEqual({
+        code: 'UNMAPPABLE_MESSAGE', expression: ['Encounter.extension[2]'], message: `Encounter.extension[2]: ${EXTENSIONS.patientDeclinedServices} takes a valueBoolean (true or false)`,
+      });
+    }
+    expect(refusal(finished(informed('2026-11-14T10:30:00+01:00'), declined('no'))).expression).toEqual(['Encounter.extension[3]']);
   });
 });

@@ -8,8 +8,8 @@ import { patientIdentity, reservnummerAge, SYSTEMS } from './patient-identity.ts
  * A FHIR R4 Encounter → events in the NDJSON contract's public form (validated and pseudonymised
  * afterwards by the shared ingest path), or why not. The Encounter's status says which event it
  * is, its location history the moves (location-history.ts); what R4's Encounter has no element
- * for (home municipality, region, care type) comes from utklar's extensions. Pure;
- * docs/hl7-sources.md has the table.
+ * for (home municipality, region, care type, the discharge's payment conditions) comes from
+ * utklar's extensions. Pure; docs/hl7-sources.md has the table.
  */
 export { SYSTEMS };
 
@@ -18,6 +18,10 @@ export const EXTENSIONS = {
   region: `${EXT}region`,
   homeMunicipality: `${EXT}home-municipality`,
   careType: `${EXT}care-type`,
+  /** valueDateTime; on a finished Encounter: the discharge's `informationTransferredAt`. */
+  informationTransferredAt: `${EXT}information-transferred-at`,
+  /** valueBoolean; on a finished Encounter: the discharge's `patientDeclinedServices`. */
+  patientDeclinedServices: `${EXT}patient-declined-services`,
 } as const;
 
 /** hl7.org/fhir/discharge-disposition → the contract's destination. */
@@ -49,6 +53,32 @@ const code = (c: CodeableConcept | undefined): string | undefined => codings(c).
 const ext = (e: Extension[] | undefined, url: string): string | undefined => {
   const x = e?.find((v) => v.url === url);
   return x?.valueCode ?? x?.valueString ?? (x?.valueCoding as Coding | undefined)?.code;
+};
+/** An extension and its FHIRPath (the first with the URL, as `ext` reads them), to name it in a refusal. */
+const extAt = (e: Extension[] | undefined, url: string): { x: Extension; at: string } | undefined => {
+  const i = e?.findIndex((v) => v.url === url) ?? -1;
+  return i < 0 ? undefined : { x: e![i]!, at: `Encounter.extension[${i}]` };
+};
+// FHIR's dateTime with a time carries its zone; the contract wants an instant, so a date alone is refused.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-](?:0\d|1[0-4]):[0-5]\d)$/;
+const instantExt = (e: Extension[] | undefined, url: string): string | undefined => {
+  const found = extAt(e, url);
+  if (!found) return undefined;
+  const v = found.x.valueDateTime;
+  if (v === undefined) throw new FhirProblem(`${found.at}: ${url} takes a valueDateTime`, found.at);
+  const m = typeof v === 'string' ? INSTANT.exec(v) : null;
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  // Date.parse takes at most milliseconds and rolls 30 February over into March.
+  const ms = m && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d ? Date.parse(v.replace(/(\.\d{3})\d+/, '$1')) : Number.NaN;
+  if (Number.isNaN(ms)) throw new FhirProblem(`${found.at}.valueDateTime: expected a date, time and zone such as 2026-11-14T10:30:00+01:00`, `${found.at}.valueDateTime`);
+  return new Date(ms).toISOString();
+};
+const booleanExt = (e: Extension[] | undefined, url: string): boolean | undefined => {
+  const found = extAt(e, url);
+  if (!found) return undefined;
+  if (typeof found.x.valueBoolean !== 'boolean') throw new FhirProblem(`${found.at}: ${url} takes a valueBoolean (true or false)`, found.at);
+  return found.x.valueBoolean;
 };
 const required = <T>(v: T | undefined | null | '', what: string, expression: string): T => {
   if (v === undefined || v === null || v === '') throw new FhirProblem(`${expression}: ${what} is required`, expression);
@@ -119,7 +149,14 @@ export function mapEncounter(body: unknown, source: string, ctx: EncounterContex
         const destination = disposition === undefined ? 'OTHER' : DISPOSITION[disposition];
         if (!destination) throw new FhirProblem(`Encounter.hospitalization.dischargeDisposition: '${disposition}' is not one of ${Object.keys(DISPOSITION).join(', ')}`, 'Encounter.hospitalization.dischargeDisposition');
         const stays = wards();
-        const discharge = { type: 'discharge', ...envelope, occurredAt: required(period?.end, 'the discharge time', 'Encounter.period.end'), destination, clinic: clinic(), ward: stays[stays.length - 1]!.ward };
+        const informed = instantExt(extensions, EXTENSIONS.informationTransferredAt);
+        const declined = booleanExt(extensions, EXTENSIONS.patientDeclinedServices);
+        const discharge = {
+          type: 'discharge', ...envelope, occurredAt: required(period?.end, 'the discharge time', 'Encounter.period.end'), destination, clinic: clinic(), ward: stays[stays.length - 1]!.ward,
+          // Payment conditions (docs/agreements.md); left out when not sent, as an NDJSON discharge may.
+          ...(informed !== undefined ? { informationTransferredAt: informed } : {}),
+          ...(declined !== undefined ? { patientDeclinedServices: declined } : {}),
+        };
         // The moves again: a source that never sent the in-progress versions still reports them.
         return { ok: true, events: [...moves(stays), discharge] };
       }

@@ -37,7 +37,14 @@ export interface FieldSpec {
 export const FIELD_NAMES = [
   'episodeId', 'region', 'hospital', 'ward', 'clinic', 'businessArea', 'careType', 'admissionType', 'homeMunicipality',
   'primaryCareUnit', 'destination', 'admittedAt', 'dischargedAt', 'recordedAt', 'transferredAt',
+  'informationTransferredAt', 'patientDeclinedServices',
 ] as const;
+
+/** Read as HL7 times: a constant would be the same instant for every patient. */
+const TIME_FIELDS: ReadonlySet<FieldName> = new Set<FieldName>(['admittedAt', 'dischargedAt', 'recordedAt', 'transferredAt', 'informationTransferredAt']);
+
+/** What the contract lets an event leave out: these may be `optional` in the file. */
+const MAY_BE_ABSENT: ReadonlySet<FieldName> = new Set<FieldName>(['primaryCareUnit', 'informationTransferredAt', 'patientDeclinedServices']);
 
 /**
  * Fields added after mapping files were first written: a file without them reads these, so a
@@ -46,6 +53,13 @@ export const FIELD_NAMES = [
 const ADDED_LATER: Partial<Record<FieldName, { from: string[] }>> = {
   transferredAt: { from: ['EVN-6.1', 'EVN-2.1', 'MSH-7.1'] },
 };
+/**
+ * Added later too, but with no standard HL7 field to default to: the shipped file reads them from
+ * a Z-segment, whose meaning is each site's own, so a file that does not name them does not read
+ * them (the events leave them out) rather than guess at a segment the region may use otherwise.
+ */
+const NOT_READ_UNLESS_NAMED: ReadonlySet<FieldName> = new Set<FieldName>(['informationTransferredAt', 'patientDeclinedServices']);
+
 export type FieldName = (typeof FIELD_NAMES)[number];
 
 export interface AdtMapping {
@@ -53,13 +67,16 @@ export interface AdtMapping {
   source: string;
   identifiers: { personnummer: string; samordningsnummer: string; reservnummer: string[] };
   localTimeZone: string;
+  /** A field with neither `from` nor `value` is not read (NOT_READ_UNLESS_NAMED). */
   fields: Record<FieldName, FieldSpec>;
 }
 
 const LOCATION = /^([A-Z][A-Z0-9]{2})-([1-9]\d{0,2})(?:\.([1-9]\d{0,1})(?:\.([1-9]\d{0,1}))?)?$/;
 const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 /** The contract's values each coded field must map to. */
-const ALLOWED: Partial<Record<FieldName, readonly string[]>> = { careType: CARE_TYPES, admissionType: ADMISSION_TYPES, destination: DESTINATIONS };
+const ALLOWED: Partial<Record<FieldName, readonly string[]>> = {
+  careType: CARE_TYPES, admissionType: ADMISSION_TYPES, destination: DESTINATIONS, patientDeclinedServices: ['true', 'false'],
+};
 
 export function parseLocation(text: string): Location | undefined {
   const m = LOCATION.exec(text);
@@ -117,6 +134,10 @@ export function parseAdtMapping(raw: unknown, file: string): AdtMapping {
   for (const name of FIELD_NAMES) {
     const at = `$.fields.${name}`;
     if (fieldsRaw[name] === undefined && ADDED_LATER[name]) fieldsRaw[name] = ADDED_LATER[name];
+    if (fieldsRaw[name] === undefined && NOT_READ_UNLESS_NAMED.has(name)) {
+      fields[name] = { from: null, value: null, codes: null, otherwise: null, ifEmpty: null, optional: true };
+      continue;
+    }
     if (fieldsRaw[name] === undefined) {
       problems.push(`${at}: required`);
       continue;
@@ -144,10 +165,11 @@ export function parseAdtMapping(raw: unknown, file: string): AdtMapping {
     }
     const value = f.value === undefined ? null : contractValue(f.value, `${at}.value`);
     if ((from === null) === (value === null)) problems.push(`${at}: give exactly one of "from" (locations) or "value" (a constant)`);
+    if (TIME_FIELDS.has(name) && value !== null) problems.push(`${at}.value: a time is read from the message ("from"), not a constant`);
     const codes = f.codes === undefined ? null : Object.fromEntries(Object.entries(obj(f.codes, `${at}.codes`)).map(([k, v]) => [k, contractValue(v, `${at}.codes.${k}`)]));
     if (allowed && from !== null && codes === null) problems.push(`${at}: a coded field read from the message needs "codes" (source code → ${allowed.join(' | ')})`);
     if (f.optional !== undefined && typeof f.optional !== 'boolean') problems.push(`${at}.optional: expected true or false`);
-    if (f.optional === true && name !== 'primaryCareUnit') problems.push(`${at}.optional: only primaryCareUnit may be absent (the contract requires ${name})`);
+    if (f.optional === true && !MAY_BE_ABSENT.has(name)) problems.push(`${at}.optional: only ${[...MAY_BE_ABSENT].join(', ')} may be absent (the contract requires ${name})`);
     fields[name] = {
       from,
       value,

@@ -50,6 +50,7 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
   const field = (name: FieldName): string | null => {
     const f = mapping.fields[name];
     if (f.value !== null) return f.value;
+    if (f.from === null) return null;
     const loc = f.from!.find((l) => valueAt(message, l) !== '');
     const raw = loc ? valueAt(message, loc) : '';
     const where = f.from!.map((l) => l.text).join(', ');
@@ -67,7 +68,7 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
     const f = mapping.fields[name];
     const loc = f.from?.find((l) => valueAt(message, l) !== '');
     if (!loc) {
-      problems.push(`${name}: ${f.from?.map((l) => l.text).join(', ')} empty`);
+      if (!f.optional) problems.push(`${name}: ${f.from?.map((l) => l.text).join(', ')} empty`);
       return null;
     }
     const t = parseHl7Time(valueAt(message, loc), mapping.localTimeZone);
@@ -97,6 +98,12 @@ export function mapAdt(message: Hl7Message, mapping: AdtMapping): AdtResult {
       if (pcu !== null) event.primaryCareUnit = pcu;
     } else if (spec.type === 'discharge') {
       for (const name of ['destination', 'clinic', 'ward'] as const) event[name] = field(name);
+      // Payment conditions (docs/agreements.md). Left out when the message does not say: the
+      // clock then sees no transfer shown and no refusal, as for an NDJSON discharge without them.
+      const informed = time('informationTransferredAt');
+      if (informed !== null) event.informationTransferredAt = informed;
+      const declined = field('patientDeclinedServices');
+      if (declined !== null) event.patientDeclinedServices = declined === 'true';
     } else if (spec.type === 'transfer') {
       // PV1 carries where the patient lies now; PV1-6 (prior location) is not needed: the fold keeps the history.
       for (const name of ['hospital', 'clinic', 'ward', 'businessArea'] as const) event[name] = field(name);
