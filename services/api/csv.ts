@@ -17,7 +17,16 @@ export function neutralisedCell(v: unknown): string {
  * RFC 4180 CSV of result rows (arrays joined with ';'); the header is the union of the keys.
  * Every cell, header included, is neutralised first: every CSV the API produces goes through here.
  */
-export function toCsv(rows: Record<string, unknown>[]): string {
+export function toCsv(rows: Record<string, unknown>[], withheld = '<5'): string {
+  // A withheld small cell (small-cells.ts) reads as "<5" where a spreadsheet shows it; the list
+  // that names them is for JSON readers.
+  const shown = rows.map((r) => {
+    if (!Array.isArray(r.suppressed)) return r;
+    const { suppressed, ...rest } = r;
+    for (const f of suppressed as string[]) rest[f] = withheld;
+    return rest;
+  });
+  rows = shown;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => {
     const s = neutralisedCell(v);

@@ -9,6 +9,7 @@ import { readerOf } from './auth.ts';
 import { PATIENT_LEVEL_ROUTES, type AccessRecorder } from './access-log.ts';
 import { scopeText, type Scope } from '../model/scope.ts';
 import { toCsv } from './csv.ts';
+import { exactDatesFor, monthOnly, suppressSmallCells, suppresses, suppressionNote } from './small-cells.ts';
 import { INVOICE_ROUTES } from './invoice-routes.ts';
 import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model/filters.ts';
 
@@ -24,6 +25,8 @@ export interface ApiDeps {
   now: () => number;
   /** Where answers showing patient-level data are recorded (issue #19); unset: not recorded (unit tests, benchmarks). */
   accessLog?: AccessRecorder;
+  /** Small-cell suppression's limit (UTKLAR_SMALL_CELL_MIN, small-cells.ts); unset: 5. */
+  smallCellMin?: number;
 }
 
 type Handler = (ctx: ind.Ctx, q: URLSearchParams) => Promise<ind.Result & { groupBy?: string }>;
@@ -113,12 +116,20 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
     checkScope(scope, filters);
     const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
-    const result = await r!.handler(ctx, q);
+    let result = await r!.handler(ctx, q);
+    const min = deps.smallCellMin ?? 5;
+    if (suppresses(route, scope, format, min)) {
+      const { rows, cells } = suppressSmallCells(route, result.rows, min);
+      result = { ...result, rows, notes: cells > 0 ? [...(result.notes ?? []), suppressionNote(min)] : result.notes };
+    }
+    if (route === 'rows' && !exactDatesFor(scope)) {
+      result = { ...result, rows: monthOnly(result.rows), notes: [...(result.notes ?? []), `dates as months: days are shown to the region and the ward only (scope ${scopeText(scope)})`] };
+    }
     if (PATIENT_LEVEL_ROUTES.has(route)) {
       deps.accessLog?.record({ at: deps.now(), subject, scope, endpoint: `/api/v1/${route}`, format, filters: q, episodes: result.rows.length, episodeRegions: result.rows.map((row) => String(row.region ?? '')).filter(Boolean) });
     }
     if (format === 'csv') {
-      return { status: 200, contentType: 'text/csv; charset=utf-8', body: toCsv(result.rows) };
+      return { status: 200, contentType: 'text/csv; charset=utf-8', body: toCsv(result.rows, `<${min}`) };
     }
     const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
     const { period, ...rest } = result;

@@ -60,6 +60,8 @@ export interface Config {
   apiSecret: string | undefined;
   /** The session cookie carries `Secure` (UTKLAR_COOKIE_SECURE=1): the pages are served over TLS, e.g. behind a terminating proxy. */
   cookieSecure: boolean;
+  /** Aggregates for municipalities and CSV exports withhold counts below this (UTKLAR_SMALL_CELL_MIN; 0 or 1: off). */
+  smallCellMin: number;
   /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
   populationDir: string | undefined;
   /** capacity-*.csv files (available beds per ward and day), loaded at start. */
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '2000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     cookieSecure: parseFlag(env.UTKLAR_COOKIE_SECURE, 'UTKLAR_COOKIE_SECURE'),
+    smallCellMin: parseSmallCellMin(env.UTKLAR_SMALL_CELL_MIN),
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,
     alertRules: env.UTKLAR_ALERT_RULES || undefined,
@@ -166,6 +169,12 @@ function parseInvoiceFreeze(day: string | undefined, from: string | undefined): 
     throw new UtklarError('CONFIG', `UTKLAR_INVOICE_FREEZE_FROM must be a month YYYY-MM, got '${from}'`);
   }
   return { workingDay, from: from || null };
+}
+
+function parseSmallCellMin(v: string | undefined): number {
+  if (v === undefined || v === '') return 5;
+  if (!/^\d+$/.test(v) || Number(v) > 100) throw new UtklarError('CONFIG', `UTKLAR_SMALL_CELL_MIN: expected a whole number 0–100 (0 or 1: no suppression), got '${v}'`);
+  return Number(v);
 }
 
 function parseFlag(v: string | undefined, name: string): boolean {
