@@ -12,6 +12,7 @@ import { ensureTopics } from '../kafka/topics.ts';
 import { ClockStore } from '../store/clock-store.ts';
 import { LAW_DEFAULTS, OREBRO_RULES, type RegionRules } from '../clock/rules.ts';
 import { regionalRules } from '../agreements/regional-rules.ts';
+import { analyticsPassword } from '../sink-clickhouse/region-databases.ts';
 import { OutboxService } from '../outbox/outbox-service.ts';
 import { Processor } from '../processor/processor.ts';
 import { openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
@@ -82,7 +83,10 @@ export class Pipeline {
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
     this.population = loadPopulation(config.populationDir);
     const capacity = loadCapacity(config.capacityDir);
-    const preparation = new ClickHousePreparation(this.clickhouse, config.clickhouseDatabase, { population: this.population, capacity }, log);
+    // Read-only SQL per region needs server users: embedded chDB has none to give.
+    const analytics = { regions: this.clickhouseMode === 'server' ? config.analyticsRegions : [], usersDir: config.clickhouseUsersDir, password: (r: string) => analyticsPassword(process.env, r) };
+    if (this.clickhouseMode !== 'server' && config.analyticsRegions.length > 0) log.warn({ regions: config.analyticsRegions }, 'UTKLAR_ANALYTICS_REGIONS needs a ClickHouse server (CLICKHOUSE_URL); embedded chDB has no users to give');
+    const preparation = new ClickHousePreparation(this.clickhouse, config.clickhouseDatabase, { population: this.population, capacity }, log, analytics);
     // A clock process must come back after a crash while ClickHouse is down: its rows wait in
     // the buffer, which prepares the tables (and retries) before its first insert.
     const prepared = preparation.prepare();

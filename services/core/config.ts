@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UtklarError } from './errors.ts';
+import { countyCodes } from '../reference/municipalities.ts';
 import { loadAgreementSet, type AgreementSet } from '../agreements/agreement-set.ts';
 
 
@@ -62,6 +63,10 @@ export interface Config {
   cookieSecure: boolean;
   /** Aggregates for municipalities and CSV exports withhold counts below this (UTKLAR_SMALL_CELL_MIN; 0 or 1: off). */
   smallCellMin: number;
+  /** Regions whose analysts get read-only SQL of their own (UTKLAR_ANALYTICS_REGIONS; ClickHouse server only). */
+  analyticsRegions: string[];
+  /** Where the server reads users.d: the regions' analytics users are written there (UTKLAR_CLICKHOUSE_USERS_DIR). */
+  clickhouseUsersDir: string | undefined;
   /** Extra population-*.csv files (SCB figures) beyond the bundled reference. */
   populationDir: string | undefined;
   /** capacity-*.csv files (available beds per ward and day), loaded at start. */
@@ -127,6 +132,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     cookieSecure: parseFlag(env.UTKLAR_COOKIE_SECURE, 'UTKLAR_COOKIE_SECURE'),
     smallCellMin: parseSmallCellMin(env.UTKLAR_SMALL_CELL_MIN),
+    analyticsRegions: parseAnalyticsRegions(env.UTKLAR_ANALYTICS_REGIONS),
+    clickhouseUsersDir: env.UTKLAR_CLICKHOUSE_USERS_DIR || undefined,
     populationDir: env.UTKLAR_POPULATION_DIR || undefined,
     capacityDir: env.UTKLAR_CAPACITY_DIR || undefined,
     alertRules: env.UTKLAR_ALERT_RULES || undefined,
@@ -169,6 +176,17 @@ function parseInvoiceFreeze(day: string | undefined, from: string | undefined): 
     throw new UtklarError('CONFIG', `UTKLAR_INVOICE_FREEZE_FROM must be a month YYYY-MM, got '${from}'`);
   }
   return { workingDay, from: from || null };
+}
+
+/** UTKLAR_ANALYTICS_REGIONS: länskoder, comma-separated, or `*` for all 21; empty: none. */
+function parseAnalyticsRegions(v: string | undefined): string[] {
+  const s = (v ?? '').trim();
+  if (s === '') return [];
+  if (s === '*') return [...countyCodes].sort();
+  const list = [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))].sort();
+  const bad = list.filter((r) => !countyCodes.has(r));
+  if (bad.length > 0) throw new UtklarError('CONFIG', `UTKLAR_ANALYTICS_REGIONS: ${bad.join(', ')}: expected länskoder such as 03,18 (or *)`);
+  return list;
 }
 
 function parseSmallCellMin(v: string | undefined): number {

@@ -4,6 +4,7 @@ import type { CapacityRow } from '../reference/capacity.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { migrate } from './clickhouse.ts';
+import { syncRegionDatabases, writeAnalyticsUsers } from './region-databases.ts';
 
 /**
  * The tables and their reference rows (municipalities, population, capacity), once per process,
@@ -18,6 +19,8 @@ export class ClickHousePreparation {
     private readonly database: string,
     private readonly reference: { population: PopulationTable; capacity: CapacityRow[] },
     private readonly log: Logger,
+    /** Regions with read-only SQL of their own (region-databases.ts), and where their users go. */
+    private readonly analytics: { regions: readonly string[]; usersDir?: string; password: (region: string) => string } = { regions: [], password: () => '' },
   ) {}
 
   prepare(): Promise<void> {
@@ -39,5 +42,11 @@ export class ClickHousePreparation {
     });
     await clickhouse.insert({ table: `${database}.population`, values: this.reference.population.rows, format: 'JSONEachRow' });
     if (this.reference.capacity.length > 0) await clickhouse.insert({ table: `${database}.capacity`, values: this.reference.capacity, format: 'JSONEachRow' });
+    const { regions, usersDir, password } = this.analytics;
+    if (regions.length > 0) {
+      await syncRegionDatabases(clickhouse, database, regions);
+      const file = usersDir ? writeAnalyticsUsers(usersDir, database, regions, password) : undefined;
+      this.log.info({ regions, usersFile: file ?? null }, 'regions\' analytics databases ready');
+    }
   }
 }
