@@ -37,7 +37,7 @@ app_start() {
   local args=(run)
   [[ ${UTKLAR_SIMULATE:-1} == 1 ]] && args+=(--simulate
     --seed "${UTKLAR_SIM_SEED:-1}" --rate "${UTKLAR_SIM_RATE:-150}"
-    --backfill-days "${UTKLAR_SIM_BACKFILL_DAYS:-14}" --speed "${UTKLAR_SIM_SPEED:-1}")
+    --backfill-days "${UTKLAR_SIM_BACKFILL_DAYS:-365}" --speed "${UTKLAR_SIM_SPEED:-1}")
   cd "$APP_DIR" || die "app: cannot enter $APP_DIR"
   UTKLAR_PSEUDONYM_KEY=$key UTKLAR_API_SECRET=$secret CLICKHOUSE_URL=$ch_url CHDB_PATH="${CHDB_PATH:-$DATA_DIR/chdb}" \
     start_detached app node --import tsx "$APP_DIR/services/cli/main.ts" "${args[@]}"

@@ -9,6 +9,8 @@ import { errorResponse } from '../api/routes.ts';
 import { UtklarError } from '../core/errors.ts';
 import { WEB_DIST } from '../web/build.ts';
 import type { Pipeline } from './pipeline.ts';
+import { areas } from './areas.ts';
+import { fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml' };
 const COOKIE = 'utklar_token';
@@ -59,7 +61,9 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
         res.writeHead(303, { location: `/login.html?error=${(e as Error).message === 'token expired' ? 'expired' : 'invalid'}` }).end();
         return true;
       }
-      res.writeHead(303, { location: '/board.html', 'set-cookie': cookie(encodeURIComponent(token)) }).end();
+      // The nation reads statistics, not the live board (board-feed.ts): it starts on Riket.
+      const start = readerOf(`Bearer ${token}`, secret!).scope.kind === 'nation' ? '/riket.html' : '/board.html';
+      res.writeHead(303, { location: start, 'set-cookie': cookie(encodeURIComponent(token)) }).end();
       return true;
     }
     if (url.pathname === '/logout' && req.method === 'POST') {
@@ -69,6 +73,15 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
     if (url.pathname === '/api/v1/me') {
       const s = scope();
       json(res, 200, { scope: scopeText(s), kind: s.kind });
+      return true;
+    }
+    if (url.pathname === '/api/v1/areas') {
+      scope();
+      const year = url.searchParams.get('year');
+      // Loaded when the pipeline starts, a moment after the server.
+      if (!p.population) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'reference data not loaded yet');
+      if (year !== null && !/^\d{4}$/.test(year)) throw new UtklarError('INVALID_REQUEST', `year: expected YYYY, got '${year}'`);
+      json(res, 200, areas(p.population, year === null ? fromEpochDay(stockholmDay(Date.now())).year : Number(year)));
       return true;
     }
     if (url.pathname === '/api/v1/board') {

@@ -11,6 +11,7 @@ import { EventProducer } from '../producer/event-producer.ts';
 import { importNdjson } from '../producer/ndjson-import.ts';
 import { RegionSimulator } from '../simulator/simulate.ts';
 import { LiveSimulation } from '../simulator/live-runner.ts';
+import { redisAnchor } from '../simulator/redis-anchor.ts';
 import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
@@ -24,8 +25,9 @@ const USAGE = `utklar — live discharge-readiness pipeline
       Exit 0: all sent; 2: some lines rejected (listed on stderr); 1: failure.
   utklar simulate [--days 7] [--seed 1] [--rate 150] [--from 2026-01-01T00:00:00Z]
       Write a synthetic Region Örebro län as NDJSON to stdout (nothing is sent).
-  utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 14] [--speed 1]
-      Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status.
+  utklar run [--simulate] [--seed 1] [--rate 150] [--backfill-days 365] [--speed 1]
+      Run the pipeline (Kafka → ClickHouse + Redis) with /health, /metrics, /status; with
+      --simulate, a simulated history first (a year: ≈ 160 000 events, /status shows it applied).
   utklar hl7 [--port 2575] [--host 127.0.0.1] [--mapping FILE] [--encoding utf-8] [--metrics-port 18090] [--max-message-bytes 8388608]
              [--tls-cert FILE --tls-key FILE [--tls-ca FILE --tls-require-client-cert]]
       Listen for HL7 v2 ADT messages over MLLP (A01 admission, A02 transfer, A03 discharge, A08
@@ -35,7 +37,7 @@ const USAGE = `utklar — live discharge-readiness pipeline
       (docs/hl7-sources.md). /metrics and /health on 127.0.0.1:--metrics-port (0: off).
       --tls-cert/--tls-key (PEM): MLLP over TLS, same framing and ACKs; --tls-ca with
       --tls-require-client-cert: only senders with a certificate from that CA. Without: plain TCP.
-  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|source:lifecare|audit:18 [--subject NAME] [--ttl-hours 12]
+  utklar token --scope region:18|municipality:1880|unit:USO/Med\ 1|nation|source:lifecare|audit:18 [--subject NAME] [--ttl-hours 12]
       Mint a bearer token for the query API (signed with UTKLAR_API_SECRET); a source:<system>
       token may only send that system's events (POST /api/v1/events), an audit:<region> token
       only read the region's access log (GET /api/v1/access-log). The subject is what the
@@ -90,7 +92,8 @@ async function run(argv: string[]) {
     simulate: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     rate: { type: 'string', default: '150' },
-    'backfill-days': { type: 'string', default: '14' },
+    // A year, so that a newcomer's charts have history (this year against last, every month).
+    'backfill-days': { type: 'string', default: '365' },
     speed: { type: 'string', default: '1' },
   });
   const config = loadConfig();
@@ -98,8 +101,14 @@ async function run(argv: string[]) {
   const pipeline = new Pipeline(config);
   let simulation: LiveSimulation | undefined;
   let producer: EventProducer | undefined;
+  // What npm start watches (infra/watch-backfill.mjs): the history produced at start, then live.
+  let backfill: { days: number; events: number | null; startedAt: string; producedInSeconds: number | null } | undefined;
   const server = await startHttp(pipeline, config.httpHost, config.httpPort, () => ({
-    simulator: simulation ? { produced: simulation.produced, simulatedUntil: new Date(simulation.simTime).toISOString() } : 'off',
+    simulator: simulation ? {
+      produced: simulation.produced, simulatedUntil: new Date(simulation.simTime).toISOString(),
+      // Continued from an earlier run: only the time since it stopped is produced at start.
+      backfill: backfill && { ...backfill, resumedFrom: simulation.resumedFrom === null ? null : new Date(simulation.resumedFrom).toISOString() },
+    } : 'off',
   }));
   await pipeline.start();
   if (a.simulate) {
@@ -111,8 +120,13 @@ async function run(argv: string[]) {
       backfillDays: num(a['backfill-days'], 'backfill-days'),
       speed: num(a.speed, 'speed'),
       onProduced: (n) => pipeline.metrics.produced.inc(n),
+      anchor: redisAnchor(pipeline.redis, `${config.namespace}:simulator:anchor`),
     });
+    const started = Date.now();
+    backfill = { days: num(a['backfill-days'], 'backfill-days'), events: null, startedAt: new Date(started).toISOString(), producedInSeconds: null };
     await simulation.start();
+    backfill.events = simulation.produced;
+    backfill.producedInSeconds = Math.round((Date.now() - started) / 1000);
   }
   log.info({ url: `http://127.0.0.1:${config.httpPort}/status` }, 'utklar running');
   await new Promise<void>((resolve) => {

@@ -17,6 +17,19 @@ export interface LiveRunOptions {
   speed: number;
   now?: () => number;
   onProduced?: (count: number) => void;
+  /** Where the simulated history's start and end are kept between runs (Redis): a restart continues it. */
+  anchor?: AnchorStore;
+}
+
+/**
+ * What a restart needs to continue a history instead of starting a second one: the simulator is
+ * deterministic from its seed, rate and start, so the same history is drawn again, the part already
+ * sent (up to `untilMs`) skipped, and only the time since sent — with the ids it had the first time.
+ */
+export interface SimulationAnchor { seed: number; admissionsPerDay: number; startMs: number; untilMs: number }
+export interface AnchorStore {
+  load(): Promise<SimulationAnchor | null>;
+  save(anchor: SimulationAnchor): Promise<void>;
 }
 
 /**
@@ -28,6 +41,7 @@ export class LiveSimulation {
   simTime = 0;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
+  #saveAnchor: ((until: number) => Promise<void> | undefined) | undefined;
 
   constructor(
     private readonly producer: EventProducer,
@@ -35,14 +49,28 @@ export class LiveSimulation {
     private readonly o: LiveRunOptions,
   ) {}
 
+  /** Set at start when an earlier run's history is continued: where it had stopped. */
+  resumedFrom: number | null = null;
+
   async start(): Promise<void> {
     const now = this.o.now ?? Date.now;
     const wallStart = now();
-    const simStart = wallStart - this.o.backfillDays * 86_400_000;
-    const sim = new RegionSimulator({ seed: this.o.seed, admissionsPerDay: this.o.admissionsPerDay }, simStart);
+    const { seed, admissionsPerDay } = this.o;
+    const stored = await this.o.anchor?.load();
+    const resume = stored && stored.seed === seed && stored.admissionsPerDay === admissionsPerDay ? stored : null;
+    if (stored && !resume) log.warn({ stored }, 'this namespace holds the simulated history of another seed or rate: the new one is added beside it (npm run stack reset starts clean)');
+    const simStart = resume ? resume.startMs : wallStart - this.o.backfillDays * 86_400_000;
+    const sim = new RegionSimulator({ seed, admissionsPerDay }, simStart);
+    if (resume) {
+      // Drawn again and dropped: sent by the earlier run.
+      for (const _ of sim.eventsUntil(resume.untilMs));
+      this.resumedFrom = resume.untilMs;
+    }
+    const anchor = (until: number) => this.o.anchor?.save({ seed, admissionsPerDay, startMs: simStart, untilMs: until });
+    this.#saveAnchor = anchor;
     const simNow = () => wallStart + (now() - wallStart) * this.o.speed;
-    await this.#produceUntil(sim, simNow());
-    log.info({ produced: this.produced, backfillDays: this.o.backfillDays }, 'backfill produced; going live');
+    await this.#produceUntil(sim, Math.max(simNow(), resume?.untilMs ?? 0));
+    log.info({ produced: this.produced, backfillDays: this.o.backfillDays, resumedFrom: resume ? new Date(resume.untilMs).toISOString() : null }, 'backfill produced; going live');
     this.#timer = setInterval(() => {
       if (this.#busy) return;
       this.#busy = true;
@@ -54,13 +82,18 @@ export class LiveSimulation {
 
   async #produceUntil(sim: RegionSimulator, until: number): Promise<void> {
     let batch: PatientEvent[] = [];
+    let lastAt = 0;
     const send = async () => {
       await this.producer.send(batch);
       this.produced += batch.length;
       this.o.onProduced?.(batch.length);
       batch = [];
+      // A run stopped halfway through a backfill continues from here: an event of the same
+      // millisecond as the last one sent is sent again rather than lost (the clocks drop repeats).
+      await this.#saveAnchor?.(lastAt - 1);
     };
     for (const raw of sim.eventsUntil(until)) {
+      lastAt = Date.parse(raw.occurredAt);
       try {
         batch.push(parseNdjsonEvent(JSON.stringify(raw), 0, this.pseudonymiser));
       } catch (e) {
@@ -70,7 +103,8 @@ export class LiveSimulation {
       if (batch.length >= 1000) await send();
     }
     if (batch.length > 0) await send();
-    this.simTime = until;
+    if (until > this.simTime) await this.#saveAnchor?.(until);
+    this.simTime = Math.max(this.simTime, until);
   }
 
   stop(): void {

@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
-import { MUNICIPALITY_NAMES } from '../../services/web/src/municipalities.ts';
+import { municipalities } from '../../services/reference/municipalities.ts';
 
 /**
  * Words that only a Swedish page shows (every one appears on some page in Swedish), matched as
- * whole words; with them any å, ä or ö. Data keeps its language: the municipalities' names are
+ * whole words; with them any å, ä or ö. Data keeps its language: the kommuner's and län's names are
  * taken out first, and what a page marks `translate="no"` (the API's own notes, which name the
  * agreements in Swedish) is skipped.
  */
@@ -15,6 +15,9 @@ const SWEDISH_WORDS = [
   'fria', 'debiteras', 'villkor', 'pågår', 'Fel', 'Månad', 'Specifikation', 'befolkning', 'invånare', 'hemtjänst',
 ];
 const WORDS = new RegExp(`(?<!\\p{L})(${SWEDISH_WORDS.join('|')})(?!\\p{L})`, 'iu');
+// The reference data's kommuner and län (the pages name them all), taken out as whole words, longest first.
+const names = [...new Set([...municipalities.values()].flatMap((m) => [m.name, m.county]))].sort((a, b) => b.length - a.length);
+const NAMES = new RegExp(`(?<!\\p{L})(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?!\\p{L})`, 'gu');
 
 /** Every text of the page a reader meets (text nodes, the title, labels, placeholders, tooltips) that is still Swedish. */
 export async function swedishTexts(page: Page): Promise<string[]> {
@@ -29,9 +32,8 @@ export async function swedishTexts(page: Page): Promise<string[]> {
     }
     return out;
   });
-  const names = Object.values(MUNICIPALITY_NAMES).sort((a, b) => b.length - a.length);
   return texts.filter((text) => {
-    const rest = names.reduce((s, name) => s.replaceAll(name, ''), text);
+    const rest = text.replace(NAMES, '');
     return /[åäöÅÄÖ]/.test(rest) || WORDS.test(rest);
   });
 }

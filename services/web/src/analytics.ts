@@ -1,4 +1,5 @@
-import { api, el, header, kommun, me } from './common.ts';
+import { api, el, header, kommun, loadAreas, me } from './common.ts';
+import { county } from './areas.ts';
 import { barChart, bubbleChart, lineChart, pieChart } from './charts.ts';
 import { AGE_GROUP, CARE_TYPE, TRACK_COLOUR, codeOf, label } from './codes.ts';
 import { date, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
@@ -118,8 +119,9 @@ async function main(): Promise<void> {
   translatePage();
   const form = document.querySelector<HTMLFormElement>('#filters')!;
   for (const o of (form.elements.namedItem('careType') as HTMLSelectElement).options) o.textContent = label(CARE_TYPE, o.value, lang);
-  const who = await me();
+  const [who, areas] = await Promise.all([me(), loadAreas()]);
   document.body.prepend(header('analytics', who));
+  (form.elements.namedItem('lan') as HTMLSelectElement).append(...areas.counties.map((c) => el('option', { value: c.code }, county(c.code))), el('option', { value: 'utom' }, t('analytics.outsideCounty')));
   const y = new Date().getFullYear();
   (form.elements.namedItem('from') as HTMLInputElement).value ||= `${y}-01`;
   (form.elements.namedItem('to') as HTMLInputElement).value ||= `${y}-12`;

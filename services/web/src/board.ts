@@ -1,6 +1,7 @@
-import { api, el, header, kommun, me, type Me } from './common.ts';
+import { api, el, header, kommun, loadAreas, me, type Me } from './common.ts';
+import { regionKommuner } from './areas.ts';
 import { AGE_GROUP, CARE_TYPE, REASON, RESPONSIBLE_PARTY, SIP, TRACK_COLOUR, label } from './codes.ts';
-import { date, dateTime, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
+import { date, dateTime, lang, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
 import { band, isoDay, stockholmDay } from './stockholm.ts';
 import { paymentDaysOn, utklarDaysOn } from '../../facts/day-counts.ts';
 
@@ -107,10 +108,17 @@ async function paymentTotals(who: Me, municipality: string): Promise<void> {
 async function main(): Promise<void> {
   translatePage();
   const who = await me();
+  if (who.kind === 'nation') {
+    location.replace(withLang('/riket.html'));
+    return;
+  }
+  const areas = await loadAreas();
   document.body.prepend(header('board', who));
   const select = document.querySelector<HTMLSelectElement>('#scope')!;
   if (who.kind === 'region') {
-    select.append(el('option', { value: '' }, t('board.wholeRegion')), ...['1880', '1881', '1882', '1883', '1884', '1885', '1814', '1860', '1861', '1862', '1863', '1864', '1760', '1781', '1782'].map((c) => el('option', { value: `municipality=${c}` }, kommun(c))));
+    // Its own län's kommuner, then those of the patients from elsewhere it admitted since January last year.
+    const seen = await api<{ rows: { group: string }[] }>(`/api/v1/overview?groupBy=municipality&from=${new Date().getFullYear() - 1}-01`).then((r) => r.rows.map((x) => x.group), () => []);
+    select.append(el('option', { value: '' }, t('board.wholeRegion')), ...regionKommuner(areas, who.scope.split(':')[1]!, seen).map((c) => el('option', { value: `municipality=${c}` }, kommun(c))));
   } else {
     select.append(el('option', { value: '' }, who.scope));
     select.disabled = true;

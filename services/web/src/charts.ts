@@ -84,6 +84,37 @@ export function barChart(title: string, bars: { label: string; value: number; na
   return root;
 }
 
+/**
+ * Bars lying down, one row each, the label in full on the left: for many long names (the 21 län,
+ * a län's kommuner), which a standing bar's axis would cut short. `lines`: reference values
+ * (min, max, std-dev) as dashed verticals.
+ */
+export function horizontalBarChart(title: string, bars: { label: string; value: number }[], lines: { name: string; value: number }[], onPick?: (label: string) => void): SVGElement {
+  const [row, left, top] = [20, 190, 8];
+  const height = top + bars.length * row + 40;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${height}`, role: 'img', 'aria-label': title, class: 'chart' });
+  const max = Math.max(1, ...bars.map((b) => b.value), ...lines.map((l) => l.value)) * 1.1;
+  const x = (v: number) => left + (v / max) * (W - left - PAD.r);
+  const bottom = top + bars.length * row;
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4;
+    root.append(svg('line', { x1: x(v), x2: x(v), y1: top, y2: bottom, stroke: '#ddd' }), text(x(v) - 8, bottom + 14, fmt(v)));
+  }
+  bars.forEach((b, i) => {
+    const y = top + i * row;
+    root.append(text(left - 6, y + row * 0.65, b.label, { 'text-anchor': 'end' }));
+    const rect = svg('rect', { x: left, y: y + 3, width: Math.max(0, x(b.value) - left), height: row - 6, fill: PALETTE[0]!, class: 'mark', 'data-label': b.label, 'data-value': b.value });
+    rect.append(svg('title', {}, document.createTextNode(`${b.label}: ${fmt(b.value)}`)));
+    rect.addEventListener('click', () => onPick?.(b.label));
+    root.append(rect);
+  });
+  lines.forEach((ln, li) => {
+    root.append(svg('line', { x1: x(ln.value), x2: x(ln.value), y1: top, y2: bottom, stroke: '#333', 'stroke-dasharray': '4 3', class: 'ref', 'data-label': ln.name, 'data-value': ln.value }));
+    root.append(text(PAD.l + li * 150, height - 6, `┆ ${ln.name} ${fmt(ln.value)}`));
+  });
+  return root;
+}
+
 export function pieChart(title: string, slices: { label: string; value: number; colour?: string }[], onPick?: (label: string) => void): SVGElement {
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart' });
   const total = slices.reduce((s, x) => s + x.value, 0) || 1;

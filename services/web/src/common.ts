@@ -1,10 +1,10 @@
 import { languageSwitch, t, withLang } from './i18n.ts';
-import { MUNICIPALITY_NAMES } from './municipalities.ts';
+import { useAreas, type Areas } from './areas.ts';
 
 /** Shared by the pages: the signed-in scope, API calls with the session cookie, small DOM helpers. */
 export interface Me {
   scope: string;
-  kind: 'region' | 'municipality' | 'unit';
+  kind: 'nation' | 'region' | 'municipality' | 'unit';
 }
 
 export async function api<T>(path: string): Promise<T> {
@@ -19,6 +19,9 @@ export async function api<T>(path: string): Promise<T> {
 
 export const me = () => api<Me>('/api/v1/me');
 
+/** The län and kommuner (reference data), made the names every page shows; `year`: the period's first, for the 65+ population. */
+export const loadAreas = async (year?: number): Promise<Areas> => useAreas(await api<Areas>(`/api/v1/areas${year ? `?year=${year}` : ''}`));
+
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -26,16 +29,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-export function header(active: 'board' | 'analytics' | 'invoices', who: Me): HTMLElement {
+export function header(active: 'board' | 'analytics' | 'invoices' | 'riket', who: Me): HTMLElement {
   const link = (href: string, text: string, on: boolean) => el('a', { href: withLang(href), class: on ? 'active' : '' }, text);
   const logout = el('button', { type: 'button', id: 'logout' }, t('nav.logout'));
   logout.addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST' });
     location.href = withLang('/login.html');
   });
-  return el('header', {}, el('strong', {}, 'utklar'), link('/board.html', t('nav.board'), active === 'board'), link('/analytics.html', t('nav.analytics'), active === 'analytics'),
+  return el('header', {}, el('strong', {}, 'utklar'),
+    // The nation reads statistics, not the live board (it names patients' stays).
+    who.kind === 'nation' ? link('/riket.html', t('nav.riket'), active === 'riket') : link('/board.html', t('nav.board'), active === 'board'),
+    link('/analytics.html', t('nav.analytics'), active === 'analytics'),
     // Invoices are between the region and the liable municipalities: a unit reads none.
     ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []), el('span', { class: 'who', 'data-scope': who.scope }, t('nav.signedIn', { scope: who.scope })), languageSwitch(), logout);
 }
 
-export const kommun = (code: string) => (MUNICIPALITY_NAMES[code] ? `${MUNICIPALITY_NAMES[code]} (${code})` : code);
+export { kommun } from './areas.ts';

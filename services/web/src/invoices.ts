@@ -1,4 +1,4 @@
-import { api, el, header, kommun, me } from './common.ts';
+import { api, el, header, kommun, loadAreas, me } from './common.ts';
 import { CARE_TYPE, CONDITION, LIABILITY, label } from './codes.ts';
 import { date, dateTime, kronor, lang, monthName, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
 import { invoiceReason } from './invoice-reasons.ts';
@@ -212,7 +212,7 @@ function lastMonth(): string {
 
 async function main(): Promise<void> {
   translatePage();
-  const who = await me();
+  const [who] = await Promise.all([me(), loadAreas()]);
   document.body.prepend(header('invoices', who));
   const form = document.querySelector<HTMLFormElement>('#filters')!;
   const month = form.elements.namedItem('month') as HTMLInputElement;
