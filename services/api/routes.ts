@@ -12,6 +12,8 @@ import { toCsv } from './csv.ts';
 import { exactDatesFor, monthOnly, suppressSmallCells, suppresses, suppressionNote } from './small-cells.ts';
 import { INVOICE_ROUTES } from './invoice-routes.ts';
 import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model/filters.ts';
+import type { ClockReads } from '../store/clock-reads.ts';
+import { forecastAnswer } from '../forecast/forecast-route.ts';
 
 export interface ApiDeps {
   client: ClickHouseClient;
@@ -27,9 +29,11 @@ export interface ApiDeps {
   accessLog?: AccessRecorder;
   /** Small-cell suppression's limit (UTKLAR_SMALL_CELL_MIN, small-cells.ts); unset: 5. */
   smallCellMin?: number;
+  /** The open episodes in Redis (the forecast's); unset: the forecast answers 503. */
+  clocks?: Pick<ClockReads, 'openEpisodes' | 'regionsWithOpen'>;
 }
 
-type Handler = (ctx: ind.Ctx, q: URLSearchParams) => Promise<ind.Result & { groupBy?: string }>;
+type Handler = (ctx: ind.Ctx, q: URLSearchParams, deps?: ApiDeps) => Promise<ind.Result & { groupBy?: string }>;
 
 const groupOr = (q: URLSearchParams, fallback: GroupBy) => parseGroupBy(q, fallback);
 const withMonth = (q: URLSearchParams, fallback: GroupBy | 'month') => (q.get('groupBy') === 'month' ? 'month' : q.get('groupBy') ? parseGroupBy(q, 'none') : fallback);
@@ -58,6 +62,8 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
     handler: async (ctx, q) => { const g = q.get('groupBy') === 'indexClinic' ? 'indexClinic' : withMonth(q, 'month'); return { ...(await ind.readmissions(ctx, g)), groupBy: g }; } },
   rows: { summary: 'The de-identified episode rows behind a chart (limit ≤ 10 000, offset)', groupBy: [],
     handler: async (ctx, q) => ind.episodeRows(ctx, bounded(q.get('limit'), 'limit', 1000, 10_000), bounded(q.get('offset'), 'offset', 0, 10_000_000)) },
+  forecast: { summary: 'Patients expected to become utskrivningsklar per recipient municipality and day, from tomorrow (days=1–14, default 7), with 50 % and 90 % bands learnt from history (services/forecast/)', groupBy: [],
+    handler: async (ctx, q, deps) => forecastAnswer({ client: ctx.client, db: ctx.db, clocks: deps?.clocks, now: deps?.now ?? Date.now }, ctx.scope, ctx.filters, q) },
 };
 
 function bounded(v: string | null, name: string, fallback: number, max: number): number {
@@ -116,7 +122,7 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
     checkScope(scope, filters);
     const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
-    let result = await r!.handler(ctx, q);
+    let result = await r!.handler(ctx, q, deps);
     const min = deps.smallCellMin ?? 5;
     if (suppresses(route, scope, format, min)) {
       const { rows, cells } = suppressSmallCells(route, result.rows, min);

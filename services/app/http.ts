@@ -65,7 +65,7 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin };
+        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin, clocks: pipeline.clocks.read };
         const r = url.pathname === '/api/v1/access-log'
           ? await answerAccessLog(deps, url.searchParams, authorizationOf(req))
           : await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));

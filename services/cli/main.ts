@@ -17,6 +17,7 @@ import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
 import { mintToken, parseTokenScope } from '../api/auth.ts';
 import { invoice, INVOICE_USAGE } from './invoice-command.ts';
+import { forecastCommand, FORECAST_USAGE } from './forecast-command.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 
@@ -43,6 +44,7 @@ const USAGE = `utklar — live discharge-readiness pipeline
       only read the region's access log (GET /api/v1/access-log). The subject is what the
       access log records of whoever uses the token: name the person or system.
 ${INVOICE_USAGE}
+${FORECAST_USAGE}
   utklar stack up|down|status|reset [service ...]
       The local service stack (infra/stack.sh).`;
 
@@ -212,6 +214,8 @@ async function main(): Promise<number> {
       return hl7(rest);
     case 'invoice':
       return invoice(rest);
+    case 'forecast':
+      return forecastCommand(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;

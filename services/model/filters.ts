@@ -41,7 +41,7 @@ export const GROUPS = {
 } as const;
 export type GroupBy = keyof typeof GROUPS;
 
-const KNOWN = new Set(['from', 'to', 'kommun', 'lan', 'careType', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour', 'status', 'dischargedWithinDays', 'groupBy', 'format', 'limit', 'offset', 'month']);
+const KNOWN = new Set(['from', 'to', 'kommun', 'lan', 'careType', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour', 'status', 'dischargedWithinDays', 'groupBy', 'format', 'limit', 'offset', 'month', 'days']);
 
 const bad = (message: string) => new UtklarError('INVALID_REQUEST', message);
 

@@ -24,6 +24,34 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /**
+ * How far off the inskrivningsmeddelande's estimatedDischargeDate is, in days (estimate minus the
+ * day the patient is medically done), or null when the notice gives none. Clinics differ as they
+ * do on the wards: orthopaedics plans its stays (close, a little late), geriatrics and psychiatry
+ * guess early and widely, and psychiatry often gives no date at all. The further ahead the
+ * estimate, the wider its error; one in twenty is off by most of a week (a complication).
+ */
+const ESTIMATE_ERRORS: Record<string, { bias: number; sd: number; missing: number }> = {
+  Medicinkliniken: { bias: 0, sd: 1.2, missing: 0.08 },
+  'Geriatriska kliniken': { bias: -1, sd: 2, missing: 0.1 },
+  Ortopedkliniken: { bias: 0.5, sd: 0.7, missing: 0.05 },
+  'Kirurgiska kliniken': { bias: 0, sd: 1, missing: 0.08 },
+  'Psykiatriska kliniken': { bias: -2, sd: 3.5, missing: 0.3 },
+};
+
+export function estimateError(rng: Rng, clinic: Clinic, daysAhead: number): number | null {
+  const e = ESTIMATE_ERRORS[clinic.clinic] ?? { bias: 0, sd: 1.5, missing: 0.1 };
+  if (rng.chance(e.missing)) return null;
+  const spread = e.sd * Math.sqrt(Math.max(1, daysAhead / 3));
+  const tail = rng.chance(0.05) ? (rng.chance(0.5) ? -1 : 1) * rng.uniform(3, 7) : 0;
+  return Math.round(e.bias + normal(rng) * spread + tail);
+}
+
+/** A standard normal draw (Box–Muller). */
+function normal(rng: Rng): number {
+  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}
+
+/**
  * A deterministic discrete-event simulation of the region: admissions arrive as a Poisson
  * process, each stay's whole story (notices, ready, withdrawals, corrections, discharge,
  * readmission) is drawn up front and its events queued by time; `eventsUntil` drains the queue.
@@ -32,6 +60,8 @@ export class RegionSimulator {
   readonly #rng: Rng;
   /** Its own stream, so that adding moves between wards left every other draw (and seed) as it was. */
   readonly #moves: Rng;
+  /** Its own stream too: how wrong each admission notice's estimate is leaves every other draw as it was. */
+  readonly #estimates: Rng;
   readonly #queue = new MinHeap<{ kind: 'event'; event: NdjsonEvent } | { kind: 'arrival' } | { kind: 'readmit'; person: Person; indexEpisode: string }>();
   #eventSeq = 0;
   #episodeSeq = 0;
@@ -43,6 +73,7 @@ export class RegionSimulator {
   ) {
     this.#rng = new Rng(opts.seed);
     this.#moves = new Rng(opts.seed + 7919);
+    this.#estimates = new Rng(opts.seed + 104_729);
     this.#clock = startMs;
     this.#scheduleArrival(startMs);
   }
@@ -147,9 +178,12 @@ export class RegionSimulator {
     if (needsMunicipalCare) {
       const noticeDelay = rng.weighted([[rng.uniform(1, 20), 90], [rng.uniform(24, 48), 8]] as const) * HOUR;
       if (!rng.chance(0.02)) {
+        // The main stream's draw stays (every later draw of the seed as it was); the error is the clinic's.
+        rng.int(-1, 2);
+        const estimate = estimateError(this.#estimates, clinic, (medicallyDone - admittedAt - noticeDelay) / DAY);
         this.#emit(admittedAt + noticeDelay, 'admission-notice', person, episodeId, coordination, {
           recipientMunicipality: person.home,
-          estimatedDischargeDate: isoDate(fromEpochDay(epochDay(stockholmDate(medicallyDone)) + rng.int(-1, 2))),
+          estimatedDischargeDate: estimate === null ? null : isoDate(fromEpochDay(epochDay(stockholmDate(medicallyDone)) + estimate)),
         });
       }
       let readyAt = Math.max(this.#daytime(medicallyDone), admittedAt + noticeDelay + HOUR);
