@@ -39,6 +39,11 @@ app_start() {
     --seed "${UTKLAR_SIM_SEED:-1}" --rate "${UTKLAR_SIM_RATE:-150}"
     --backfill-days "${UTKLAR_SIM_BACKFILL_DAYS:-365}" --speed "${UTKLAR_SIM_SPEED:-1}")
   cd "$APP_DIR" || die "app: cannot enter $APP_DIR"
+  # The stack's own server reads users.d next to its users.xml: the regions' analytics users go
+  # there (UTKLAR_ANALYTICS_REGIONS, docs/query-api.md).
+  local users_dir=${UTKLAR_CLICKHOUSE_USERS_DIR:-}
+  [[ -z $users_dir && $ch_url == "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT" ]] && users_dir="$RUN_DIR/clickhouse/users.d"
+  UTKLAR_CLICKHOUSE_USERS_DIR=$users_dir \
   UTKLAR_PSEUDONYM_KEY=$key UTKLAR_API_SECRET=$secret CLICKHOUSE_URL=$ch_url CHDB_PATH="${CHDB_PATH:-$DATA_DIR/chdb}" \
     start_detached app node --import tsx "$APP_DIR/services/cli/main.ts" "${args[@]}"
 }

@@ -62,6 +62,8 @@ async function drill(filter: Record<string, string>, what: string): Promise<void
 }
 
 const year = (d: string) => Number(d.slice(0, 4));
+/** A value withheld as a small cell (null, services/api/small-cells.ts) is left out of a chart rather than drawn as 0. */
+const shown = (field: string) => (r: Record<string, unknown>) => r[field] !== null && r[field] !== undefined;
 
 async function load(): Promise<void> {
   const main = document.querySelector('#charts')!;
@@ -87,15 +89,18 @@ async function load(): Promise<void> {
   const population = populationText((bubbles as Rows & { populations?: Population[] }).populations?.find((p) => p.denominator === 'total'));
   const share = period?.fastVardkontaktShare === null || period === undefined ? '–' : t('common.percent', { value: number(Number(period.fastVardkontaktShare) * 100, 1) });
   const [admissions, readmissions] = [t('analytics.readmissions.admissions'), t('analytics.readmissions.readmissions')];
+  // Small cells withheld for this scope (a municipality's): said once, above the charts.
+  const withheld = [monthly, lastYear, byKommun, colours, readm, bubbles].some((r) => r.rows.some((x) => Array.isArray(x.suppressed)));
   main.replaceChildren(
+    ...(withheld ? [el('p', { class: 'note', id: 'withheld' }, t('analytics.withheld'))] : []),
     section('monthly', t('analytics.monthly.title', { careType: label(CARE_TYPE, careType, lang) }),
       lineChart(t('analytics.monthly.chart'), [
-        { name: String(year(from)), points: mine(monthly).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
-        { name: String(year(from) - 1), points: mine(lastYear).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
+        { name: String(year(from)), points: mine(monthly).filter(shown('meanDays')).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
+        { name: String(year(from) - 1), points: mine(lastYear).filter(shown('meanDays')).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
       ], (label, series) => void drill({ status: 'discharged', from: `${series}-${label}`, to: `${series}-${label}` }, t('analytics.monthly.drill', { month: `${series}-${label}` }))),
       `/api/v1/indicators/mean-days?${params({ groupBy: 'month', format: 'csv' })}`, t('analytics.monthly.note')),
     section('municipalities', t('analytics.municipalities.title'),
-      barChart(t('analytics.municipalities.chart'), mine(byKommun).map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
+      barChart(t('analytics.municipalities.chart'), mine(byKommun).filter(shown('meanDays')).map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
         v ? [{ name: t('analytics.municipalities.min'), value: Number(v.min) }, { name: t('analytics.municipalities.max'), value: Number(v.max) }, { name: t('analytics.municipalities.stdDev'), value: Number(v.stdDev) }] : [],
         (label) => void drill({ kommun: label.match(/\((\d{4})\)/)?.[1] ?? label, status: 'discharged' }, label)),
       `/api/v1/indicators/mean-days?${params({ groupBy: 'municipality', format: 'csv' })}`, v ? t('analytics.municipalities.note', { lowest: (v.lowest20 as string[]).join(', '), highest: (v.highest20 as string[]).join(', ') }) : ''),
@@ -104,7 +109,7 @@ async function load(): Promise<void> {
         (label) => void drill({ trackColour: codeOf(TRACK_COLOUR, label, lang) ?? 'NONE', status: 'discharged' }, t('analytics.colours.drill', { colour: label }))),
       `/api/v1/track-colours?${params({ format: 'csv' })}`, t('analytics.colours.note', { share })),
     section('readmissions', t('analytics.readmissions.title'),
-      barChart(t('analytics.readmissions.chart'), readm.rows.flatMap((r) => [{ label: month(r.group), value: Number(r.admissions), name: admissions }, { label: month(r.group), value: Number(r.readmissions), name: readmissions }]), [],
+      barChart(t('analytics.readmissions.chart'), readm.rows.flatMap((r) => [{ label: month(r.group), value: r.admissions, name: admissions }, { label: month(r.group), value: r.readmissions, name: readmissions }].filter((b) => b.value !== null).map((b) => ({ ...b, value: Number(b.value) }))), [],
         (label) => void drill({ from: `${year(from)}-${label}`, to: `${year(from)}-${label}` }, t('analytics.readmissions.drill', { month: `${year(from)}-${label}` })), [admissions, readmissions]),
       `/api/v1/readmissions?${params({ format: 'csv' })}`, t('analytics.readmissions.note')),
     // Region Örebro's bubble chart: per 1 000 invånare (total population), the year used on the chart.
