@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { boardEpisodes, boardSelection } from '../board/board-feed.ts';
-import { readerOf } from '../api/auth.ts';
+import { auditorOf, readerOf } from '../api/auth.ts';
 import type { AccessRecorder } from '../api/access-log.ts';
 import { scopeText } from '../model/scope.ts';
 import { errorResponse } from '../api/routes.ts';
@@ -21,6 +21,27 @@ export function authorizationOf(req: IncomingMessage): string | undefined {
   const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
   return cookie ? `Bearer ${decodeURIComponent(cookie.slice(COOKIE.length + 1))}` : undefined;
 }
+
+/**
+ * Who a signed-in page belongs to: a reading scope, or an auditor (audit:NN), who reads only the
+ * access log but signs in and is named in the header like everyone else. Anything else (a source
+ * system's token) stays refused.
+ */
+function signedIn(authorization: string | undefined, secret: string): { scope: string; kind: string } {
+  try {
+    const s = readerOf(authorization, secret).scope;
+    return { scope: scopeText(s), kind: s.kind };
+  } catch (e) {
+    if (!(e instanceof UtklarError && e.code === 'FORBIDDEN')) throw e;
+    try {
+      return { scope: `audit:${auditorOf(authorization, secret).region}`, kind: 'audit' };
+    } catch {
+      throw e;
+    }
+  }
+}
+
+const START: Record<string, string> = { nation: '/riket.html', audit: '/access-log.html' };
 
 const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 function fail(res: ServerResponse, e: unknown): void {
@@ -56,13 +77,13 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
       const token = new URLSearchParams(await body(req)).get('token')?.trim() ?? '';
       try {
         if (!secret) throw new UtklarError('UNAUTHORIZED', 'API disabled');
-        readerOf(`Bearer ${token}`, secret);
+        signedIn(`Bearer ${token}`, secret);
       } catch (e) {
         res.writeHead(303, { location: `/login.html?error=${(e as Error).message === 'token expired' ? 'expired' : 'invalid'}` }).end();
         return true;
       }
-      // The nation reads statistics, not the live board (board-feed.ts): it starts on Riket.
-      const start = readerOf(`Bearer ${token}`, secret!).scope.kind === 'nation' ? '/riket.html' : '/board.html';
+      // The nation reads statistics, not the live board (board-feed.ts): it starts on Riket; an auditor on the access log.
+      const start = START[signedIn(`Bearer ${token}`, secret!).kind] ?? '/board.html';
       res.writeHead(303, { location: start, 'set-cookie': cookie(encodeURIComponent(token)) }).end();
       return true;
     }
@@ -71,8 +92,8 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
       return true;
     }
     if (url.pathname === '/api/v1/me') {
-      const s = scope();
-      json(res, 200, { scope: scopeText(s), kind: s.kind });
+      if (!secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
+      json(res, 200, signedIn(authorizationOf(req), secret));
       return true;
     }
     if (url.pathname === '/api/v1/areas') {

@@ -1,4 +1,5 @@
-import { api, el, header, kommun, loadAreas, me, type Me } from './common.ts';
+import { api, el, header, kommun, loadAreas, me, startPage, type Me } from './common.ts';
+import { forecastPanel } from './forecast-panel.ts';
 import { regionKommuner } from './areas.ts';
 import { AGE_GROUP, CARE_TYPE, REASON, RESPONSIBLE_PARTY, SIP, TRACK_COLOUR, label } from './codes.ts';
 import { date, dateTime, lang, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
@@ -108,8 +109,9 @@ async function paymentTotals(who: Me, municipality: string): Promise<void> {
 async function main(): Promise<void> {
   translatePage();
   const who = await me();
-  if (who.kind === 'nation') {
-    location.replace(withLang('/riket.html'));
+  // The nation reads statistics and an auditor the access log: neither may read the board.
+  if (who.kind === 'nation' || who.kind === 'audit') {
+    location.replace(withLang(startPage(who)));
     return;
   }
   const areas = await loadAreas();
@@ -123,9 +125,12 @@ async function main(): Promise<void> {
     select.append(el('option', { value: '' }, who.scope));
     select.disabled = true;
   }
+  // The forecast follows the kommun chosen (its recipient municipality); a municipality's token is scoped to its own by the API.
+  const forecast = forecastPanel(document.querySelector<HTMLElement>('#forecast-body')!, () => select.value.replace('municipality=', 'kommun='));
   select.addEventListener('change', () => {
     connect(select.value);
     void paymentTotals(who, select.value.replace('municipality=', ''));
+    void forecast.reload();
   });
   document.querySelector<HTMLInputElement>('#filter')!.addEventListener('input', (ev) => {
     filterText = (ev.target as HTMLInputElement).value.toLowerCase();

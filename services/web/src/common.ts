@@ -4,8 +4,12 @@ import { useAreas, type Areas } from './areas.ts';
 /** Shared by the pages: the signed-in scope, API calls with the session cookie, small DOM helpers. */
 export interface Me {
   scope: string;
-  kind: 'nation' | 'region' | 'municipality' | 'unit';
+  /** `audit`: an auditor (audit:NN), who reads the access log and nothing else. */
+  kind: 'nation' | 'region' | 'municipality' | 'unit' | 'audit';
 }
+
+/** Where a scope starts (as the login sends it): the nation reads statistics, an auditor the access log. */
+export const startPage = (who: Me): string => (who.kind === 'nation' ? '/riket.html' : who.kind === 'audit' ? '/access-log.html' : '/board.html');
 
 export async function api<T>(path: string): Promise<T> {
   const r = await fetch(path, { credentials: 'same-origin' });
@@ -29,19 +33,22 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-export function header(active: 'board' | 'analytics' | 'invoices' | 'riket', who: Me): HTMLElement {
+export function header(active: 'board' | 'analytics' | 'invoices' | 'riket' | 'access-log', who: Me): HTMLElement {
   const link = (href: string, text: string, on: boolean) => el('a', { href: withLang(href), class: on ? 'active' : '' }, text);
   const logout = el('button', { type: 'button', id: 'logout' }, t('nav.logout'));
   logout.addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST' });
     location.href = withLang('/login.html');
   });
+  const signedIn = el('span', { class: 'who', 'data-scope': who.scope }, t('nav.signedIn', { scope: who.scope }));
+  // An auditor's token reads the access log only: every other page would refuse it.
+  if (who.kind === 'audit') return el('header', {}, el('strong', {}, 'utklar'), link('/access-log.html', t('nav.accessLog'), active === 'access-log'), signedIn, languageSwitch(), logout);
   return el('header', {}, el('strong', {}, 'utklar'),
     // The nation reads statistics, not the live board (it names patients' stays).
     who.kind === 'nation' ? link('/riket.html', t('nav.riket'), active === 'riket') : link('/board.html', t('nav.board'), active === 'board'),
     link('/analytics.html', t('nav.analytics'), active === 'analytics'),
     // Invoices are between the region and the liable municipalities: a unit reads none.
-    ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []), el('span', { class: 'who', 'data-scope': who.scope }, t('nav.signedIn', { scope: who.scope })), languageSwitch(), logout);
+    ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []), signedIn, languageSwitch(), logout);
 }
 
 export { kommun } from './areas.ts';

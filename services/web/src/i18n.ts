@@ -68,6 +68,12 @@ const monthFmt = new Intl.DateTimeFormat(LOCALE, { month: 'long', year: 'numeric
 export const date = (iso: string): string => dateFmt.format(new Date(`${iso}T00:00:00Z`));
 /** An instant, as a Stockholm date and time. */
 export const dateTime = (ms: number): string => timeFmt.format(new Date(ms));
+const secondsFmt = new Intl.DateTimeFormat(LOCALE, { dateStyle: lang === 'sv' ? 'short' : 'medium', timeStyle: 'medium', timeZone: 'Europe/Stockholm' });
+const weekdayFmt = new Intl.DateTimeFormat(LOCALE, { weekday: 'short', timeZone: 'UTC' });
+/** An instant to the second (an audit trail's "when"): "2026-03-02 14:05:33". */
+export const dateTimeSeconds = (ms: number): string => secondsFmt.format(new Date(ms));
+/** A calendar day's weekday, `YYYY-MM-DD`: "mån", "Mon". */
+export const weekday = (iso: string): string => weekdayFmt.format(new Date(`${iso}T00:00:00Z`));
 /** A month, `YYYY-MM`: "november 2023", "November 2023". */
 export const monthName = (ym: string): string => monthFmt.format(new Date(`${ym}-01T00:00:00Z`));
 
