@@ -3,12 +3,12 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
-import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
+import { fromEpochDay, isoDate, stockholmDay } from '../../services/core/stockholm-time.ts';
 import { FORECAST_REFRESH_MS } from '../../services/web/src/forecast-table.ts';
 import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { swedishTexts } from './swedish-text.ts';
+import { atHour as at, forecastStays } from '../support/forecast-stays.ts';
 
 const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
@@ -23,21 +23,9 @@ const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 const NOW = Date.now();
 const H = 3_600_000;
 const TODAY = stockholmDay(NOW);
-const iso = (d: number) => isoDate(fromEpochDay(d));
-const at = (day: number, hour: number) => new Date(stockholmMidnight(day) + hour * H).toISOString();
 
-type Line = Record<string, unknown>;
-let patients = 0;
-function stay(id: string, home: string, admittedAt: string, estimate: number, then: { ready?: string; discharged?: string } = {}): Line[] {
-  const personnummer = withCheckDigit(`1939${String(1 + (patients % 12)).padStart(2, '0')}${String(1 + (patients % 28)).padStart(2, '0')}${String(300 + patients++).padStart(3, '0')}`);
-  const base = (type: string, occurredAt: string) => ({ type, eventId: `${id}-${type}`, occurredAt, source: 'e2e', personnummer, episodeId: id });
-  return [
-    { ...base('admission', admittedAt), region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 1', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: home },
-    { ...base('admission-notice', new Date(Date.parse(admittedAt) + H).toISOString()), recipientMunicipality: home, estimatedDischargeDate: iso(estimate) },
-    ...(then.ready ? [{ ...base('ready-for-discharge', then.ready), recipientMunicipality: home, trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false }] : []),
-    ...(then.discharged ? [{ ...base('discharge', then.discharged), destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 1' }] : []),
-  ];
-}
+const iso = (d: number) => isoDate(fromEpochDay(d));
+const stay = forecastStays({ birthYear: 1939, firstSerial: 300, source: 'e2e' });
 const HISTORY = Array.from({ length: 26 }, (_, i) => {
   const admitted = TODAY - 60 + i;
   return stay(`FP-H${i}`, i % 2 === 0 ? '1880' : '1881', at(admitted, 9), admitted + 9 + (i % 2 === 0 ? 1 : 0) - (i % 4 === 1 ? 1 : 0), { ready: at(admitted + 11, 10), discharged: at(admitted + 13, 12) });
@@ -49,7 +37,7 @@ const OPEN = [
   // Ready already: on the board, not in the forecast.
   ...stay('FP-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(NOW - 2 * H).toISOString() }),
 ];
-const ndjson = (lines: Line[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
+const ndjson = (lines: Record<string, unknown>[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
 
 interface ForecastRow { municipality: string; day: string; expected: number; band90Low: number; band90High: number }
 const sv = (x: number, digits = 0) => new Intl.NumberFormat('sv-SE', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { scopeText, type Scope } from '../../services/model/scope.ts';
@@ -7,9 +6,9 @@ import { INVOICE_ROUTES } from '../../services/api/invoice-routes.ts';
 import { parsePersonnummer } from '../../services/contract/personnummer.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, PSEUDONYM_KEY, configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, PSEUDONYM_KEY, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
-import { namespaceKeys } from '../support/clock-redis.ts';
+import { removeTestData } from '../support/test-data.ts';
 
 /**
  * Issue #7: who may read what, for every endpoint. One real pipeline holds a few patients of two
@@ -417,16 +416,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
 
   afterAll(async () => {
     await pipeline?.stop();
-    // The global teardown clears every suite's t_* data on the shared stack, also other
-    // developers' running suites; run alone (UTKLAR_TEST_UNIT_ONLY=1) this suite clears its own.
-    await fetch(`${env.CLICKHOUSE_URL}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` }).catch(() => undefined);
-    const redis = new Redis(configOf(env).redisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      const keys = await namespaceKeys(redis, env.UTKLAR_NAMESPACE!);
-      for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
-    } finally {
-      redis.disconnect();
-    }
+    await removeTestData(env);
   });
 
   /** Checks every answer shares: the status, no personal data, and what a refusal looks like. */

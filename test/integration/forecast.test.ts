@@ -1,12 +1,11 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
-import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
+import { fromEpochDay, isoDate, stockholmDay } from '../../services/core/stockholm-time.ts';
 import type { Scope } from '../../services/model/scope.ts';
-import { API_SECRET, configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
-import { namespaceKeys } from '../support/clock-redis.ts';
+import { atHour as at, forecastStays } from '../support/forecast-stays.ts';
+import { removeTestData } from '../support/test-data.ts';
 
 /**
  * Issue #20 part 2 on the real stack: history through Kafka into ClickHouse, open stays in Redis,
@@ -18,22 +17,9 @@ import { namespaceKeys } from '../support/clock-redis.ts';
 const NOW = Date.now();
 const H = 3_600_000;
 const TODAY = stockholmDay(NOW);
-const iso = (d: number) => isoDate(fromEpochDay(d));
-const at = (day: number, hour: number) => new Date(stockholmMidnight(day) + hour * H).toISOString();
 
-type Line = Record<string, unknown>;
-let patients = 0;
-function stay(id: string, home: string, admittedAt: string, estimate: number, then: { ready?: string; discharged?: string } = {}): Line[] {
-  const personnummer = withCheckDigit(`1938${String(1 + (patients % 12)).padStart(2, '0')}${String(1 + (patients % 28)).padStart(2, '0')}${String(100 + patients++).padStart(3, '0')}`);
-  const base = (type: string, occurredAt: string) => ({ type, eventId: `${id}-${type}`, occurredAt, source: 'forecast-test', personnummer, episodeId: id });
-  const noticeAt = new Date(Date.parse(admittedAt) + H).toISOString();
-  return [
-    { ...base('admission', admittedAt), region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 1', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: home, primaryCareUnit: 'VC Tybble' },
-    { ...base('admission-notice', noticeAt), recipientMunicipality: home, estimatedDischargeDate: iso(estimate) },
-    ...(then.ready ? [{ ...base('ready-for-discharge', then.ready), recipientMunicipality: home, trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false }] : []),
-    ...(then.discharged ? [{ ...base('discharge', then.discharged), destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 1' }] : []),
-  ];
-}
+const iso = (d: number) => isoDate(fromEpochDay(d));
+const stay = forecastStays({ birthYear: 1938, firstSerial: 100, source: 'forecast-test', primaryCareUnit: 'VC Tybble' });
 
 const HISTORY = Array.from({ length: 25 }, (_, i) => {
   const admitted = TODAY - 60 + i;
@@ -46,7 +32,7 @@ const OPEN = [
   // Ready already: it is on the board, not in the forecast.
   ...stay('FC-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(NOW - 2 * H).toISOString() }),
 ];
-const ndjson = (lines: Line[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
+const ndjson = (lines: Record<string, unknown>[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
 
 type Row = Record<string, unknown>;
 const nonZero = (rows: Row[]) => rows.filter((r) => r.expected !== 0).map((r) => `${String(r.municipality)} ${String(r.day)}: ${String(r.expected)} [${String(r.band90Low)}–${String(r.band90High)}]`);
@@ -76,14 +62,7 @@ describe('GET /api/v1/forecast on the real stack (issue #20, part 2)', () => {
 
   afterAll(async () => {
     await pipeline?.stop();
-    await fetch(`${env.CLICKHOUSE_URL}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` }).catch(() => undefined);
-    const redis = new Redis(configOf(env).redisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      const keys = await namespaceKeys(redis, env.UTKLAR_NAMESPACE!);
-      if (keys.length > 0) await redis.unlink(...keys);
-    } finally {
-      redis.disconnect();
-    }
+    await removeTestData(env);
   });
 
   it('a region: every recipient municipality and day from tomorrow, the seeded stays on the day after their estimate', async () => {

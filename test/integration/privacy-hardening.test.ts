@@ -1,13 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { WEB_DIST } from '../../services/web/build.ts';
 import { fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
+import { removeTestData } from '../support/test-data.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
-import { namespaceKeys } from '../support/clock-redis.ts';
 
 /**
  * Issue #19, item 6: what probing the running API found. A source system's clinic, ward and
@@ -77,14 +76,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
 
   afterAll(async () => {
     await pipeline?.stop();
-    await fetch(`${env.CLICKHOUSE_URL}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` }).catch(() => undefined);
-    const redis = new Redis(configOf(env).redisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      const keys = await namespaceKeys(redis, env.UTKLAR_NAMESPACE!);
-      if (keys.length > 0) await redis.unlink(...keys);
-    } finally {
-      redis.disconnect();
-    }
+    await removeTestData(env);
   });
 
   it('rows?format=csv: the clinic, ward and business area come back prefixed with a quote, inert', async () => {
@@ -124,7 +116,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
 
   it('the built pages hold no inline script, style or event handler (the policy forbids them)', () => {
     const pages = readdirSync(WEB_DIST).filter((f) => f.endsWith('.html'));
-    expect(pages.sort()).toEqual(['analytics.html', 'board.html', 'invoices.html', 'login.html']);
+    expect(pages.sort()).toEqual(['access-log.html', 'analytics.html', 'board.html', 'invoices.html', 'login.html', 'riket.html']);
     for (const page of pages) {
       const html = readFileSync(path.join(WEB_DIST, page), 'utf8');
       expect([...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]).filter((tag) => !/\ssrc=/.test(tag)), `${page}: inline <script>`).toEqual([]);
