@@ -8,5 +8,5 @@ COPY services ./services
 COPY bin ./bin
 ENV UTKLAR_HTTP_HOST=0.0.0.0
 EXPOSE 18080
-ENTRYPOINT ["node", "--import", "tsx", "services/cli/main.ts"]
+ENTRYPOINT ["node", "--require", "./services/kafka/kafkajs-aborted-filter.cjs", "--import", "tsx", "services/cli/main.ts"]
 CMD ["run", "--simulate"]

@@ -45,7 +45,7 @@ app_start() {
   [[ -z $users_dir && $ch_url == "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT" ]] && users_dir="$RUN_DIR/clickhouse/users.d"
   UTKLAR_CLICKHOUSE_USERS_DIR=$users_dir \
   UTKLAR_PSEUDONYM_KEY=$key UTKLAR_API_SECRET=$secret CLICKHOUSE_URL=$ch_url CHDB_PATH="${CHDB_PATH:-$DATA_DIR/chdb}" \
-    start_detached app node --import tsx "$APP_DIR/services/cli/main.ts" "${args[@]}"
+    start_detached app node --require "$APP_DIR/services/kafka/kafkajs-aborted-filter.cjs" --import tsx "$APP_DIR/services/cli/main.ts" "${args[@]}"
 }
 
 app_ready() {

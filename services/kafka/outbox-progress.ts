@@ -16,8 +16,8 @@ import { UtklarError } from '../core/errors.ts';
 export class OutboxProgress {
   readonly #consumer: Consumer;
   readonly #admin: Admin;
-  /** The last committed marker per key. */
-  readonly #latest = new Map<string, string>();
+  /** The last committed marker per key, with the offset it was read at. */
+  readonly #latest = new LatestByKey();
   /** Per partition, the next offset to read: everything before it has been seen. */
   readonly #position = new Map<number, bigint>();
 
@@ -38,7 +38,7 @@ export class OutboxProgress {
     await this.#consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
-        if (message.key && message.value) this.#latest.set(message.key.toString(), message.value.toString());
+        if (message.key && message.value) this.#latest.record(message.key.toString(), BigInt(message.offset), message.value.toString());
       },
     });
   }
@@ -52,12 +52,32 @@ export class OutboxProgress {
     for (const until = Date.now() + timeoutMs; (this.#position.get(partition) ?? 0n) < end; await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > until) throw new UtklarError('DEPENDENCY_UNAVAILABLE', `kafka: the outbox progress of partition ${partition} not read up to offset ${end} within ${timeoutMs} ms`, { retriable: true });
     }
-    return this.#latest.get(key) ?? null;
+    return this.#latest.get(key);
   }
 
   async stop(): Promise<void> {
     await this.#consumer.disconnect().catch((e) => this.log.debug({ err: e }, 'progress reader disconnect failed'));
     await this.#admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * The newest value per key by offset. The reader's group (of one, committing nothing) can lose
+ * its session when the process is starved of CPU; it then rejoins and reads the topic again from
+ * the beginning, and a plain "last one read wins" would hand a new owner an older marker
+ * meanwhile, whose entries it would publish a second time (seen: 1 000 changeIds committed twice
+ * in the crash-equivalence test). A value read again at an older offset changes nothing.
+ */
+export class LatestByKey {
+  readonly #byKey = new Map<string, { offset: bigint; value: string }>();
+
+  record(key: string, offset: bigint, value: string): void {
+    const known = this.#byKey.get(key);
+    if (!known || offset > known.offset) this.#byKey.set(key, { offset, value });
+  }
+
+  get(key: string): string | null {
+    return this.#byKey.get(key)?.value ?? null;
   }
 }
 

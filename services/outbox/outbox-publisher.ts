@@ -162,6 +162,7 @@ export class OutboxPublisher {
       // After the fence: no earlier holder can commit more, so the marker read now is final.
       await this.#producers.ready(p);
       this.#published.set(p, await this.progress.lastCommitted(p, this.transactionalId(p)));
+      this.log.info({ partition: p, generation: this.#generation, marker: this.#published.get(p) }, 'outbox partition taken over');
     }
     const cursor = this.#cursors.get(p);
     const entries = await this.redis.xrange(this.outboxKey(p), cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', count);
@@ -198,6 +199,7 @@ export class OutboxPublisher {
       byTopic.set(route.topic, list);
     }
     if (sentBefore < entries.length) {
+      this.log.debug({ partition: p, generation: this.#generation, first: entries[sentBefore]![0], last: entries.at(-1)![0], sending: entries.length - sentBefore, marker }, 'outbox send');
       const progress = { key: this.transactionalId(p), value: entries.at(-1)![0], partition: p, headers: { 'utklar-writer': writer } };
       await this.#producers.send(p, { topicMessages: [...[...byTopic].map(([topic, messages]) => ({ topic, messages })), { topic: this.progress.topic, messages: [progress] }] });
     }
