@@ -250,7 +250,12 @@ const accessLogCases: Case[] = PRINCIPALS.flatMap((principal) => (principal.audi
 const titled = (cases: Case[]) => cases.map((c) => [c.title, c] as [string, Case]);
 
 const onlyAsk = [ask({})];
-const meCases = casesOf(onlyAsk, () => ({ status: 200 }));
+// /api/v1/me tells a signed-in page whose it is: a reading scope, or an auditor (whose page is the
+// access log, issue #19); a source's token and the invalid ones get nothing.
+const meCases: Case[] = PRINCIPALS.map((principal) => {
+  const status = principal.scope || principal.audit ? 200 : (principal.refused ?? 401);
+  return { title: `${principal.name} · no selection → ${status}`, principal, ask: onlyAsk[0]!, expected: { status } };
+});
 // The OpenAPI document is public: no principal, not even a forged one, is refused.
 const openApiCases = PRINCIPALS.map((principal) => ({ title: `${principal.name} → 200`, principal, ask: onlyAsk[0]!, expected: { status: 200 } as Expected }));
 
@@ -515,7 +520,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     it.each(titled(meCases))('%s', async (_, c) => {
       const r = await get('/api/v1/me', c.principal);
       const body = common(c, r);
-      if (r.status === 200) expect(body).toEqual({ scope: scopeText(c.principal.scope!), kind: c.principal.scope!.kind });
+      if (r.status === 200) expect(body).toEqual(c.principal.audit ? { scope: `audit:${c.principal.audit}`, kind: 'audit' } : { scope: scopeText(c.principal.scope!), kind: c.principal.scope!.kind });
     });
   });
 
