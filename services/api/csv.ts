@@ -26,11 +26,10 @@ export function toCsv(rows: Record<string, unknown>[], withheld = '<5'): string 
     for (const f of suppressed as string[]) rest[f] = withheld;
     return rest;
   });
-  rows = shown;
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const columns = [...new Set(shown.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => {
     const s = neutralisedCell(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+  return [columns.map(cell).join(','), ...shown.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
 }

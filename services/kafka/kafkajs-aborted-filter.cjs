@@ -19,15 +19,17 @@ const path = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js')
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0])
 
 const isAbortMarker = (message) => Boolean(message.key) && Buffer.from(message.key).equals(ABORT_MARKER_KEY)
-const compareOffsets = (a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0)
 
 function filterAbortedMessages({ messages, abortedTransactions }) {
   if (!abortedTransactions || abortedTransactions.length === 0) return messages
-  const pending = [...abortedTransactions].sort((a, b) => compareOffsets(a.firstOffset, b.firstOffset))
+  const pending = abortedTransactions
+    .map((t) => ({ producerId: String(t.producerId), first: BigInt(t.firstOffset) }))
+    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))
   const aborted = new Set()
   return messages.filter((message) => {
     // Every aborted transaction that began at or before this message is under way now.
-    while (pending.length > 0 && compareOffsets(pending[0].firstOffset, message.offset) <= 0) aborted.add(String(pending.shift().producerId))
+    const offset = BigInt(message.offset)
+    while (pending.length > 0 && pending[0].first <= offset) aborted.add(pending.shift().producerId)
     const { producerId, inTransaction } = message.batchContext
     if (isAbortMarker(message)) {
       aborted.delete(String(producerId))

@@ -8,7 +8,7 @@ import { FORECAST_REFRESH_MS } from '../../services/web/src/forecast-table.ts';
 import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { swedishTexts } from './swedish-text.ts';
-import { atHour as at, forecastStays } from '../support/forecast-stays.ts';
+import { atHour as at, forecastStays, inEventOrder } from '../support/forecast-stays.ts';
 
 const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
@@ -37,7 +37,7 @@ const OPEN = [
   // Ready already: on the board, not in the forecast.
   ...stay('FP-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(NOW - 2 * H).toISOString() }),
 ];
-const ndjson = (lines: Record<string, unknown>[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
+const ndjson = inEventOrder;
 
 interface ForecastRow { municipality: string; day: string; expected: number; band90Low: number; band90High: number }
 const sv = (x: number, digits = 0) => new Intl.NumberFormat('sv-SE', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);

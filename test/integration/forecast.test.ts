@@ -4,7 +4,7 @@ import { fromEpochDay, isoDate, stockholmDay } from '../../services/core/stockho
 import type { Scope } from '../../services/model/scope.ts';
 import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
-import { atHour as at, forecastStays } from '../support/forecast-stays.ts';
+import { atHour as at, forecastStays, inEventOrder } from '../support/forecast-stays.ts';
 import { removeTestData } from '../support/test-data.ts';
 
 /**
@@ -32,7 +32,7 @@ const OPEN = [
   // Ready already: it is on the board, not in the forecast.
   ...stay('FC-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(NOW - 2 * H).toISOString() }),
 ];
-const ndjson = (lines: Record<string, unknown>[]) => `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
+const ndjson = inEventOrder;
 
 type Row = Record<string, unknown>;
 const nonZero = (rows: Row[]) => rows.filter((r) => r.expected !== 0).map((r) => `${String(r.municipality)} ${String(r.day)}: ${String(r.expected)} [${String(r.band90Low)}–${String(r.band90High)}]`);

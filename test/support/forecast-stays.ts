@@ -25,3 +25,7 @@ export function forecastStays(o: { birthYear: number; firstSerial: number; sourc
     ];
   };
 }
+
+/** NDJSON of the lines in event-time order, as a source would send them. */
+export const inEventOrder = (lines: Line[]): string =>
+  `${[...lines].sort((a, b) => Date.parse(String(a.occurredAt)) - Date.parse(String(b.occurredAt))).map((l) => JSON.stringify(l)).join('\n')}\n`;
