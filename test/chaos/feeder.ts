@@ -17,6 +17,9 @@ export class Feeder {
   #events: EventProducer | undefined;
   #raw: Producer | undefined;
   resends = 0;
+  /** Each chunk's failed attempts (time and error) and when it was taken as committed. */
+  readonly chunks: { failures: string[]; committedAt?: number }[] = [];
+  readonly #chunkOf = new Map<string, number>();
 
   constructor(private readonly config: Config) {}
 
@@ -42,6 +45,9 @@ export class Feeder {
   }
 
   async send(chunk: Item[]): Promise<void> {
+    const record: (typeof this.chunks)[number] = { failures: [] };
+    const no = this.chunks.push(record) - 1;
+    for (const it of chunk) if (it.kind === 'event') this.#chunkOf.set(it.event.eventId, no);
     for (let attempt = 0; ; attempt++) {
       try {
         const { events, raw } = await this.#connect();
@@ -55,14 +61,33 @@ export class Feeder {
           const messages = await Promise.all(bad.map(async (it) => ({ key: it.key, value: await it.value((e) => events.codec.encode(e)) })));
           await raw.send({ topic: topics(this.config.namespace).patientEvents, messages });
         }
+        record.committedAt = Date.now();
         return;
       } catch (e) {
+        record.failures.push(`${new Date().toISOString()} ${(e as Error).message}`);
         if (attempt >= 120) throw e;
         this.resends++;
         await this.#reset();
         await sleep(1_000);
       }
     }
+  }
+
+  /**
+   * Which chunks events were sent in, and what the feeder saw of each: tells a transaction the
+   * producer took as committed from one it knew failed and sent again.
+   */
+  explain(eventIds: string[]): string {
+    const byChunk = new Map<number, number>();
+    for (const id of eventIds) {
+      const no = this.#chunkOf.get(id) ?? -1;
+      byChunk.set(no, (byChunk.get(no) ?? 0) + 1);
+    }
+    return [...byChunk].sort((a, b) => a[0] - b[0]).slice(0, 8).map(([no, n]) => {
+      const c = this.chunks[no];
+      if (!c) return `${n} in no chunk`;
+      return `${n} of chunk ${no} (${c.failures.length} failed attempts${c.failures.length ? `: ${c.failures.join('; ')}` : ''}; taken as committed ${c.committedAt ? new Date(c.committedAt).toISOString() : 'never'})`;
+    }).join(', ');
   }
 
   async close(): Promise<void> {

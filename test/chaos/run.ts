@@ -130,7 +130,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const mismatches: Mismatch[] = [];
     if (Object.values(services).reduce((s, x) => s + x.crashes.length, 0) !== before) mismatches.push({ check: 'services', detail: 'a service exited by itself after the faults ended' });
     mismatches.push(...await verifyClockState(redis, config, w));
-    mismatches.push(...await verifyEventRows(ch, config.clickhouseDatabase, w, kafka, config));
+    mismatches.push(...await verifyEventRows(ch, config.clickhouseDatabase, w, kafka, config, (ids) => feeder.explain(ids)));
     mismatches.push(...await verifyDeadLetters(kafka, config, w));
     const months = Array.from({ length: Math.ceil(o.days / 31) + 1 }, (_, i) => {
       const d = new Date(Date.UTC(2025, 8 + i, 1));

@@ -1,4 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import { dueTimers, outboxLength, stateKeys } from '../support/clock-redis.ts';
@@ -12,7 +14,7 @@ import { consumerLag } from '../../services/kafka/lag.ts';
 import * as batch from '../support/batch-indicators.ts';
 import { facts } from '../../services/indicators/sql.ts';
 import { currentEpisodes, readPoint } from '../../services/snapshot/read-model.ts';
-import { API_SECRET } from '../support/env.ts';
+import { API_SECRET, repoRoot } from '../support/env.ts';
 import type { Workload } from './workload.ts';
 
 export interface Mismatch {
@@ -88,14 +90,14 @@ function firstDifference(a: unknown, b: unknown, path = ''): string {
 }
 
 /** Every decodable event is in ClickHouse `events` once (FINAL), and nothing else. */
-export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workload, kafka: Kafka, config: Config): Promise<Mismatch[]> {
+export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workload, kafka: Kafka, config: Config, explain?: (ids: string[]) => string): Promise<Mismatch[]> {
   const semantic = w.malformed.filter((m) => m.kind === 'semantically-invalid').length;
   const [row] = await (await ch.query({ query: `SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS ids FROM ${db}.events FINAL`, format: 'JSONEachRow' })).json<{ n: string; ids: string }>();
   const want = w.events.length + semantic;
   if (Number(row!.n) === want && Number(row!.ids) === want) return [];
   const stored = new Set((await (await ch.query({ query: `SELECT DISTINCT event_id FROM ${db}.events`, format: 'JSONEachRow' })).json<{ event_id: string }>()).map((r) => r.event_id));
   const missing = w.events.filter((e) => !stored.has(e.eventId)).map((e) => e.eventId);
-  return [{ check: 'event rows', detail: `ClickHouse has ${row!.n} rows (${row!.ids} ids), ${want} expected; ${await whereOnTopic(kafka, config, missing)}` }];
+  return [{ check: 'event rows', detail: `ClickHouse has ${row!.n} rows (${row!.ids} ids), ${want} expected; ${await whereOnTopic(kafka, config, missing, explain)}` }];
 }
 
 /**
@@ -103,14 +105,32 @@ export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workl
  * consumer skipped them), only read uncommitted (their transaction was aborted or is still open),
  * or not at all (never written). Tells a lost producer transaction from a consumer's fault.
  */
-async function whereOnTopic(kafka: Kafka, config: Config, missing: string[]): Promise<string> {
+export async function whereOnTopic(kafka: Kafka, config: Config, missing: string[], explain?: (ids: string[]) => string): Promise<string> {
   if (missing.length === 0) return 'no valid event is missing (duplicated rows)';
+  // Read uncommitted, every message's producer and every transaction marker (kafkajs keeps the
+  // control records in a batch's raw messages): says whether the broker committed, aborted or
+  // never ended the transaction of a message the pipeline did not see.
+  const markers = new Map<string, { offset: bigint; pid: string; commit: boolean }[]>();
+  const pidAt = new Map<string, string>();
   const read = async (readUncommitted: boolean) => {
     const at = new Map<string, string>();
     const consumer = kafka.consumer({ groupId: `chaos-topic-reader-${Math.random()}`, readUncommitted });
     await consumer.connect();
     await consumer.subscribe({ topic: topics(config.namespace).patientEvents, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void at.set(message.headers?.['event-id']?.toString() ?? '', `${partition}@${message.offset}`) });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) at.set(message.headers?.['event-id']?.toString() ?? '', `${batch.partition}@${message.offset}`);
+        if (!readUncommitted) return;
+        for (const raw of (batch as unknown as { rawMessages: RawMessage[] }).rawMessages) {
+          const where = `${batch.partition}@${raw.offset}`;
+          pidAt.set(where, String(raw.batchContext.producerId));
+          if (!raw.isControlRecord || !raw.key) continue;
+          const list = markers.get(String(batch.partition)) ?? [];
+          list.push({ offset: BigInt(raw.offset), pid: String(raw.batchContext.producerId), commit: Buffer.from(raw.key).readInt16BE(2) === 1 });
+          markers.set(String(batch.partition), list);
+        }
+      },
+    });
     for (let i = 0, last = -1, quiet = 0; i < 600 && quiet < 30; i++, await sleep(100)) {
       quiet = at.size === last && at.size > 0 ? quiet + 1 : 0;
       last = at.size;
@@ -120,12 +140,40 @@ async function whereOnTopic(kafka: Kafka, config: Config, missing: string[]): Pr
   };
   const committed = await read(false);
   const uncommitted = await read(true);
+  /** The marker that ended the transaction of the message at `where`: the next of its producer in its partition. */
+  const endOf = (where: string): string => {
+    const [partition, offset] = where.split('@') as [string, string];
+    const pid = pidAt.get(where);
+    const marker = (markers.get(partition) ?? []).find((m) => m.pid === pid && m.offset > BigInt(offset));
+    return `producer ${pid} ${marker ? `${marker.commit ? 'COMMIT' : 'ABORT'} at ${marker.offset}` : 'no marker (open)'}`;
+  };
   const inCommitted = missing.filter((id) => committed.has(id));
   const onlyUncommitted = missing.filter((id) => !committed.has(id) && uncommitted.has(id));
   const absent = missing.filter((id) => !uncommitted.has(id));
   const where = (ids: string[]) => ids.slice(0, 3).map((id) => `${id} at ${uncommitted.get(id) ?? committed.get(id) ?? '-'}`).join(', ');
   return `${missing.length} valid events missing: ${inCommitted.length} readable committed (a consumer skipped them${inCommitted.length ? `: ${where(inCommitted)}` : ''}), `
-    + `${onlyUncommitted.length} only uncommitted (transaction aborted or open${onlyUncommitted.length ? `: ${where(onlyUncommitted)}` : ''}), ${absent.length} not on the topic`;
+    + `${onlyUncommitted.length} only uncommitted (transaction aborted or open${onlyUncommitted.length ? `: ${where(onlyUncommitted)}; ${byPartition(onlyUncommitted, uncommitted)}; ended by ${[...new Set(onlyUncommitted.map((id) => endOf(uncommitted.get(id)!)))].slice(0, 6).join(', ')}` : ''}), ${absent.length} not on the topic`
+    + `${explain ? `; the feeder sent them in ${explain(missing)}` : ''}${onlyUncommitted.length ? `; ${await brokerTransactionLog()}` : ''}`;
+}
+
+interface RawMessage { offset: string; key: Buffer | null; isControlRecord?: boolean; batchContext: { producerId: string | number } }
+
+/** Offsets per partition of messages: one stuck open transaction shows as one partition's tail, an aborted one as a range in each. */
+function byPartition(ids: string[], at: Map<string, string>): string {
+  const ranges = new Map<string, { n: number; min: number; max: number }>();
+  for (const id of ids) {
+    const [partition, offset] = at.get(id)!.split('@') as [string, string];
+    const r = ranges.get(partition) ?? { n: 0, min: Infinity, max: -Infinity };
+    ranges.set(partition, { n: r.n + 1, min: Math.min(r.min, Number(offset)), max: Math.max(r.max, Number(offset)) });
+  }
+  return `by partition ${[...ranges].sort((a, b) => Number(a[0]) - Number(b[0])).map(([p, r]) => `${p}: ${r.n} at ${r.min}–${r.max}`).join(', ')}`;
+}
+
+/** What the broker's transaction coordinator logged (infra/stack.sh keeps it at INFO): aborts on timeout, fencing, epoch bumps. */
+async function brokerTransactionLog(): Promise<string> {
+  const file = path.join(process.env.UTKLAR_INFRA_HOME ?? path.join(repoRoot, 'infra'), '.logs', 'kafka.log');
+  const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => /transaction/i.test(l) && /abort|fenc|timed out|hanging|rollback/i.test(l));
+  return lines.length === 0 ? `the broker's log (${file}) has no transaction aborts` : `the broker logged ${lines.length} transaction lines, the last: ${lines.slice(-4).join(' | ')}`;
 }
 
 /**
