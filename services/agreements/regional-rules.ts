@@ -1,6 +1,7 @@
 import type { RegionRules } from '../clock/rules.ts';
 import type { Agreement } from './agreement.ts';
 import type { AgreementSet } from './agreement-set.ts';
+import { agreementVersion } from './agreement-version.ts';
 
 /**
  * The deployment's rules with each region's agreements in them: an episode's noon rule,
@@ -19,7 +20,7 @@ export function regionalRules(deployment: RegionRules, set: AgreementSet): Regio
       const a = set.inForce(region, day);
       if (!a) return undefined;
       let rules = merged.get(a);
-      if (!rules) merged.set(a, (rules = { ...a.rules, allowedLatenessMs, readmission, retainClosedEpisodeDays }));
+      if (!rules) merged.set(a, (rules = { ...a.rules, allowedLatenessMs, readmission, retainClosedEpisodeDays, agreementVersion: agreementVersion(a) }));
       return rules;
     },
   };

@@ -75,9 +75,11 @@ export class Pipeline {
   async start(): Promise<void> {
     const { config, metrics } = this;
     const t = topics(config.namespace);
+    // The events read: the namespace's own, or the live one's when this is a rebuild's shadow.
+    const source = topics(config.eventsNamespace).patientEvents;
     const partitions = await ensureTopics(this.kafka, config.namespace, config.eventPartitions);
     if (partitions !== config.eventPartitions) log.warn({ partitions, setting: config.eventPartitions }, 'the events topic exists with another partition count; it keeps it (repartitioning would reorder patients)');
-    await this.#codec.register(t.patientEvents);
+    await this.#codec.register(source);
     // /health may already have made the lazy client connect.
     if (this.redis.status === 'wait') await this.redis.connect();
     ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
@@ -95,7 +97,7 @@ export class Pipeline {
     await this.#deadLetters.connect();
     await this.#admin.connect();
 
-    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, t.patientEvents, this.rules, { reads: this.#side('clock-reads'), partitions });
+    this.clocks = new ClockStore(this.redis, config.namespace, `${config.groupPrefix}.clock`, source, this.rules, { reads: this.#side('clock-reads'), partitions });
     this.rows = new RowBuffer(this.clickhouse, config.clickhouseDatabase, logger('clickhouse-rows'), {
       ready: () => preparation.prepare(),
       onRows: (table, n) => (table === 'events' ? metrics.rowsWritten : metrics.factsWritten).inc(n),
@@ -103,7 +105,7 @@ export class Pipeline {
     if (config.consumers.includes('clock')) {
       await this.clocks.refuseOldLayout(config.namespace);
       const processor = (this.#processor = new Processor({
-        kafka: this.kafka, topic: t.patientEvents, groupId: `${config.groupPrefix}.clock`, codec: this.#codec, deadLetters: this.#deadLetters,
+        kafka: this.kafka, topic: source, groupId: `${config.groupPrefix}.clock`, codec: this.#codec, deadLetters: this.#deadLetters,
         clocks: this.clocks, rows: this.rows, metrics, watch: this.heartbeats.consumer('clock', metrics), partitions, log: logger('clock'),
       }));
       const keys = this.clocks.keys;
@@ -130,7 +132,7 @@ export class Pipeline {
     }));
     if (config.invoiceFreeze && this.#processor && this.clickhouse) {
       const { round } = invoiceFreezer({
-        ...config.invoiceFreeze, client: this.clickhouse, db: config.clickhouseDatabase, admin: this.#admin, groupId: `${config.groupPrefix}.clock`, topic: t.patientEvents,
+        ...config.invoiceFreeze, client: this.clickhouse, db: config.clickhouseDatabase, admin: this.#admin, groupId: `${config.groupPrefix}.clock`, topic: source,
         redis: this.redis, outboxKeys: Array.from({ length: partitions }, (_, p) => this.clocks.keys.of(p).outbox), ownership: this.#processor.consumer,
         rules: this.rules, agreements: config.agreements, population: this.population, log: logger('invoice-freeze'),
       });
@@ -150,7 +152,7 @@ export class Pipeline {
     }
     this.heartbeats.start();
     this.#started = true;
-    log.info({ clickhouse: this.clickhouseMode, topic: t.patientEvents }, 'pipeline started');
+    log.info({ clickhouse: this.clickhouseMode, topic: source }, 'pipeline started');
   }
 
   async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {

@@ -65,7 +65,7 @@ async function measureLag(o: RoundsOptions): Promise<void> {
   const t = topics(o.config.namespace);
   o.measure();
   for (const name of o.config.consumers) {
-    o.metrics.lag.set({ consumer: name }, await consumerLag(o.admin, `${o.config.groupPrefix}.${name}`, t.patientEvents));
+    o.metrics.lag.set({ consumer: name }, await consumerLag(o.admin, `${o.config.groupPrefix}.${name}`, topics(o.config.eventsNamespace).patientEvents));
   }
   o.metrics.deadLetterMessages.set(await messageCount(o.admin, t.deadLetter));
 }

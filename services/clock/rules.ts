@@ -48,6 +48,8 @@ export interface RegionRules {
    * when the deployment has agreements per region; unset: these rules for every region.
    */
   byRegion?: (region: string, day: number) => RegionRules | undefined;
+  /** The agreement version these rules are (agreement-version.ts), set where regionalRules merged them; recorded with each episode fact. */
+  agreementVersion?: string;
 }
 
 /**

@@ -22,6 +22,11 @@ export interface Config {
   chdbPath: string;
   /** Prefix for topics, consumer groups and Redis keys, so several pipelines can share a stack. */
   namespace: string;
+  /**
+   * Whose events topic the clock reads (UTKLAR_EVENTS_NAMESPACE, default `namespace`): a rebuild
+   * (services/rebuild/) replays the live namespace's events into a shadow namespace of its own.
+   */
+  eventsNamespace: string;
   /** Loopback by default; a container sets 0.0.0.0 so its port mapping can reach it. */
   httpHost: string;
   httpPort: number;
@@ -115,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     clickhouseDatabase: env.CLICKHOUSE_DATABASE ?? 'utklar',
     chdbPath: env.CHDB_PATH ?? path.join(repoRoot, 'infra/.data/chdb'),
     namespace,
+    eventsNamespace: parseEventsNamespace(env.UTKLAR_EVENTS_NAMESPACE, namespace),
     httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
@@ -199,6 +205,12 @@ function parseFlag(v: string | undefined, name: string): boolean {
   if (v === undefined || v === '' || v === '0' || v === 'false') return false;
   if (v === '1' || v === 'true') return true;
   throw new UtklarError('CONFIG', `${name} must be 1/true or 0/false, got '${v}'`);
+}
+
+function parseEventsNamespace(v: string | undefined, namespace: string): string {
+  if (v === undefined || v === '') return namespace;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(v)) throw new UtklarError('CONFIG', `UTKLAR_EVENTS_NAMESPACE must be lower-case letters, digits and '-', got '${v}'`);
+  return v;
 }
 
 function parseRules(v: string): Config['rules'] {

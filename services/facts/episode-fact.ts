@@ -85,6 +85,8 @@ export function episodeFact(c: StateChanged, deployment: RegionRules) {
     discharge_clinic: c.dischargeClinic ?? '',
     delay_reasons: c.delayReasons.map((r) => r.reasonCode),
     delay_parties: c.delayReasons.map((r) => r.responsibleParty),
+    /** The agreement the payment days and liability were computed under (migration 014); '' for rules not from an agreement file. */
+    agreement_version: rules.agreementVersion ?? '',
   };
 }
 export type EpisodeFact = ReturnType<typeof episodeFact>;

@@ -43,7 +43,7 @@ export function conditions(f: Filters, scope: Scope, today: number, municipality
 }
 
 /** episode_facts' columns after episode_id and version, in table order (what a collapse keeps). */
-export const FACT_COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_area', 'care_type', 'admission_type', 'home_municipality', 'home_county', 'out_of_county', 'recipient_municipality', 'primary_care_unit', 'age_years', 'age_group', 'admitted_day', 'admitted_month', 'discharged_day', 'discharged_month', 'destination', 'ready_start_days', 'ready_end_days', 'payment_days', 'open_payment_from_day', 'track_colour', 'fast_vardkontakt', 'liability', 'conditions_unmet', 'readmission_of', 'readmission_source', 'readmission_index_clinic', 'discharge_clinic', 'delay_reasons', 'delay_parties', 'ingested_at'];
+export const FACT_COLUMNS = ['status', 'region', 'hospital', 'clinic', 'ward', 'business_area', 'care_type', 'admission_type', 'home_municipality', 'home_county', 'out_of_county', 'recipient_municipality', 'primary_care_unit', 'age_years', 'age_group', 'admitted_day', 'admitted_month', 'discharged_day', 'discharged_month', 'destination', 'ready_start_days', 'ready_end_days', 'payment_days', 'open_payment_from_day', 'track_colour', 'fast_vardkontakt', 'liability', 'conditions_unmet', 'readmission_of', 'readmission_source', 'readmission_index_clinic', 'discharge_clinic', 'delay_reasons', 'delay_parties', 'agreement_version', 'ingested_at'];
 
 /**
  * The latest version of each episode. Collapsed with argMax rather than FINAL: filters written
