@@ -18,6 +18,8 @@ import { createSourceMetrics, type SourceMetrics } from '../sources/metrics.ts';
 import { AccessLog } from '../api/access-log.ts';
 import { answerAccessLog } from '../api/access-log-endpoint.ts';
 import { setSecurityHeaders } from './security-headers.ts';
+import { ReadPointer } from '../rebuild/read-pointer.ts';
+import { answerChanges } from '../rebuild/changes-route.ts';
 
 const log = logger('http');
 
@@ -37,9 +39,12 @@ const SOURCE_ROUTES: Record<string, SourceRoute | undefined> = {
 export async function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   await buildWeb();
   const sourceMetrics = createSourceMetrics(pipeline.metrics.registry);
-  const ingest = lazyIngest(pipeline.kafka, pipeline.config, sourceMetrics);
+  // Events go to the live events topic, also in a process applying a promoted rebuild's side.
+  const ingest = lazyIngest(pipeline.kafka, { ...pipeline.config, namespace: pipeline.config.eventsNamespace }, sourceMetrics);
   // The pipeline opens ClickHouse after the server starts: asked for at each insert.
   const accessLog = new AccessLog(() => pipeline.clickhouse, pipeline.config.clickhouseDatabase);
+  // Which database (and agreements) the API answers from: the namespace's own or a promoted rebuild's (services/rebuild/).
+  const pointer = new ReadPointer(pipeline.redis, pipeline.config, pipeline.rules);
   const server = createServer(async (req, res) => {
     setSecurityHeaders(res);
     try {
@@ -65,10 +70,14 @@ export async function startHttp(pipeline: Pipeline, host: string, port: number, 
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const deps = { client: pipeline.clickhouse, db: pipeline.config.clickhouseDatabase, rules: pipeline.rules, agreements: pipeline.config.agreements, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin, clocks: pipeline.clocks.read };
+        const common = { client: pipeline.clickhouse, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin, clocks: pipeline.clocks.read };
+        // The access log is the process's own (where it records); everything else reads the side
+        // the read pointer names, read once here: one request never mixes two sides of a promotion.
         const r = url.pathname === '/api/v1/access-log'
-          ? await answerAccessLog(deps, url.searchParams, authorizationOf(req))
-          : await answer(deps, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
+          ? await answerAccessLog({ ...common, db: pipeline.config.clickhouseDatabase }, url.searchParams, authorizationOf(req))
+          : url.pathname === '/api/v1/changes'
+            ? await answerChanges({ redis: pipeline.redis, namespace: pipeline.config.eventsNamespace, secret: pipeline.config.apiSecret, now: Date.now, smallCellMin: pipeline.config.smallCellMin }, url.searchParams, authorizationOf(req))
+            : await answer({ ...common, ...(await pointer.current()) }, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {

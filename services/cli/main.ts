@@ -15,9 +15,11 @@ import { redisAnchor } from '../simulator/redis-anchor.ts';
 import { Pipeline } from '../app/pipeline.ts';
 import { startHttp } from '../app/http.ts';
 import { num, parse } from './args.ts';
+import { adoptPromoted, PromotionFollower } from '../rebuild/follow.ts';
 import { mintToken, parseTokenScope } from '../api/auth.ts';
 import { invoice, INVOICE_USAGE } from './invoice-command.ts';
 import { forecastCommand, FORECAST_USAGE } from './forecast-command.ts';
+import { rebuildCommand, REBUILD_USAGE } from './rebuild-command.ts';
 
 const USAGE = `utklar — live discharge-readiness pipeline
 
@@ -45,6 +47,7 @@ const USAGE = `utklar — live discharge-readiness pipeline
       access log records of whoever uses the token: name the person or system.
 ${INVOICE_USAGE}
 ${FORECAST_USAGE}
+${REBUILD_USAGE}
   utklar stack up|down|status|reset [service ...]
       The local service stack (infra/stack.sh).`;
 
@@ -98,8 +101,9 @@ async function run(argv: string[]) {
     'backfill-days': { type: 'string', default: '365' },
     speed: { type: 'string', default: '1' },
   });
-  const config = loadConfig();
   const log = logger('run');
+  // After `utklar rebuild --promote`, the promoted side is what this process applies (services/rebuild/follow.ts).
+  const config = await adoptPromoted(loadConfig(), log);
   const pipeline = new Pipeline(config);
   let simulation: LiveSimulation | undefined;
   let producer: EventProducer | undefined;
@@ -113,8 +117,10 @@ async function run(argv: string[]) {
     } : 'off',
   }));
   await pipeline.start();
+  const follower = new PromotionFollower(pipeline, log);
+  follower.start();
   if (a.simulate) {
-    producer = new EventProducer(pipeline.kafka, config.registryUrl, config.namespace, config.eventPartitions);
+    producer = new EventProducer(pipeline.kafka, config.registryUrl, config.eventsNamespace, config.eventPartitions);
     await producer.connect();
     simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey), {
       seed: num(a.seed, 'seed'),
@@ -122,7 +128,7 @@ async function run(argv: string[]) {
       backfillDays: num(a['backfill-days'], 'backfill-days'),
       speed: num(a.speed, 'speed'),
       onProduced: (n) => pipeline.metrics.produced.inc(n),
-      anchor: redisAnchor(pipeline.redis, `${config.namespace}:simulator:anchor`),
+      anchor: redisAnchor(pipeline.redis, `${config.eventsNamespace}:simulator:anchor`),
     });
     const started = Date.now();
     backfill = { days: num(a['backfill-days'], 'backfill-days'), events: null, startedAt: new Date(started).toISOString(), producedInSeconds: null };
@@ -137,6 +143,7 @@ async function run(argv: string[]) {
   simulation?.stop();
   await producer?.disconnect().catch(() => undefined);
   server.close();
+  await follower.stop();
   await pipeline.stop();
   return 0;
 }
@@ -216,6 +223,8 @@ async function main(): Promise<number> {
       return invoice(rest);
     case 'forecast':
       return forecastCommand(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 1;

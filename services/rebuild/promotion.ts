@@ -1,0 +1,104 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Admin } from 'kafkajs';
+import { topics, type Config } from '../core/config.ts';
+import { UtklarError } from '../core/errors.ts';
+import { scanKeys, type RedisLike } from '../core/redis.ts';
+import { clockKeys } from '../store/clock-keys.ts';
+import { logRebuild } from './rebuild-log.ts';
+import { RebuildRecords, type ActiveData, type RebuildRecord } from './records.ts';
+
+/** How long the data a promotion replaced is kept, for a way back (UTKLAR_REBUILD_KEEP_HOURS, default 168: a week). */
+export function keepHours(env: Record<string, string | undefined> = process.env): number {
+  const v = env.UTKLAR_REBUILD_KEEP_HOURS ?? '168';
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new UtklarError('CONFIG', `UTKLAR_REBUILD_KEEP_HOURS must be a number of hours, got '${v}'`);
+  return Number(v);
+}
+
+export interface PromotionDeps {
+  config: Config;
+  redis: RedisLike;
+  client: ClickHouseClient;
+  admin: Admin;
+  now: () => number;
+}
+
+/** Rows the API must go on answering whichever side it reads: frozen invoices stay frozen, the access log stays whole. */
+const CARRIED = ['invoice_freezes', 'access_log'] as const;
+
+/**
+ * Switches the API to a finished rebuild: one SET of the read pointer (read-pointer.ts), so every
+ * request from then on reads the rebuild's database under its agreements and none reads half of
+ * each. Before it, the frozen invoices and the access log are carried over (a promotion changes
+ * no frozen invoice: its corrections show what the rebuilt facts would change). Recorded in the
+ * rebuild, in the pointer (who, when, which agreement versions) and in `<db>.rebuild_log`.
+ */
+export async function promote(d: PromotionDeps, id: string, by: string, keepForHours: number): Promise<ActiveData> {
+  const records = new RebuildRecords(d.redis, d.config.eventsNamespace);
+  const r = await records.get(id);
+  if (!r) throw new UtklarError('NOT_FOUND', `no rebuild ${id}`);
+  if (r.status !== 'ready') throw new UtklarError('CONFIG', `rebuild ${id} is ${r.status}: only a finished rebuild (ready) can be promoted`);
+  const before = await records.active();
+  const previous = before
+    ? { id: before.id, namespace: before.namespace, database: before.database, agreements: before.agreements }
+    : { id: null, namespace: d.config.namespace, database: d.config.clickhouseDatabase, agreements: null };
+  for (const table of CARRIED) {
+    await d.client.command({ query: `INSERT INTO ${r.database}.${table} SELECT * FROM ${previous.database}.${table}` });
+  }
+  const at = d.now();
+  const active: ActiveData = {
+    id, namespace: r.namespace, database: r.database, agreements: r.agreements, agreementVersions: r.agreementVersions,
+    promotedAt: new Date(at).toISOString(), promotedBy: by,
+    previous: { ...previous, keepUntil: new Date(at + keepForHours * 3_600_000).toISOString() },
+  };
+  // The switch: one key, one write.
+  await d.redis.set(records.keys.active, JSON.stringify(active));
+  await records.update(id, { status: 'promoted', promotedAt: active.promotedAt, promotedBy: by });
+  if (before) await records.update(before.id, { status: 'retired' }).catch(() => undefined);
+  await logRebuild(d.client, d.config.clickhouseDatabase, { at, rebuildId: id, action: 'promoted', by, agreementVersion: r.agreementVersions.join(','), database: r.database, namespace: r.namespace, detail: { previous: active.previous } });
+  return active;
+}
+
+/** Drops a rebuild that was not promoted: its database, its Redis state, its consumer group and derived topics. */
+export async function discard(d: PromotionDeps, id: string, by: string): Promise<RebuildRecord> {
+  const records = new RebuildRecords(d.redis, d.config.eventsNamespace);
+  const r = await records.get(id);
+  if (!r) throw new UtklarError('NOT_FOUND', `no rebuild ${id}`);
+  const active = await records.active();
+  if (active?.id === id) throw new UtklarError('CONFIG', `rebuild ${id} is what the API reads: promote another before discarding it`);
+  await dropShadow(d, r.namespace, r.database);
+  const next = await records.update(id, { status: 'discarded', discardedAt: new Date(d.now()).toISOString(), discardedBy: by });
+  await d.redis.del(records.keys.diff(id));
+  await logRebuild(d.client, d.config.clickhouseDatabase, { at: d.now(), rebuildId: id, action: 'discarded', by, agreementVersion: r.agreementVersions.join(','), database: r.database, namespace: r.namespace, detail: null });
+  return next;
+}
+
+/**
+ * Drops what a promotion replaced once its keeping time has passed, when it was itself a
+ * rebuild. The namespace's own original data is never dropped by this: the live pipeline may
+ * still run on it until it is restarted (docs/rebuild.md), and its events topic is the source.
+ */
+export async function dropExpired(d: PromotionDeps): Promise<string | null> {
+  const records = new RebuildRecords(d.redis, d.config.eventsNamespace);
+  const active = await records.active();
+  const p = active?.previous;
+  if (!active || !p || p.id === null || Date.parse(p.keepUntil) > d.now()) return null;
+  await dropShadow(d, p.namespace, p.database);
+  await d.redis.set(records.keys.active, JSON.stringify({ ...active, previous: null }));
+  await logRebuild(d.client, d.config.clickhouseDatabase, { at: d.now(), rebuildId: p.id, action: 'dropped', by: 'utklar (keeping time passed)', agreementVersion: '', database: p.database, namespace: p.namespace, detail: { keepUntil: p.keepUntil } });
+  return p.id;
+}
+
+/** A shadow's data, never the events topic it read (nor its dead letters): those are the live namespace's. */
+async function dropShadow(d: PromotionDeps, namespace: string, database: string): Promise<void> {
+  if (namespace === d.config.eventsNamespace || !namespace.includes('-rb-')) throw new UtklarError('INTERNAL', `refusing to drop ${namespace}: not a rebuild's namespace`);
+  await d.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  for (const pattern of clockKeys(namespace).patterns) {
+    const keys = await scanKeys(d.redis, pattern);
+    for (const key of keys) await d.redis.del(key);
+  }
+  await d.admin.deleteGroups([`${namespace}.clock`]).catch(() => undefined);
+  const t = topics(namespace);
+  const existing = new Set(await d.admin.listTopics());
+  const own = [t.patientEvents, t.deadLetter, t.episodeState, t.clockEvents, t.clockOutboxProgress, t.alerts].filter((x) => existing.has(x));
+  if (own.length > 0) await d.admin.deleteTopics({ topics: own }).catch(() => undefined);
+}

@@ -1,0 +1,281 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAgreementSet } from '../../services/agreements/agreement-set.ts';
+import { agreementVersion } from '../../services/agreements/agreement-version.ts';
+import { bundledFile } from '../../services/agreements/bundled.ts';
+import { mintToken, type TokenScope } from '../../services/api/auth.ts';
+import { withCheckDigit } from '../../services/contract/personnummer.ts';
+import type { ChangedCell } from '../../services/rebuild/diff.ts';
+import { API_SECRET, configOf, GiveUp, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { PipelineProcess, runCli } from '../support/processes.ts';
+
+/**
+ * `utklar rebuild` on the real stack, beside a live pipeline that goes on serving: a replay under
+ * the unchanged agreement changes nothing; Örebro's threshold lowered from 3,0 to 2,0 changes
+ * exactly the municipality-month worked by hand below, and the frozen invoice it would change;
+ * a rebuild SIGKILLed mid-replay resumes to the same diff; a promotion under load switches every
+ * request at once (no answer is a mix of the two sides), is recorded, and the promoted side is
+ * kept current by the running pipeline. Fixed past months: passes on any date.
+ *
+ * Hand-worked (orebro.json: the month's average payment days per municipality and care type
+ * against the threshold, day-0 discharges left out, all payment days billed once it is exceeded;
+ * a ready notice at 14:00, after noon, makes the next day payment day 1, so an episode ready on
+ * day S and discharged on day D has D − S payment days; 2023 is priced at 10 500 kr a day):
+ *   March 2023, somatic:
+ *     Örebro (1880):    2 + 3 = 5 days / 2 = 2,5: not above 3,0 → 0 billed; above 2,0 → 5 days, 52 500 kr   ← changes
+ *     Kumla (1881):     1 + 2 = 3 days / 2 = 1,5: above neither → 0                                      ← only the threshold shown
+ *     Karlskoga (1883): 4 + 4 = 8 days / 2 = 4,0: above both → 8 days, 84 000 kr                         ← only the threshold shown
+ *   April 2023, Örebro: 1 + 2 = 3 days / 2 = 1,5: above neither                                          ← only the threshold shown
+ * So the diff is the payment indicator alone: Örebro March's billable days 0 → 5, amount 0 → 52 500
+ * and exceeded 0 → 1, and every line's threshold 3 → 2; March's frozen invoice: Örebro +5 days,
+ * +52 500 kr. No other indicator counts payment days.
+ */
+describe('rebuild with an audited diff (server)', () => {
+  const env = isolatedEnv('server', { LOG_LEVEL: 'warn', UTKLAR_REBUILD_PROGRESS_MS: '300', UTKLAR_SNAPSHOT_EVERY_MS: '2000' });
+  const config = configOf(env);
+  const dir = mkdtempSync(path.join(tmpdir(), 'utklar-rebuild-it-'));
+  const live = new PipelineProcess(env);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  const ch = async (sql: string) => {
+    const r = await fetch(`${env.CLICKHOUSE_URL}/?default_format=JSONEachRow`, { method: 'POST', body: sql });
+    const text = await r.text();
+    if (!r.ok) throw new Error(text);
+    return text.trim() === '' ? [] : text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
+  const token = (scope: TokenScope, subject = 'rebuild-test') => mintToken(scope, API_SECRET, { subject, ttlSeconds: 3600 });
+  const R18 = token({ kind: 'region', region: '18' });
+  const api = async (route: string, auth = R18) => {
+    const r = await fetch(`${live.url}/api/v1/${route}`, { headers: { authorization: `Bearer ${auth}` } });
+    return { status: r.status, body: await r.text() };
+  };
+  const json = async <T = Record<string, unknown>>(route: string, auth = R18): Promise<T> => {
+    const r = await api(route, auth);
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as T;
+  };
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as Record<string, unknown>;
+
+  // ── the events ────────────────────────────────────────────────────────────────────────────
+  let seq = 0;
+  const offset = (day: string) => (day >= '2023-03-26' && day < '2023-10-29' ? '+02:00' : '+01:00');
+  const at = (day: string, time: string) => `${day}T${time}${offset(day)}`;
+  const episode = (id: string, kommun: string, ready: string, discharged: string) => {
+    const pnr = withCheckDigit(`1940${String(101 + seq).padStart(4, '0')}${String(++seq % 900 + 100).padStart(3, '0')}`);
+    const admitted = `${ready.slice(0, 8)}${String(Number(ready.slice(8)) - 1).padStart(2, '0')}`;
+    const common = { source: 'ehr', personnummer: pnr, episodeId: id };
+    return [
+      { type: 'admission', eventId: `${id}-a`, occurredAt: at(admitted, '08:00:00'), ...common, region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: kommun },
+      { type: 'admission-notice', eventId: `${id}-n`, occurredAt: at(admitted, '09:00:00'), ...common, recipientMunicipality: kommun },
+      { type: 'ready-for-discharge', eventId: `${id}-r`, occurredAt: at(ready, '14:00:00'), ...common, recipientMunicipality: kommun, trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false },
+      { type: 'discharge', eventId: `${id}-d`, occurredAt: at(discharged, '10:00:00'), ...common, destination: 'HOME', clinic: 'Medicinkliniken', ward: 'Med 2' },
+    ];
+  };
+  const HAND_WORKED = [
+    ...episode('RB-1', '1880', '2023-03-02', '2023-03-04'), ...episode('RB-2', '1880', '2023-03-06', '2023-03-09'),
+    ...episode('RB-3', '1881', '2023-03-02', '2023-03-03'), ...episode('RB-4', '1881', '2023-03-06', '2023-03-08'),
+    ...episode('RB-5', '1883', '2023-03-10', '2023-03-14'), ...episode('RB-6', '1883', '2023-03-13', '2023-03-17'),
+    ...episode('RB-7', '1880', '2023-04-03', '2023-04-04'), ...episode('RB-8', '1880', '2023-04-05', '2023-04-07'),
+  ];
+  const ndjson = (events: unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+  // ── the agreements ────────────────────────────────────────────────────────────────────────
+  const unchanged = bundledFile('orebro');
+  // The same file name: the agreement's id stays `orebro.json#…`, its version (the terms' hash) changes.
+  const lowered = path.join(dir, 'orebro.json');
+  const orebro = JSON.parse(readFileSync(unchanged, 'utf8')) as { versions: { model: { threshold: number } }[] };
+  for (const v of orebro.versions) v.model.threshold = 2.0;
+  writeFileSync(lowered, JSON.stringify(orebro, null, 2));
+  const versionOf = (file: string) => agreementVersion(loadAgreementSet(file, 'orebro').agreements.find((a) => a.region === '18' && a.validFrom <= 19_500 && (a.validTo === null || a.validTo >= 19_500))!);
+
+  const rebuildArgs = (file: string) => ['rebuild', '--rules', file, '--from', '2023-03', '--to', '2023-04', '--by', 'Analytiker Örebro'];
+  let threshold: { id: string; changes: ChangedCell[] } | undefined;
+
+  beforeAll(async () => {
+    await live.healthy();
+    const produced = await runCli(['produce'], env, ndjson(HAND_WORKED));
+    expect(produced.code, produced.stderr).toBe(0);
+    // Volume for the replay to be caught mid-way (another year, other months than those compared).
+    const sim = await runCli(['simulate', '--days', '75', '--seed', '7', '--rate', '150', '--from', '2024-06-01T00:00:00Z'], env);
+    writeFileSync(path.join(dir, 'sim.ndjson'), sim.stdout);
+    const more = await runCli(['produce', '--file', path.join(dir, 'sim.ndjson')], env);
+    expect(more.code, more.stderr.slice(-2000)).toBe(0);
+    // The live pipeline has applied everything and the invoice basis shows the hand-worked March.
+    await waitFor('the live pipeline applied every event', async () => {
+      const p = await (await fetch(`${live.url}/status/progress`)).json() as { consumer: { consumed: number; lag: number; rowsPending: number } };
+      return p.consumer.consumed >= HAND_WORKED.length + sim.stdout.trim().split('\n').length && p.consumer.lag === 0 && p.consumer.rowsPending === 0 ? true : undefined;
+    }, 240_000);
+    await waitFor('March 2023 as worked by hand', async () => {
+      const rows = (await json<{ rows: Record<string, unknown>[] }>('payment?month=2023-03')).rows;
+      return rows.length === 3 && rows.find((r) => r.kommun === '1883')?.billableDays === 8 ? true : undefined;
+    }, 60_000);
+    const frozen = await runCli(['invoice', '--freeze', '--month', '2023-03', '--region', '18', '--by', 'ekonomi'], env);
+    expect(frozen.code, frozen.stderr).toBe(0);
+  }, 420_000);
+
+  afterAll(async () => {
+    await live.stop();
+    for (const r of await ch(`SELECT name FROM system.databases WHERE name LIKE '${config.clickhouseDatabase}%'`).catch(() => [])) await ch(`DROP DATABASE IF EXISTS ${String(r.name)}`).catch(() => undefined);
+    for (const pattern of [`{${config.namespace}*`, `${config.namespace}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the live facts carry the agreement version they were computed under', async () => {
+    const rows = await ch(`SELECT DISTINCT agreement_version AS v FROM ${config.clickhouseDatabase}.episode_facts WHERE region = '18' AND discharged_month IN (202303, 202304)`);
+    expect(rows.map((r) => r.v)).toEqual([versionOf(unchanged)]);
+  });
+
+  it('a rebuild under the unchanged agreement gives an empty diff, and can be discarded', async () => {
+    const r = await runCli(rebuildArgs(unchanged), env);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const done = lastJson(r.stdout);
+    expect(done).toMatchObject({ status: 'ready', changes: 0, invoices: 0 });
+    expect(done.summary).toEqual(expect.arrayContaining([expect.stringMatching(/^payment: no change \(\d+ values compared\)$/), expect.stringMatching(/^indicators\/mean-days: no change/)]));
+    expect((done.summary as string[]).every((l) => l.includes('no change'))).toBe(true);
+    // Progress was shown: events/s and an ETA.
+    expect(r.stderr).toMatch(/\] +\d+ % [\d\s\u00a0]+ \/ [\d\s\u00a0]+ events, [\d\s\u00a0–]+ events\/s, ETA/);
+    const id = String(done.rebuild);
+    const files = done.files as Record<string, string>;
+    expect(JSON.parse(readFileSync(files.json!, 'utf8'))).toMatchObject({ id, changes: [], invoices: [] });
+    expect(readFileSync(files.csv!, 'utf8')).toBe('\r\n');
+    rmSync(path.dirname(files.json!), { recursive: true, force: true });
+
+    const discarded = await runCli(['rebuild', '--discard', id, '--by', 'Analytiker Örebro'], env);
+    expect(discarded.code, discarded.stderr).toBe(0);
+    expect(await ch(`EXISTS DATABASE ${config.clickhouseDatabase}_rb_${id}`).catch(() => [{ result: 0 }])).not.toEqual([{ result: 1 }]);
+    const list = await json<{ rebuilds: { id: string; status: string }[] }>('changes');
+    expect(list.rebuilds.find((x) => x.id === id)?.status).toBe('discarded');
+  }, 300_000);
+
+  it('the threshold lowered from 3,0 to 2,0: SIGKILLed mid-replay, resumed, exactly the municipality-month worked by hand', async () => {
+    // First run: killed with SIGKILL once the replay is under way.
+    const child = spawn(path.join(repoRoot, 'bin/utklar'), rebuildArgs(lowered), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const killedAt = await waitFor(`the replay under way (${err.slice(-500)})`, async () => {
+      if (child.exitCode !== null) throw new GiveUp(`rebuild exited ${child.exitCode} before it could be killed: ${err.slice(-2000)}`);
+      const m = [...err.matchAll(/\] +(\d+) % ([\d\s\u00a0]+) \//g)].at(-1);
+      const done = m ? Number(m[2]!.replace(/\D/g, '')) : 0;
+      return done > 0 && Number(m![1]) < 80 ? done : undefined;
+    }, 180_000);
+    child.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    const id = String(JSON.parse(out.split('\n')[0]!).rebuild);
+    const record = JSON.parse((await redis.get(`{${config.namespace}:rebuild}:${id}`))!) as { status: string; runs: number };
+    expect(record).toMatchObject({ status: 'replaying', runs: 1 });
+
+    // Run again: it finds the unfinished rebuild under the same agreements and goes on from where it was.
+    const again = await runCli(rebuildArgs(lowered), env);
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    expect(JSON.parse(again.stdout.split('\n')[0]!)).toMatchObject({ rebuild: id, resumed: true });
+    const firstLine = /\] +\d+ % ([\d\s\u00a0]+) \//.exec(again.stderr);
+    expect(Number(firstLine![1]!.replace(/\D/g, ''))).toBeGreaterThanOrEqual(killedAt);
+    const done = lastJson(again.stdout);
+    expect(done).toMatchObject({ rebuild: id, status: 'ready', runs: 2 });
+
+    const diff = await json<{ changes: ChangedCell[]; summary: { indicator: string; line: string; changed: number }[]; invoices: { region: string; month: string; lines: Record<string, unknown>[]; billableDaysDelta: number; amountSekDelta: number }[]; agreementVersions: { old: string[]; new: string[] } }>(`changes?rebuild=${id}`);
+    const shown = diff.changes.map((c) => [c.indicator, c.kommun, c.month, c.careType, c.field, c.old, c.new, c.difference]);
+    expect(shown).toEqual([
+      ['payment', '1880', '2023-03', 'SOMATIC', 'amountSek', 0, 52_500, 52_500],
+      ['payment', '1880', '2023-03', 'SOMATIC', 'billableDays', 0, 5, 5],
+      ['payment', '1880', '2023-03', 'SOMATIC', 'exceeded', 0, 1, 1],
+      ['payment', '1880', '2023-03', 'SOMATIC', 'threshold', 3, 2, -1],
+      ['payment', '1880', '2023-04', 'SOMATIC', 'threshold', 3, 2, -1],
+      ['payment', '1881', '2023-03', 'SOMATIC', 'threshold', 3, 2, -1],
+      ['payment', '1883', '2023-03', 'SOMATIC', 'threshold', 3, 2, -1],
+    ]);
+    expect(diff.summary.filter((s) => s.changed > 0).map((s) => s.indicator)).toEqual(['payment']);
+    expect(diff.summary.find((s) => s.indicator === 'payment')!.line).toMatch(/^payment: 7 of \d+ values changed in 4 municipality-month\(s\); amountSek 0 → 52500 \(\+52500\); billableDays 0 → 5 \(\+5\); exceeded 0 → 1 \(\+1\); threshold 12 → 8 \(-4\)$/);
+    expect(diff.invoices).toEqual([expect.objectContaining({ region: '18', month: '2023-03', billableDaysDelta: 5, amountSekDelta: 52_500, lines: [expect.objectContaining({ kommun: '1880', careType: 'SOMATIC', billableDaysFrozen: 0, billableDaysLive: 5 })] })]);
+    expect(diff.agreementVersions.new).toContain(versionOf(lowered));
+    expect(diff.agreementVersions.old).toContain(versionOf(unchanged));
+    // The rebuilt facts carry the new version.
+    const versions = await ch(`SELECT DISTINCT agreement_version AS v FROM ${config.clickhouseDatabase}_rb_${id}.episode_facts WHERE region = '18' AND discharged_month IN (202303, 202304)`);
+    expect(versions.map((r) => r.v)).toEqual([versionOf(lowered)]);
+
+    // Scoped like every route: CSV for the region, a municipality its own rows, a unit nothing, the nation no invoices.
+    const csv = await api(`changes?rebuild=${id}&format=csv&kommun=1880`);
+    expect(csv.body.split('\r\n').filter(Boolean)).toHaveLength(1 + 5);
+    const kumla = await json<{ changes: ChangedCell[]; invoices: unknown[] }>(`changes?rebuild=${id}`, token({ kind: 'municipality', municipality: '1881' }));
+    expect(kumla.changes.map((c) => [c.kommun, c.field])).toEqual([['1881', 'threshold']]);
+    expect(kumla.invoices).toEqual([]);
+    expect((await api(`changes?rebuild=${id}&kommun=1880`, token({ kind: 'municipality', municipality: '1881' }))).status).toBe(403);
+    expect((await api(`changes?rebuild=${id}`, token({ kind: 'unit', hospital: 'USO', ward: 'Med 2' }))).status).toBe(403);
+    expect((await json<{ invoices: unknown[] }>(`changes?rebuild=${id}`, token({ kind: 'nation' }))).invoices).toEqual([]);
+    expect((await api(`changes?rebuild=${id}&bogus=1`)).status).toBe(400);
+    threshold = { id, changes: diff.changes };
+  }, 420_000);
+
+  it('promoting under load: every answer is wholly the old side or wholly the new, recorded, and the promoted side stays current', async () => {
+    expect(threshold).toBeDefined();
+    const { id } = threshold!;
+    type Answer = { startedAt: number; side: 'old' | 'new' | 'mixed'; body: string };
+    const answers: Answer[] = [];
+    // The side an answer was read from: March's Örebro line and the corrections of the frozen invoice together.
+    const sideOf = (payment: { rows: Record<string, unknown>[] }): Answer['side'] => {
+      const ore = payment.rows.find((r) => r.kommun === '1880')!;
+      const all = payment.rows.map((r) => r.threshold);
+      if (all.every((t) => t === 3) && ore.billableDays === 0 && ore.exceeded === false) return 'old';
+      if (all.every((t) => t === 2) && ore.billableDays === 5 && ore.exceeded === true) return 'new';
+      return 'mixed';
+    };
+    let loading = true;
+    const worker = async () => {
+      while (loading) {
+        const startedAt = Date.now();
+        const r = await api('payment?month=2023-03');
+        if (r.status !== 200) answers.push({ startedAt, side: 'mixed', body: r.body });
+        else answers.push({ startedAt, side: sideOf(JSON.parse(r.body) as { rows: Record<string, unknown>[] }), body: r.body });
+      }
+    };
+    const workers = Array.from({ length: 4 }, () => worker());
+    await new Promise((r) => setTimeout(r, 1_000));
+    const promoted = await runCli(['rebuild', '--promote', id, '--by', 'Chef Region Örebro'], env);
+    const promotedAt = Date.now();
+    expect(promoted.code, promoted.stderr.slice(-3000)).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_500));
+    loading = false;
+    await Promise.all(workers);
+    expect(answers.filter((a) => a.side === 'mixed').map((a) => a.body)).toEqual([]);
+    expect(answers.filter((a) => a.side === 'old').length).toBeGreaterThan(5);
+    expect(answers.filter((a) => a.startedAt > promotedAt).length).toBeGreaterThan(5);
+    expect(answers.filter((a) => a.startedAt > promotedAt).every((a) => a.side === 'new')).toBe(true);
+
+    // Recorded: who, when, the agreement's version; the frozen invoice stays frozen, its corrections now show the change.
+    const list = await json<{ active: { id: string; promotedBy: string; agreementVersions: string[] } }>('changes');
+    expect(list.active).toMatchObject({ id, promotedBy: 'Chef Region Örebro' });
+    expect(list.active.agreementVersions).toContain(versionOf(lowered));
+    const log = await ch(`SELECT action, by, agreement_version FROM ${config.clickhouseDatabase}.rebuild_log WHERE rebuild_id = '${id}' ORDER BY at, action`);
+    expect(log.map((l) => l.action)).toEqual(expect.arrayContaining(['started', 'resumed', 'finished', 'promoted']));
+    expect(log.find((l) => l.action === 'promoted')).toMatchObject({ by: 'Chef Region Örebro' });
+    expect(String(log.find((l) => l.action === 'promoted')!.agreement_version)).toContain(versionOf(lowered));
+    const invoice = await json<{ status: string }>('invoices?month=2023-03');
+    expect(invoice.status).toBe('frozen');
+    const corrections = await json<{ rows: { kommun: string; billableDaysDelta: number }[] }>('invoices/corrections?month=2023-03');
+    expect(corrections.rows).toEqual([expect.objectContaining({ kommun: '1880', billableDaysDelta: 5 })]);
+
+    // The running pipeline follows the promotion: a late episode reaches the promoted side's answers.
+    const produced = await runCli(['produce'], env, ndjson(episode('RB-9', '1881', '2023-04-11', '2023-04-14')));
+    expect(produced.code, produced.stderr).toBe(0);
+    await waitFor('the late April episode in the promoted side', async () => {
+      const rows = (await json<{ rows: Record<string, unknown>[] }>('payment?month=2023-04')).rows;
+      return rows.find((r) => r.kommun === '1881')?.paymentDays === 3 ? true : undefined;
+    }, 90_000);
+    const late = await ch(`SELECT agreement_version AS v FROM ${config.clickhouseDatabase}_rb_${id}.episode_facts WHERE discharged_month = 202304 AND home_municipality = '1881'`);
+    expect(late.map((r) => r.v)).toContain(versionOf(lowered));
+  }, 300_000);
+});
