@@ -28,6 +28,7 @@ export function openApiDocument(): Record<string, unknown> {
     if (route === 'payment') params.push({ name: 'month', in: 'query', required: false, description: 'YYYY-MM (default: last month)', schema: { type: 'string' } });
     if (route === 'forecast') params.push({ name: 'days', in: 'query', required: false, description: 'Days ahead from tomorrow, 1–14 (default 7); from, to, trackColour, status=discharged and dischargedWithinDays do not apply (a 400 for the last three)', schema: { type: 'string' } });
     if (route === 'rows') params.push({ name: 'limit', in: 'query', required: false, description: '≤ 10 000 (default 1 000)', schema: { type: 'string' } }, { name: 'offset', in: 'query', required: false, description: 'rows to skip', schema: { type: 'string' } });
+    for (const [name, description] of r.params ?? []) params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });
     paths[`/api/v1/${route}`] = {
       get: {
         summary: r.summary,

@@ -14,6 +14,8 @@ import { INVOICE_ROUTES } from './invoice-routes.ts';
 import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model/filters.ts';
 import type { ClockReads } from '../store/clock-reads.ts';
 import { forecastAnswer } from '../forecast/forecast-route.ts';
+import { DELAY_BANDS } from '../clock/delay-band.ts';
+import { RESPONSIBLE_PARTIES } from '../contract/event.ts';
 
 export interface ApiDeps {
   client: ClickHouseClient;
@@ -39,7 +41,7 @@ const groupOr = (q: URLSearchParams, fallback: GroupBy) => parseGroupBy(q, fallb
 const withMonth = (q: URLSearchParams, fallback: GroupBy | 'month') => (q.get('groupBy') === 'month' ? 'month' : q.get('groupBy') ? parseGroupBy(q, 'none') : fallback);
 
 /** Every indicator endpoint: path → what it computes (the OpenAPI document lists the same). */
-export const ROUTES: Record<string, { summary: string; groupBy: string[]; handler: Handler }> = {
+export const ROUTES: Record<string, { summary: string; groupBy: string[]; handler: Handler; /** Parameters of this route alone, besides the filters: [name, description]. */ params?: [string, string][] }> = {
   overview: { summary: 'Örebro overview: episodes, ready notices, utklar episodes (admitted in the period) and waiting now, per municipality', groupBy: ['municipality', 'none', 'region', 'county', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],
     handler: async (ctx, q) => { const g = groupOr(q, 'municipality'); return { ...(await ind.overview(ctx, g)), groupBy: g }; } },
   'indicators/mean-days': { summary: 'Medelvårdtid som utskrivningsklar (episodes discharged in the period with ≥ 1 utklar day)', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour'],
@@ -52,7 +54,7 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
     handler: async (ctx, q) => { const g = groupOr(q, 'none'); return { ...(await ind.occupiedBeds(ctx, g)), groupBy: g }; } },
   'indicators/variation': { summary: 'Variation across municipalities: min, max, std-dev, 20 lowest and 20 highest', groupBy: [],
     handler: async (ctx) => ind.variation(ctx) },
-  waiting: { summary: 'Currently inpatient and waiting, by delay band', groupBy: ['municipality', 'none', 'region', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup', 'trackColour'],
+  waiting: { summary: 'Currently inpatient and waiting, by delay band; per home or per recipient municipality (the ready notice\'s, "till vilken kommun")', groupBy: ['municipality', 'none', 'region', 'recipientMunicipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup', 'trackColour'],
     handler: async (ctx, q) => { const g = groupOr(q, 'municipality'); return { ...(await ind.waiting(ctx, g)), groupBy: g }; } },
   payment: { summary: 'Betalningsansvar for one month (month=YYYY-MM, default last month): the invoice basis per municipality and care type', groupBy: [],
     handler: async (ctx, q) => ind.payment(ctx, monthOf(q.get('month'), ctx.today)) },
@@ -60,11 +62,44 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
     handler: async (ctx) => ind.trackColours(ctx) },
   readmissions: { summary: '30-day readmissions: admissions vs readmissions per month (with last year), or by group', groupBy: ['month', 'indexClinic', 'municipality', 'primaryCareUnit', 'clinic', 'none'],
     handler: async (ctx, q) => { const g = q.get('groupBy') === 'indexClinic' ? 'indexClinic' : withMonth(q, 'month'); return { ...(await ind.readmissions(ctx, g)), groupBy: g }; } },
-  rows: { summary: 'The de-identified episode rows behind a chart (limit ≤ 10 000, offset)', groupBy: [],
-    handler: async (ctx, q) => ind.episodeRows(ctx, bounded(q.get('limit'), 'limit', 1000, 10_000), bounded(q.get('offset'), 'offset', 0, 10_000_000)) },
+  'delay-reasons': { summary: 'Delay reasons (dröjsmålsorsaker): per discharge month, reason and responsible party (region, municipality, patient or family) the ready episodes discharged in the period that had it and their utklar days; per responsible party alone in the rows with reason null', groupBy: ['month', 'none'],
+    handler: async (ctx, q) => { const g = q.get('groupBy') === 'none' ? 'none' : q.get('groupBy') === null || q.get('groupBy') === 'month' ? 'month' : badGroup(q); return { ...(await ind.delayReasons(ctx, g)), groupBy: g }; } },
+  rows: { summary: 'The de-identified episode rows behind a chart (limit ≤ 10 000, offset); counted= names the chart\'s measure so that exactly the episodes it counts are listed', groupBy: [],
+    params: [
+      ['counted', `What the chart element counts: ${Object.keys(ind.COUNTED).join(', ')} (utklar: discharged in the period with ≥ 1 utklar day, as mean-days; ready, sameDay, fvkRequired, fvk: discharged in the period after a ready notice, as goal-fulfilment and track-colours; admitted, readmission: admitted in the period, as readmissions and overview; waiting: open and ready now, as waiting; occupied: utklar on a day of the period, as occupied-beds). Unset: discharged in the period, or open and admitted by its end`],
+      ['band', `Delay band of the utklar days today: ${DELAY_BANDS.join(', ')}`],
+      ['reason', 'A delay reason code the episode had'],
+      ['party', `The responsible party of that reason (or of any reason): ${RESPONSIBLE_PARTIES.join(', ')}`],
+      ['recipient', 'The ready notice\'s recipient municipality (kommunkod), as waiting?groupBy=recipientMunicipality groups'],
+      ['indexClinic', 'The clinic that discharged a readmission\'s index stay, as readmissions?groupBy=indexClinic groups'],
+    ],
+    handler: async (ctx, q) => ind.episodeRows(ctx, bounded(q.get('limit'), 'limit', 1000, 10_000), bounded(q.get('offset'), 'offset', 0, 10_000_000), rowsSelection(q)) },
   forecast: { summary: 'Patients expected to become utskrivningsklar per recipient municipality and day, from tomorrow (days=1–14, default 7), with 50 % and 90 % bands learnt from history (services/forecast/)', groupBy: [],
     handler: async (ctx, q, deps) => forecastAnswer({ client: ctx.client, db: ctx.db, clocks: deps?.clocks, now: deps?.now ?? Date.now }, ctx.scope, ctx.filters, q) },
 };
+
+function badGroup(q: URLSearchParams): never {
+  throw new UtklarError('INVALID_REQUEST', `groupBy: expected one of month, none, got '${q.get('groupBy')}'`);
+}
+
+function oneOf<T extends string>(q: URLSearchParams, name: string, allowed: readonly T[]): T | null {
+  const v = q.get(name);
+  if (v === null || v === '') return null;
+  if (!(allowed as readonly string[]).includes(v)) throw new UtklarError('INVALID_REQUEST', `${name}: expected one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** The rows' own selection: what the chart element counts, a delay band, a delay reason or party. */
+function rowsSelection(q: URLSearchParams): ind.RowsSelection {
+  const text = (name: string) => {
+    const v = q.get(name) || null;
+    if (v !== null && (v.length > 80 || /[\u0000-\u001f]/.test(v))) throw new UtklarError('INVALID_REQUEST', `${name}: too long or contains control characters`);
+    return v;
+  };
+  const recipient = text('recipient');
+  if (recipient !== null && !/^\d{4}$/.test(recipient)) throw new UtklarError('INVALID_REQUEST', `recipient: expected a kommunkod, got '${recipient}'`);
+  return { counted: oneOf(q, 'counted', Object.keys(ind.COUNTED) as ind.Counted[]), band: oneOf(q, 'band', DELAY_BANDS), reason: text('reason'), party: oneOf(q, 'party', RESPONSIBLE_PARTIES), recipient, indexClinic: text('indexClinic') };
+}
 
 function bounded(v: string | null, name: string, fallback: number, max: number): number {
   if (v === null) return fallback;
@@ -119,7 +154,10 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
       if (episodes > 0) deps.accessLog?.record({ at: deps.now(), subject, scope, endpoint: `/api/v1/${route}`, format, filters: q, episodes, episodeRegions: [q.get('region') ?? (scope.kind === 'region' ? scope.region : '')].filter(Boolean) });
       return reply;
     }
-    const filters = parseFilters(q, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
+    // A route's own parameters are its handler's; the rest are the listbox filters (an unknown one is a 400).
+    const own = new Set((r!.params ?? []).map(([name]) => name));
+    const filterParams = own.size === 0 ? q : new URLSearchParams([...q].filter(([k]) => !own.has(k)));
+    const filters = parseFilters(filterParams, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
     checkScope(scope, filters);
     const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
     let result = await r!.handler(ctx, q, deps);

@@ -32,6 +32,7 @@ const RULES: Record<string, CellRule> = {
   },
   waiting: { counts: (f) => f === 'waiting' || BAND.test(f), derived: { paymentDays: ['waiting'] } },
   'track-colours': { counts: (f) => ['episodes', 'fvkRequired', 'fvkAppointed'].includes(f) || COLOUR.test(f), derived: { fastVardkontaktShare: ['fvkRequired', 'fvkAppointed'] } },
+  'delay-reasons': { counts: among('episodes'), derived: { days: ['episodes'] } },
   readmissions: { counts: among('admissions', 'readmissions', 'previousYearAdmissions', 'previousYearReadmissions'), derived: { share: ['admissions', 'readmissions'] } },
 };
 

@@ -339,15 +339,69 @@ export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'index
   };
 }
 
+/**
+ * What a chart element counts, for its drill-down (`rows?counted=`): exactly the episodes the
+ * indicator sums, so that a mean-days point lists no day-0 discharge and a readmission bar no
+ * episode admitted outside its month. Each is the condition its family's sums use
+ * (snapshot/rollup-sql.ts: DISCHARGES, ADMISSIONS; waiting()).
+ */
+export const COUNTED = {
+  /** Medelvårdtid, per 1 000, variation, the bubble chart: discharged in the period with ≥ 1 utklar day. */
+  utklar: { discharged: true, cond: 'length(ready_start_days) > 0 AND d >= 1' },
+  /** Måluppfyllelse's denominator, spårfärg: discharged in the period after a ready notice. */
+  ready: { discharged: true, cond: 'length(ready_start_days) > 0' },
+  /** Måluppfyllelse's numerator: discharged the day they became utklar. */
+  sameDay: { discharged: true, cond: 'length(ready_start_days) > 0 AND d = 0' },
+  /** Fast vårdkontakt required (green, yellow, red) and appointed. */
+  fvkRequired: { discharged: true, cond: "length(ready_start_days) > 0 AND track_colour IN ('GREEN', 'YELLOW', 'RED')" },
+  fvk: { discharged: true, cond: "length(ready_start_days) > 0 AND track_colour IN ('GREEN', 'YELLOW', 'RED') AND fast_vardkontakt = 1" },
+  fvkMissing: { discharged: true, cond: "length(ready_start_days) > 0 AND track_colour IN ('GREEN', 'YELLOW', 'RED') AND fast_vardkontakt = 0" },
+  /** The overview's and the readmissions' admissions: admitted in the period. */
+  admitted: { discharged: false, cond: '1' },
+  admittedReady: { discharged: false, cond: 'length(ready_start_days) > 0' },
+  admittedUtklar: { discharged: false, cond: 'd >= 1' },
+  readmission: { discharged: false, cond: "readmission_of != ''" },
+  /** Inneliggande: open ready episodes now (the period does not apply). */
+  waiting: { discharged: null, cond: 'discharged_day < 0 AND has(ready_end_days, -1)' },
+  /** Belagda vårdplatser: utklar on some day of the period up to today (bed-days > 0, day 0 not counted), as occupied-beds. */
+  occupied: { discharged: null, cond: 'length(ready_start_days) > 0' },
+} as const;
+export type Counted = keyof typeof COUNTED;
+export interface RowsSelection {
+  counted: Counted | null;
+  /** Delay band of the utklar days today (DELAY_BANDS). */
+  band: string | null;
+  /** A delay reason's code, and/or its responsible party, on the same entry. */
+  reason: string | null;
+  party: string | null;
+  /** The ready notice's recipient kommun (Inneliggande per recipient). */
+  recipient: string | null;
+  /** The clinic that discharged a readmission's index stay. */
+  indexClinic: string | null;
+}
+
 /** The de-identified rows behind any chart: pseudonymous episode id, no patient key. */
-export async function episodeRows(ctx: Ctx, limit: number, offset: number): Promise<Result> {
+export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: RowsSelection = { counted: null, band: null, reason: null, party: null, recipient: null, indexClinic: null }): Promise<Result> {
   const f = ctx.filters;
-  const cond = where(ctx, `((discharged_day >= ${int(f.fromDay)} AND discharged_day <= ${int(f.toDay)}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`);
+  const c = sel.counted === null ? null : COUNTED[sel.counted];
+  const inPeriod = (col: string) => `${col} >= ${int(f.fromDay)} AND ${col} <= ${int(f.toDay)}`;
+  const period = c === null ? `((${inPeriod('discharged_day')}) OR (discharged_day < 0 AND admitted_day <= ${int(f.toDay)}))`
+    : c.discharged === true ? inPeriod('discharged_day')
+    : c.discharged === false ? `${inPeriod('admitted_day')} AND ${openOrDischargedSince(f.fromDay)}`
+    : sel.counted === 'occupied' ? `length(ready_start_days) > 0 AND ${openOrDischargedSince(f.fromDay)}`
+    : 'discharged_day < 0';
+  const occupied = sel.counted === 'occupied' ? `${bedDaysIn(f.fromDay, Math.min(f.toDay, ctx.today), ctx.today)} > 0` : '1';
+  const cond = where(ctx, period);
+  const outer = [c === null ? '1' : c.cond, occupied, sel.band === null ? '1' : `${band('d')} = ${str(sel.band)}`,
+    sel.reason === null && sel.party === null ? '1'
+      : `arrayExists((r, p) -> ${sel.reason === null ? '1' : `r = ${str(sel.reason)}`} AND ${sel.party === null ? '1' : `p = ${str(sel.party)}`}, delay_reasons, delay_parties)`,
+    sel.recipient === null ? '1' : `recipient_municipality = ${str(sel.recipient)}`,
+    sel.indexClinic === null ? '1' : `readmission_index_clinic = ${str(sel.indexClinic)}`].join(' AND ');
   const rows = await over(ctx, cond, (src) => `
     SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
       primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons
     FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${src})
-    ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
+    WHERE ${outer} ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
   return {
     rows: rows.map((r) => ({
       episodeId: String(r.episode_id), status: String(r.status), region: String(r.region), kommun: String(r.home_municipality), lan: String(r.home_county), utomLan: n(r.out_of_county) === 1,
@@ -356,6 +410,35 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number): Prom
       band: delayBand(n(r.d)), trackColour: String(r.track_colour), fastVardkontakt: n(r.fast_vardkontakt) === 1, liability: String(r.liability),
       readmission: Boolean(r.readmission_of), readmissionOf: visibleIndexEpisode(r.readmission_of ? String(r.readmission_of) : null, ctx.scope, ctx.rules), delayReasons: (r.delay_reasons as string[]).join(';'),
     })),
-    notes: ['de-identified: pseudonymous episode ids, age groups, no patient key'],
+    notes: ['de-identified: pseudonymous episode ids, age groups, no patient key', ...(sel.counted === null ? [] : [`the episodes counted as '${sel.counted}'`])],
+  };
+}
+
+/**
+ * Delay reasons (dröjsmålsorsaker) of the ready episodes discharged in the period, per discharge
+ * month (or the whole period): per reason and responsible party the episodes that had it and
+ * their utklar days, and per responsible party alone the same (an episode with two reasons of one
+ * party counted once). An episode's days are counted in full under each of its reasons: the facts
+ * keep which reasons an episode had, not how many of its days each covered.
+ */
+export async function delayReasons(ctx: Ctx, groupBy: 'month' | 'none'): Promise<Result> {
+  const f = ctx.filters;
+  const grp = groupBy === 'month' ? 'toString(discharged_month)' : "''";
+  const cond = where(ctx, 'length(ready_start_days) > 0', `discharged_day >= ${int(f.fromDay)}`, `discharged_day <= ${int(f.toDay)}`, 'length(delay_reasons) > 0');
+  const perEpisode = (keys: string) => (src: string) => `
+    SELECT grp, ${keys}, count() AS episodes, sum(d) AS days FROM (
+      SELECT grp, episode_id, ${keys}, any(d) AS d FROM (
+        SELECT ${grp} AS grp, episode_id, ${utklarDays(ctx.today)} AS d, delay_reasons, delay_parties FROM ${src}
+      ) ARRAY JOIN delay_reasons AS reason, delay_parties AS party
+      GROUP BY grp, episode_id, ${keys})
+    GROUP BY grp, ${keys} ORDER BY grp, ${keys}`;
+  const [byReason, byParty] = [await over(ctx, cond, perEpisode('reason, party')), await over(ctx, cond, perEpisode('party'))];
+  const label = (g: unknown) => (groupBy === 'month' ? monthLabel(n(g)) : 'period');
+  return {
+    rows: [
+      ...byReason.map((r) => ({ group: label(r.grp), reason: String(r.reason), party: String(r.party), episodes: n(r.episodes), days: n(r.days) })),
+      ...byParty.map((r) => ({ group: label(r.grp), reason: null, party: String(r.party), episodes: n(r.episodes), days: n(r.days) })),
+    ],
+    notes: ['ready episodes discharged in the period that had a delay reason, by discharge month: per reason and responsible party, then (reason null) per responsible party; an episode\'s utklar days count in full under each of its reasons'],
   };
 }

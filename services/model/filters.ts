@@ -30,6 +30,8 @@ export const GROUPS = {
   region: 'region',
   county: 'home_county',
   municipality: 'home_municipality',
+  /** The ready notice's recipient ("till vilken kommun"): Inneliggande per recipient kommun. */
+  recipientMunicipality: 'recipient_municipality',
   hospital: 'hospital',
   clinic: 'clinic',
   ward: "concat(hospital, '/', ward)",

@@ -18,6 +18,7 @@ type Body = { rows: Record<string, unknown>[]; notes: string[]; period: { from: 
 const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v);
 const rounded = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
 const day = (y: number, m: number, d: number) => epochDay({ year: y, month: m, day: d });
+const within = (d: number | null, from: number, to: number): d is number => d !== null && d >= from && d <= to;
 
 /**
  * A seeded simulated year of Örebro län goes through the whole pipeline (Kafka → clock → changelog
@@ -234,6 +235,56 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
       expect(counts).toEqual({ fvkRequired: 0, fvkAppointed: 0, ...want.get(String(month)) });
       expect(fastVardkontaktShare).toBeCloseTo(want.get(String(month))!.fvkAppointed! / want.get(String(month))!.fvkRequired!, 9);
     }
+  });
+
+  it('a drill-down lists exactly the episodes its chart element counts (rows?counted=), as many as the indicator counts', async () => {
+    const [from, to] = [day(2023, 3, 1), day(2023, 3, 31)];
+    const ids = async (q: string) => (await api(`rows?from=2023-03&to=2023-03&kommun=1880&limit=10000&${q}`)).rows.map((r) => String(r.episodeId)).sort();
+    const of = (list: batch.BatchEpisode[]) => list.filter((e) => e.home === '1880').map((e) => e.s.episodeId).sort();
+    const discharged = eps.filter((e) => within(e.dischargedDay, from, to) && e.s.readyPeriods.length > 0);
+    const admitted = eps.filter((e) => e.admittedDay >= from && e.admittedDay <= to);
+    const last = (e: batch.BatchEpisode) => e.s.readyPeriods.at(-1)!;
+    const fvkRequired = discharged.filter((e) => ['GREEN', 'YELLOW', 'RED'].includes(last(e).trackColour));
+    const cases: [string, batch.BatchEpisode[]][] = [
+      ['counted=utklar', discharged.filter((e) => e.utklarDays >= 1)],
+      ['counted=ready', discharged],
+      ['counted=sameDay', discharged.filter((e) => e.utklarDays === 0)],
+      ['counted=fvkRequired', fvkRequired],
+      ['counted=fvk', fvkRequired.filter((e) => last(e).fastVardkontaktAppointed)],
+      ['counted=fvkMissing', fvkRequired.filter((e) => !last(e).fastVardkontaktAppointed)],
+      ['counted=admitted', admitted],
+      ['counted=admittedReady', admitted.filter((e) => e.s.readyPeriods.length > 0)],
+      ['counted=admittedUtklar', admitted.filter((e) => e.utklarDays >= 1)],
+      ['counted=readmission', admitted.filter((e) => e.readmission)],
+      ['counted=waiting', eps.filter((e) => e.s.dischargedAt === null && e.s.readyPeriods.some((p) => p.end === null))],
+      ['counted=utklar&careType=SOMATIC&party=MUNICIPALITY', discharged.filter((e) => e.utklarDays >= 1 && e.careType === 'SOMATIC' && e.s.delayReasons.some((r) => r.responsibleParty === 'MUNICIPALITY'))],
+      ['counted=ready&reason=AWAITING_SIP&party=REGION', discharged.filter((e) => e.s.delayReasons.some((r) => r.reasonCode === 'AWAITING_SIP' && r.responsibleParty === 'REGION'))],
+    ];
+    for (const [q, want] of cases) {
+      expect(of(want).length, q).toBeGreaterThan(0);
+      expect(await ids(q), q).toEqual(of(want));
+    }
+    // The mean-days point for Örebro in March counts as many as its drill-down lists.
+    const mean = (await api('indicators/mean-days?from=2023-03&to=2023-03&kommun=1880&groupBy=none')).rows.reduce((s, r) => s + Number(r.episodes), 0);
+    expect(mean).toBe(of(cases[0]![1]).length);
+    const bad = await fetch(`${pipeline.url}/api/v1/rows?counted=everything`, { headers: { authorization: `Bearer ${region}` } });
+    expect(bad.status).toBe(400);
+    // The parameter is the rows' own: another endpoint refuses it.
+    expect((await fetch(`${pipeline.url}/api/v1/waiting?counted=waiting`, { headers: { authorization: `Bearer ${region}` } })).status).toBe(400);
+  });
+
+  it('delay reasons per month by reason and responsible party, and per party alone, episodes and their days', async () => {
+    const got = await api('delay-reasons?from=2023-01&to=2023-12');
+    const want = new Map<string, { episodes: number; days: number }>();
+    const add = (k: string, d: number) => { const w = want.get(k) ?? { episodes: 0, days: 0 }; w.episodes++; w.days += d; want.set(k, w); };
+    for (const e of eps.filter((x) => within(x.dischargedDay, day(2023, 1, 1), day(2023, 12, 31)) && x.s.readyPeriods.length > 0)) {
+      const d = new Date(e.dischargedDay! * 86_400_000);
+      const month = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+      for (const k of new Set(e.s.delayReasons.map((r) => `${r.reasonCode}|${r.responsibleParty}`))) add(`${month}|${k}`, e.utklarDays);
+      for (const p of new Set(e.s.delayReasons.map((r) => r.responsibleParty))) add(`${month}|null|${p}`, e.utklarDays);
+    }
+    expect(want.size).toBeGreaterThan(20);
+    expect(new Map(got.rows.map((r) => [`${r.group}|${r.reason}|${r.party}`, { episodes: r.episodes, days: r.days }]))).toEqual(want);
   });
 
   it('a municipality token reads only its own residents; bad requests get clear 4xx errors', async () => {
