@@ -8,13 +8,33 @@ const NS = 'http://www.w3.org/2000/svg';
 const W = 640;
 const H = 260;
 const PAD = { l: 48, r: 16, t: 16, b: 48 };
-const PALETTE = ['#1f6feb', '#d2691e', '#2e8b57', '#c71585', '#6a5acd', '#b8860b'];
+const PALETTE = ['#1f6feb', '#d2691e', '#2e8b57', '#c71585', '#6a5acd', '#b8860b', '#008b8b'];
 
 function svg(tag: string, attrs: Record<string, string | number>, ...children: Node[]): SVGElement {
   const e = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   e.append(...children);
   return e;
+}
+/**
+ * A mark one can pick with the mouse and the keyboard: in the tab order, a button named by its
+ * tooltip, Enter or Space as a click. The chart is then a group of buttons, not a picture.
+ */
+function pickable(mark: SVGElement, name: string, onPick: (() => void) | undefined, root: SVGElement): void {
+  mark.append(svg('title', {}, document.createTextNode(name)));
+  if (!onPick) return;
+  root.setAttribute('role', 'group');
+  mark.setAttribute('tabindex', '0');
+  mark.setAttribute('role', 'button');
+  mark.setAttribute('aria-label', name);
+  mark.addEventListener('click', onPick);
+  mark.addEventListener('keydown', (ev) => {
+    const key = (ev as KeyboardEvent).key;
+    if (key === 'Enter' || key === ' ') {
+      ev.preventDefault();
+      onPick();
+    }
+  });
 }
 const text = (x: number, y: number, s: string, attrs: Record<string, string | number> = {}) => {
   const t = svg('text', { x, y, 'font-size': 11, ...attrs });
@@ -49,8 +69,7 @@ export function lineChart(title: string, series: Series[], onPick?: (label: stri
     root.append(svg('polyline', { points: pts.map((p) => `${x(p.i)},${y(p.value!)}`).join(' '), fill: 'none', stroke: colour, 'stroke-width': 2 }));
     for (const p of pts) {
       const dot = svg('circle', { cx: x(p.i), cy: y(p.value!), r: 4, fill: colour, class: 'mark', 'data-series': s.name, 'data-label': p.label, 'data-value': p.value! });
-      dot.append(svg('title', {}, document.createTextNode(`${s.name} ${p.label}: ${fmt(p.value!)}`)));
-      dot.addEventListener('click', () => onPick?.(p.label, s.name));
+      pickable(dot, `${s.name} ${p.label}: ${fmt(p.value!)}`, onPick && (() => onPick(p.label, s.name)), root);
       root.append(dot);
     }
     root.append(text(PAD.l + si * 120, H - 8, `● ${s.name}`, { fill: colour }));
@@ -58,7 +77,7 @@ export function lineChart(title: string, series: Series[], onPick?: (label: stri
   return root;
 }
 
-export function barChart(title: string, bars: { label: string; value: number; name?: string }[], lines: { name: string; value: number }[], onPick?: (label: string) => void, groups?: string[]): SVGElement {
+export function barChart(title: string, bars: { label: string; value: number; name?: string }[], lines: { name: string; value: number }[], onPick?: (label: string, series: string) => void, groups?: string[]): SVGElement {
   const names = groups ?? [...new Set(bars.map((b) => b.name ?? ''))];
   const labels = [...new Set(bars.map((b) => b.label))];
   const max = Math.max(1, ...bars.map((b) => b.value), ...lines.map((l) => l.value)) * 1.1;
@@ -71,8 +90,7 @@ export function barChart(title: string, bars: { label: string; value: number; na
       const b = bars.find((x) => x.label === l && (x.name ?? '') === n);
       if (!b) return;
       const rect = svg('rect', { x: PAD.l + i * slot + ni * bw + slot * 0.1, y: y(b.value), width: bw - 2, height: H - PAD.b - y(b.value), fill: PALETTE[ni % PALETTE.length]!, class: 'mark', 'data-label': l, 'data-series': n, 'data-value': b.value });
-      rect.append(svg('title', {}, document.createTextNode(`${l}${n ? ` ${n}` : ''}: ${fmt(b.value)}`)));
-      rect.addEventListener('click', () => onPick?.(l));
+      pickable(rect, `${l}${n ? ` ${n}` : ''}: ${fmt(b.value)}`, onPick && (() => onPick(l, n)), root);
       root.append(rect);
     });
   });
@@ -80,7 +98,9 @@ export function barChart(title: string, bars: { label: string; value: number; na
     root.append(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(ln.value), y2: y(ln.value), stroke: '#333', 'stroke-dasharray': '4 3', class: 'ref', 'data-label': ln.name, 'data-value': ln.value }));
     root.append(text(W - PAD.r - 150, y(ln.value) - 3 - li * 0, `${ln.name} ${fmt(ln.value)}`));
   });
-  if (names.length > 1 || names[0]) names.forEach((n, ni) => root.append(text(PAD.l + ni * 140, H - 4, `■ ${n}`, { fill: PALETTE[ni % PALETTE.length]! })));
+  // The legend shares the width: seven delay bands fit as well as two series.
+  const step = Math.min(140, (W - PAD.l) / Math.max(1, names.length));
+  if (names.length > 1 || names[0]) names.forEach((n, ni) => root.append(text(PAD.l + ni * step, H - 4, `■ ${n}`, { fill: PALETTE[ni % PALETTE.length]! })));
   return root;
 }
 
@@ -104,8 +124,7 @@ export function horizontalBarChart(title: string, bars: { label: string; value: 
     const y = top + i * row;
     root.append(text(left - 6, y + row * 0.65, b.label, { 'text-anchor': 'end' }));
     const rect = svg('rect', { x: left, y: y + 3, width: Math.max(0, x(b.value) - left), height: row - 6, fill: PALETTE[0]!, class: 'mark', 'data-label': b.label, 'data-value': b.value });
-    rect.append(svg('title', {}, document.createTextNode(`${b.label}: ${fmt(b.value)}`)));
-    rect.addEventListener('click', () => onPick?.(b.label));
+    pickable(rect, `${b.label}: ${fmt(b.value)}`, onPick && (() => onPick(b.label)), root);
     root.append(rect);
   });
   lines.forEach((ln, li) => {
@@ -127,8 +146,7 @@ export function pieChart(title: string, slices: { label: string; value: number; 
       : `M ${cx} ${cy} L ${cx + r * Math.cos(angle)} ${cy + r * Math.sin(angle)} A ${r} ${r} 0 ${large} 1 ${cx + r * Math.cos(a2)} ${cy + r * Math.sin(a2)} Z`;
     const colour = s.colour ?? PALETTE[i % PALETTE.length]!;
     const path = svg('path', { d, fill: colour, stroke: '#fff', class: 'mark', 'data-label': s.label, 'data-value': s.value });
-    path.append(svg('title', {}, document.createTextNode(`${s.label}: ${fmt(s.value)} (${percent(s.value, total)})`)));
-    path.addEventListener('click', () => onPick?.(s.label));
+    pickable(path, `${s.label}: ${fmt(s.value)} (${percent(s.value, total)})`, onPick && (() => onPick(s.label)), root);
     root.append(path, text(H + 20, 30 + i * 18, `■ ${s.label}: ${fmt(s.value)} (${percent(s.value, total)})`, { fill: colour, 'font-size': 13 }));
     angle = a2;
   });
@@ -146,8 +164,7 @@ export function bubbleChart(title: string, points: { label: string; x: number; y
   if (caption) root.append(text(W - PAD.r, PAD.t + 4, caption, { 'text-anchor': 'end', class: 'caption' }));
   points.forEach((p, i) => {
     const c = svg('circle', { cx: x(p.x), cy: y(p.y), r: 4 + 14 * Math.sqrt(p.size / maxS), fill: PALETTE[i % PALETTE.length]!, 'fill-opacity': 0.6, class: 'mark', 'data-label': p.label, 'data-value': `${p.x};${p.y}` });
-    c.append(svg('title', {}, document.createTextNode(`${p.label}: ${fmt(p.x)} / ${fmt(p.y)}`)));
-    c.addEventListener('click', () => onPick?.(p.label));
+    pickable(c, `${p.label}: ${fmt(p.x)} / ${fmt(p.y)}`, onPick && (() => onPick(p.label)), root);
     root.append(c, text(x(p.x) + 8, y(p.y) - 8, p.label));
   });
   return root;

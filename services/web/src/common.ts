@@ -33,7 +33,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-export function header(active: 'board' | 'analytics' | 'invoices' | 'riket' | 'access-log', who: Me): HTMLElement {
+export function header(active: 'board' | 'analytics' | 'reports' | 'invoices' | 'riket' | 'access-log', who: Me): HTMLElement {
   const link = (href: string, text: string, on: boolean) => el('a', { href: withLang(href), class: on ? 'active' : '' }, text);
   const logout = el('button', { type: 'button', id: 'logout' }, t('nav.logout'));
   logout.addEventListener('click', async () => {
@@ -47,6 +47,7 @@ export function header(active: 'board' | 'analytics' | 'invoices' | 'riket' | 'a
     // The nation reads statistics, not the live board (it names patients' stays).
     who.kind === 'nation' ? link('/riket.html', t('nav.riket'), active === 'riket') : link('/board.html', t('nav.board'), active === 'board'),
     link('/analytics.html', t('nav.analytics'), active === 'analytics'),
+    link('/reports.html', t('nav.reports'), active === 'reports'),
     // Invoices are between the region and the liable municipalities: a unit reads none.
     ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []), signedIn, languageSwitch(), logout);
 }
