@@ -31,7 +31,7 @@ export async function buildWeb(outDir = WEB_DIST): Promise<void> {
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(path.join(tmp, 'assets'), { recursive: true });
   await build({
-    entryPoints: ['board', 'analytics', 'reports', 'invoices', 'login', 'riket', 'access-log'].map((n) => path.join(here, 'src', `${n}.ts`)),
+    entryPoints: ['board', 'analytics', 'reports', 'invoices', 'login', 'riket', 'access-log', 'changes'].map((n) => path.join(here, 'src', `${n}.ts`)),
     outdir: path.join(tmp, 'assets'),
     bundle: true,
     format: 'esm',

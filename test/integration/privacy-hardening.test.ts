@@ -116,7 +116,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
 
   it('the built pages hold no inline script, style or event handler (the policy forbids them)', () => {
     const pages = readdirSync(WEB_DIST).filter((f) => f.endsWith('.html'));
-    expect(pages.sort()).toEqual(['access-log.html', 'analytics.html', 'board.html', 'invoices.html', 'login.html', 'reports.html', 'riket.html']);
+    expect(pages.sort()).toEqual(['access-log.html', 'analytics.html', 'board.html', 'changes.html', 'invoices.html', 'login.html', 'reports.html', 'riket.html']);
     for (const page of pages) {
       const html = readFileSync(path.join(WEB_DIST, page), 'utf8');
       expect([...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]).filter((tag) => !/\ssrc=/.test(tag)), `${page}: inline <script>`).toEqual([]);

@@ -33,7 +33,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-export function header(active: 'board' | 'analytics' | 'reports' | 'invoices' | 'riket' | 'access-log', who: Me): HTMLElement {
+export function header(active: 'board' | 'analytics' | 'reports' | 'invoices' | 'riket' | 'access-log' | 'changes', who: Me): HTMLElement {
   const link = (href: string, text: string, on: boolean) => el('a', { href: withLang(href), class: on ? 'active' : '' }, text);
   const logout = el('button', { type: 'button', id: 'logout' }, t('nav.logout'));
   logout.addEventListener('click', async () => {
@@ -49,7 +49,9 @@ export function header(active: 'board' | 'analytics' | 'reports' | 'invoices' | 
     link('/analytics.html', t('nav.analytics'), active === 'analytics'),
     link('/reports.html', t('nav.reports'), active === 'reports'),
     // Invoices are between the region and the liable municipalities: a unit reads none.
-    ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []), signedIn, languageSwitch(), logout);
+    ...(who.kind === 'region' || who.kind === 'municipality' ? [link('/invoices.html', t('nav.invoices'), active === 'invoices')] : []),
+    // What a rebuild under changed rules would change (issue #20): the figures' readers, not a ward.
+    ...(who.kind !== 'unit' ? [link('/changes.html', t('nav.changes'), active === 'changes')] : []), signedIn, languageSwitch(), logout);
 }
 
 export { kommun } from './areas.ts';
