@@ -46,8 +46,8 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
     handler: async (ctx, q) => { const g = groupOr(q, 'municipality'); return { ...(await ind.overview(ctx, g)), groupBy: g }; } },
   'indicators/mean-days': { summary: 'Medelvårdtid som utskrivningsklar (episodes discharged in the period with ≥ 1 utklar day)', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit', 'ageGroup', 'trackColour'],
     handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.meanDays(ctx, g)), groupBy: g }; } },
-  'indicators/goal-fulfilment': { summary: 'Måluppfyllelse: share discharged the day they became utskrivningsklar', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup'],
-    handler: async (ctx, q) => { const g = withMonth(q, 'municipality'); return { ...(await ind.goalFulfilment(ctx, g)), groupBy: g }; } },
+  'indicators/goal-fulfilment': { summary: 'Måluppfyllelse: share discharged the day they became utskrivningsklar; groupBy=utklarDays or daysSinceDischarge: the episodes discharged after a ready notice per number of utklar days, or per day since their discharge (the portal\'s "Antal dagar" breakdown)', groupBy: ['month', 'none', 'region', 'county', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea', 'ageGroup', ...ind.DAY_GROUPINGS],
+    handler: async (ctx, q) => { const asked = q.get('groupBy') ?? ''; const g = (ind.DAY_GROUPINGS as readonly string[]).includes(asked) ? (asked as ind.DayGrouping) : withMonth(q, 'municipality'); return { ...(await ind.goalFulfilment(ctx, g)), groupBy: g }; } },
   'indicators/per-1000': { summary: 'Utklar days and episodes (≥ 1 day) per municipality per 1 000 invånare (total population, Region Örebro, bubble chart) and per 1 000 inv 65+ (Väntetider.se), each population with its year (the latest available where the rule\'s year is not loaded, said in notes and populations)', groupBy: ['municipality'],
     handler: async (ctx) => ({ ...(await ind.perThousand(ctx)), groupBy: 'municipality' }) },
   'indicators/occupied-beds': { summary: 'Antal vårdplatser belagda av utskrivningsklara (and per 100 available beds when capacity is loaded)', groupBy: ['none', 'region', 'municipality', 'hospital', 'clinic', 'ward', 'businessArea'],
@@ -72,6 +72,8 @@ export const ROUTES: Record<string, { summary: string; groupBy: string[]; handle
       ['party', `The responsible party of that reason (or of any reason): ${RESPONSIBLE_PARTIES.join(', ')}`],
       ['recipient', 'The ready notice\'s recipient municipality (kommunkod), as waiting?groupBy=recipientMunicipality groups'],
       ['indexClinic', 'The clinic that discharged a readmission\'s index stay, as readmissions?groupBy=indexClinic groups'],
+      ['utklarDays', 'Exactly this many utklar days (today), as goal-fulfilment?groupBy=utklarDays groups'],
+      ['daysSinceDischarge', 'Exactly this many days since the discharge, as goal-fulfilment?groupBy=daysSinceDischarge groups'],
     ],
     handler: async (ctx, q) => ind.episodeRows(ctx, bounded(q.get('limit'), 'limit', 1000, 10_000), bounded(q.get('offset'), 'offset', 0, 10_000_000), rowsSelection(q)) },
   forecast: { summary: 'Patients expected to become utskrivningsklar per recipient municipality and day, from tomorrow (days=1–14, default 7), with 50 % and 90 % bands learnt from history (services/forecast/)', groupBy: [],
@@ -98,7 +100,12 @@ function rowsSelection(q: URLSearchParams): ind.RowsSelection {
   };
   const recipient = text('recipient');
   if (recipient !== null && !/^\d{4}$/.test(recipient)) throw new UtklarError('INVALID_REQUEST', `recipient: expected a kommunkod, got '${recipient}'`);
-  return { counted: oneOf(q, 'counted', Object.keys(ind.COUNTED) as ind.Counted[]), band: oneOf(q, 'band', DELAY_BANDS), reason: text('reason'), party: oneOf(q, 'party', RESPONSIBLE_PARTIES), recipient, indexClinic: text('indexClinic') };
+  const count = (name: string) => {
+    const v = text(name);
+    if (v !== null && !/^\d{1,5}$/.test(v)) throw new UtklarError('INVALID_REQUEST', `${name}: expected a whole number of days, got '${v}'`);
+    return v === null ? null : Number(v);
+  };
+  return { counted: oneOf(q, 'counted', Object.keys(ind.COUNTED) as ind.Counted[]), band: oneOf(q, 'band', DELAY_BANDS), reason: text('reason'), party: oneOf(q, 'party', RESPONSIBLE_PARTIES), recipient, indexClinic: text('indexClinic'), utklarDays: count('utklarDays'), daysSinceDischarge: count('daysSinceDischarge') };
 }
 
 function bounded(v: string | null, name: string, fallback: number, max: number): number {

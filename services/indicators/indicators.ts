@@ -134,9 +134,20 @@ export async function meanDays(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Re
   };
 }
 
+/**
+ * Groupings by a day count, for the portal's "Antal dagar" breakdown: the episode's utklar days
+ * (closed for a discharged episode) or the days since its discharge (today − discharge day).
+ */
+export const DAY_GROUPINGS = ['utklarDays', 'daysSinceDischarge'] as const;
+export type DayGrouping = (typeof DAY_GROUPINGS)[number];
+const isDayGrouping = (g: string): g is DayGrouping => (DAY_GROUPINGS as readonly string[]).includes(g);
+const dayGroupExpr = (ctx: Ctx, g: DayGrouping) => (g === 'utklarDays' ? utklarDays(ctx.today) : `${int(ctx.today)} - discharged_day`);
+
 /** Måluppfyllelse: share discharged on the day they became utskrivningsklar, of all discharged after a ready notice. */
-export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month'): Promise<Result> {
-  const rows = await sums(ctx, [groupExpr(groupBy), 'care_type']);
+export async function goalFulfilment(ctx: Ctx, groupBy: GroupBy | 'month' | DayGrouping): Promise<Result> {
+  const byDays = isDayGrouping(groupBy);
+  const rows = await sums(ctx, [byDays ? dayGroupExpr(ctx, groupBy) : groupExpr(groupBy), 'care_type']);
+  if (byDays) rows.sort((a, b) => n(a.k0) - n(b.k0) || String(a.k1).localeCompare(String(b.k1)));
   return {
     rows: rows.map((r) => ({ group: groupBy === 'month' ? monthLabel(n(r.k0)) : String(r.k0), careType: String(r.k1), episodes: n(r.ready), sameDay: n(r.same_day), share: n(r.same_day) / n(r.ready) })),
     notes: ['of the episodes discharged in the period after a ready notice'],
@@ -378,10 +389,13 @@ export interface RowsSelection {
   recipient: string | null;
   /** The clinic that discharged a readmission's index stay. */
   indexClinic: string | null;
+  /** Exactly this many utklar days (today), and exactly this many days since the discharge. */
+  utklarDays: number | null;
+  daysSinceDischarge: number | null;
 }
 
 /** The de-identified rows behind any chart: pseudonymous episode id, no patient key. */
-export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: RowsSelection = { counted: null, band: null, reason: null, party: null, recipient: null, indexClinic: null }): Promise<Result> {
+export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: RowsSelection = { counted: null, band: null, reason: null, party: null, recipient: null, indexClinic: null, utklarDays: null, daysSinceDischarge: null }): Promise<Result> {
   const f = ctx.filters;
   const c = sel.counted === null ? null : COUNTED[sel.counted];
   const inPeriod = (col: string) => `${col} >= ${int(f.fromDay)} AND ${col} <= ${int(f.toDay)}`;
@@ -396,7 +410,9 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: 
     sel.reason === null && sel.party === null ? '1'
       : `arrayExists((r, p) -> ${sel.reason === null ? '1' : `r = ${str(sel.reason)}`} AND ${sel.party === null ? '1' : `p = ${str(sel.party)}`}, delay_reasons, delay_parties)`,
     sel.recipient === null ? '1' : `recipient_municipality = ${str(sel.recipient)}`,
-    sel.indexClinic === null ? '1' : `readmission_index_clinic = ${str(sel.indexClinic)}`].join(' AND ');
+    sel.indexClinic === null ? '1' : `readmission_index_clinic = ${str(sel.indexClinic)}`,
+    sel.utklarDays === null ? '1' : `d = ${int(sel.utklarDays)}`,
+    sel.daysSinceDischarge === null ? '1' : `discharged_day >= 0 AND ${int(ctx.today)} - discharged_day = ${int(sel.daysSinceDischarge)}`].join(' AND ');
   const rows = await over(ctx, cond, (src) => `
     SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
       primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons

@@ -259,6 +259,8 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
       ['counted=waiting', eps.filter((e) => e.s.dischargedAt === null && e.s.readyPeriods.some((p) => p.end === null))],
       ['counted=utklar&careType=SOMATIC&party=MUNICIPALITY', discharged.filter((e) => e.utklarDays >= 1 && e.careType === 'SOMATIC' && e.s.delayReasons.some((r) => r.responsibleParty === 'MUNICIPALITY'))],
       ['counted=ready&reason=AWAITING_SIP&party=REGION', discharged.filter((e) => e.s.delayReasons.some((r) => r.reasonCode === 'AWAITING_SIP' && r.responsibleParty === 'REGION'))],
+      ['counted=ready&utklarDays=2', discharged.filter((e) => e.utklarDays === 2)],
+      [`counted=ready&daysSinceDischarge=${today - day(2023, 3, 15)}`, discharged.filter((e) => e.dischargedDay === day(2023, 3, 15))],
     ];
     for (const [q, want] of cases) {
       expect(of(want).length, q).toBeGreaterThan(0);
@@ -271,6 +273,20 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
     expect(bad.status).toBe(400);
     // The parameter is the rows' own: another endpoint refuses it.
     expect((await fetch(`${pipeline.url}/api/v1/waiting?counted=waiting`, { headers: { authorization: `Bearer ${region}` } })).status).toBe(400);
+  });
+
+  it('"Antal dagar": the episodes discharged after a ready notice per number of utklar days and per day since the discharge', async () => {
+    const ready = eps.filter((e) => within(e.dischargedDay, day(2023, 1, 1), day(2023, 12, 31)) && e.s.readyPeriods.length > 0);
+    const count = (keyOf: (e: batch.BatchEpisode) => string) => {
+      const m = new Map<string, number>();
+      for (const e of ready) m.set(keyOf(e), (m.get(keyOf(e)) ?? 0) + 1);
+      return m;
+    };
+    const got = async (g: string) => new Map((await api(`indicators/goal-fulfilment?from=2023-01&to=2023-12&groupBy=${g}`)).rows.map((r) => [`${r.group}|${r.careType}`, r.episodes]));
+    const byDays = await got('utklarDays');
+    expect(byDays).toEqual(count((e) => `${e.utklarDays}|${e.careType}`));
+    expect(byDays.size).toBeGreaterThan(10);
+    expect(await got('daysSinceDischarge')).toEqual(count((e) => `${today - e.dischargedDay!}|${e.careType}`));
   });
 
   it('delay reasons per month by reason and responsible party, and per party alone, episodes and their days', async () => {
