@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
+import { epochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
 import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { swedishTexts } from './swedish-text.ts';
@@ -103,6 +104,10 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     await drillFrom(page, '#overview-table tr[data-code="1880"] [data-field="utklarEpisodes"] button', ['RP-A1', 'RP-A2', 'RP-P1']);
     await drillFrom(page, '#overview-table tr[data-code="1880"] [data-field="admitted"] button', ['RP-A1', 'RP-A2', 'RP-P1', 'RP-R1']);
     await drillFrom(page, '#overview-table tr[data-code="1881"] [data-field="waitingNow"] button', ['RP-W1']);
+    // "Antal dagar": per number of utklar days (A4's 0 days included), a count's button lists it.
+    expect([await value(page, 'per-utklar-days-table', '0|SOMATIC', 'episodes'), await value(page, 'per-utklar-days-table', '6|SOMATIC', 'episodes'), await value(page, 'per-utklar-days-table', '3|PSYCHIATRIC', 'episodes')]).toEqual(['1', '1', '1']);
+    await drillFrom(page, '#per-utklar-days-table tr[data-code="0|SOMATIC"] [data-field="episodes"] button', ['RP-A4']);
+    expect(await page.locator('#per-days-since p').first().textContent()).toContain('Välj Dagar sedan utskrivning');
     // The chart's bar by keyboard: focus, Enter.
     await page.locator('#overview rect[data-label="Kumla (1881)"][data-series="utskrivningsklara ≥ 1 dag"]').focus();
     await page.keyboard.press('Enter');
@@ -125,6 +130,16 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     await page.locator('#report[data-loaded]').waitFor();
     expect(await page.locator('#f-kommun').evaluate((s: HTMLSelectElement) => [...s.selectedOptions].map((o) => o.value).sort())).toEqual(['1880', '1883']);
     expect([await page.locator('#f-careType').inputValue(), await page.locator('#f-clinic').inputValue()]).toEqual(['SOMATIC', 'Medicinkliniken']);
+    // Per day since the discharge, once the listbox says how many days back (A3 and the psychiatric P1 left on 10 March, A2 on 9 March).
+    const since = (d: number) => stockholmDay(Date.now()) - epochDay({ year: 2026, month: 3, day: d });
+    const back = await open(region, `report=oversikt&${PERIOD}&dischargedWithinDays=${since(9)}`);
+    expect([await value(back, 'per-days-since-table', `${since(10)}|SOMATIC`, 'episodes'), await value(back, 'per-days-since-table', `${since(9)}|SOMATIC`, 'episodes')]).toEqual(['1', '1']);
+    expect(await back.locator('#per-days-since-table tbody tr').count()).toBe(3);
+    expect(await value(back, 'per-days-since-table', `${since(10)}|PSYCHIATRIC`, 'episodes')).toBe('1');
+    await drillFrom(back, `#per-days-since-table tr[data-code="${since(10)}|SOMATIC"] [data-field="episodes"] button`, ['RP-A3']);
+    expect(await back.locator('#f-dischargedWithinDays').inputValue()).toBe(String(since(9)));
+    await back.screenshot({ path: path.join(SHOTS, 'reports-oversikt-antal-dagar.png'), fullPage: true });
+    await back.close();
     // Another report keeps the selection.
     await Promise.all([page.waitForURL('**/reports.html?*report=analys*'), page.click('#report-nav a[data-report="analys"]')]);
     expect(new URL(page.url()).searchParams.get('kommun')).toBe('1880,1883');
@@ -190,6 +205,9 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     await page.locator('#report[data-loaded]').waitFor();
     expect(await page.locator('#readm-years circle[data-series="2026"][data-label="03"]').getAttribute('data-value')).toBe('1');
     expect(await page.locator('#measure [aria-current]').textContent()).toBe('antal');
+    // Bild 3 and 4: the discharging clinics' share and count; Sidan 3: the de-identified rows.
+    expect(await page.locator('#readm-index-clinic path.mark').evaluateAll((p) => p.map((x) => x.getAttribute('data-value')))).toEqual(['100', '1']);
+    await drillFrom(page, '#readm-rows', ['RP-R1']);
     await page.screenshot({ path: path.join(SHOTS, 'reports-aterinlaggningar.png'), fullPage: true });
 
     await page.goto(`${pipeline.url}/reports.html?report=vantetider&${PERIOD}`);
@@ -198,6 +216,10 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     expect(await cell(page, 'vt-summary-table', 'SOMATIC', 'goalShare').textContent()).toBe('25,0 %');
     expect([await value(page, 'vt-variation-table', 'SOMATIC', 'min'), await value(page, 'vt-variation-table', 'SOMATIC', 'max')]).toEqual(['3', '6']);
     expect(await cell(page, 'vt-variation-table', 'SOMATIC', 'lowest20').textContent()).toBe('Örebro, Kumla');
+    // The kommuner's means with the region's min, max and std-dev; belagda vårdplatser per year.
+    expect(await page.locator('#vt-variation rect.mark').evaluateAll((b) => b.map((x) => [x.getAttribute('data-label'), x.getAttribute('data-value')]))).toEqual([['Örebro (1880)', '3'], ['Kumla (1881)', '6'], ['Örebro (1880)', '3']]);
+    expect(await value(page, 'vt-beds-years-table', '2026|PSYCHIATRIC', 'bedDays')).toBe('3');
+    await drillFrom(page, '#vt-beds-years-table tr[data-code="2026|PSYCHIATRIC"] [data-field="bedDays"] button', ['RP-P1']);
     await page.screenshot({ path: path.join(SHOTS, 'reports-vantetider.png'), fullPage: true });
     await drillFrom(page, '#vt-summary-table tr[data-code="SOMATIC"] [data-field="goalEpisodes"] button', ['RP-A1', 'RP-A2', 'RP-A3', 'RP-A4']);
     // Belagda vårdplatser: the ward's bed-days are A3's six and W1's since 20 March.

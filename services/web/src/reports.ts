@@ -157,7 +157,9 @@ async function drill(selection: Record<string, string>, what: string, offset = 0
 
 /** Översikt: episodes, ready notices, utklar episodes (admitted in the period) and waiting now, per kommun. */
 async function oversikt(): Promise<HTMLElement[]> {
-  const o = await get('overview', { groupBy: 'municipality' });
+  const within = filters().get('dischargedWithinDays');
+  const [o, byDays, sinceDischarge] = await Promise.all([get('overview', { groupBy: 'municipality' }), get('indicators/goal-fulfilment', { groupBy: 'utklarDays' }),
+    within ? get('indicators/goal-fulfilment', { groupBy: 'daysSinceDischarge' }) : Promise.resolve(null)]);
   const name = (r: Row) => kommun(String(r.group));
   const [adm, utk] = [t('reports.o.admitted'), t('reports.o.utklar')];
   const sel = (r: Row, counted: string) => ({ ...groupFilter('municipality', r.group), counted });
@@ -171,7 +173,23 @@ async function oversikt(): Promise<HTMLElement[]> {
       { key: 'utklarEpisodes', title: utk, show: (v) => num(v), drill: (r) => [sel(r, 'admittedUtklar'), `${name(r)}: ${utk}`] },
       { key: 'waitingNow', title: t('reports.o.waitingNow'), show: (v) => num(v), drill: (r) => [sel(r, 'waiting'), `${name(r)}: ${t('reports.o.waitingNow')}`] },
     ], o.rows, (r) => String(r.group)),
-  ], csv('overview', { groupBy: 'municipality' }), t('reports.o.note'))];
+  ], csv('overview', { groupBy: 'municipality' }), t('reports.o.note')),
+  dayBreakdown('per-utklar-days', t('reports.o.perDays'), t('reports.o.days'), byDays, 'utklarDays'),
+  sinceDischarge ? dayBreakdown('per-days-since', t('reports.o.perSince'), t('reports.o.since'), sinceDischarge, 'daysSinceDischarge')
+    : section('per-days-since', t('reports.o.perSince'), [el('p', {}, t('reports.o.chooseWithin'))], null)];
+}
+
+/** "Antal dagar": the episodes discharged after a ready notice per day count (utklar days, or days since the discharge), each count a button. */
+function dayBreakdown(id: string, title: string, dayTitle: string, a: Answer, param: 'utklarDays' | 'daysSinceDischarge'): HTMLElement {
+  const what = (r: Row) => `${dayTitle} ${String(r.group)} ${careLabel(r.careType)}`;
+  return section(id, title, [
+    barChart(title, careSeries(a.rows, 'episodes', (r) => String(r.group)), [], (l, s) => void drill({ [param]: l, careType: careOf(s), counted: 'ready' }, `${dayTitle} ${l} ${s}`), careGroups(a.rows)),
+    table(`${id}-table`, title, [
+      { key: 'group', title: dayTitle },
+      { key: 'careType', title: t('field.careType'), show: careLabel },
+      { key: 'episodes', title: t('reports.s.episodes'), show: (v) => num(v), drill: (r) => [{ [param]: String(r.group), careType: String(r.careType), counted: 'ready' }, what(r)] },
+    ], a.rows, (r) => `${String(r.group)}|${String(r.careType)}`),
+  ], csv('indicators/goal-fulfilment', { groupBy: param }));
 }
 
 const careSeries = (rows: Row[], field: string, labelOf: (r: Row) => string) =>
@@ -347,6 +365,8 @@ async function aterinlaggningar(): Promise<HTMLElement[]> {
   const measureTitle = t(measure === 'count' ? 'reports.r.count' : 'reports.r.share');
   const titles = { municipality: 'reports.r.municipality', primaryCareUnit: 'reports.r.primaryCareUnit', clinic: 'reports.r.clinic' } as const;
   const total = byClinic.rows.reduce((s, r) => s + Number(r.readmissions ?? 0), 0);
+  // Sidan 3: the de-identified rows behind the charts, every readmission of the selection.
+  const rowsButton = Object.assign(button(t('reports.r.rows'), () => void drill({ counted: 'readmission' }, t('reports.r.rowsWhat'))), { id: 'readm-rows' });
   return [toggle, ...withheldNote([monthly, ...groups]),
     section('readm-years', t('reports.r.years', { measure: measureTitle }), [
       lineChart(t('reports.r.years', { measure: measureTitle }), [
@@ -367,8 +387,12 @@ async function aterinlaggningar(): Promise<HTMLElement[]> {
       ], monthly.rows, (r) => String(r.group)),
     ], csv('readmissions', { groupBy: 'month' }), t('analytics.readmissions.note')),
     section('readm-index-clinic', t('reports.r.indexClinic'), [
-      pieChart(t('reports.r.indexClinic'), byClinic.rows.filter((r) => shown(r.readmissions)).map((r) => ({ label: String(r.indexClinic) || t('reports.unknown'), value: Number(r.readmissions) })),
-        (l) => void drill({ indexClinic: l, counted: 'readmission' }, `${t('reports.r.indexClinic')}: ${l}`)),
+      el('div', { class: 'pies' },
+        // Bild 3 (andel) and Bild 4 (antal): one pie each, the same slices.
+        pieChart(t('reports.r.indexClinicShare'), byClinic.rows.filter((r) => shown(r.readmissions) && total > 0).map((r) => ({ label: String(r.indexClinic) || t('reports.unknown'), value: Math.round((Number(r.readmissions) / total) * 1000) / 10 })),
+          (l) => void drill({ indexClinic: l, counted: 'readmission' }, `${t('reports.r.indexClinic')}: ${l}`)),
+        pieChart(t('reports.r.indexClinicCount'), byClinic.rows.filter((r) => shown(r.readmissions)).map((r) => ({ label: String(r.indexClinic) || t('reports.unknown'), value: Number(r.readmissions) })),
+          (l) => void drill({ indexClinic: l, counted: 'readmission' }, `${t('reports.r.indexClinic')}: ${l}`))),
       table('readm-index-clinic-table', t('reports.r.indexClinic'), [
         { key: 'indexClinic', title: t('reports.f.clinic') },
         { key: 'readmissions', title: rdm, show: (v) => num(v), drill: (r) => [{ indexClinic: String(r.indexClinic), counted: 'readmission' }, `${t('reports.r.indexClinic')}: ${String(r.indexClinic)}`] },
@@ -389,16 +413,25 @@ async function aterinlaggningar(): Promise<HTMLElement[]> {
         ], a.rows, (r) => String(r.group)),
       ], csv('readmissions', { groupBy: g }));
     }),
+    section('readm-rows-section', t('reports.r.rowsTitle'), [el('p', {}, rowsButton)], `/api/v1/rows?${filters({ counted: 'readmission', format: 'csv', limit: '10000' })}`),
   ];
 }
 
 /** Väntetider.se: medelvårdtid, måluppfyllelse, vårdtid per 1 000 inv 65+, belagda vårdplatser, variation; somatic and psychiatric apart. */
 async function vantetider(areas: Areas, scope: string): Promise<HTMLElement[]> {
   const both = { careType: '' };
-  const [meanA, goal, per1000, beds, bedsByWard, variation] = await Promise.all([
+  const from = filters().get('from')!;
+  const to = filters().get('to')!;
+  // Belagda vårdplatser per year (Väntetider.se: "i genomsnitt för åren …"): the period's years and the two before, up to this one.
+  const thisYear = new Date().getFullYear();
+  const bedYears = Array.from({ length: Math.min(year(to), thisYear) - year(from) + 3 }, (_, i) => year(from) - 2 + i).filter((y) => y <= thisYear);
+  const [meanA, goal, per1000, beds, bedsByWard, variation, byKommun, bedsPerYear] = await Promise.all([
     get('indicators/mean-days', { groupBy: 'none', ...both }), get('indicators/goal-fulfilment', { groupBy: 'none', ...both }), get('indicators/per-1000', both),
     get('indicators/occupied-beds', { groupBy: 'none', ...both }), get('indicators/occupied-beds', { groupBy: 'ward', ...both }), get('indicators/variation', both),
+    get('indicators/mean-days', { groupBy: 'municipality', ...both }),
+    Promise.all(bedYears.map(async (y) => (await get('indicators/occupied-beds', { groupBy: 'none', ...both, ...yearOf(y) })).rows.map((r) => ({ ...r, group: String(y) })))),
   ]);
+  const bedYearRows = bedsPerYear.flat();
   const cares = ['SOMATIC', 'PSYCHIATRIC'];
   // Per 1 000 inv 65+ over the län's kommuner (its residents' days ÷ its 65+ population), as Väntetider.se counts a region.
   const lan = scope.startsWith('region:') ? scope.slice(7) : undefined;
@@ -435,6 +468,13 @@ async function vantetider(areas: Areas, scope: string): Promise<HTMLElement[]> {
       ], summary, (r) => String(r.careType)),
     ], null, lan ? t('reports.v.note', { county: county(lan) }) : t('reports.v.noteNoCounty')),
     section('vt-variation', t('reports.v.variation'), [
+      ...cares.filter((c) => variation.rows.some((r) => r.careType === c)).map((c) => {
+        const v = variation.rows.find((r) => r.careType === c)!;
+        const bars = byKommun.rows.filter((r) => r.careType === c && shown(r.meanDays)).sort((x, y) => Number(x.meanDays) - Number(y.meanDays));
+        return horizontalBarChart(`${t('reports.v.variationChart')} (${careLabel(c)})`, bars.map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
+          [{ name: t('analytics.municipalities.min'), value: Number(v.min) }, { name: t('analytics.municipalities.max'), value: Number(v.max) }, { name: t('analytics.municipalities.stdDev'), value: Number(v.stdDev) }],
+          (l) => { const r = bars.find((x) => kommun(String(x.group)) === l); if (r) void drill({ kommun: String(r.group), careType: c, counted: 'utklar' }, `${l} ${careLabel(c)}`); });
+      }),
       table('vt-variation-table', t('reports.v.variation'), [
         { key: 'careType', title: t('field.careType'), show: careLabel },
         { key: 'municipalities', title: t('reports.v.kommuner'), show: (v) => num(v) },
@@ -446,6 +486,8 @@ async function vantetider(areas: Areas, scope: string): Promise<HTMLElement[]> {
       ], variation.rows, (r) => String(r.careType)),
     ], csv('indicators/variation', both)),
     section('vt-per1000', t('reports.v.per1000Kommun', { population: populationText(per1000, '65+') }), [
+      horizontalBarChart(t('reports.v.per1000Kommun', { population: populationText(per1000, '65+') }), per1000.rows.filter((r) => shown(r.daysPer1000Inv65)).map((r) => ({ label: `${kommun(String(r.kommun))} ${careLabel(r.careType)}`, value: Number(r.daysPer1000Inv65) })), [],
+        (l) => { const r = per1000.rows.find((x) => `${kommun(String(x.kommun))} ${careLabel(x.careType)}` === l); if (r) void drill({ kommun: String(r.kommun), careType: String(r.careType), counted: 'utklar' }, l); }),
       table('vt-per1000-table', t('reports.v.per1000Kommun', { population: populationText(per1000, '65+') }), [
         { key: 'kommun', title: t('field.kommun'), show: (v) => kommun(String(v)) },
         { key: 'careType', title: t('field.careType'), show: careLabel },
@@ -454,6 +496,17 @@ async function vantetider(areas: Areas, scope: string): Promise<HTMLElement[]> {
         { key: 'daysPer1000Inv65', title: t('reports.v.per1000', { population: '' }).trim(), show: (v) => num(v, 2) },
       ], per1000.rows, (r) => `${String(r.kommun)}|${String(r.careType)}`),
     ], csv('indicators/per-1000', both), apiNote(per1000)),
+    section('vt-beds-years', t('reports.v.bedsYears'), [
+      barChart(t('reports.v.bedsYears'), careSeries(bedYearRows, 'occupiedBeds', (r) => String(r.group)), [], (l, s) => void drill({ ...yearOf(Number(l)), careType: careOf(s), counted: 'occupied' }, `${l} ${s}`), careGroups(bedYearRows)),
+      table('vt-beds-years-table', t('reports.v.bedsYears'), [
+        { key: 'group', title: t('reports.year') },
+        { key: 'careType', title: t('field.careType'), show: careLabel },
+        { key: 'bedDays', title: t('reports.v.bedDays'), show: (v) => num(v), drill: (r) => [{ ...yearOf(Number(r.group)), careType: String(r.careType), counted: 'occupied' }, `${String(r.group)} ${careLabel(r.careType)}`] },
+        { key: 'days', title: t('reports.v.daysInYear'), show: (v) => num(v) },
+        { key: 'occupiedBeds', title: t('reports.v.beds'), show: (v) => num(v, 2) },
+        { key: 'per100Beds', title: t('reports.v.per100'), show: (v) => num(v, 2) },
+      ], bedYearRows, (r) => `${String(r.group)}|${String(r.careType)}`),
+    ], null, t('reports.v.bedsNote')),
     section('vt-beds', t('reports.v.bedsWard'), [
       barChart(t('reports.v.bedsWard'), careSeries(bedsByWard.rows, 'occupiedBeds', (r) => String(r.group)), [], (l, s) => void drill({ ...groupFilter('ward', l), careType: careOf(s), counted: 'occupied' }, `${l} ${s}`), careGroups(bedsByWard.rows)),
       table('vt-beds-table', t('reports.v.bedsWard'), [
