@@ -9,7 +9,7 @@ import { loadPopulation } from '../reference/population.ts';
 import { migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
 import { keepHours, discard, dropExpired, promote } from '../rebuild/promotion.ts';
 import { progressLine, type Progress } from '../rebuild/progress.ts';
-import { catchUp, runRebuild, startRebuild, type RebuildContext } from '../rebuild/rebuild.ts';
+import { runRebuild, startRebuild, withCaughtUpShadow, type RebuildContext } from '../rebuild/rebuild.ts';
 import { RebuildRecords } from '../rebuild/records.ts';
 import { changesCsv, summaryText, writeReport } from '../rebuild/report.ts';
 import { parse } from './args.ts';
@@ -73,8 +73,7 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
       if (!r) throw new UtklarError('NOT_FOUND', `no rebuild ${a.promote}`);
       if (r.status !== 'ready') throw new UtklarError('CONFIG', `rebuild ${r.id} is ${r.status}: only a finished rebuild (ready) can be promoted`);
       process.stderr.write(`catching up with the events since the rebuild finished\n`);
-      await catchUp(ctx, r);
-      const active = await promote(deps, r.id, by, keepHours());
+      const active = await withCaughtUpShadow(ctx, r, () => promote(deps, r.id, by, keepHours()));
       out({ promoted: active.id, database: active.database, agreementVersions: active.agreementVersions, promotedAt: active.promotedAt, promotedBy: active.promotedBy, previous: active.previous });
       return 0;
     }
@@ -111,7 +110,7 @@ function progressPrinter(): (p: Progress) => void {
   const every = Number(process.env.UTKLAR_REBUILD_PROGRESS_MS ?? '5000');
   return (p) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(p)}`);
-    else if (Date.now() - printed >= every || p.done >= p.total) {
+    else if (Date.now() - printed >= every) {
       printed = Date.now();
       process.stderr.write(`${progressLine(p)}\n`);
     }

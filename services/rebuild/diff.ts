@@ -17,7 +17,7 @@ export interface IndicatorSummary {
   /** Distinct region × municipality × month the changes fall in. */
   municipalityMonths: number;
   /** Per field changed: the totals on both sides over the changed cells. */
-  fields: { field: string; changed: number; oldTotal: number; newTotal: number; difference: number }[];
+  fields: { field: string; changed: number; oldTotal: number; newTotal: number; difference: number; withoutValue: number }[];
   line: string;
 }
 
@@ -86,11 +86,12 @@ export function summarise(counts: Record<string, Record<string, number>>, change
       const of = mine.filter((c) => c.field === field);
       const oldTotal = of.reduce((s, c) => s + (c.old ?? 0), 0);
       const newTotal = of.reduce((s, c) => s + (c.new ?? 0), 0);
-      return { field, changed: of.length, oldTotal, newTotal, difference: newTotal - oldTotal };
+      // A value on one side only (null: no amount for the year, no row) is not in the totals: counted apart.
+      return { field, changed: of.length, oldTotal, newTotal, difference: newTotal - oldTotal, withoutValue: of.filter((c) => c.old === null || c.new === null).length };
     });
     const line = mine.length === 0
       ? `${indicator}: no change (${cells} values compared)`
-      : `${indicator}: ${mine.length} of ${cells} values changed in ${municipalityMonths} municipality-month(s); ${fields.map((f) => `${f.field} ${fmt(f.oldTotal)} → ${fmt(f.newTotal)} (${signed(f.difference)})`).join('; ')}`;
+      : `${indicator}: ${mine.length} of ${cells} values changed in ${municipalityMonths} municipality-month(s); ${fields.map((f) => `${f.field} ${fmt(f.oldTotal)} → ${fmt(f.newTotal)} (${signed(f.difference)}${f.withoutValue > 0 ? `; ${f.withoutValue} without a value on one side` : ''})`).join('; ')}`;
     return { indicator, cells, changed: mine.length, municipalityMonths, fields, line };
   });
 }

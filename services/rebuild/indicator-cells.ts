@@ -32,6 +32,7 @@ const MONTHLY: { indicator: string; compute: (ctx: ind.Ctx, month: InvoiceMonth)
   { indicator: 'indicators/variation', compute: (ctx) => ind.variation(ctx) },
   { indicator: 'track-colours', compute: (ctx) => ind.trackColours(ctx) },
   { indicator: 'readmissions', compute: (ctx) => ind.readmissions(ctx, 'municipality') },
+  { indicator: 'delay-reasons', compute: (ctx) => ind.delayReasons(ctx, 'none') },
   { indicator: 'payment', compute: (ctx, month) => ind.payment(ctx, month) },
 ];
 

@@ -14,6 +14,8 @@ export interface Progress {
   total: number;
   eventsPerSecond: number | null;
   etaSeconds: number | null;
+  /** Once every event is applied: the shadow's derived entries (changelog, facts) still to publish and store. */
+  draining?: number;
 }
 
 /**
@@ -37,5 +39,6 @@ export function progressLine(p: Progress, width = 30): string {
   const filled = Math.round(share * width);
   const eta = p.etaSeconds === null ? '–' : `${Math.floor(p.etaSeconds / 60)}:${String(p.etaSeconds % 60).padStart(2, '0')}`;
   const rate = p.eventsPerSecond === null ? '–' : Math.round(p.eventsPerSecond).toLocaleString('sv-SE');
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)} % ${p.done.toLocaleString('sv-SE')} / ${p.total.toLocaleString('sv-SE')} events, ${rate} events/s, ETA ${eta}`;
+  const draining = p.draining ? `; ${p.draining.toLocaleString('sv-SE')} derived entries still to store` : '';
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)} % ${p.done.toLocaleString('sv-SE')} / ${p.total.toLocaleString('sv-SE')} events, ${rate} events/s, ETA ${eta}${draining}`;
 }

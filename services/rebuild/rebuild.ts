@@ -85,11 +85,13 @@ export async function startRebuild(ctx: RebuildContext, o: { rulesFile: string; 
 
 /**
  * Runs the shadow pipeline (services/app/pipeline.ts, with the shadow's configuration) until it has
- * applied every event up to `targets` and stored what follows from them; stopped after. Resumable
- * at any point: its consumer group's commits, the replay guards in Redis and ClickHouse's
- * replacing tables make a replayed event a no-op (docs/data-path.md).
+ * applied every event up to `parts`' targets and then up to the topic's end as it is by then, and
+ * stored what follows from them; builds a generation of its read model; then runs `then` while the
+ * pipeline goes on applying new events, so that what `then` compares or switches to is as current
+ * as the live side; stopped after. Resumable at any point: its consumer group's commits, the replay
+ * guards in Redis and ClickHouse's replacing tables make a replayed event a no-op (docs/data-path.md).
  */
-async function replayShadow(ctx: RebuildContext, r: RebuildRecord, parts: PartitionProgress[], progress: (p: Progress, parts: PartitionProgress[]) => void | Promise<void>, thenNow = false): Promise<void> {
+async function withShadow<T>(ctx: RebuildContext, r: RebuildRecord, parts: PartitionProgress[], progress: (p: Progress, parts: PartitionProgress[]) => void | Promise<void>, then: () => Promise<T>): Promise<T> {
   const set = loadAgreementSet(r.agreements, ctx.config.rules);
   const topic = topics(r.eventsNamespace).patientEvents;
   const shadow = shadowConfig(ctx.config, r.id, set, await partitionCount(ctx.admin, topic));
@@ -97,18 +99,23 @@ async function replayShadow(ctx: RebuildContext, r: RebuildRecord, parts: Partit
   try {
     await pipeline.start();
     const reached = await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts, onProgress: progress });
-    // What the live pipeline applied meanwhile too, so the diff compares like with like (the
-    // targets stay where they were fixed: a resumed rebuild ends where it would have).
-    if (thenNow) {
-      const ends = await topicBounds(ctx.admin, topic);
-      const more = reached.map((p) => ({ ...p, target: Math.max(p.target, ends.find((e) => e.partition === p.partition)?.target ?? p.target) }));
-      await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts: more, onProgress: progress });
-    }
+    // What the live pipeline applied meanwhile too (the record's targets stay where they were
+    // fixed: a resumed rebuild's replay ends where it would have).
+    const ends = await topicBounds(ctx.admin, topic);
+    const more = reached.map((p) => ({ ...p, target: Math.max(p.target, ends.find((e) => e.partition === p.partition)?.target ?? p.target) }));
+    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts: more, onProgress: progress });
+    // A generation of the read model, so that the diff and, once promoted, the API read it as they read the live one.
+    await new SnapshotBuilder(ctx.client, r.database, ctx.log, null, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: 1 }).round();
+    return await then();
   } finally {
     await pipeline.stop();
   }
-  // A generation of the read model, so that the diff and, once promoted, the API read it as they read the live one.
-  await new SnapshotBuilder(ctx.client, r.database, ctx.log, null, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: 1 }).round();
+}
+
+/** The topic's partitions now, from where the rebuild began: a finished rebuild's catch-up. */
+async function currentParts(ctx: RebuildContext, r: RebuildRecord): Promise<PartitionProgress[]> {
+  const now = await topicBounds(ctx.admin, topics(r.eventsNamespace).patientEvents);
+  return now.map((p) => ({ ...p, start: r.partitions.find((x) => x.partition === p.partition)?.start ?? p.start }));
 }
 
 /** Replays (or resumes) a rebuild to its targets, then writes its diff. */
@@ -121,19 +128,20 @@ export async function runRebuild(ctx: RebuildContext, id: string): Promise<{ rec
   r = await records.update(id, { runs: r.runs + 1 });
   if (r.runs > 1) await logRebuild(ctx.client, ctx.config.clickhouseDatabase, { at: ctx.now(), rebuildId: id, action: 'resumed', by: r.startedBy, agreementVersion: r.agreementVersions.join(','), database: r.database, namespace: r.namespace, detail: { run: r.runs } });
   try {
-    if (r.status === 'replaying') {
-      let saved = 0;
-      await replayShadow(ctx, r, r.partitions, async (p) => {
-        ctx.onProgress(p);
-        // The record says how far it got, for `--list` and the page (every few seconds, not every poll).
-        if (ctx.now() - saved >= 5_000) {
-          saved = ctx.now();
-          await records.update(id, { progress: p });
-        }
-      }, true);
-      r = await records.update(id, { status: 'diffing', replayedAt: new Date(ctx.now()).toISOString(), replaySeconds: (r.replaySeconds ?? 0) + (ctx.now() - runStarted) / 1000 });
-    }
-    const diff = await computeDiff(ctx, r);
+    let saved = 0;
+    const replaying = r.status === 'replaying';
+    const diff = await withShadow(ctx, r, replaying ? r.partitions : await currentParts(ctx, r), async (p) => {
+      ctx.onProgress(p);
+      // The record says how far it got, for `--list` and the page (every few seconds, not every poll).
+      if (ctx.now() - saved >= 5_000) {
+        saved = ctx.now();
+        await records.update(id, { progress: p });
+      }
+    }, async () => {
+      if (replaying) r = await records.update(id, { status: 'diffing', replayedAt: new Date(ctx.now()).toISOString(), replaySeconds: (r!.replaySeconds ?? 0) + (ctx.now() - runStarted) / 1000 });
+      // The shadow goes on applying new events meanwhile, as the live pipeline does: both sides move together.
+      return computeDiff(ctx, r!);
+    });
     await records.putDiff(diff);
     r = await records.update(id, { status: 'ready', finishedAt: new Date(ctx.now()).toISOString(), summary: diff.summary, invoiceChanges: diff.invoices.length });
     await logRebuild(ctx.client, ctx.config.clickhouseDatabase, { at: ctx.now(), rebuildId: id, action: 'finished', by: r.startedBy, agreementVersion: r.agreementVersions.join(','), database: r.database, namespace: r.namespace, detail: { changes: diff.changes.length, invoices: diff.invoices.length, replaySeconds: r.replaySeconds } });
@@ -158,8 +166,8 @@ export async function computeDiff(ctx: RebuildContext, r: RebuildRecord): Promis
   const regions = [...new Set([...(await regionsIn(ctx.client, old.db)), ...(await regionsIn(ctx.client, rebuilt.db))])].sort();
   const months = monthsBetween(r.from, r.to);
   const today = stockholmDay(ctx.now());
-  const before = await indicatorCells(old, regions, months, today);
-  const after = await indicatorCells(rebuilt, regions, months, today);
+  // Both sides at once: the server answers two queries in parallel about as fast as one.
+  const [before, after] = await Promise.all([indicatorCells(old, regions, months, today), indicatorCells(rebuilt, regions, months, today)]);
   const changes = diffCells(before, after);
   const counts = cellCounts(before, after);
   return {
@@ -173,9 +181,11 @@ export async function computeDiff(ctx: RebuildContext, r: RebuildRecord): Promis
   };
 }
 
-/** Brings a finished rebuild's shadow up to the events on the topic now (before it is promoted). */
-export async function catchUp(ctx: RebuildContext, r: RebuildRecord): Promise<void> {
-  const now = await topicBounds(ctx.admin, topics(r.eventsNamespace).patientEvents);
-  const parts = now.map((p) => ({ ...p, start: r.partitions.find((x) => x.partition === p.partition)?.start ?? p.start }));
-  await replayShadow(ctx, r, parts, (p) => ctx.onProgress(p));
+/**
+ * Brings a finished rebuild's shadow up to the events on the topic now and runs `then` (the
+ * promotion's switch) while it keeps applying new ones: no event falls between the catch-up and
+ * the running pipeline's follower taking over (follow.ts).
+ */
+export async function withCaughtUpShadow<T>(ctx: RebuildContext, r: RebuildRecord, then: () => Promise<T>): Promise<T> {
+  return withShadow(ctx, r, await currentParts(ctx, r), (p) => ctx.onProgress(p), then);
 }

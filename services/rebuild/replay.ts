@@ -48,16 +48,19 @@ export async function replayUntilTargets(o: ReplayOptions): Promise<PartitionPro
     const p = progressOf(parts, samples);
     samples.push({ at: Date.now(), done: p.done });
     if (samples.length > 30) samples.shift();
-    await o.onProgress(progressOf(parts, samples), parts);
     const sum = parts.reduce((s, x) => s + x.next, 0);
     if (sum !== lastSum) [lastSum, stillSince] = [sum, Date.now()];
     const reached = parts.every((x) => x.next >= x.target || (x.next === x.target - 1 && Date.now() - stillSince >= settleMs));
-    if (reached && o.pipeline.rows.pending === 0 && (await outboxesEmpty(o.pipeline, parts.length))) return parts;
+    // Every event applied, the derived entries may still be on their way (the outbox publishes behind the clock): said, not hidden behind "100 %".
+    const draining = reached || p.done >= p.total ? (await outboxLength(o.pipeline, parts.length)) + o.pipeline.rows.pending : undefined;
+    await o.onProgress({ ...progressOf(parts, samples), ...(draining ? { draining } : {}) }, parts);
+    if (reached && draining === 0) return parts;
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
-async function outboxesEmpty(pipeline: Pipeline, partitions: number): Promise<boolean> {
-  for (let p = 0; p < partitions; p++) if ((await pipeline.redis.xlen(pipeline.clocks.keys.of(p).outbox)) > 0) return false;
-  return true;
+async function outboxLength(pipeline: Pipeline, partitions: number): Promise<number> {
+  let n = 0;
+  for (let p = 0; p < partitions; p++) n += await pipeline.redis.xlen(pipeline.clocks.keys.of(p).outbox);
+  return n;
 }

@@ -64,7 +64,7 @@ describe('a rebuild\'s diff: the API\'s rows as cells, old against new', () => {
     ]);
     const [s] = summarise(cellCounts(before, after), changes);
     expect(s).toMatchObject({ indicator: 'payment', cells: 21, changed: 5, municipalityMonths: 3 });
-    expect(s!.fields.find((f) => f.field === 'billableDays')).toEqual({ field: 'billableDays', changed: 1, oldTotal: 0, newTotal: 5, difference: 5 });
+    expect(s!.fields.find((f) => f.field === 'billableDays')).toEqual({ field: 'billableDays', changed: 1, oldTotal: 0, newTotal: 5, difference: 5, withoutValue: 0 });
     expect(s!.line).toBe('payment: 5 of 21 values changed in 3 municipality-month(s); billableDays 0 → 5 (+5); exceeded 0 → 1 (+1); threshold 9 → 6 (-3)');
   });
 
@@ -72,6 +72,8 @@ describe('a rebuild\'s diff: the API\'s rows as cells, old against new', () => {
     const a: Cell[] = [{ indicator: 'indicators/mean-days', field: 'meanDays', region: '18', kommun: '1880', month: '2025-03', careType: 'SOMATIC', rest: '', value: 0.1 + 0.2 }];
     const b: Cell[] = [{ ...a[0]!, value: 0.3 }, { ...a[0]!, kommun: '1881', value: 2 }];
     expect(diffCells(a, b)).toEqual([{ indicator: 'indicators/mean-days', field: 'meanDays', region: '18', kommun: '1881', month: '2025-03', careType: 'SOMATIC', rest: '', old: null, new: 2, difference: null, small: false }]);
+    // Kept out of the totals, counted apart.
+    expect(summarise(cellCounts(a, b), diffCells(a, b))[0]!.line).toBe('indicators/mean-days: 1 of 2 values changed in 1 municipality-month(s); meanDays 0 → 2 (+2; 1 without a value on one side)');
   });
 
   it('a region sees its own summary; small cells read <5 in CSV', () => {
@@ -92,6 +94,8 @@ describe('a rebuild\'s progress, months and agreements', () => {
     const p = progressOf(parts, [{ at: 0, done: 100 }, { at: 2_000, done: 900 }]);
     expect(p).toEqual({ done: 900, total: 2000, eventsPerSecond: 400, etaSeconds: 3 });
     expect(progressLine(p, 10)).toBe('[#####.....]  45 % 900 / 2\u00a0000 events, 400 events/s, ETA 0:03');
+    // Every event applied, the derived entries still on their way: said after the ETA.
+    expect(progressLine({ done: 10, total: 10, eventsPerSecond: null, etaSeconds: 0, draining: 1234 }, 10)).toBe('[##########] 100 % 10 / 10 events, – events/s, ETA 0:00; 1\u00a0234 derived entries still to store');
     // Past the target (events produced after the rebuild began) counts as done, not more.
     expect(progressOf([{ partition: 0, start: 0, target: 10, next: 12 }], [])).toEqual({ done: 10, total: 10, eventsPerSecond: null, etaSeconds: 0 });
   });
