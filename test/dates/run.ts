@@ -36,6 +36,8 @@ export const FILES = [
   'test/integration/clock-service.test.ts',
   'test/integration/end-to-end.test.ts',
   'test/e2e/board.test.ts',
+  'test/integration/forecast.test.ts',
+  'test/e2e/forecast-and-access-log.test.ts',
 ];
 
 /** Epoch ms of a Stockholm wall time 'YYYY-MM-DDTHH:MM' (CET or CEST, whichever holds then). */

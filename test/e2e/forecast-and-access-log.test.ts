@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
-import { fromEpochDay, isoDate, stockholmDay } from '../../services/core/stockholm-time.ts';
+import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { FORECAST_REFRESH_MS } from '../../services/web/src/forecast-table.ts';
 import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
@@ -34,8 +34,9 @@ const ADMITTED = new Date(NOW - 30 * H).toISOString();
 const OPEN = [
   ...[1, 2, 3].flatMap((i) => stay(`FP-O1880-${i}`, '1880', ADMITTED, TODAY + 2)),
   ...[1, 2].flatMap((i) => stay(`FP-O1881-${i}`, '1881', ADMITTED, TODAY + 2)),
-  // Ready already: on the board, not in the forecast.
-  ...stay('FP-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(NOW - 2 * H).toISOString() }),
+  // Ready already: on the board, not in the forecast. Ready today whatever the hour (two hours ago
+  // is yesterday just after midnight, and yesterday's ready notices are history the model learns from).
+  ...stay('FP-R1880', '1880', ADMITTED, TODAY + 1, { ready: new Date(Math.max(stockholmMidnight(TODAY), NOW - 2 * H)).toISOString() }),
 ];
 const ndjson = inEventOrder;
 
@@ -193,7 +194,8 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await login(page, audit18, 'access-log.html');
-    expect(await page.locator('header a').allTextContents()).toEqual(['Åtkomstlogg', 'Svenska', 'English']);
+    // The header is drawn by the page's script once it knows the scope: wait for it, do not race it.
+    await expect.poll(() => page.locator('header a').allTextContents(), { timeout: 15_000 }).toEqual(['Åtkomstlogg', 'Svenska', 'English']);
     expect(await page.locator('header .who').getAttribute('data-scope')).toBe('audit:18');
     const subjects = page.locator('#entries tbody td[data-field="subject"]');
     await expect.poll(async () => (await subjects.allTextContents()).filter((s) => s === COORDINATOR).length, { timeout: 15_000 }).toBe(3);
