@@ -32,6 +32,24 @@ describe("kafkajs' read_committed filter, fixed", () => {
     expect(delivered(messages, [{ producerId: '7', firstOffset: '0' }])).toEqual([3, 5]);
   });
 
+  it("a retired producer's transaction aborted on timeout, its marker after the next producer's committed ones: only its own are dropped", () => {
+    // The feeder's pattern across a broker restart: producer 1's send failed after writing 10–11,
+    // it was retired unended; producer 2 sent the chunk again and went on (committed at 14, 17);
+    // the coordinator aborted producer 1's transaction a minute later (marker at 20).
+    const messages = [record(10, 1), record(11, 1), record(12, 2), record(13, 2), marker(14, 2, COMMIT), record(15, 2), record(16, 2), marker(17, 2, COMMIT), record(18, 3, false), marker(20, 1, ABORT)];
+    expect(delivered(messages, [{ producerId: '1', firstOffset: '10' }])).toEqual([12, 13, 15, 16, 18]);
+  });
+
+  it('an aborted transaction that wrote nothing to the partition (its marker is its first offset), then the same producer commits', () => {
+    const messages = [record(0, 4), marker(1, 4, COMMIT), marker(2, 4, ABORT), record(3, 4), record(4, 5), marker(5, 4, COMMIT)];
+    expect(delivered(messages, [{ producerId: '4', firstOffset: '2' }])).toEqual([0, 3, 4]);
+  });
+
+  it('a fetch that starts inside an aborted transaction (the broker lists it by its first offset, before the fetch)', () => {
+    const messages = [record(12, 1), record(13, 2), marker(14, 1, ABORT), record(15, 1), marker(16, 1, COMMIT), marker(17, 2, COMMIT)];
+    expect(delivered(messages, [{ producerId: '1', firstOffset: '3' }])).toEqual([13, 15]);
+  });
+
   it('no aborted transaction: everything is delivered', () => {
     expect(delivered([record(0, 1), marker(1, 1, COMMIT), record(2, 2, false)], [])).toEqual([0, 2]);
   });
