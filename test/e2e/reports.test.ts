@@ -205,6 +205,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     await page.locator('#report[data-loaded]').waitFor();
     expect(await page.locator('#readm-years circle[data-series="2026"][data-label="03"]').getAttribute('data-value')).toBe('1');
     expect(await page.locator('#measure [aria-current]').textContent()).toBe('antal');
+    expect(await value(page, 'readm-years-table', '03', 'thisYear')).toBe('1');
     // Bild 3 and 4: the discharging clinics' share and count; Sidan 3: the de-identified rows.
     expect(await page.locator('#readm-index-clinic path.mark').evaluateAll((p) => p.map((x) => x.getAttribute('data-value')))).toEqual(['100', '1']);
     await drillFrom(page, '#readm-rows', ['RP-R1']);
@@ -219,6 +220,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     // The kommuner's means with the region's min, max and std-dev; belagda vårdplatser per year.
     expect(await page.locator('#vt-variation rect.mark').evaluateAll((b) => b.map((x) => [x.getAttribute('data-label'), x.getAttribute('data-value')]))).toEqual([['Örebro (1880)', '3'], ['Kumla (1881)', '6'], ['Örebro (1880)', '3']]);
     expect(await value(page, 'vt-beds-years-table', '2026|PSYCHIATRIC', 'bedDays')).toBe('3');
+    expect(await value(page, 'vt-kommun-means-table', '1881|SOMATIC', 'meanDays')).toBe('6');
     await drillFrom(page, '#vt-beds-years-table tr[data-code="2026|PSYCHIATRIC"] [data-field="bedDays"] button', ['RP-P1']);
     await page.screenshot({ path: path.join(SHOTS, 'reports-vantetider.png'), fullPage: true });
     await drillFrom(page, '#vt-summary-table tr[data-code="SOMATIC"] [data-field="goalEpisodes"] button', ['RP-A1', 'RP-A2', 'RP-A3', 'RP-A4']);

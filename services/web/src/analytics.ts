@@ -48,13 +48,24 @@ const DRILL: [string, MessageKey, (v: unknown) => string][] = [
 ];
 const day = (v: unknown) => (/^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? date(String(v)) : String(v ?? ''));
 
-async function drill(filter: Record<string, string>, what: string): Promise<void> {
-  const q = params({ ...filter, limit: '200' });
+const PAGE = 200;
+/** The rows a chart element counts (rows?counted=), a page of 200 at a time, with their CSV. */
+async function drill(filter: Record<string, string>, what: string, offset = 0): Promise<void> {
+  const q = params({ ...filter, limit: String(PAGE + 1), offset: String(offset) });
   const r = await api<Rows>(`/api/v1/rows?${q}`);
+  const more = r.rows.length > PAGE;
+  r.rows = r.rows.slice(0, PAGE);
   const box = document.querySelector('#drill')!;
+  const page = (label: MessageKey, at: number, id: string) => {
+    const b = el('button', { type: 'button', id }, t(label));
+    b.addEventListener('click', () => void drill(filter, what, at));
+    return b;
+  };
   box.replaceChildren(
-    el('h2', {}, t('analytics.drill.title', { what, count: `${number(r.rows.length)}${r.rows.length === 200 ? '+' : ''}` })),
+    el('h2', {}, t('analytics.drill.title', { what, count: `${number(offset + r.rows.length)}${more ? '+' : ''}` })),
     el('a', { href: `/api/v1/rows?${params({ ...filter, format: 'csv', limit: '10000' })}` }, t('common.downloadCsv')),
+    ...(offset > 0 ? [' ', page('reports.drill.previous', Math.max(0, offset - PAGE), 'drill-prev')] : []),
+    ...(more ? [' ', page('reports.drill.next', offset + PAGE, 'drill-next')] : []),
     el('table', { id: 'drill-rows' }, el('thead', {}, el('tr', {}, ...DRILL.map(([c, title]) => el('th', { 'data-field': c }, t(title))))),
       el('tbody', {}, ...r.rows.map((row) => el('tr', {}, ...DRILL.map(([c, , show]) => el('td', { 'data-field': c }, row[c] === undefined || row[c] === null ? '' : show(row[c])))))))
   );

@@ -373,6 +373,13 @@ async function aterinlaggningar(): Promise<HTMLElement[]> {
         { name: String(y), points: monthly.rows.map((r) => ({ label: mm(r.group), value: value(r) })) },
         { name: String(y - 1), points: monthly.rows.map((r) => ({ label: mm(r.group), value: value(r, 'previousYear') })) },
       ], (l, s) => void drill({ ...monthOf(`${s}-${l}`), counted: 'readmission' }, `${s}-${l}: ${rdm}`)),
+      table('readm-years-table', t('reports.r.years', { measure: measureTitle }), [
+        { key: 'month', title: t('reports.month') },
+        { key: 'thisYear', title: String(y), show: (v) => (measure === 'count' ? num(v) : pct(v === null ? null : Number(v) / 100)),
+          drill: (r) => [{ ...monthOf(`${y}-${String(r.month)}`), counted: 'readmission' }, `${y}-${String(r.month)}: ${rdm}`] },
+        { key: 'lastYear', title: String(y - 1), show: (v) => (measure === 'count' ? num(v) : pct(v === null ? null : Number(v) / 100)),
+          drill: (r) => [{ ...monthOf(`${y - 1}-${String(r.month)}`), counted: 'readmission' }, `${y - 1}-${String(r.month)}: ${rdm}`] },
+      ], monthly.rows.map((r) => ({ month: mm(r.group), thisYear: value(r), lastYear: value(r, 'previousYear') })), (r) => String(r.month)),
     ], csv('readmissions', { groupBy: 'month' })),
     section('readm-months', t('reports.r.bars'), [
       barChart(t('reports.r.bars'), monthly.rows.flatMap((r) => [{ label: mm(r.group), value: r.admissions, name: adm }, { label: mm(r.group), value: r.readmissions, name: rdm }]).filter((b) => shown(b.value)).map((b) => ({ ...b, value: Number(b.value) })), [],
@@ -475,6 +482,8 @@ async function vantetider(areas: Areas, scope: string): Promise<HTMLElement[]> {
           [{ name: t('analytics.municipalities.min'), value: Number(v.min) }, { name: t('analytics.municipalities.max'), value: Number(v.max) }, { name: t('analytics.municipalities.stdDev'), value: Number(v.stdDev) }],
           (l) => { const r = bars.find((x) => kommun(String(x.group)) === l); if (r) void drill({ kommun: String(r.group), careType: c, counted: 'utklar' }, `${l} ${careLabel(c)}`); });
       }),
+      table('vt-kommun-means-table', t('reports.v.variationChart'), meanCols({ key: 'group', title: t('field.kommun'), show: (v) => kommun(String(v)) }, (r) => ({ kommun: String(r.group) }), (r) => `${kommun(String(r.group))} ${careLabel(r.careType)}`),
+        byKommun.rows, (r) => `${String(r.group)}|${String(r.careType)}`),
       table('vt-variation-table', t('reports.v.variation'), [
         { key: 'careType', title: t('field.careType'), show: careLabel },
         { key: 'municipalities', title: t('reports.v.kommuner'), show: (v) => num(v) },
