@@ -123,6 +123,9 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     expect(await page.locator('#colours path[data-label="röd"]').getAttribute('data-value')).toBe('1');
     expect(await page.locator('#colours path[data-label="gul"]').getAttribute('data-value')).toBe('1');
     expect(await page.locator('#municipalities rect[data-label="Örebro (1880)"]').getAttribute('data-value')).toBe('3');
+    // A table behind each chart (its text alternative): March of this year and last, in the page's number format.
+    expect(await page.locator('#monthly-table tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)))).toEqual([['03', '3', '–']]);
+    expect(await page.locator('#colours-table tbody tr', { hasText: 'röd' }).locator('td').getAttribute('data-value')).toBe('1');
     await page.screenshot({ path: path.join(SHOTS, 'analytics.png'), fullPage: true });
     await march.click();
     await expect.poll(() => page.locator('#drill-rows tbody tr').count(), { timeout: 10_000 }).toBe(2);

@@ -28,8 +28,17 @@ function params(extra: Record<string, string> = {}): string {
   return q.toString();
 }
 
-function section(id: string, title: string, chart: SVGElement, csv: string, note: string | HTMLElement): HTMLElement {
-  return el('section', { id, class: 'card' }, el('h2', {}, title), chart, el('p', { class: 'note' }, note, ' ', el('a', { href: csv, download: `${id}.csv` }, t('common.downloadCsv'))));
+/** A chart's figures as a table (its text alternative): `rows` already formatted, the first cell of each the row's header. */
+type Cells = { text: string; value: string }[];
+const cells = (...values: (string | number | null | undefined)[]): Cells => values.map((v) => ({ text: v === null || v === undefined ? '–' : typeof v === 'number' ? number(v, 0, 2) : v, value: v === null || v === undefined ? '' : String(v) }));
+interface Figures { headers: string[]; rows: Cells[] }
+const figures = (headers: string[], rows: Cells[]): Figures => ({ headers, rows });
+
+function section({ id, table: f }: { id: string; table: Figures }, title: string, chart: SVGElement, csv: string, note: string | HTMLElement): HTMLElement {
+  const table = el('table', { id: `${id}-table`, class: 'figures' }, el('caption', {}, title),
+    el('thead', {}, el('tr', {}, ...f.headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...f.rows.map((r) => el('tr', {}, ...r.map((c, i) => el(i === 0 ? 'th' : 'td', { ...(i === 0 ? { scope: 'row' } : { class: 'num' }), 'data-value': c.value }, c.text))))));
+  return el('section', { id, class: 'card' }, el('h2', {}, title), chart, table, el('p', { class: 'note' }, note, ' ', el('a', { href: csv, download: `${id}.csv` }, t('common.downloadCsv'))));
 }
 
 /** The drill-down's columns, and how each value reads in the page's language. */
@@ -102,29 +111,31 @@ async function load(): Promise<void> {
   const [admissions, readmissions] = [t('analytics.readmissions.admissions'), t('analytics.readmissions.readmissions')];
   // Small cells withheld for this scope (a municipality's): said once, above the charts.
   const withheld = [monthly, lastYear, byKommun, colours, readm, bubbles].some((r) => r.rows.some((x) => Array.isArray(x.suppressed)));
+  const months = [...new Set([...mine(monthly), ...mine(lastYear)].map((r) => month(r.group)))].sort();
+  const meanOf = (rows: Record<string, unknown>[], m: string) => { const r = rows.find((x) => month(x.group) === m); return r && shown('meanDays')(r) ? Number(r.meanDays) : null; };
   main.replaceChildren(
     ...(withheld ? [el('p', { class: 'note', id: 'withheld' }, t('analytics.withheld'))] : []),
-    section('monthly', t('analytics.monthly.title', { careType: label(CARE_TYPE, careType, lang) }),
+    section({ table: figures([t('reports.month'), String(year(from)), String(year(from) - 1)], months.map((m) => cells(m, meanOf(mine(monthly), m), meanOf(mine(lastYear), m)))), id: 'monthly' }, t('analytics.monthly.title', { careType: label(CARE_TYPE, careType, lang) }),
       lineChart(t('analytics.monthly.chart'), [
         { name: String(year(from)), points: mine(monthly).filter(shown('meanDays')).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
         { name: String(year(from) - 1), points: mine(lastYear).filter(shown('meanDays')).map((r) => ({ label: month(r.group), value: Number(r.meanDays) })) },
       ], (label, series) => void drill({ counted: 'utklar', from: `${series}-${label}`, to: `${series}-${label}` }, t('analytics.monthly.drill', { month: `${series}-${label}` }))),
       `/api/v1/indicators/mean-days?${params({ groupBy: 'month', format: 'csv' })}`, t('analytics.monthly.note')),
-    section('municipalities', t('analytics.municipalities.title'),
+    section({ table: figures([t('field.kommun'), t('reports.episodes1'), t('reports.days'), t('reports.meanDays')], mine(byKommun).map((r) => cells(kommun(String(r.group)), r.episodes as number, r.days as number, r.meanDays as number))), id: 'municipalities' }, t('analytics.municipalities.title'),
       barChart(t('analytics.municipalities.chart'), mine(byKommun).filter(shown('meanDays')).map((r) => ({ label: kommun(String(r.group)), value: Number(r.meanDays) })),
         v ? [{ name: t('analytics.municipalities.min'), value: Number(v.min) }, { name: t('analytics.municipalities.max'), value: Number(v.max) }, { name: t('analytics.municipalities.stdDev'), value: Number(v.stdDev) }] : [],
         (label) => void drill({ kommun: label.match(/\((\d{4})\)/)?.[1] ?? label, counted: 'utklar' }, label)),
       `/api/v1/indicators/mean-days?${params({ groupBy: 'municipality', format: 'csv' })}`, v ? t('analytics.municipalities.note', { lowest: (v.lowest20 as string[]).join(', '), highest: (v.highest20 as string[]).join(', ') }) : ''),
-    section('colours', t('analytics.colours.title'),
+    section({ table: figures([t('field.trackColour'), t('reports.s.episodes')], (Object.keys(COLOURS) as (keyof typeof COLOURS)[]).map((c) => cells(colourLabel(c), period?.[`colour_${c}`] as number ?? 0))), id: 'colours' }, t('analytics.colours.title'),
       pieChart(t('analytics.colours.chart'), (Object.keys(COLOURS) as (keyof typeof COLOURS)[]).filter((c) => period?.[`colour_${c}`]).map((c) => ({ label: colourLabel(c), value: Number(period![`colour_${c}`]), colour: COLOURS[c] })),
         (label) => void drill({ trackColour: codeOf(TRACK_COLOUR, label, lang) ?? 'NONE', counted: 'ready' }, t('analytics.colours.drill', { colour: label }))),
       `/api/v1/track-colours?${params({ format: 'csv' })}`, t('analytics.colours.note', { share })),
-    section('readmissions', t('analytics.readmissions.title'),
+    section({ table: figures([t('reports.month'), admissions, readmissions, t('reports.r.share')], readm.rows.map((r) => cells(String(r.group), r.admissions as number, r.readmissions as number, r.share === null ? null : t('common.percent', { value: number(Number(r.share) * 100, 1, 1) })))), id: 'readmissions' }, t('analytics.readmissions.title'),
       barChart(t('analytics.readmissions.chart'), readm.rows.flatMap((r) => [{ label: month(r.group), value: r.admissions, name: admissions }, { label: month(r.group), value: r.readmissions, name: readmissions }].filter((b) => b.value !== null).map((b) => ({ ...b, value: Number(b.value) }))), [],
         (label, series) => void drill({ from: `${year(from)}-${label}`, to: `${year(from)}-${label}`, counted: series === readmissions ? 'readmission' : 'admitted' }, t('analytics.readmissions.drill', { month: `${year(from)}-${label}` })), [admissions, readmissions]),
       `/api/v1/readmissions?${params({ format: 'csv' })}`, t('analytics.readmissions.note')),
     // Region Örebro's bubble chart: per 1 000 invånare (total population), the year used on the chart.
-    section('bubbles', t('analytics.bubbles.title', { population }),
+    section({ table: figures([t('field.kommun'), t('analytics.bubbles.x'), t('analytics.bubbles.y')], mine(bubbles).map((r) => cells(kommun(String(r.kommun)), r.episodesPer1000Inv as number, r.daysPer1000Inv as number))), id: 'bubbles' }, t('analytics.bubbles.title', { population }),
       bubbleChart(t('analytics.bubbles.chart'), mine(bubbles).filter((r) => r.daysPer1000Inv !== null).map((r) => ({ label: String(r.name ?? r.kommun), x: Number(r.episodesPer1000Inv), y: Number(r.daysPer1000Inv), size: Number(r.days) })),
         t('analytics.bubbles.x'), t('analytics.bubbles.y'), (label) => void drill({ kommun: String(bubbles.rows.find((r) => r.name === label)?.kommun ?? ''), counted: 'utklar' }, label), population),
       `/api/v1/indicators/per-1000?${params({ format: 'csv' })}`, apiNotes(bubbles.notes)),
