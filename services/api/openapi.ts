@@ -124,6 +124,22 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  paths['/api/v1/changes'] = {
+    get: {
+      summary: 'Rebuilds under changed rules (bin/utklar rebuild, docs/rebuild.md): without `rebuild`, the rebuilds and which one the API reads (who promoted it when, the agreement versions); with `rebuild=<id>`, its diff: a summary line per indicator, every changed value (old, new, difference) per region, municipality, month and care type, and the frozen invoice bases it would change. A region its own values and invoices, a municipality its own municipality (small cells withheld) and the invoice lines it is liable for, the nation every value and no invoices; a unit 403',
+      security: [{ bearer: [] }],
+      parameters: [
+        ['rebuild', 'the rebuild id (bin/utklar rebuild --list)'], ['indicator', 'only this indicator (e.g. payment)'], ['kommun', 'only this kommunkod'], ['format', 'json (default) or csv (the changed values; small cells <5)'],
+      ].map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+      responses: {
+        200: { description: 'the rebuilds, or the diff (JSON), or its changed values (CSV)', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } },
+        400: { description: 'invalid parameter (the message names it)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        401: { description: 'missing, invalid or expired token' },
+        403: { description: 'a unit or audit token, or a municipality naming another kommun' },
+        404: { description: 'no diff for that rebuild (not finished, discarded, or no such rebuild)' },
+      },
+    },
+  };
   return {
     openapi: '3.0.3',
     info: { title: 'utklar query API', version: '1', description: 'Live indicators on utskrivningsklara patients (Väntetider.se and Region Örebro reports). Scopes: region:NN (every episode treated in the region), municipality:NNNN (its own residents only), unit:HOSPITAL/WARD; source:<system> may only POST /api/v1/events, /api/v1/fhir/Encounter and /api/v1/fhir; audit:NN may only GET /api/v1/access-log.' },

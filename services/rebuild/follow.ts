@@ -64,8 +64,14 @@ export class PromotionFollower {
     }
     if (wanted && !this.#follower) {
       const pipeline = new Pipeline({ ...promotedConfig(this.own.config, wanted), alertRules: undefined, analyticsRegions: [] });
+      try {
+        await pipeline.start();
+      } catch (e) {
+        // The next round tries again.
+        await pipeline.stop().catch(() => undefined);
+        throw e;
+      }
       this.#follower = { id: wanted.id, pipeline };
-      await pipeline.start();
       this.log.info({ rebuild: wanted.id, namespace: wanted.namespace }, 'following the promoted rebuild: its side is kept current in this process');
     }
     if (active?.previous?.id && Date.parse(active.previous.keepUntil) <= Date.now()) {

@@ -91,7 +91,8 @@ describe('rebuild with an audited diff (server)', () => {
   writeFileSync(lowered, JSON.stringify(orebro, null, 2));
   const versionOf = (file: string) => agreementVersion(loadAgreementSet(file, 'orebro').agreements.find((a) => a.region === '18' && a.validFrom <= 19_500 && (a.validTo === null || a.validTo >= 19_500))!);
 
-  const rebuildArgs = (file: string) => ['rebuild', '--rules', file, '--from', '2023-03', '--to', '2023-04', '--by', 'Analytiker Örebro'];
+  const rebuildArgs = (file: string, out?: string) => ['rebuild', '--rules', file, '--from', '2023-03', '--to', '2023-04', '--by', 'Analytiker Örebro', ...(out ? ['--out', out] : [])];
+  const report = path.join(dir, 'threshold-report');
   let threshold: { id: string; changes: ChangedCell[] } | undefined;
 
   beforeAll(async () => {
@@ -160,7 +161,7 @@ describe('rebuild with an audited diff (server)', () => {
 
   it('the threshold lowered from 3,0 to 2,0: SIGKILLed mid-replay, resumed, exactly the municipality-month worked by hand', async () => {
     // First run: killed with SIGKILL once the replay is under way.
-    const child = spawn(path.join(repoRoot, 'bin/utklar'), rebuildArgs(lowered), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(repoRoot, 'bin/utklar'), rebuildArgs(lowered, report), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -179,13 +180,16 @@ describe('rebuild with an audited diff (server)', () => {
     expect(record).toMatchObject({ status: 'replaying', runs: 1 });
 
     // Run again: it finds the unfinished rebuild under the same agreements and goes on from where it was.
-    const again = await runCli(rebuildArgs(lowered), env);
+    const again = await runCli(rebuildArgs(lowered, report), env);
     expect(again.code, again.stderr.slice(-3000)).toBe(0);
     expect(JSON.parse(again.stdout.split('\n')[0]!)).toMatchObject({ rebuild: id, resumed: true });
     const firstLine = /\] +\d+ % ([\d\s\u00a0]+) \//.exec(again.stderr);
     expect(Number(firstLine![1]!.replace(/\D/g, ''))).toBeGreaterThanOrEqual(killedAt);
     const done = lastJson(again.stdout);
     expect(done).toMatchObject({ rebuild: id, status: 'ready', runs: 2 });
+    // The report's files: the same diff as JSON, the changed values as CSV, the summary.
+    expect(readFileSync(path.join(report, 'changes.csv'), 'utf8').split('\r\n').filter(Boolean)).toHaveLength(1 + 7);
+    expect(readFileSync(path.join(report, 'summary.txt'), 'utf8')).toMatch(/^frozen invoice 18 2023-03: 1 line\(s\), 2 episode\(s\) change, billable days \+5, amount \+52500 kr$/m);
 
     const diff = await json<{ changes: ChangedCell[]; summary: { indicator: string; line: string; changed: number }[]; invoices: { region: string; month: string; lines: Record<string, unknown>[]; billableDaysDelta: number; amountSekDelta: number }[]; agreementVersions: { old: string[]; new: string[] } }>(`changes?rebuild=${id}`);
     const shown = diff.changes.map((c) => [c.indicator, c.kommun, c.month, c.careType, c.field, c.old, c.new, c.difference]);
