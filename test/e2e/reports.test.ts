@@ -250,6 +250,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
     const muni = await open(kumla, `report=oversikt&${PERIOD}`);
     expect(await muni.locator('#overview-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')))).toEqual(['1881']);
     expect(await muni.locator('#withheld').count()).toBe(1);
+    expect(await muni.locator('#f-kommun option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['1881']);
     await muni.close();
   });
 });

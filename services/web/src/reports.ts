@@ -89,16 +89,18 @@ interface Col {
 function table(id: string, caption: string, cols: Col[], rows: Row[], code: (r: Row) => string): HTMLTableElement {
   return el('table', { id, class: 'figures' },
     el('caption', {}, caption),
-    el('thead', {}, el('tr', {}, ...cols.map((c, i) => el('th', { scope: 'col', class: i === 0 ? '' : 'num', 'data-field': c.key }, c.title)))),
+    // Numbers right-aligned, text (a reason, a care type) left, as the first row holds them.
+    el('thead', {}, el('tr', {}, ...cols.map((c, i) => el('th', { scope: 'col', class: i > 0 && numeric(rows, c.key) ? 'num' : '', 'data-field': c.key }, c.title)))),
     el('tbody', {}, ...rows.map((r) => el('tr', { 'data-code': code(r) }, ...cols.map((c, i) => {
       const v = r[c.key];
       const text = c.show ? c.show(v, r) : v === null || v === undefined ? '–' : typeof v === 'number' ? num(v, 2) : String(v);
-      const attrs = { 'data-field': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: i === 0 ? '' : 'num' };
+      const attrs = { 'data-field': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: i > 0 && numeric(rows, c.key) ? 'num' : '' };
       const d = c.drill && shown(v) && Number(v) !== 0 ? c.drill(r) : undefined;
       const content = d ? button(text, () => void drill(d[0], d[1])) : text;
       return i === 0 ? el('th', { scope: 'row', ...attrs }, content) : el('td', attrs, content);
     })))));
 }
+const numeric = (rows: Row[], key: string) => rows.some((r) => typeof r[key] === 'number') && rows.every((r) => r[key] === null || r[key] === undefined || typeof r[key] === 'number');
 function button(text: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', { type: 'button', class: 'link' }, text);
   b.addEventListener('click', onClick);
@@ -610,7 +612,8 @@ async function buildFilters(areas: Areas, scope: string): Promise<void> {
     el('label', {}, el('span', {}, t('analytics.to')), ' ', el('input', { name: 'to', size: '10', value: url.get('to') ?? `${y}-12`, placeholder: t('analytics.monthPlaceholder') })),
   );
   const own = scope.startsWith('region:') ? scope.slice(7) : scope.startsWith('municipality:') ? areas.municipalities.find((m) => m.code === scope.slice(13))?.county : undefined;
-  const kommuner = areas.municipalities.filter((m) => own === undefined || m.county === own || scope.startsWith('nation')).sort((a, b) => a.name.localeCompare(b.name, 'sv'));
+  // A municipality reads its own residents only (another kommun is a 403): its listbox holds itself.
+  const kommuner = areas.municipalities.filter((m) => (scope.startsWith('municipality:') ? m.code === scope.slice(13) : own === undefined || m.county === own)).sort((a, b) => a.name.localeCompare(b.name, 'sv'));
   const [hospitals = [], clinics = [], wards = [], businessAreas = [], units = []] = await Promise.all(['hospital', 'clinic', 'ward', 'businessArea', 'primaryCareUnit'].map(listOf));
   const opts = (list: string[]): [string, string][] => [['', all], ...list.map((v): [string, string] => [v, v])];
   f.append(
