@@ -110,7 +110,8 @@ export function barChart(title: string, bars: { label: string; value: number; na
  * (min, max, std-dev) as dashed verticals.
  */
 export function horizontalBarChart(title: string, bars: { label: string; value: number }[], lines: { name: string; value: number }[], onPick?: (label: string) => void): SVGElement {
-  const [row, left, top] = [20, 190, 8];
+  // Room for the longest label (≈ 6 px a character at 11 px), within reason: "väntar på särskilt boende (kommun)" is not cut.
+  const [row, left, top] = [20, Math.min(320, Math.max(190, 12 + 6 * Math.max(0, ...bars.map((b) => b.label.length)))), 8];
   const height = top + bars.length * row + 40;
   const root = svg('svg', { viewBox: `0 0 ${W} ${height}`, role: 'img', 'aria-label': title, class: 'chart' });
   const max = Math.max(1, ...bars.map((b) => b.value), ...lines.map((l) => l.value)) * 1.1;
