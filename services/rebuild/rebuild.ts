@@ -105,7 +105,18 @@ async function withShadow<T>(ctx: RebuildContext, r: RebuildRecord, parts: Parti
     const more = reached.map((p) => ({ ...p, target: Math.max(p.target, ends.find((e) => e.partition === p.partition)?.target ?? p.target) }));
     await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts: more, onProgress: progress });
     // A generation of the read model, so that the diff and, once promoted, the API read it as they read the live one.
-    await new SnapshotBuilder(ctx.client, r.database, ctx.log, null, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: 1 }).round();
+    const builder = new SnapshotBuilder(ctx.client, r.database, ctx.log, null, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: 1 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await builder.round();
+        break;
+      } catch (e) {
+        // A server busy merging may cancel the build's OPTIMIZE: the build is idempotent, tried again.
+        if (attempt >= 3 || (e as { retriable?: boolean }).retriable !== true) throw e;
+        ctx.log.warn({ err: (e as Error).message, attempt }, 'building the shadow\'s read model failed; trying again');
+        await new Promise((res) => setTimeout(res, 2_000 * attempt));
+      }
+    }
     return await then();
   } finally {
     await pipeline.stop();

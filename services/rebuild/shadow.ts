@@ -46,6 +46,10 @@ export function shadowConfig(live: Config, id: string, agreements: AgreementSet,
     agreements,
     eventPartitions: partitions,
     invoiceFreeze: null,
+    // The read model's generations are built by the rebuild itself once the replay is done (one
+    // build of the whole, rather than a copy every few thousand versions while it replays; and never
+    // two at once, which 18.16 refuses: "Cancelled merging parts").
+    snapshotEveryMs: 0,
     consumers: ['clock'],
     timersOnly: false,
     alertRules: undefined,

@@ -38,7 +38,7 @@ describe('rebuild with an audited diff (server)', () => {
   const env = isolatedEnv('server', { LOG_LEVEL: 'warn', UTKLAR_REBUILD_PROGRESS_MS: '300', UTKLAR_SNAPSHOT_EVERY_MS: '2000' });
   const config = configOf(env);
   const dir = mkdtempSync(path.join(tmpdir(), 'utklar-rebuild-it-'));
-  const live = new PipelineProcess(env);
+  let live = new PipelineProcess(env);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const ch = async (sql: string) => {
     const r = await fetch(`${env.CLICKHOUSE_URL}/?default_format=JSONEachRow`, { method: 'POST', body: sql });
@@ -282,4 +282,23 @@ describe('rebuild with an audited diff (server)', () => {
     const late = await ch(`SELECT agreement_version AS v FROM ${config.clickhouseDatabase}_rb_${id}.episode_facts WHERE discharged_month = 202304 AND home_municipality = '1881'`);
     expect(late.map((r) => r.v)).toContain(versionOf(lowered));
   }, 300_000);
+
+  it('a restart of the pipeline applies the promoted side alone: its database, its agreements, the live events', async () => {
+    const { id } = threshold!;
+    await live.stop();
+    live = new PipelineProcess(env);
+    await live.healthy();
+    const status = (await (await fetch(`${live.url}/status`)).json()) as { clickhouse: { database: string } };
+    expect(status.clickhouse.database).toBe(`${config.clickhouseDatabase}_rb_${id}`);
+    // Still the new side's answer, and a new event reaches it (through the live events topic).
+    const produced = await runCli(['produce'], env, ndjson(episode('RB-10', '1883', '2023-04-17', '2023-04-19')));
+    expect(produced.code, produced.stderr).toBe(0);
+    await waitFor('the episode sent after the restart in the promoted side', async () => {
+      const rows = (await json<{ rows: Record<string, unknown>[] }>('payment?month=2023-04')).rows;
+      return rows.find((r) => r.kommun === '1883')?.paymentDays === 2 && rows.every((r) => r.threshold === 2) ? true : undefined;
+    }, 90_000);
+    // The original namespace's side was not fed by the restarted process.
+    const original = await ch(`SELECT count() AS n FROM ${config.clickhouseDatabase}.episode_facts WHERE discharged_month = 202304 AND home_municipality = '1883'`);
+    expect(Number(original[0]!.n)).toBe(0);
+  }, 180_000);
 });
