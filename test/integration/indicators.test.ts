@@ -260,6 +260,8 @@ describe.each(['server', 'embedded'] as const)('indicators from the API equal a 
       ['counted=utklar&careType=SOMATIC&party=MUNICIPALITY', discharged.filter((e) => e.utklarDays >= 1 && e.careType === 'SOMATIC' && e.s.delayReasons.some((r) => r.responsibleParty === 'MUNICIPALITY'))],
       ['counted=ready&reason=AWAITING_SIP&party=REGION', discharged.filter((e) => e.s.delayReasons.some((r) => r.reasonCode === 'AWAITING_SIP' && r.responsibleParty === 'REGION'))],
       ['counted=ready&utklarDays=2', discharged.filter((e) => e.utklarDays === 2)],
+      // Belagda vårdplatser: utklar on a day of March (the day after the notice on), open ones up to today.
+      ['counted=occupied', eps.filter((e) => e.s.readyPeriods.some((p) => Math.max(stockholmDay(p.start) + 1, from) <= Math.min(p.end === null ? today : stockholmDay(p.end), to)))],
       [`counted=ready&daysSinceDischarge=${today - day(2023, 3, 15)}`, discharged.filter((e) => e.dischargedDay === day(2023, 3, 15))],
     ];
     for (const [q, want] of cases) {
