@@ -258,6 +258,12 @@ const meCases: Case[] = PRINCIPALS.map((principal) => {
 });
 // The OpenAPI document is public: no principal, not even a forged one, is refused.
 const openApiCases = PRINCIPALS.map((principal) => ({ title: `${principal.name} → 200`, principal, ask: onlyAsk[0]!, expected: { status: 200 } as Expected }));
+// An audited rebuild's changes (issue #20): a region, a municipality and the nation read them (each
+// its own cells); a ward's unit has no row of a per-municipality diff; auditors and sources nothing.
+const changesCases: Case[] = PRINCIPALS.map((principal) => {
+  const status = principal.scope ? (principal.scope.kind === 'unit' ? 403 : 200) : (principal.refused ?? 401);
+  return { title: `${principal.name} · the rebuilds → ${status}`, principal, ask: onlyAsk[0]!, expected: { status } };
+});
 
 // ---------------------------------------------------------------------------------------------
 // How a 200 names what it counted
@@ -528,7 +534,14 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     it.each(titled(openApiCases))('%s', async (_, c) => {
       const body = common(c, await get('/api/openapi.json', c.principal));
       // The reading routes, and the ones a source:<system> token writes to.
-      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), ...Object.keys(INVOICE_ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter', '/api/v1/fhir', '/api/v1/access-log'].sort());
+      expect(Object.keys(body.paths as Row).sort()).toEqual([...Object.keys(ROUTES).map((r) => `/api/v1/${r}`), ...Object.keys(INVOICE_ROUTES).map((r) => `/api/v1/${r}`), '/api/v1/events', '/api/v1/fhir/Encounter', '/api/v1/fhir', '/api/v1/access-log', '/api/v1/changes'].sort());
+    });
+  });
+
+  describe('GET /api/v1/changes', () => {
+    it.each(titled(changesCases))('%s', async (_, c) => {
+      const body = common(c, await get('/api/v1/changes', c.principal));
+      if (c.expected.status === 200) expect([body.endpoint, body.scope, Array.isArray(body.rebuilds)]).toEqual(['changes', scopeText(c.principal.scope!), true]);
     });
   });
 
@@ -576,7 +589,10 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
       const audit03 = PRINCIPALS.find((p) => p.audit === '03')!;
       expect(rowsOf(JSON.parse((await get(`/api/v1/access-log?${new URLSearchParams({ subject })}`, audit03)).text) as Row), 'region 03\'s auditor').toEqual([]);
       // The same record as a structured JSON log line, whatever LOG_LEVEL (warn here).
-      const lines = pipeline.output.split('\n').filter((l) => l.includes('"component":"access-log"') && l.includes(subject)).map((l) => JSON.parse(l) as { access: Row });
+      // The logger writes asynchronously: the lines may reach the process's output a moment after the answers.
+      const logged = () => pipeline.output.split('\n').filter((l) => l.includes('"component":"access-log"') && l.includes(subject)).map((l) => JSON.parse(l) as { access: Row });
+      await expect.poll(() => logged().length, { timeout: 10_000 }).toBe(log.length);
+      const lines = logged();
       expect(lines.map((l) => [l.access.endpoint, l.access.format, l.access.episodes, l.access.filters]).sort(byText)).toEqual(log.map(what).sort(byText));
       for (const l of lines) expect(EPISODES.filter((e) => JSON.stringify(l).includes(e.id)), 'the log line names episodes').toEqual([]);
     });
