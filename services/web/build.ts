@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -7,11 +7,14 @@ import { build } from 'esbuild';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST_ROOT = path.join(here, 'dist');
 
-/** Every source file of the pages, hashed: the build's output directory is named by it. */
+/** Every source file of the pages (in folders too), hashed: the build's output directory is named by it. */
 function sourceHash(): string {
   const h = createHash('sha256');
   for (const dir of ['src', 'static']) {
-    for (const name of readdirSync(path.join(here, dir)).sort()) h.update(`${dir}/${name}\0`).update(readFileSync(path.join(here, dir, name)));
+    for (const name of readdirSync(path.join(here, dir), { recursive: true, encoding: 'utf8' }).sort()) {
+      const file = path.join(here, dir, name);
+      if (statSync(file).isFile()) h.update(`${dir}/${name}\0`).update(readFileSync(file));
+    }
   }
   return h.digest('hex').slice(0, 16);
 }
