@@ -42,21 +42,35 @@ export async function regionsIn(client: ClickHouseClient, db: string): Promise<s
   return rows.map((r) => r.region);
 }
 
-/** The cells of every indicator for each region and month, and the waiting figures as of now. */
-export async function indicatorCells(src: CellSource, regions: readonly string[], months: readonly InvoiceMonth[], today: number): Promise<Cell[]> {
-  const cells: Cell[] = [];
+/** The cells of one indicator of one region and month (`month` 'nu': the waiting figures as of now). */
+async function cellsOf(src: CellSource, region: string, month: InvoiceMonth | 'nu', m: (typeof MONTHLY)[number] | null, today: number): Promise<Cell[]> {
+  const scope = { kind: 'region' as const, region };
+  const ctxOf = (fromDay: number, toDay: number): ind.Ctx => ({
+    client: src.client, db: src.db, scope, today, rules: src.rules, agreements: src.agreements, population: src.population,
+    filters: parseFilters(new URLSearchParams(), { fromDay, toDay }),
+  });
+  if (month === 'nu' || !m) return rowsToCells('waiting', region, 'nu', (await ind.waiting(ctxOf(today, today), 'municipality')).rows, src.smallCellMin);
+  return rowsToCells(m.indicator, region, month.label, (await m.compute(ctxOf(month.fromDay, Math.min(month.toDay, today)), month)).rows, src.smallCellMin);
+}
+
+/**
+ * Both sides' cells, indicator by indicator in step: each region's month of an indicator is read
+ * on both sides at the same moment (side by side), so events arriving meanwhile reach both reads
+ * alike rather than only the side read later.
+ */
+export async function indicatorCells(sides: readonly [CellSource, CellSource], regions: readonly string[], months: readonly InvoiceMonth[], today: number): Promise<[Cell[], Cell[]]> {
+  const out: [Cell[], Cell[]] = [[], []];
+  const both = async (region: string, month: InvoiceMonth | 'nu', m: (typeof MONTHLY)[number] | null) => {
+    const [a, b] = await Promise.all(sides.map((side) => cellsOf(side, region, month, m, today)));
+    out[0].push(...a!);
+    out[1].push(...b!);
+  };
   for (const region of regions) {
-    const scope = { kind: 'region' as const, region };
-    const ctxOf = (fromDay: number, toDay: number): ind.Ctx => ({
-      client: src.client, db: src.db, scope, today, rules: src.rules, agreements: src.agreements, population: src.population,
-      filters: parseFilters(new URLSearchParams(), { fromDay, toDay }),
-    });
     for (const month of months) {
       if (month.fromDay > today) continue;
-      const ctx = ctxOf(month.fromDay, Math.min(month.toDay, today));
-      for (const m of MONTHLY) cells.push(...rowsToCells(m.indicator, region, month.label, (await m.compute(ctx, month)).rows, src.smallCellMin));
+      for (const m of MONTHLY) await both(region, month, m);
     }
-    cells.push(...rowsToCells('waiting', region, 'nu', (await ind.waiting(ctxOf(today, today), 'municipality')).rows, src.smallCellMin));
+    await both(region, 'nu', null);
   }
-  return cells;
+  return out;
 }
