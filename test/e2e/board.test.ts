@@ -1,16 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { API_SECRET, isolatedEnv, repoRoot } from '../support/env.ts';
+import { API_SECRET, isolatedEnv } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 
 const admission = (id: string, at: number, kommun: string, ward: string) => ({
   type: 'admission', eventId: `${id}-a`, occurredAt: new Date(at).toISOString(), source: 'e2e', personnummer: PNR[id]!, episodeId: id,
@@ -34,11 +31,7 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     const r = await runCli(['produce'], env, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     expect(r.code, r.stderr).toBe(0);
   };
-  async function login(page: Page, token: string) {
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', token);
-    await Promise.all([page.waitForURL('**/board.html'), page.click('#login')]);
-  }
+  const login = (page: Page, token: string) => signIn(page, pipeline.url, token, 'board.html');
   /**
    * A page whose clock starts at this process's "now", which `npm run test:dates` moves to another
    * date (test/dates/shift-clock.mjs shifts Node's clock only, not Chromium's): the board's
@@ -52,8 +45,7 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
   const cell = (page: Page, episode: string, field: string) => page.locator(`tr[data-episode="${episode}"] td[data-field="${field}"]`);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     // History for the charts: March 2026, two discharged utklar episodes of 2 and 4 days (mean 3).
@@ -62,7 +54,7 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
       admission('E2E-M1', march(1, 8), '1880', 'Med 2'), ready('E2E-M1', march(3, 10), '1880', 'RED'), simple('discharge', 'E2E-M1', march(5, 10), { destination: 'NURSING_HOME', clinic: 'Medicinkliniken', ward: 'Med 2' }),
       admission('E2E-M2', march(2, 8), '1880', 'Med 2'), ready('E2E-M2', march(10, 9), '1880', 'YELLOW'), simple('discharge', 'E2E-M2', march(14, 15), { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 2' }),
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 120_000);
 
   afterAll(async () => {

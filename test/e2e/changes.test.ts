@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { rebuildKeys, type RebuildDiff, type RebuildRecord } from '../../services/rebuild/records.ts';
 import { API_SECRET, configOf, isolatedEnv } from '../support/env.ts';
 import { PipelineProcess } from '../support/processes.ts';
+import { launchBrowser, requireChromium, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * Issue #20's page Ändringar: the rebuilds and one rebuild's diff, as GET /api/v1/changes answers
@@ -42,20 +40,18 @@ describe('the page Ändringar in headless Chromium', () => {
 
   async function open(t: string, path: string, lands = 'board.html'): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', t);
-    await Promise.all([page.waitForURL(`**/${lands}`), page.click('#login')]);
+    await signIn(page, pipeline.url, t, lands);
     await page.goto(`${pipeline.url}${path}`);
     return page;
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     redis = new Redis(config.redisUrl);
     await redis.multi().set(keys.record(ID), JSON.stringify(record)).zadd(keys.index, String(Date.parse(record.startedAt)), ID).set(keys.diff(ID), JSON.stringify(diff)).exec();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,17 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { FORECAST_REFRESH_MS } from '../../services/web/src/forecast-table.ts';
-import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
 import { atHour as at, forecastStays, inEventOrder } from '../support/forecast-stays.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 
 /**
  * Issue #20 part 2's panel on the board and issue #19's access-log page. History as in
@@ -56,11 +53,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
   let pipeline: PipelineProcess;
   let browser: Browser;
 
-  async function login(page: Page, t: string, lands: string) {
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', t);
-    await Promise.all([page.waitForURL(`**/${lands}`), page.click('#login')]);
-  }
+  const login = (page: Page, t: string, lands: string) => signIn(page, pipeline.url, t, lands);
   /** As board.test.ts: the page's clock starts at this process's "now" (`npm run test:dates` shifts Node's only). */
   async function newPage(options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
     const page = await browser.newPage(options);
@@ -73,8 +66,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     const r = await runCli(['produce'], env, ndjson([...HISTORY, ...OPEN]));
@@ -85,7 +77,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
       const expected = (k: string) => f.rows.filter((x) => x.municipality === k).reduce((s, x) => s + x.expected, 0);
       return f.status === 200 && expected('1880') > 1 && expected('1881') > 1 ? true : undefined;
     }, 120_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 240_000);
 
   afterAll(async () => {

@@ -1,15 +1,13 @@
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 
 // November 2023 (CET, +01:00): a fixed month, so the test passes on any date; 2023 has
 // Socialstyrelsen's 10 500 kr a day, so the amounts are numbers.
@@ -63,19 +61,14 @@ describe('the Betalningsansvar page in headless Chromium', () => {
     expect(r.code, r.stderr).toBe(0);
   };
   const apiGet = async <T>(p: string): Promise<T> => (await (await fetch(`${pipeline.url}${p}`, { headers: { authorization: `Bearer ${region}` } })).json()) as T;
-  async function login(page: Page, token: string) {
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', token);
-    await Promise.all([page.waitForURL('**/board.html'), page.click('#login')]);
-  }
+  const login = (page: Page, token: string) => signIn(page, pipeline.url, token, 'board.html');
   const line = (page: Page, kommun: string, field: string) => page.locator(`#invoice-lines tr[data-kommun="${kommun}"][data-care-type="SOMATIC"] td[data-field="${field}"]`);
   const spec = (page: Page, episode: string, field: string) => page.locator(`#specification-rows tr[data-episode="${episode}"] td[data-field="${field}"]`);
   /** The page's text with sv-SE's non-breaking spaces (thousands, before "kr") as plain ones. */
   const text = async (l: ReturnType<Page['locator']>) => ((await l.textContent()) ?? '').replace(/[\u00a0\u202f]/g, ' ');
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     await produce(NOVEMBER);
@@ -83,7 +76,7 @@ describe('the Betalningsansvar page in headless Chromium', () => {
       const b = await apiGet<{ specification?: unknown[] }>('/api/v1/invoices?month=2023-11');
       return b.specification?.length === 5 ? true : undefined;
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,16 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { epochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 
 /**
  * March 2026 in region 18 (fixed past dates: the test reads the same on any day after them).
@@ -58,9 +55,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
 
   async function open(token: string, query: string, viewport = { width: 1400, height: 1000 }): Promise<Page> {
     const page = await browser.newPage({ viewport });
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', token);
-    await Promise.all([page.waitForURL('**/board.html*'), page.click('#login')]);
+    await signIn(page, pipeline.url, token, 'board.html*');
     await page.goto(`${pipeline.url}/reports.html?${query}`);
     await page.locator('#report[data-loaded]').waitFor({ timeout: 20_000 });
     return page;
@@ -71,8 +66,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     const r = await runCli(['produce'], env, `${EPISODES.flatMap(events).map((e) => JSON.stringify(e)).join('\n')}\n`);
@@ -83,7 +77,7 @@ describe('the reports pages in headless Chromium: every seed report with its lis
       const waiting = (await (await fetch(`${pipeline.url}/api/v1/waiting?groupBy=none`, { headers: { authorization: `Bearer ${region}` } })).json()) as { rows: { waiting: number }[] };
       return body.rows[0]?.admissions === EPISODES.length && body.rows[0]?.readmissions === 1 && waiting.rows[0]?.waiting === 1 ? true : undefined;
     }, 120_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 180_000);
 
   afterAll(async () => {

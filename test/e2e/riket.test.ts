@@ -1,17 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { municipalities } from '../../services/reference/municipalities.ts';
 import { loadPopulation } from '../../services/reference/population.ts';
-import { API_SECRET, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
-
-const CHROMIUM = process.env.UTKLAR_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test/e2e/screenshots');
 
 /**
  * March 2026, patients by home kommun, treated in region 18 unless said: Örebro 2 and 4 utklar
@@ -47,15 +44,10 @@ describe('Riket in headless Chromium: the 21 län side by side for a national to
   const PERIOD = 'from=2026-01&to=2026-12';
   const value = (page: Page, table: string, code: string, field: string) => page.locator(`#${table} tr[data-code="${code}"] td[data-field="${field}"]`).getAttribute('data-value');
   const shown = (page: Page, table: string, code: string, field: string) => page.locator(`#${table} tr[data-code="${code}"] td[data-field="${field}"]`).textContent();
-  async function login(page: Page, token: string, lands: string) {
-    await page.goto(`${pipeline.url}/login.html`);
-    await page.fill('#token', token);
-    await Promise.all([page.waitForURL(`**/${lands}`), page.click('#login')]);
-  }
+  const login = (page: Page, token: string, lands: string) => signIn(page, pipeline.url, token, lands);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run 'bash infra/install-deps.sh' (Debian package chromium) or set UTKLAR_CHROMIUM`);
+    requireChromium();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     const r = await runCli(['produce'], env, `${EPISODES.flatMap(events).map((e) => JSON.stringify(e)).join('\n')}\n`);
@@ -66,7 +58,7 @@ describe('Riket in headless Chromium: the 21 län side by side for a national to
       const body = (await res.json()) as { rows: { episodes: number }[] };
       return body.rows.reduce((s, x) => s + x.episodes, 0) === EPISODES.length ? true : undefined;
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchBrowser();
   }, 180_000);
 
   afterAll(async () => {
