@@ -14,6 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { testPort } from '../support/env.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -38,7 +39,7 @@ const secret = `bench-secret-${randomUUID()}`;
 const env: Record<string, string> = {
   ...(process.env as Record<string, string>),
   UTKLAR_NAMESPACE: `bench-${id}`, CLICKHOUSE_DATABASE: `bench_${id}`, UTKLAR_PSEUDONYM_KEY: `bench-key-${randomUUID()}`,
-  UTKLAR_API_SECRET: secret, UTKLAR_HTTP_PORT: String(21000 + Math.floor(Math.random() * 9000)), LOG_LEVEL: 'warn',
+  UTKLAR_API_SECRET: secret, UTKLAR_HTTP_PORT: String(testPort()), LOG_LEVEL: 'warn',
 };
 if (args.clickhouse === 'server') env.CLICKHOUSE_URL = `http://127.0.0.1:${process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123'}`;
 else { delete env.CLICKHOUSE_URL; env.CHDB_PATH = path.join(os.tmpdir(), `utklar-bench-${id}`); }

@@ -25,6 +25,7 @@ import { RegionSimulator } from '../../services/simulator/simulate.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
 import { FreshnessProbes, latencySummary } from './probes.ts';
 import { removeRun } from './cleanup.ts';
+import { testPort } from '../support/env.ts';
 
 const args = parseArgs({ options: {
   days: { type: 'string', default: '365' }, rate: { type: 'string', default: '150' },
@@ -36,7 +37,7 @@ const secret = `bench-secret-${randomUUID()}`;
 const env: Record<string, string> = {
   ...(process.env as Record<string, string>),
   UTKLAR_NAMESPACE: `bench-${id}`, CLICKHOUSE_DATABASE: `bench_${id}`, UTKLAR_PSEUDONYM_KEY: `bench-key-${randomUUID()}`,
-  UTKLAR_API_SECRET: secret, UTKLAR_HTTP_PORT: String(21000 + Math.floor(Math.random() * 9000)), LOG_LEVEL: 'warn',
+  UTKLAR_API_SECRET: secret, UTKLAR_HTTP_PORT: String(testPort()), LOG_LEVEL: 'warn',
   CLICKHOUSE_URL: `http://127.0.0.1:${process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123'}`, UTKLAR_INVOICE_FREEZE_WORKDAY: 'off',
 };
 const up = spawnSync('bash', [path.join(repoRoot, 'infra/stack.sh'), 'up', 'kafka', 'registry', 'redis', 'clickhouse'], { stdio: 'inherit', env });

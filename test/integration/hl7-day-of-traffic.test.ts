@@ -19,7 +19,7 @@ import { importNdjson } from '../../services/producer/ndjson-import.ts';
 import { RegionSimulator } from '../../services/simulator/simulate.ts';
 import * as batch from '../support/batch-indicators.ts';
 import { stateKeys, outboxLength } from '../support/clock-redis.ts';
-import { API_SECRET, configOf, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, testPort, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { simulatedRegionMapping, toSourceTraffic, withCorrections, type DayItem } from '../support/simulated-adt.ts';
 import { readSourceTopics } from '../support/source-topics.ts';
@@ -63,7 +63,7 @@ describe('a simulated stretch of ADT traffic over MLLP equals the same events th
   const envB = isolatedEnv('server', extra);
   const [configA, configB] = [configOf(envA), configOf(envB)];
   const redis = new Redis(configA.redisUrl);
-  const port = 30000 + Math.floor(Math.random() * 10000);
+  const port = testPort();
   const token = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
   const events = withCorrections([...new RegionSimulator({ seed: 25, admissionsPerDay: 30 }, FROM).eventsUntil(UNTIL)], 12, UNTIL);
   const traffic = toSourceTraffic(events);

@@ -10,7 +10,7 @@ import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { API_SECRET, configOf, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, testPort, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
 import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
@@ -31,7 +31,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
   const env = isolatedEnv('server', { UTKLAR_EVICT_EVERY_MS: '0' });
   const config = configOf(env);
   const redis = new Redis(config.redisUrl);
-  const port = 30000 + Math.floor(Math.random() * 10000);
+  const port = testPort();
   let pipeline: PipelineProcess;
   let hl7: Hl7Process;
   let client: Hl7Client;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../services/kafka/client.ts';
 import { ensureTopics } from '../../services/kafka/topics.ts';
 import { outage } from '../chaos/faults.ts';
-import { configOf, isolatedEnv, repoRoot } from '../support/env.ts';
+import { configOf, testPort, isolatedEnv, repoRoot } from '../support/env.ts';
 import { adt } from '../support/hl7-messages.ts';
 import { Hl7Process } from '../support/processes.ts';
 import { readSourceTopics } from '../support/source-topics.ts';
@@ -87,7 +87,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('utklar hl7: MLLP over TLS, and its promise kept across a Kafka restart', () => {
   const env = isolatedEnv('server');
   const config = configOf(env);
-  const tlsPort = 30000 + Math.floor(Math.random() * 10000);
+  const tlsPort = testPort();
   const plainPort = tlsPort + 2;
   const certDir = mkdtempSync(path.join(os.tmpdir(), 'utklar-hl7-tls-'));
   const certFile = path.join(certDir, 'cert.pem');

@@ -9,6 +9,15 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const PSEUDONYM_KEY = 'test-pseudonym-key-not-for-production';
 export const API_SECRET = 'test-api-secret-not-for-production-0123456789';
 
+/**
+ * A port for a test's own listener (the pipeline's HTTP, an MLLP listener), with `span` more after
+ * it for processes that count on from it: 10 000–15 999, below the development stack's ports
+ * (16 379 and up), CI's (2xxxx) and Linux's ephemeral range (32 768–60 999). A port picked among
+ * those was taken now and then before the listener bound it, by a service or by a client
+ * connection's local port (CI: a crash-equivalence process exited on EADDRINUSE).
+ */
+export const testPort = (span = 0): number => 10_000 + Math.floor(Math.random() * (6_000 - span));
+
 /** Environment for one isolated pipeline on the shared stack: own topics, groups, keys, database. */
 export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, string> = {}): Record<string, string> {
   const id = randomUUID().slice(0, 8);
@@ -18,7 +27,8 @@ export function isolatedEnv(mode: 'server' | 'embedded', extra: Record<string, s
     CLICKHOUSE_DATABASE: `t_${id}`,
     UTKLAR_PSEUDONYM_KEY: PSEUDONYM_KEY,
     UTKLAR_API_SECRET: API_SECRET,
-    UTKLAR_HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+    // Processes of one test count on from it (the crash-equivalence test's: +1, +2, …).
+    UTKLAR_HTTP_PORT: String(testPort(32)),
     LOG_LEVEL: 'debug',
     // Fixtures sit in fixed months: freezing them automatically once their deadline passes would
     // make an invoice test's answer depend on today's date. The freezing test turns it on.
