@@ -105,7 +105,7 @@ export async function verifyEventRows(ch: ClickHouseClient, db: string, w: Workl
  * consumer skipped them), only read uncommitted (their transaction was aborted or is still open),
  * or not at all (never written). Tells a lost producer transaction from a consumer's fault.
  */
-export async function whereOnTopic(kafka: Kafka, config: Config, missing: string[], explain?: (ids: string[]) => string): Promise<string> {
+async function whereOnTopic(kafka: Kafka, config: Config, missing: string[], explain?: (ids: string[]) => string): Promise<string> {
   if (missing.length === 0) return 'no valid event is missing (duplicated rows)';
   // Read uncommitted, every message's producer and every transaction marker (kafkajs keeps the
   // control records in a batch's raw messages): says whether the broker committed, aborted or
