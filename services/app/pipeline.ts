@@ -107,6 +107,7 @@ export class Pipeline {
       const processor = (this.#processor = new Processor({
         kafka: this.kafka, topic: source, groupId: `${config.groupPrefix}.clock`, codec: this.#codec, deadLetters: this.#deadLetters,
         clocks: this.clocks, rows: this.rows, metrics, watch: this.heartbeats.consumer('clock', metrics), partitions, log: logger('clock'),
+        maxPerSecond: config.maxEventsPerSecond,
       }));
       const keys = this.clocks.keys;
       const outbox = (this.#outbox = new OutboxService({

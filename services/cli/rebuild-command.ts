@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { loadConfig, repoRoot } from '../core/config.ts';
+import { loadConfig, parseEventsPerSecond, repoRoot } from '../core/config.ts';
 import { UtklarError } from '../core/errors.ts';
 import { logger, rootLogger } from '../core/log.ts';
 import { connectRedis } from '../core/redis.ts';
@@ -14,14 +14,15 @@ import { RebuildRecords } from '../rebuild/records.ts';
 import { changesCsv, summaryText, writeReport } from '../rebuild/report.ts';
 import { parse } from './args.ts';
 
-export const REBUILD_USAGE = `  utklar rebuild --rules FILE [--from 2024-01] [--to 2026-12] [--by NAME] [--out DIR]
+export const REBUILD_USAGE = `  utklar rebuild --rules FILE [--from 2024-01] [--to 2026-12] [--by NAME] [--out DIR] [--max-rate N]
       Replay the events topic into a shadow namespace (own consumer group, Redis prefix and
       ClickHouse database) under the agreement FILE (its region's agreement replaced, every other
       as live), with progress (events/s, ETA), while the live pipeline serves; then write the diff
       of every indicator per municipality × month × care type and of every frozen invoice basis
       it would change (diff.json, changes.csv, invoices.csv, summary.txt in --out, default
       infra/.data/rebuilds/<id>/; the page Ändringar). Needs a ClickHouse server. Run again (or
-      --resume ID) after a crash: it goes on where it was.
+      --resume ID) after a crash: it goes on where it was. --max-rate: at most N events a second
+      (default UTKLAR_MAX_EVENTS_PER_S, unset: as fast as it goes), to keep the live side fresh.
   utklar rebuild --list | --diff ID [--format text|json|csv] | --resume ID
   utklar rebuild --promote ID [--by NAME]
       Switch the API to the rebuild atomically (caught up first), recorded with who, when and
@@ -34,13 +35,15 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
   const a = parse(argv, {
     rules: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'string' }, list: { type: 'boolean', default: false }, diff: { type: 'string' }, format: { type: 'string', default: 'text' },
-    promote: { type: 'string' }, discard: { type: 'string' },
+    promote: { type: 'string' }, discard: { type: 'string' }, 'max-rate': { type: 'string' },
   });
   const actions = ['rules', 'resume', 'list', 'diff', 'promote', 'discard'].filter((k) => a[k] !== undefined && a[k] !== false);
   if (actions.length !== 1) throw new UtklarError('CONFIG', 'give one of --rules FILE, --resume ID, --list, --diff ID, --promote ID, --discard ID');
   // The shadow pipeline's info lines would bury the progress bar; LOG_LEVEL still says otherwise.
   if (!process.env.LOG_LEVEL) rootLogger.level = 'warn';
-  const config = loadConfig();
+  const live = loadConfig();
+  // The shadow pipeline takes the live configuration, the ceiling with it: --max-rate replaces it for this run.
+  const config = a['max-rate'] === undefined ? live : { ...live, maxEventsPerSecond: parseEventsPerSecond(String(a['max-rate']), '--max-rate') };
   if (!config.clickhouseUrl && (a.rules !== undefined || a.resume !== undefined || a.promote !== undefined)) {
     throw new UtklarError('CONFIG', 'a rebuild needs a ClickHouse server (CLICKHOUSE_URL): embedded chDB binds its data to the one process running the pipeline');
   }

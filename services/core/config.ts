@@ -58,6 +58,8 @@ export interface Config {
   evictEveryMs: number;
   /** How often the timer worker fires due day boundaries (0: never). */
   timersEveryMs: number;
+  /** A ceiling on the events the clock consumer applies per second (UTKLAR_MAX_EVENTS_PER_S; 0: none), e.g. a rebuild's replay beside the live pipeline. */
+  maxEventsPerSecond: number;
   /** How often the episode snapshot (the indicators' read model) checks whether a new generation is due (0: never). */
   snapshotEveryMs: number;
   /** Versions stored since the snapshot's watermark that make a new generation due (what each query collapses on top). */
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventPartitions: parsePartitions(env.UTKLAR_EVENT_PARTITIONS),
     evictEveryMs: Number(env.UTKLAR_EVICT_EVERY_MS ?? '30000'),
     timersEveryMs: Number(env.UTKLAR_TIMERS_EVERY_MS ?? '1000'),
+    maxEventsPerSecond: parseEventsPerSecond(env.UTKLAR_MAX_EVENTS_PER_S, 'UTKLAR_MAX_EVENTS_PER_S'),
     snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
     snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '2000'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
@@ -164,6 +167,13 @@ function parsePartitions(v: string | undefined): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UtklarError('CONFIG', `UTKLAR_EVENT_PARTITIONS must be a whole number from 1 to 256, got '${v}'`);
   return n;
+}
+
+/** Events per second as an operator writes it (`--max-rate`, UTKLAR_MAX_EVENTS_PER_S): a whole number, 0 or empty for no ceiling. */
+export function parseEventsPerSecond(v: string | undefined, name: string): number {
+  if (v === undefined || v === '') return 0;
+  if (!/^\d+$/.test(v) || Number(v) > 10_000_000) throw new UtklarError('CONFIG', `${name}: expected events per second as a whole number (0: no ceiling), got '${v}'`);
+  return Number(v);
 }
 
 function parseSecret(v: string | undefined): string | undefined {

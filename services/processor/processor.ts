@@ -8,6 +8,7 @@ import type { ClockStore } from '../store/clock-store.ts';
 import type { RowBuffer } from '../sink-clickhouse/row-buffer.ts';
 import { toEventRow } from '../sink-clickhouse/event-rows.ts';
 import type { Metrics } from '../app/metrics.ts';
+import { Pace } from './pace.ts';
 
 export interface ProcessorOptions {
   kafka: Kafka;
@@ -22,6 +23,8 @@ export interface ProcessorOptions {
   /** The events topic's partitions: all of a process's partitions apply at once. */
   partitions: number;
   log: Logger;
+  /** Applies at most this many events per second over all partitions (0 or unset: as fast as they come). */
+  maxPerSecond?: number;
 }
 
 /**
@@ -41,10 +44,12 @@ export class Processor {
 
   constructor(private readonly o: ProcessorOptions) {
     const { clocks, rows, metrics } = o;
+    const pace = o.maxPerSecond ? new Pace(o.maxPerSecond) : undefined;
     this.consumer = new EventConsumer({
       kafka: o.kafka, topic: o.topic, groupId: o.groupId, codec: o.codec, deadLetters: o.deadLetters, metrics, log: o.log,
-      sliceSize: 1000, watch: o.watch, concurrency: o.partitions,
+      sliceSize: pace?.sliceSize(1000) ?? 1000, watch: o.watch, concurrency: o.partitions,
       handle: async (batch) => {
+        await pace?.take(batch.length);
         await rows.room();
         const waited = (await this.outboxRoom?.(batch[0]!.partition)) ?? 0;
         if (waited > 0) metrics.outboxWaits.inc(waited / 1000);

@@ -32,3 +32,13 @@ describe('UTKLAR_COOKIE_SECURE', () => {
     expect(() => loadConfig({ UTKLAR_COOKIE_SECURE: 'yes' })).toThrow(/UTKLAR_COOKIE_SECURE must be 1\/true or 0\/false, got 'yes'/);
   });
 });
+
+describe('UTKLAR_MAX_EVENTS_PER_S', () => {
+  it('sets no ceiling unless told, takes a whole number and refuses nonsense', () => {
+    expect(loadConfig({}).maxEventsPerSecond).toBe(0);
+    expect(loadConfig({ UTKLAR_MAX_EVENTS_PER_S: '' }).maxEventsPerSecond).toBe(0);
+    expect(loadConfig({ UTKLAR_MAX_EVENTS_PER_S: '2500' }).maxEventsPerSecond).toBe(2500);
+    expect(() => loadConfig({ UTKLAR_MAX_EVENTS_PER_S: '-1' })).toThrow(/UTKLAR_MAX_EVENTS_PER_S: expected events per second as a whole number \(0: no ceiling\), got '-1'/);
+    expect(() => loadConfig({ UTKLAR_MAX_EVENTS_PER_S: '1.5' })).toThrow(/got '1.5'/);
+  });
+});
