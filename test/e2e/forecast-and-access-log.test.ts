@@ -256,11 +256,13 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
     expect(await other.locator('#entries tbody td[data-field="subject"]').allTextContents()).not.toContain(COORDINATOR);
     await other.goto(`${pipeline.url}/access-log.html?subject=${encodeURIComponent(COORDINATOR)}`);
     await expect.poll(() => other.locator('#no-entries').textContent(), { timeout: 15_000 }).toBe('Inga uppslag i urvalet.');
-    // The board and analytics are not an auditor's: sent back to the log.
+    // The board, analytics, reports and invoices are not an auditor's: sent back to the log.
     await other.goto(`${pipeline.url}/board.html`);
     await other.waitForURL('**/access-log.html');
-    await other.goto(`${pipeline.url}/analytics.html`);
-    await other.waitForURL('**/access-log.html');
+    for (const page of ['analytics.html', 'reports.html?report=vantetider', 'invoices.html']) {
+      await other.goto(`${pipeline.url}/${page}`);
+      await other.waitForURL('**/access-log.html');
+    }
     await other.close();
 
     // And a region's token is no auditor's.

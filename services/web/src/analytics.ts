@@ -1,8 +1,8 @@
-import { api, el, header, kommun, loadAreas, me, startPage } from './common.ts';
+import { api, el, header, kommun, loadAreas, signedInFor } from './common.ts';
 import { county } from './areas.ts';
 import { barChart, bubbleChart, lineChart, pieChart } from './charts.ts';
 import { AGE_GROUP, CARE_TYPE, TRACK_COLOUR, codeOf, label } from './codes.ts';
-import { date, lang, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
+import { date, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
 
 /** The seed reports as pictures: each chart has its table's CSV and a click-through to the rows. */
 type Rows = { rows: Record<string, unknown>[]; notes: string[] };
@@ -146,12 +146,8 @@ async function main(): Promise<void> {
   translatePage();
   const form = document.querySelector<HTMLFormElement>('#filters')!;
   for (const o of (form.elements.namedItem('careType') as HTMLSelectElement).options) o.textContent = label(CARE_TYPE, o.value, lang);
-  // An auditor's token reads neither the reference data nor the figures: asked first, it is sent to its own page.
-  const who = await me();
-  if (who.kind === 'audit') {
-    location.replace(withLang(startPage(who)));
-    return;
-  }
+  const who = await signedInFor(['audit']);
+  if (!who) return;
   const areas = await loadAreas();
   document.body.prepend(header('analytics', who));
   (form.elements.namedItem('lan') as HTMLSelectElement).append(...areas.counties.map((c) => el('option', { value: c.code }, county(c.code))), el('option', { value: 'utom' }, t('analytics.outsideCounty')));

@@ -1,8 +1,8 @@
-import { api, el, header, kommun, loadAreas, me, startPage, type Me } from './common.ts';
+import { api, el, header, kommun, loadAreas, signedInFor, type Me } from './common.ts';
 import { forecastPanel } from './forecast-panel.ts';
 import { regionKommuner } from './areas.ts';
 import { AGE_GROUP, CARE_TYPE, REASON, RESPONSIBLE_PARTY, SIP, TRACK_COLOUR, label } from './codes.ts';
-import { date, dateTime, lang, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
+import { date, dateTime, lang, number, t, translatePage, type MessageKey } from './i18n.ts';
 import { band, isoDay, stockholmDay } from './stockholm.ts';
 import { paymentDaysOn, utklarDaysOn } from '../../facts/day-counts.ts';
 
@@ -108,12 +108,9 @@ async function paymentTotals(who: Me, municipality: string): Promise<void> {
 
 async function main(): Promise<void> {
   translatePage();
-  const who = await me();
   // The nation reads statistics and an auditor the access log: neither may read the board.
-  if (who.kind === 'nation' || who.kind === 'audit') {
-    location.replace(withLang(startPage(who)));
-    return;
-  }
+  const who = await signedInFor(['nation', 'audit']);
+  if (!who) return;
   const areas = await loadAreas();
   document.body.prepend(header('board', who));
   const select = document.querySelector<HTMLSelectElement>('#scope')!;

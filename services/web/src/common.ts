@@ -23,6 +23,17 @@ export async function api<T>(path: string): Promise<T> {
 
 export const me = () => api<Me>('/api/v1/me');
 
+/**
+ * The signed-in scope, or undefined when this page is not for it: it is then sent to its own start
+ * page, before the page asks anything else (the reference data, the figures), which would be refused.
+ */
+export async function signedInFor(refused: readonly Me['kind'][]): Promise<Me | undefined> {
+  const who = await me();
+  if (!refused.includes(who.kind)) return who;
+  location.replace(withLang(startPage(who)));
+  return undefined;
+}
+
 /** The län and kommuner (reference data), made the names every page shows; `year`: the period's first, for the 65+ population. */
 export const loadAreas = async (year?: number): Promise<Areas> => useAreas(await api<Areas>(`/api/v1/areas${year ? `?year=${year}` : ''}`));
 

@@ -1,4 +1,4 @@
-import { api, el, header, kommun, loadAreas, me, startPage } from './common.ts';
+import { api, el, header, kommun, loadAreas, signedInFor } from './common.ts';
 import { CARE_TYPE, CONDITION, LIABILITY, label } from './codes.ts';
 import { date, dateTime, kronor, lang, monthName, number, t, translatePage, withLang, type MessageKey } from './i18n.ts';
 import { invoiceReason } from './invoice-reasons.ts';
@@ -212,12 +212,8 @@ function lastMonth(): string {
 
 async function main(): Promise<void> {
   translatePage();
-  // An auditor's token reads neither the reference data nor the invoices: asked first, it is sent to its own page.
-  const who = await me();
-  if (who.kind === 'audit') {
-    location.replace(withLang(startPage(who)));
-    return;
-  }
+  const who = await signedInFor(['audit']);
+  if (!who) return;
   await loadAreas();
   document.body.prepend(header('invoices', who));
   const form = document.querySelector<HTMLFormElement>('#filters')!;

@@ -1,6 +1,6 @@
-import { el, header, loadAreas, me, startPage } from './common.ts';
+import { el, header, loadAreas, signedInFor } from './common.ts';
 import type { Areas } from './areas.ts';
-import { t, translatePage, withLang, type MessageKey } from './i18n.ts';
+import { t, translatePage, type MessageKey } from './i18n.ts';
 import { REPORTS, type Report, form, url, report, pageUrl } from './reports/url.ts';
 import { buildFilters } from './reports/listboxes.ts';
 import { oversikt } from './reports/oversikt.ts';
@@ -43,11 +43,8 @@ async function render(areas: Areas, scope: string): Promise<void> {
 
 async function main(): Promise<void> {
   translatePage();
-  const who = await me();
-  if (who.kind === 'audit') {
-    location.replace(withLang(startPage(who)));
-    return;
-  }
+  const who = await signedInFor(['audit']);
+  if (!who) return;
   const areas = await loadAreas();
   document.body.prepend(header('reports', who));
   await buildFilters(areas, who.scope);
