@@ -103,13 +103,52 @@ export function amountForDays(table: Record<number, number>, days: readonly numb
  * when a year has no figure in the table. An invoice never takes another year's amount.
  */
 export function billedAmount(table: Record<number, number>, days: readonly number[]): { amountSek: number | null; missingAmountYears: number[] } {
-  let total = 0;
-  const missing = new Set<number>();
+  return billedAmountByYear(table, daysPerYear(days));
+}
+
+/** How many of `days` (Stockholm epoch days) lie in each calendar year. */
+export function daysPerYear(days: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
   for (const d of days) {
     const year = fromEpochDay(d).year;
+    out.set(year, (out.get(year) ?? 0) + 1);
+  }
+  return out;
+}
+
+/**
+ * billedAmount for days counted per year: what the invoice basis gets from ClickHouse, which sums
+ * a month's billable days per year rather than listing them (amounts are whole kronor, so the
+ * products are the sums a day at a time).
+ */
+export function billedAmountByYear(table: Record<number, number>, perYear: ReadonlyMap<number, number>): { amountSek: number | null; missingAmountYears: number[] } {
+  let total = 0;
+  const missing = new Set<number>();
+  for (const [year, count] of perYear) {
+    if (count <= 0) continue;
     const perDay = table[year];
     if (perDay === undefined) missing.add(year);
-    else total += perDay;
+    else total += perDay * count;
   }
   return missing.size > 0 ? { amountSek: null, missingAmountYears: [...missing].sort((a, b) => a - b) } : { amountSek: total, missingAmountYears: [] };
+}
+
+/**
+ * From which of a liable episode's payment days (0-based, in order) it is billed once billed at
+ * all: after the free days, or under a municipal average after the first ⌈threshold⌉ days when
+ * only the days above it are billable. The one place this rule lives: the episode-level basis,
+ * the invoice's specification and the SQL that sums a month (indicators/payment-sql.ts) read it.
+ */
+export function billableFrom(payment: RegionRules['payment'], careType: CareType | undefined): number {
+  if (payment.model === 'free-days') {
+    if (careType === undefined) throw new Error('free days are per care type: say which care type the episodes are');
+    return payment.freeDays[careType];
+  }
+  return payment.billable === 'all-days' ? 0 : Math.ceil(averageThreshold(payment, careType));
+}
+
+/** A municipal-average agreement's threshold for the care type (its own where it has one per care type). */
+export function averageThreshold(payment: Extract<RegionRules['payment'], { model: 'municipal-average' }>, careType: CareType | undefined): number {
+  if (payment.thresholdByCareType && careType === undefined) throw new Error('the agreement has a threshold per care type: say which care type the episodes are');
+  return careType === undefined ? payment.threshold : payment.thresholdByCareType?.[careType] ?? payment.threshold;
 }

@@ -1,8 +1,8 @@
 import type { Agreement } from '../agreements/agreement.ts';
 import type { AgreementSet } from '../agreements/agreement-set.ts';
 import type { CARE_TYPES } from '../contract/event.ts';
-import { municipalAverage, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
-import { billedAmount } from '../clock/rules.ts';
+import { addYears, municipalAverageOf, type AverageCell, type ClosedEpisodeDays } from '../clock/municipal-average.ts';
+import { averageThreshold, billableFrom, billedAmountByYear, daysPerYear } from '../clock/rules.ts';
 import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 
 type CareType = (typeof CARE_TYPES)[number];
@@ -50,30 +50,65 @@ export function paymentReadsFrom(set: AgreementSet, month: Month): number {
 }
 
 /**
+ * What the basis needs of a set of ready episodes alike in region, care type, liable municipality,
+ * agreement in force, invoiced or not and day-0 discharge or not: one episode (paymentBasis), or
+ * a month's sums from ClickHouse (paymentCellsSql: the nation's month in a few thousand rows).
+ */
+export interface PaymentCell extends AverageCell {
+  region: string;
+  careType: CareType;
+  /** A day on which the same agreements are in force as on each of these episodes' discharge days. */
+  agreementDay: number;
+  /** The earliest discharge day among them. */
+  firstDischargedDay: number;
+}
+
+/** Each ready episode discharged in the month, or in the window before it, as a cell of its own. */
+export function paymentCells(episodes: readonly PaymentEpisode[], set: AgreementSet, month: Month): PaymentCell[] {
+  return episodes.filter((e) => e.dischargedDay <= month.toDay).map((e) => {
+    const invoiced = e.dischargedDay >= month.fromDay;
+    const a = invoiced && e.liable ? set.inForce(e.region, e.dischargedDay) : undefined;
+    return {
+      region: e.region, careType: e.careType, municipality: e.municipality, agreementDay: e.dischargedDay, firstDischargedDay: e.dischargedDay,
+      invoiced, dayZero: e.utklarDays === 0, episodes: 1, paymentDays: e.paymentDayList.length,
+      billableByYear: a ? daysPerYear(e.paymentDayList.slice(billableFrom(a.rules.payment, e.careType))) : new Map<number, number>(),
+    };
+  });
+}
+
+/**
  * The invoice basis for one month: per region's agreement, liable (recipient) municipality and
  * care type, what the agreement in force on the episodes' discharge day makes billable. Amounts
  * are never taken from another year: a day whose year has no figure makes the line's amount null
  * and names the year.
  */
 export function paymentBasis(episodes: readonly PaymentEpisode[], set: AgreementSet, month: Month): { rows: Row[]; notes: string[] } {
-  const invoiced = episodes.filter((e) => e.dischargedDay >= month.fromDay && e.dischargedDay <= month.toDay);
-  const groups = new Map<string, { agreement: Agreement | undefined; region: string; careType: CareType; list: PaymentEpisode[] }>();
-  for (const e of invoiced) {
-    const agreement = set.inForce(e.region, e.dischargedDay);
-    const key = `${agreement?.id ?? '-'}|${e.region}|${e.careType}`;
-    const g = groups.get(key) ?? groups.set(key, { agreement, region: e.region, careType: e.careType, list: [] }).get(key)!;
-    g.list.push(e);
+  return paymentBasisOf(paymentCells(episodes, set, month), set, month);
+}
+
+/** paymentBasis over cells: the same answer whether the cells are single episodes or a month's sums. */
+export function paymentBasisOf(cells: readonly PaymentCell[], set: AgreementSet, month: Month): { rows: Row[]; notes: string[] } {
+  const groups = new Map<string, { agreement: Agreement | undefined; region: string; careType: CareType; list: PaymentCell[] }>();
+  for (const c of cells) {
+    if (!c.invoiced || c.episodes === 0) continue;
+    const agreement = set.inForce(c.region, c.agreementDay);
+    const key = `${agreement?.id ?? '-'}|${c.region}|${c.careType}`;
+    const g = groups.get(key) ?? groups.set(key, { agreement, region: c.region, careType: c.careType, list: [] }).get(key)!;
+    g.list.push(c);
   }
 
   const rows: Row[] = [];
   const used = new Set<Agreement>();
   const missing = new Map<Agreement, Set<number>>();
-  for (const { agreement: a, region, careType, list } of groups.values()) {
-    const byKommun = (eps: readonly PaymentEpisode[]) => [...new Set(eps.map((e) => e.municipality))].sort().map((k) => [k, eps.filter((e) => e.municipality === k)] as const);
+  const sum = (cs: readonly PaymentCell[], f: (c: PaymentCell) => number) => cs.reduce((s, c) => s + f(c), 0);
+  // Groups in the agreements' order, so the notes do not depend on the order the episodes came in.
+  const order = (a: Agreement | undefined) => (a ? set.agreements.indexOf(a) : -1);
+  for (const { agreement: a, region, careType, list } of [...groups.values()].sort((x, y) => order(x.agreement) - order(y.agreement))) {
+    const byKommun = (cs: readonly PaymentCell[]) => [...new Set(cs.map((c) => c.municipality))].sort().map((k) => [k, cs.filter((c) => c.municipality === k)] as const);
     if (!a) {
-      for (const [kommun, eps] of byKommun(list)) {
-        rows.push({ kommun, careType, region, agreement: null, episodes: eps.length, paymentDays: eps.reduce((s, e) => s + e.paymentDayList.length, 0), billableDays: null, amountSek: null, missingAmountYears: [],
-          error: `no agreement in force for region ${region} on the discharge days (from ${day(Math.min(...eps.map((e) => e.dischargedDay)))})` });
+      for (const [kommun, cs] of byKommun(list)) {
+        rows.push({ kommun, careType, region, agreement: null, episodes: sum(cs, (c) => c.episodes), paymentDays: sum(cs, (c) => c.paymentDays), billableDays: null, amountSek: null, missingAmountYears: [],
+          error: `no agreement in force for region ${region} on the discharge days (from ${day(Math.min(...cs.map((c) => c.firstDischargedDay)))})` });
       }
       continue;
     }
@@ -83,18 +118,18 @@ export function paymentBasis(episodes: readonly PaymentEpisode[], set: Agreement
     const out: Row[] = [];
     if (p.model === 'municipal-average') {
       const from = p.period === 'rolling-3-months' ? monthStart(month.fromDay, 2) : month.fromDay;
-      const before = episodes.filter((e) => e.region === region && e.careType === careType && e.dischargedDay >= from && e.dischargedDay < month.fromDay);
-      const window: ClosedEpisodeDays[] = [...before.map((e) => ({ ...e, invoiced: false })), ...list].map((e) => ({ ...e, paymentDays: e.paymentDayList.length }));
-      const threshold = p.thresholdByCareType?.[careType] ?? p.threshold;
-      for (const { municipality, ...m } of municipalAverage(window, a.rules, careType)) {
+      const before = cells.filter((c) => !c.invoiced && c.region === region && c.careType === careType && c.firstDischargedDay >= from && c.firstDischargedDay < month.fromDay);
+      const threshold = averageThreshold(p, careType);
+      for (const { municipality, ...m } of municipalAverageOf([...before, ...list], a.rules, careType)) {
         out.push({ kommun: municipality, careType, ...m, threshold, ...extra, averageFrom: day(from), averageTo: day(month.toDay) });
       }
     } else {
       const free = p.freeDays[careType];
-      for (const [kommun, eps] of byKommun(list)) {
-        const billable = eps.filter((e) => e.liable).flatMap((e) => e.paymentDayList.slice(free));
-        const days = eps.reduce((s, e) => s + e.paymentDayList.length, 0);
-        out.push({ kommun, careType, episodes: eps.length, paymentDays: days, average: days / eps.length, freeDays: free, billableDays: billable.length, ...billedAmount(a.rules.amountPerDayByYear, billable), ...extra });
+      for (const [kommun, cs] of byKommun(list)) {
+        const billable = addYears(cs.map((c) => c.billableByYear));
+        const episodes = sum(cs, (c) => c.episodes);
+        const days = sum(cs, (c) => c.paymentDays);
+        out.push({ kommun, careType, episodes, paymentDays: days, average: days / episodes, freeDays: free, billableDays: [...billable.values()].reduce((s, n) => s + n, 0), ...billedAmountByYear(a.rules.amountPerDayByYear, billable), ...extra });
       }
     }
     for (const r of out) for (const y of r.missingAmountYears as number[]) (missing.get(a) ?? missing.set(a, new Set()).get(a)!).add(y);

@@ -1,5 +1,5 @@
 import type { AgreementSet } from '../agreements/agreement-set.ts';
-import { billedAmount } from '../clock/rules.ts';
+import { billableFrom, billedAmount } from '../clock/rules.ts';
 import { fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { paymentBasis, type Month, type SpecifiedEpisode } from '../indicators/payment-basis.ts';
 import { municipalities } from '../reference/municipalities.ts';
@@ -99,14 +99,14 @@ function specify(e: SpecifiedEpisode, set: AgreementSet, lines: Map<string, Line
     else if (!line?.exceeded) reason = `kommunens snitt ${decimal(Number(line?.average ?? 0))} är inte över gränsvärdet ${decimal(threshold)}`;
     else if (!e.liable) reason = notLiable(unmet);
     else {
-      billable = p.billable === 'all-days' ? e.paymentDayList : e.paymentDayList.slice(Math.ceil(threshold));
+      billable = e.paymentDayList.slice(billableFrom(p, e.careType));
       reason = `kommunens snitt ${decimal(Number(line.average))} är över gränsvärdet ${decimal(threshold)}: ${p.billable === 'all-days' ? 'alla betalningsansvarsdagar' : `dagarna efter de första ${Math.ceil(threshold)}`} debiteras`;
     }
   } else {
     const free = p.freeDays[e.careType];
     if (!e.liable) reason = notLiable(unmet);
     else {
-      billable = e.paymentDayList.slice(free);
+      billable = e.paymentDayList.slice(billableFrom(p, e.careType));
       reason = billable.length > 0 ? `dagarna efter ${free} fria dagar debiteras` : `inom ${free} fria dagar`;
     }
   }

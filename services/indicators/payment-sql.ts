@@ -1,0 +1,70 @@
+import type { Agreement } from '../agreements/agreement.ts';
+import type { AgreementSet } from '../agreements/agreement-set.ts';
+import { billableFrom } from '../clock/rules.ts';
+import { CARE_TYPES } from '../contract/event.ts';
+import { paymentReadsFrom, type Month, type PaymentCell } from './payment-basis.ts';
+import { int, str, utklarDays } from './sql.ts';
+
+type CareType = (typeof CARE_TYPES)[number];
+
+/**
+ * The invoice month summed in ClickHouse: the cells paymentBasisOf needs (per region, care type,
+ * liable municipality, invoiced or not, day-0 discharge or not, and stretch of discharge days with
+ * the same agreements in force), instead of every episode of the month (a nation's ≈ 80 000). The
+ * rules stay in TypeScript: which agreement is in force (AgreementSet.inForce) and from which
+ * payment day a liable episode is billed (billableFrom) are asked here for each stretch and
+ * written into the SQL as literals; the 12:00 rule and the conditions are the stored payment days
+ * and liability; averages, thresholds and amounts are computed from the sums by paymentBasisOf.
+ */
+export function paymentCellsSql(set: AgreementSet, month: Month, today: number): { sql: (source: string) => string; toCells: (rows: Record<string, unknown>[]) => PaymentCell[] } {
+  const readsFrom = paymentReadsFrom(set, month);
+  const overlaps = (a: Agreement) => a.validFrom <= month.toDay && (a.validTo === null || readsFrom <= a.validTo);
+  const inWindow = set.agreements.filter(overlaps);
+  // The days within the window on which an agreement begins or ends: between two of them every
+  // region has the same agreement in force.
+  const breaks = [...new Set(inWindow.flatMap((a) => [a.validFrom, a.validTo === null ? null : a.validTo + 1]).filter((d): d is number => d !== null && Number.isFinite(d) && d > readsFrom && d <= month.toDay))].sort((a, b) => a - b);
+  const starts = [readsFrom, ...breaks];
+  const stretch = breaks.length === 0 ? '0' : breaks.map((b) => `(discharged_day >= ${int(b)})`).join(' + ');
+
+  const own = [...new Set(inWindow.map((a) => a.region).filter((r) => r !== '*'))].sort();
+  // A region without an agreement of its own gets the law's defaults: every such region alike, so
+  // one that no agreement names ('') stands for them all.
+  const from = (region: string, s: number, careType: CareType) => {
+    const a = set.inForce(region, starts[s]!);
+    return a ? billableFrom(a.rules.payment, careType) : 0;
+  };
+  const cases: string[] = [];
+  for (let s = 0; s < starts.length; s++) {
+    for (const c of CARE_TYPES) {
+      const otherwise = from('', s, c);
+      for (const r of own) {
+        const n = from(r, s, c);
+        if (n !== otherwise) cases.push(`region = ${str(r)} AND stretch = ${int(s)} AND care_type = ${str(c)}`, int(n));
+      }
+      if (otherwise !== 0) cases.push(`stretch = ${int(s)} AND care_type = ${str(c)}`, int(otherwise));
+    }
+  }
+  const billedFrom = cases.length === 0 ? '0' : `multiIf(${cases.join(', ')}, 0)`;
+
+  const sql = (source: string) => `
+    SELECT region, recipient_municipality AS kommun, care_type AS care, invoiced, day_zero, stretch,
+      count() AS episodes, sum(length(payment_days)) AS days, min(discharged_day) AS first_day,
+      sumMap(arrayMap(x -> toYear(toDate(x)), billable), arrayMap(x -> toUInt64(1), billable)) AS by_year
+    FROM (
+      SELECT region, recipient_municipality, care_type, payment_days, discharged_day,
+        discharged_day >= ${int(month.fromDay)} AS invoiced, ${utklarDays(today)} = 0 AS day_zero, ${stretch} AS stretch,
+        if(invoiced AND liability != 'not-liable', arraySlice(payment_days, ${billedFrom} + 1), emptyArrayInt32()) AS billable
+      FROM ${source})
+    GROUP BY region, kommun, care, invoiced, day_zero, stretch`;
+
+  const toCells = (rows: Record<string, unknown>[]): PaymentCell[] => rows.map((r) => {
+    const [years, counts] = r.by_year as [unknown[], unknown[]];
+    return {
+      region: String(r.region), careType: String(r.care) as CareType, municipality: String(r.kommun),
+      agreementDay: starts[Number(r.stretch)]!, firstDischargedDay: Number(r.first_day),
+      invoiced: Number(r.invoiced) === 1, dayZero: Number(r.day_zero) === 1, episodes: Number(r.episodes), paymentDays: Number(r.days),
+      billableByYear: new Map(years.map((y, i) => [Number(y), Number(counts[i])])),
+    };
+  });
+  return { sql, toCells };
+}
