@@ -51,8 +51,11 @@ export class AccessLog implements AccessRecorder {
   #inFlight: Promise<void> | null = null;
   #retry: NodeJS.Timeout | null = null;
 
-  /** `client` is asked for at each insert: the HTTP server starts before the pipeline opens ClickHouse. */
-  constructor(private readonly client: () => ClickHouseClient | undefined, private readonly db: string) {}
+  /**
+   * `client` is asked for at each insert: the HTTP server starts before the pipeline opens ClickHouse.
+   * So is `db` when a function: a process that switches to a promoted rebuild's side records in its database from then on.
+   */
+  constructor(private readonly client: () => ClickHouseClient | undefined, private readonly db: string | (() => string)) {}
 
   record(e: AccessEntry): void {
     const filters = Object.fromEntries([...new Set(e.filters.keys())].sort().map((k) => [k, e.filters.getAll(k).join(',')]));
@@ -78,7 +81,7 @@ export class AccessLog implements AccessRecorder {
     }
     const rows = this.#pending;
     this.#pending = [];
-    this.#inFlight = client.insert({ table: `${this.db}.access_log`, values: rows, format: 'JSONEachRow' }).then(
+    this.#inFlight = client.insert({ table: `${typeof this.db === 'string' ? this.db : this.db()}.access_log`, values: rows, format: 'JSONEachRow' }).then(
       () => undefined,
       (err: unknown) => {
         this.#pending = [...rows, ...this.#pending];

@@ -18,12 +18,23 @@ import { createSourceMetrics, type SourceMetrics } from '../sources/metrics.ts';
 import { AccessLog } from '../api/access-log.ts';
 import { answerAccessLog } from '../api/access-log-endpoint.ts';
 import { setSecurityHeaders } from './security-headers.ts';
-import { ReadPointer } from '../rebuild/read-pointer.ts';
+import { ReadPointer, rulesWith } from '../rebuild/read-pointer.ts';
+import type { Config } from '../core/config.ts';
 import { answerChanges } from '../rebuild/changes-route.ts';
 
 const log = logger('http');
 
 /** The edges source systems POST events to (services/sources/), each answered the same way. */
+/**
+ * What the server answers from: the process's pipeline now, and the deployment's own configuration.
+ * A process switches pipelines when a rebuild is promoted or rolled back (services/rebuild/follow.ts):
+ * each request takes the pipeline once, at its start.
+ */
+export interface Serving {
+  readonly current: Pipeline;
+  readonly base: Config;
+}
+
 type SourceRoute = (req: IncomingMessage, secret: string | undefined, ingest: ReturnType<typeof lazyIngest>['get'], metrics: SourceMetrics, config: Pipeline['config']) => Promise<ApiResponse>;
 const SOURCE_ROUTES: Record<string, SourceRoute | undefined> = {
   '/api/v1/events': postEvents,
@@ -36,20 +47,26 @@ const SOURCE_ROUTES: Record<string, SourceRoute | undefined> = {
  * live clocks, unauthenticated, loopback), /api/v1/* and /api/openapi.json (the query API), and
  * the browser pages (services/app/web.ts: /, /login, /board.html, /analytics.html, SSE).
  */
-export async function startHttp(pipeline: Pipeline, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
+export async function startHttp(serving: Serving, host: string, port: number, extraStatus: () => Record<string, unknown> = () => ({})): Promise<Server> {
   await buildWeb();
-  const sourceMetrics = createSourceMetrics(pipeline.metrics.registry);
-  // Events go to the live events topic, also in a process applying a promoted rebuild's side.
-  const ingest = lazyIngest(pipeline.kafka, { ...pipeline.config, namespace: pipeline.config.eventsNamespace }, sourceMetrics);
-  // The pipeline opens ClickHouse after the server starts: asked for at each insert.
-  const accessLog = new AccessLog(() => pipeline.clickhouse, pipeline.config.clickhouseDatabase);
-  // Which database (and agreements) the API answers from: the namespace's own or a promoted rebuild's (services/rebuild/).
-  const pointer = new ReadPointer(pipeline.redis, pipeline.config, pipeline.rules);
+  const first = serving.current;
+  // The metrics object passes from pipeline to pipeline when the process switches sides (follow.ts).
+  const sourceMetrics = createSourceMetrics(first.metrics.registry);
+  // Events go to the live events topic, also in a process applying a promoted rebuild's side. The
+  // Kafka client is only a factory: a switched-away pipeline's stays usable for the producer made here.
+  const ingest = lazyIngest(first.kafka, { ...first.config, namespace: first.config.eventsNamespace }, sourceMetrics);
+  // The pipeline opens ClickHouse after the server starts: asked for at each insert, as is the
+  // database (the side the process runs records in its own).
+  const accessLog = new AccessLog(() => serving.current.clickhouse, () => serving.current.config.clickhouseDatabase);
+  // Which database (and agreements) the API answers from: the namespace's own or a promoted rebuild's
+  // (services/rebuild/), whichever side this process applies.
+  const pointer = new ReadPointer(() => serving.current.redis, serving.base, rulesWith(serving.base, serving.base.agreements));
   const server = createServer(async (req, res) => {
     setSecurityHeaders(res);
+    const pipeline = serving.current;
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      if (await serveWeb(pipeline, req, res, url, accessLog)) return;
+      if (await serveWeb(() => serving.current, req, res, url, accessLog)) return;
       if (req.url === '/health') {
         const h = await pipeline.health();
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));

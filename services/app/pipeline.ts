@@ -58,9 +58,10 @@ export class Pipeline {
   readonly #admin: Admin;
   readonly heartbeats: Heartbeats;
 
-  constructor(readonly config: Config) {
+  /** `metrics`: a predecessor's, when a process switches sides (services/rebuild/follow.ts): /metrics counts on across the switch. */
+  constructor(readonly config: Config, metrics?: Metrics) {
     this.kafka = createKafka(config, `${config.namespace}-pipeline`);
-    this.metrics = createMetrics();
+    this.metrics = metrics ?? createMetrics();
     this.redis = connectRedis(config);
     // ioredis reconnects by itself; a restart of Redis is logged once per error kind, not as an
     // unhandled error event on every attempt.

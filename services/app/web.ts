@@ -63,7 +63,8 @@ async function body(req: IncomingMessage): Promise<string> {
  * HttpOnly cookie, who-am-I, and the live board as JSON or as a server-sent event stream that
  * pushes a new snapshot within half a second of a change. Returns false when not its route.
  */
-export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, accessLog?: AccessRecorder): Promise<boolean> {
+export async function serveWeb(serving: () => Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, accessLog?: AccessRecorder): Promise<boolean> {
+  const p = serving();
   const secret = p.config.apiSecret;
   const reader = () => {
     if (!secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
@@ -139,7 +140,10 @@ export async function serveWeb(p: Pipeline, req: IncomingMessage, res: ServerRes
             return;
           }
           const now = Date.now();
-          const { episodes, regions } = await boardEpisodes(p.clocks.read, selection, s, p.rules, now);
+          // The pipeline of each snapshot, not the request's: after a promotion the process switches
+          // to the promoted side (services/rebuild/follow.ts) and an open stream shows its clocks.
+          const live = serving();
+          const { episodes, regions } = await boardEpisodes(live.clocks.read, selection, s, live.rules, now);
           if (!logged) {
             logged = true;
             accessLog?.record({ at: now, subject, scope: s, endpoint: url.pathname, format: 'sse', filters: url.searchParams, episodes: episodes.length, episodeRegions: regions });

@@ -103,13 +103,16 @@ async function run(argv: string[]) {
   });
   const log = logger('run');
   // After `utklar rebuild --promote`, the promoted side is what this process applies (services/rebuild/follow.ts).
-  const config = await adoptPromoted(loadConfig(), log);
-  const pipeline = new Pipeline(config);
+  const base = loadConfig();
+  const config = await adoptPromoted(base, log);
+  // Switches this process to the side a later promotion (or rollback) names, in place of a restart.
+  const follower = new PromotionFollower(new Pipeline(config), base, log);
+  const pipeline = follower.current;
   let simulation: LiveSimulation | undefined;
   let producer: EventProducer | undefined;
   // What npm start watches (infra/watch-backfill.mjs): the history produced at start, then live.
   let backfill: { days: number; events: number | null; startedAt: string; producedInSeconds: number | null } | undefined;
-  const server = await startHttp(pipeline, config.httpHost, config.httpPort, () => ({
+  const server = await startHttp(follower, config.httpHost, config.httpPort, () => ({
     simulator: simulation ? {
       produced: simulation.produced, simulatedUntil: new Date(simulation.simTime).toISOString(),
       // Continued from an earlier run: only the time since it stopped is produced at start.
@@ -117,9 +120,9 @@ async function run(argv: string[]) {
     } : 'off',
   }));
   await pipeline.start();
-  const follower = new PromotionFollower(pipeline, log);
   follower.start();
   if (a.simulate) {
+    const anchorKey = `${config.eventsNamespace}:simulator:anchor`;
     producer = new EventProducer(pipeline.kafka, config.registryUrl, config.eventsNamespace, config.eventPartitions);
     await producer.connect();
     simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey), {
@@ -128,7 +131,8 @@ async function run(argv: string[]) {
       backfillDays: num(a['backfill-days'], 'backfill-days'),
       speed: num(a.speed, 'speed'),
       onProduced: (n) => pipeline.metrics.produced.inc(n),
-      anchor: redisAnchor(pipeline.redis, `${config.eventsNamespace}:simulator:anchor`),
+      // The connection of the pipeline running when it is used: a switch of sides closes the old one's.
+      anchor: { load: () => redisAnchor(follower.current.redis, anchorKey).load(), save: (x) => redisAnchor(follower.current.redis, anchorKey).save(x) },
     });
     const started = Date.now();
     backfill = { days: num(a['backfill-days'], 'backfill-days'), events: null, startedAt: new Date(started).toISOString(), producedInSeconds: null };
@@ -144,7 +148,7 @@ async function run(argv: string[]) {
   await producer?.disconnect().catch(() => undefined);
   server.close();
   await follower.stop();
-  await pipeline.stop();
+  await follower.current.stop();
   return 0;
 }
 

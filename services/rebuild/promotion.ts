@@ -22,8 +22,24 @@ export interface PromotionDeps {
   now: () => number;
 }
 
-/** Rows the API must go on answering whichever side it reads: frozen invoices stay frozen, the access log stays whole. */
-const CARRIED = ['invoice_freezes', 'access_log'] as const;
+/**
+ * Rows the API must go on answering whichever side it reads (frozen invoices stay frozen, the
+ * access log stays whole), carried from one side's database to another's: those the other lacks.
+ * Both tables are append-only, so a carry repeated (a switch back and forth, the running process's
+ * own carry at its switch, follow.ts) adds nothing twice: a freeze by its id; an access-log row
+ * once it is newer than the newest there (a side is written by one process at a time), or than
+ * `since`, that newest as it was before the side taken up began to be written.
+ */
+export async function carry(client: ClickHouseClient, from: string, to: string, since?: number): Promise<void> {
+  await client.command({ query: `INSERT INTO ${to}.invoice_freezes SELECT * FROM ${from}.invoice_freezes WHERE freeze_id NOT IN (SELECT freeze_id FROM ${to}.invoice_freezes)` });
+  await client.command({ query: `INSERT INTO ${to}.access_log SELECT * FROM ${from}.access_log WHERE at_ms > ${since ?? await newestAccess(client, to)}` });
+}
+
+/** The newest access-log entry of a side (ms; 0 when none): where a carry into it begins. */
+export async function newestAccess(client: ClickHouseClient, db: string): Promise<number> {
+  const [r] = await (await client.query({ query: `SELECT toString(max(at_ms)) AS at FROM ${db}.access_log`, format: 'JSONEachRow' })).json<{ at: string }>();
+  return Number(r?.at ?? 0);
+}
 
 /**
  * Switches the API to a finished rebuild: one SET of the read pointer (read-pointer.ts), so every
@@ -41,9 +57,7 @@ export async function promote(d: PromotionDeps, id: string, by: string, keepForH
   const previous = before
     ? { id: before.id, namespace: before.namespace, database: before.database, agreements: before.agreements }
     : { id: null, namespace: d.config.namespace, database: d.config.clickhouseDatabase, agreements: null };
-  for (const table of CARRIED) {
-    await d.client.command({ query: `INSERT INTO ${r.database}.${table} SELECT * FROM ${previous.database}.${table}` });
-  }
+  await carry(d.client, previous.database, r.database);
   const at = d.now();
   const active: ActiveData = {
     id, namespace: r.namespace, database: r.database, agreements: r.agreements, agreementVersions: r.agreementVersions,

@@ -28,12 +28,17 @@ export const rulesWith = (config: Pick<Config, 'rules'>, set: AgreementSet): Reg
  * Redis away: the side last read (a request is not failed for the pointer's sake).
  */
 export class ReadPointer {
-  readonly #records: RebuildRecords;
+  readonly #redis: () => RedisLike;
   readonly #sides = new Map<string, DataSide>();
   #last: DataSide;
 
-  constructor(redis: RedisLike, private readonly config: Config, private readonly liveRules: RegionRules) {
-    this.#records = new RebuildRecords(redis, config.eventsNamespace);
+  /**
+   * `config` and `liveRules` are the deployment's own (the side read without a promotion), also in a
+   * process that runs a promoted side. `redis` may be a function: such a process's connection is
+   * its current pipeline's, which a switch of sides replaces (follow.ts).
+   */
+  constructor(redis: RedisLike | (() => RedisLike), private readonly config: Config, private readonly liveRules: RegionRules) {
+    this.#redis = typeof redis === 'function' ? redis : () => redis;
     this.#last = this.#own();
   }
 
@@ -44,7 +49,7 @@ export class ReadPointer {
   async current(): Promise<DataSide> {
     let active: ActiveData | null;
     try {
-      active = await this.#records.active();
+      active = await new RebuildRecords(this.#redis(), this.config.eventsNamespace).active();
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'the read pointer could not be read; answering from the side last read');
       return this.#last;

@@ -19,8 +19,9 @@ import { PipelineProcess, runCli } from '../support/processes.ts';
  * the unchanged agreement changes nothing; Örebro's threshold lowered from 3,0 to 2,0 changes
  * exactly the municipality-month worked by hand below, and the frozen invoice it would change;
  * a rebuild SIGKILLed mid-replay resumes to the same diff; a promotion under load switches every
- * request at once (no answer is a mix of the two sides), is recorded, and the promoted side is
- * kept current by the running pipeline. Fixed past months: passes on any date.
+ * request at once (no answer is a mix of the two sides), is recorded, and the running pipeline
+ * switches to the promoted side by itself (no event lost or applied twice, the board following).
+ * Fixed past months, and times of now for the live board: passes on any date.
  *
  * Hand-worked (orebro.json: the month's average payment days per municipality and care type
  * against the threshold, day-0 discharges left out, all payment days billed once it is exceeded;
@@ -58,14 +59,60 @@ describe('rebuild with an audited diff (server)', () => {
     expect(r.status, r.body).toBe(200);
     return JSON.parse(r.body) as T;
   };
+  // An episode ready now, still in hospital (open on the board): times from the run's own clock, so it holds on any date.
+  const openNow = (id: string, kommun: string) => {
+    const pnr = personnummer(1950);
+    const common = { source: 'ehr', personnummer: pnr, episodeId: id };
+    const ago = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    return [
+      { type: 'admission', eventId: `${id}-a`, occurredAt: ago(48), ...common, region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicin', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: kommun },
+      { type: 'admission-notice', eventId: `${id}-n`, occurredAt: ago(47), ...common, recipientMunicipality: kommun },
+      { type: 'ready-for-discharge', eventId: `${id}-r`, occurredAt: ago(1), ...common, recipientMunicipality: kommun, trackColour: 'GREEN', fastVardkontaktAppointed: true, sipNeeded: false },
+    ];
+  };
+  /** The board's server-sent events, read as they come (opened before a switch, read after it). */
+  const boardStream = async () => {
+    const abort = new AbortController();
+    const r = await fetch(`${live.url}/api/v1/board/stream`, { headers: { authorization: `Bearer ${R18}` }, signal: abort.signal });
+    expect(r.status).toBe(200);
+    const s = { text: '', close: () => abort.abort(), shows: (id: string) => [...s.text.matchAll(/event: board\ndata: ([^\n]*)\n\n/g)].at(-1)?.[1]?.includes(`"episodeId":"${id}"`) === true };
+    const reader = r.body!.getReader();
+    const decoder = new TextDecoder();
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        s.text += decoder.decode(value, { stream: true });
+      }
+    })().catch(() => undefined);
+    return s;
+  };
+  const onBoard = async (id: string) => (await json<{ episodes: { episodeId: string }[] }>('board')).episodes.some((e) => e.episodeId === id);
+  const databaseServed = async () => ((await (await fetch(`${live.url}/status`)).json()) as { clickhouse: { database: string } }).clickhouse.database;
+  const factsOf = async (db: string, where: string) => Number((await ch(`SELECT count() AS n FROM ${db}.episode_facts WHERE ${where}`))[0]!.n);
+  /** Each episode's newest version on a side: one per event applied to it, so an event lost or applied twice shows. */
+  const versionsOf = async (db: string, like: string) => Object.fromEntries((await ch(`SELECT episode_id AS e, max(version) AS v FROM ${db}.episode_facts WHERE episode_id LIKE '${like}' GROUP BY episode_id`)).map((r) => [String(r.e), Number(r.v)]));
+  const source = mintToken({ kind: 'source', source: 'ehr' }, API_SECRET, { subject: 'rebuild-test', ttlSeconds: 3600 });
+  const post = async (events: unknown[]) => {
+    const r = await fetch(`${live.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${source}`, 'content-type': 'application/x-ndjson' }, body: ndjson(events) });
+    const body = await r.text();
+    expect(r.ok, body).toBe(true);
+    expect(JSON.parse(body), body).toMatchObject({ accepted: events.length, rejected: 0 });
+  };
   const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as Record<string, unknown>;
 
   // ── the events ────────────────────────────────────────────────────────────────────────────
   let seq = 0;
+  // A patient of its own per episode, born on a real date (the contract checks it) however many are sent.
+  const personnummer = (year: number) => {
+    const n = seq++;
+    const mmdd = `${String(1 + (Math.floor(n / 28) % 12)).padStart(2, '0')}${String(1 + (n % 28)).padStart(2, '0')}`;
+    return withCheckDigit(`${year + Math.floor(n / 336)}${mmdd}${String((n % 900) + 100)}`);
+  };
   const offset = (day: string) => (day >= '2023-03-26' && day < '2023-10-29' ? '+02:00' : '+01:00');
   const at = (day: string, time: string) => `${day}T${time}${offset(day)}`;
   const episode = (id: string, kommun: string, ready: string, discharged: string) => {
-    const pnr = withCheckDigit(`1940${String(101 + seq).padStart(4, '0')}${String(++seq % 900 + 100).padStart(3, '0')}`);
+    const pnr = personnummer(1940);
     const admitted = `${ready.slice(0, 8)}${String(Number(ready.slice(8)) - 1).padStart(2, '0')}`;
     const common = { source: 'ehr', personnummer: pnr, episodeId: id };
     return [
@@ -243,9 +290,22 @@ describe('rebuild with an audited diff (server)', () => {
     threshold = { id, changes: diff.changes };
   }, 420_000);
 
-  it('promoting under load: every answer is wholly the old side or wholly the new, recorded, and the promoted side stays current', async () => {
+  it('promoting under load: every answer is wholly the old side or wholly the new, recorded, and the running process switches to the promoted side', async () => {
     expect(threshold).toBeDefined();
     const { id } = threshold!;
+    const pid = live.child.pid;
+    // A coordinator's board, open across the promotion.
+    const stream = await boardStream();
+    // Episodes arriving all through the promotion and the process's switch (one every 250 ms,
+    // through the process's own events endpoint): none may be lost or applied twice on the side taken up.
+    let producing = true;
+    let sent = 0;
+    const producer = (async () => {
+      while (producing) {
+        await post(episode(`SW-${++sent}`, '1880', '2023-05-02', '2023-05-04'));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     type Answer = { startedAt: number; side: 'old' | 'new' | 'mixed'; body: string };
     const answers: Answer[] = [];
     // The side an answer was read from: March's Örebro line and the corrections of the frozen invoice together.
@@ -291,7 +351,45 @@ describe('rebuild with an audited diff (server)', () => {
     const corrections = await json<{ rows: { kommun: string; billableDaysDelta: number }[] }>('invoices/corrections?month=2023-03');
     expect(corrections.rows).toEqual([expect.objectContaining({ kommun: '1880', billableDaysDelta: 5 })]);
 
-    // The running pipeline follows the promotion: a late episode reaches the promoted side's answers.
+    // The running process switches to the promoted side by itself, as a restart would: it applies
+    // and serves the rebuild's database and namespace, and its consumer on the old side is gone.
+    const rebuilt = `${config.clickhouseDatabase}_rb_${id}`;
+    await waitFor('the running process serving the promoted side', async () => ((await databaseServed()) === rebuilt ? true : undefined), 60_000);
+    expect(live.child.pid).toBe(pid);
+    expect(live.child.exitCode).toBeNull();
+    const admin = new Kafka({ clientId: 'rebuild-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await waitFor('no consumer left on the old side', async () => {
+        const [group] = (await admin.describeGroups([`${config.namespace}.clock`])).groups;
+        return group && group.members.length === 0 ? true : undefined;
+      }, 60_000);
+      expect((await admin.describeGroups([`${config.namespace}-rb-${id}.clock`])).groups[0]!.members.length).toBeGreaterThan(0);
+    } finally {
+      await admin.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    producing = false;
+    await producer;
+    expect(sent).toBeGreaterThan(10);
+    // Every episode sent across the switch on the promoted side, each of its four events applied once
+    // (a version per event: as RB-1's, sent before everything).
+    const [reference] = Object.values(await versionsOf(rebuilt, 'RB-1'));
+    expect(reference).toBeGreaterThanOrEqual(4);
+    await waitFor('every episode sent across the switch on the promoted side', async () => (Object.keys(await versionsOf(rebuilt, 'SW-%')).length === sent ? true : undefined), 60_000);
+    await waitFor('each applied whole', async () => (Object.values(await versionsOf(rebuilt, 'SW-%')).every((v) => v >= reference!) ? true : undefined), 30_000);
+    expect(new Set(Object.values(await versionsOf(rebuilt, 'SW-%')))).toEqual(new Set([reference]));
+
+    // The board (Redis) reads the promoted side: a patient ready now, sent after the switch, is on
+    // the stream opened before the promotion and on GET /api/v1/board; only the promoted side has it.
+    await post(openNow('LIVE-1', '1880'));
+    await waitFor('the live patient on the board stream opened before the promotion', async () => (stream.shows('LIVE-1') ? true : undefined), 60_000);
+    expect(await onBoard('LIVE-1')).toBe(true);
+    stream.close();
+    await waitFor('its facts in the promoted database', async () => ((await factsOf(rebuilt, `episode_id = 'LIVE-1'`)) > 0 ? true : undefined), 30_000);
+    expect(await factsOf(config.clickhouseDatabase, `episode_id = 'LIVE-1'`)).toBe(0);
+
+    // A late episode reaches the promoted side's answers.
     const produced = await runCli(['produce'], env, ndjson(episode('RB-9', '1881', '2023-04-11', '2023-04-14')));
     expect(produced.code, produced.stderr).toBe(0);
     await waitFor('the late April episode in the promoted side', async () => {
