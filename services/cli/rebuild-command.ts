@@ -7,9 +7,10 @@ import { connectRedis } from '../core/redis.ts';
 import { createKafka } from '../kafka/client.ts';
 import { loadPopulation } from '../reference/population.ts';
 import { migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
-import { keepHours, discard, dropExpired, promote } from '../rebuild/promotion.ts';
+import { keepHours, discard, dropExpired, promote, PROMOTABLE, rollback, rollbackTarget } from '../rebuild/promotion.ts';
+import { promotedConfig } from '../rebuild/follow.ts';
 import { progressLine, type Progress } from '../rebuild/progress.ts';
-import { runRebuild, startRebuild, withCaughtUpShadow, type RebuildContext } from '../rebuild/rebuild.ts';
+import { runRebuild, startRebuild, withCaughtUpShadow, withCaughtUpSide, type RebuildContext } from '../rebuild/rebuild.ts';
 import { RebuildRecords } from '../rebuild/records.ts';
 import { changesCsv, summaryText, writeReport } from '../rebuild/report.ts';
 import { parse } from './args.ts';
@@ -27,24 +28,28 @@ export const REBUILD_USAGE = `  utklar rebuild --rules FILE [--from 2024-01] [--
   utklar rebuild --promote ID [--by NAME]
       Switch the API to the rebuild atomically (caught up first), recorded with who, when and
       the agreement versions; what it replaces is kept UTKLAR_REBUILD_KEEP_HOURS (default 168).
+  utklar rebuild --rollback [--by NAME]
+      Undo the promotion in force while what it replaced is kept: that side is caught up with the
+      events, the API switched back to it atomically, recorded with who and when. Refused when
+      there is nothing to roll back to or its keeping time has passed.
   utklar rebuild --discard ID [--by NAME]
-      Drop a rebuild that was not promoted.`;
+      Drop a rebuild that is not what the API reads.`;
 
 /** `utklar rebuild`: 0 done; 1 on failure (a rebuild left unfinished resumes when run again). */
 export async function rebuildCommand(argv: string[]): Promise<number> {
   const a = parse(argv, {
     rules: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'string' }, list: { type: 'boolean', default: false }, diff: { type: 'string' }, format: { type: 'string', default: 'text' },
-    promote: { type: 'string' }, discard: { type: 'string' }, 'max-rate': { type: 'string' },
+    promote: { type: 'string' }, discard: { type: 'string' }, rollback: { type: 'boolean', default: false }, 'max-rate': { type: 'string' },
   });
-  const actions = ['rules', 'resume', 'list', 'diff', 'promote', 'discard'].filter((k) => a[k] !== undefined && a[k] !== false);
-  if (actions.length !== 1) throw new UtklarError('CONFIG', 'give one of --rules FILE, --resume ID, --list, --diff ID, --promote ID, --discard ID');
+  const actions = ['rules', 'resume', 'list', 'diff', 'promote', 'rollback', 'discard'].filter((k) => a[k] !== undefined && a[k] !== false);
+  if (actions.length !== 1) throw new UtklarError('CONFIG', 'give one of --rules FILE, --resume ID, --list, --diff ID, --promote ID, --rollback, --discard ID');
   // The shadow pipeline's info lines would bury the progress bar; LOG_LEVEL still says otherwise.
   if (!process.env.LOG_LEVEL) rootLogger.level = 'warn';
   const live = loadConfig();
   // The shadow pipeline takes the live configuration, the ceiling with it: --max-rate replaces it for this run.
   const config = a['max-rate'] === undefined ? live : { ...live, maxEventsPerSecond: parseEventsPerSecond(String(a['max-rate']), '--max-rate') };
-  if (!config.clickhouseUrl && (a.rules !== undefined || a.resume !== undefined || a.promote !== undefined)) {
+  if (!config.clickhouseUrl && (a.rules !== undefined || a.resume !== undefined || a.promote !== undefined || a.rollback === true)) {
     throw new UtklarError('CONFIG', 'a rebuild needs a ClickHouse server (CLICKHOUSE_URL): embedded chDB binds its data to the one process running the pipeline');
   }
   const by = typeof a.by === 'string' ? a.by : userInfo().username;
@@ -62,7 +67,7 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
     if (a.list) {
       await dropExpired(deps);
       const active = await records.active();
-      for (const r of await records.list()) out({ id: r.id, status: r.status, active: active?.id === r.id, agreements: r.agreementVersions, from: r.from, to: r.to, startedAt: r.startedAt, startedBy: r.startedBy, runs: r.runs, replaySeconds: r.replaySeconds, progress: r.progress, changes: r.summary?.reduce((s, x) => s + x.changed, 0), invoiceChanges: r.invoiceChanges, promotedAt: r.promotedAt, promotedBy: r.promotedBy, error: r.error });
+      for (const r of await records.list()) out({ id: r.id, status: r.status, active: active?.id === r.id, agreements: r.agreementVersions, from: r.from, to: r.to, startedAt: r.startedAt, startedBy: r.startedBy, runs: r.runs, replaySeconds: r.replaySeconds, progress: r.progress, changes: r.summary?.reduce((s, x) => s + x.changed, 0), invoiceChanges: r.invoiceChanges, promotedAt: r.promotedAt, promotedBy: r.promotedBy, rolledBackAt: r.rolledBackAt, rolledBackBy: r.rolledBackBy, error: r.error });
       return 0;
     }
     if (typeof a.diff === 'string') {
@@ -74,10 +79,18 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
     if (typeof a.promote === 'string') {
       const r = await records.get(a.promote);
       if (!r) throw new UtklarError('NOT_FOUND', `no rebuild ${a.promote}`);
-      if (r.status !== 'ready') throw new UtklarError('CONFIG', `rebuild ${r.id} is ${r.status}: only a finished rebuild (ready) can be promoted`);
+      if (!PROMOTABLE.has(r.status)) throw new UtklarError('CONFIG', `rebuild ${r.id} is ${r.status}: only a finished rebuild (ready, or rolled back) can be promoted`);
       process.stderr.write(`catching up with the events since the rebuild finished\n`);
       const active = await withCaughtUpShadow(ctx, r, () => promote(deps, r.id, by, keepHours()));
       out({ promoted: active.id, database: active.database, agreementVersions: active.agreementVersions, promotedAt: active.promotedAt, promotedBy: active.promotedBy, previous: active.previous });
+      return 0;
+    }
+    if (a.rollback) {
+      // Refused before any work when there is nothing to go back to.
+      const { active, previous } = await rollbackTarget(deps);
+      const side = previous.id === null ? config : promotedConfig(config, { namespace: previous.namespace, database: previous.database, agreements: previous.agreements ?? '' });
+      process.stderr.write(`catching up ${previous.id === null ? 'the namespace\'s own data' : `rebuild ${previous.id}`} with the events since the promotion of ${active.id}\n`);
+      out(await withCaughtUpSide(ctx, side, () => rollback(deps, by, keepHours())));
       return 0;
     }
     if (typeof a.discard === 'string') {

@@ -68,10 +68,10 @@ export async function answerChanges(deps: ChangesDeps, q: URLSearchParams, autho
       const list = (await records.list()).reverse().map((r) => ({
         id: r.id, status: r.status, active: active?.id === r.id, agreementVersions: r.agreementVersions, from: r.from, to: r.to,
         startedAt: r.startedAt, startedBy: r.startedBy, finishedAt: r.finishedAt ?? null, replaySeconds: r.replaySeconds ?? null, progress: r.progress ?? null,
-        promotedAt: r.promotedAt ?? null, promotedBy: r.promotedBy ?? null, discardedAt: r.discardedAt ?? null,
+        promotedAt: r.promotedAt ?? null, promotedBy: r.promotedBy ?? null, rolledBackAt: r.rolledBackAt ?? null, rolledBackBy: r.rolledBackBy ?? null, discardedAt: r.discardedAt ?? null,
         summary: scope.kind === 'nation' ? (r.summary ?? []).map((s) => s.line) : null, invoiceChanges: scope.kind === 'region' ? r.invoiceChanges ?? null : null,
       }));
-      return json({ endpoint: 'changes', scope: scopeText(scope), active: active ? { id: active.id, agreementVersions: active.agreementVersions, promotedAt: active.promotedAt, promotedBy: active.promotedBy, previous: active.previous && { id: active.previous.id, keepUntil: active.previous.keepUntil } } : null, rebuilds: list });
+      return json({ endpoint: 'changes', scope: scopeText(scope), active: active ? { id: active.id, agreementVersions: active.agreementVersions, promotedAt: active.promotedAt, promotedBy: active.promotedBy, previous: active.previous && { id: active.previous.id, keepUntil: active.previous.keepUntil }, rolledBack: active.rolledBack ?? null } : null, rebuilds: list });
     }
     if (!ID.test(id)) throw new UtklarError('INVALID_REQUEST', `rebuild: '${id}' is not a rebuild id`);
     const d = await records.diff(id);

@@ -4,7 +4,7 @@ import { Pipeline } from '../app/pipeline.ts';
 import type { Config } from '../core/config.ts';
 import { Periodic } from '../core/periodic.ts';
 import { connectRedis } from '../core/redis.ts';
-import { carry, dropExpired, newestAccess } from './promotion.ts';
+import { carry, dropExpired, newestAccess, somethingExpired } from './promotion.ts';
 import { RebuildRecords, type ActiveData } from './records.ts';
 
 /** The configuration of a pipeline applying the promoted rebuild's side: its namespace, database and agreements, the live events. */
@@ -43,14 +43,14 @@ export function sideConfig(base: Config, active: ActiveData | null): Config {
 
 /**
  * What `utklar run` serves and applies: one pipeline, of the side the API reads. When a promotion
- * moves the read pointer, the process does within seconds what a
+ * (or a rollback, promotion.ts) moves the read pointer, the process does within seconds what a
  * restart would do (adoptPromoted): it starts a pipeline with that side's configuration (its
  * namespace, consumer group, database and agreements; the live events topic), and once it runs,
  * the board, its streams and every Redis-backed view read it (`current`, taken at each request and
  * at each push of a stream); then the old pipeline stops (its consumer commits and leaves its
  * group). Each side's consumer group keeps its own offsets, so nothing is lost or applied twice:
- * the side taken up goes on from its group's commit (where the rebuild left it) and the side left
- * stops at its own, from where it would resume (and the
+ * the side taken up goes on from its group's commit (where the rebuild, or this process before a
+ * rollback, left it) and the side left stops at its own, from where a rollback resumes it (and the
  * replay guards make an event applied again a no-op, docs/data-path.md). Each round also drops
  * what a promotion replaced once its keeping time passed. Needs a ClickHouse server (chDB binds
  * one process's data: two pipelines cannot open it for the moment of the switch).
@@ -78,7 +78,7 @@ export class PromotionFollower {
     const active = await new RebuildRecords(this.#current.redis, this.base.eventsNamespace).active();
     const wanted = sideConfig(this.base, active);
     if (wanted.namespace !== this.#current.config.namespace) await this.#switch(wanted, active?.id ?? null);
-    if (active?.previous?.id && Date.parse(active.previous.keepUntil) <= Date.now()) {
+    if (await somethingExpired({ config: this.base, redis: this.#current.redis, now: Date.now })) {
       const own = this.#current;
       const admin = own.kafka.admin();
       await admin.connect();

@@ -5,7 +5,7 @@ import { str } from '../indicators/sql.ts';
 export interface RebuildLogEntry {
   at: number;
   rebuildId: string;
-  action: 'started' | 'resumed' | 'finished' | 'failed' | 'promoted' | 'discarded' | 'dropped';
+  action: 'started' | 'resumed' | 'finished' | 'failed' | 'promoted' | 'rolled-back' | 'discarded' | 'dropped';
   by: string;
   agreementVersion: string;
   database: string;

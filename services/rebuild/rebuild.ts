@@ -200,3 +200,23 @@ export async function computeDiff(ctx: RebuildContext, r: RebuildRecord): Promis
 export async function withCaughtUpShadow<T>(ctx: RebuildContext, r: RebuildRecord, then: () => Promise<T>): Promise<T> {
   return withShadow(ctx, r, await currentParts(ctx, r), (p) => ctx.onProgress(p), then);
 }
+
+/**
+ * Brings a side the running process left (what the promotion in force replaced: the namespace's
+ * own data or an earlier rebuild) up to the events on the topic now, from its consumer group's
+ * commit, and runs `then` (a rollback's switch) while it keeps applying new ones: as a promotion's
+ * catch-up, so the API reads that side current from the switch on and no event falls between this
+ * pipeline and the running process's taking it over (follow.ts). Applies only: no invoice
+ * freezing, alerts or read-model builds (the running process's pipeline does those).
+ */
+export async function withCaughtUpSide<T>(ctx: RebuildContext, side: Config, then: () => Promise<T>): Promise<T> {
+  const topic = topics(side.eventsNamespace).patientEvents;
+  const pipeline = new Pipeline({ ...side, consumers: ['clock'], timersOnly: false, invoiceFreeze: null, alertRules: undefined, analyticsRegions: [], snapshotEveryMs: 0 });
+  try {
+    await pipeline.start();
+    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${side.groupPrefix}.clock`, parts: await topicBounds(ctx.admin, topic), onProgress: (p) => ctx.onProgress(p) });
+    return await then();
+  } finally {
+    await pipeline.stop();
+  }
+}

@@ -6,8 +6,11 @@ import type { PartitionProgress, Progress } from './progress.ts';
 /** What a rebuild is and how far it got, kept in the live namespace's Redis (one JSON per rebuild). */
 export interface RebuildRecord {
   id: string;
-  /** replaying → diffing → ready (its diff written) → promoted | discarded; `failed` keeps the error. */
-  status: 'replaying' | 'diffing' | 'ready' | 'promoted' | 'discarded' | 'failed' | 'retired';
+  /**
+   * replaying → diffing → ready (its diff written) → promoted | discarded; `failed` keeps the error;
+   * a promoted one is `retired` by the next promotion and `rolled-back` by `--rollback` (promotable again until dropped).
+   */
+  status: 'replaying' | 'diffing' | 'ready' | 'promoted' | 'discarded' | 'failed' | 'retired' | 'rolled-back';
   /** The agreement files the rebuild counts under (UTKLAR_AGREEMENTS syntax), and their versions. */
   agreements: string;
   agreementVersions: string[];
@@ -37,6 +40,10 @@ export interface RebuildRecord {
   promotedBy?: string;
   discardedAt?: string;
   discardedBy?: string;
+  rolledBackAt?: string;
+  rolledBackBy?: string;
+  /** A rolled-back rebuild's data is kept as what a promotion replaces is, then dropped (promotion.ts, dropExpired). */
+  keepUntil?: string;
 }
 
 /** The rebuild's diff, as the API and the page read it. */
@@ -67,6 +74,8 @@ export interface ActiveData {
   promotedAt: string;
   promotedBy: string;
   previous: { id: string | null; namespace: string; database: string; agreements: string | null; keepUntil: string } | null;
+  /** Set when this side is read again because a later promotion was rolled back: which, when, by whom. */
+  rolledBack?: { id: string; at: string; by: string };
 }
 
 /** Under one hash tag, so a record and the index change in one MULTI on a Redis Cluster too. */

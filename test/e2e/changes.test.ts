@@ -25,6 +25,12 @@ describe('the page Ändringar in headless Chromium', () => {
     namespace: `${config.namespace}-rb-${ID}`, database: `${config.clickhouseDatabase}_rb_${ID}`, eventsNamespace: config.namespace,
     startedBy: 'Analytiker Örebro', startedAt: '2026-12-06T09:00:00Z', partitions: [], runs: 1, finishedAt: '2026-12-06T09:01:00Z',
   };
+  // One published and then undone with `rebuild --rollback`: the list says so, with who and when.
+  const ROLLED = '20261206t080000cd';
+  const rolled: RebuildRecord = {
+    ...record, id: ROLLED, status: 'rolled-back', namespace: `${config.namespace}-rb-${ROLLED}`, database: `${config.clickhouseDatabase}_rb_${ROLLED}`, startedAt: '2026-12-06T08:00:00Z',
+    promotedAt: '2026-12-06T08:10:00Z', promotedBy: 'Chef Region Örebro', rolledBackAt: '2026-12-06T08:20:00Z', rolledBackBy: 'Ekonomichef Örebro', keepUntil: '2026-12-13T08:20:00Z',
+  };
   const diff: RebuildDiff = {
     id: ID, from: '2023-03', to: '2023-04', agreementVersions: { old: ['orebro.json#2018-01-01@9999999999'], new: ['orebro.json#2018-01-01@abcdef0123'] }, computedAt: '2026-12-06T09:01:00Z',
     summary: [{ indicator: 'payment', cells: 40, changed: 5, municipalityMonths: 2, fields: [], line: 'payment: 5 of 40 values changed in 2 municipality-month(s); billableDays 0 → 5 (+5)' },
@@ -48,7 +54,8 @@ describe('the page Ändringar in headless Chromium', () => {
   beforeAll(async () => {
     requireChromium();
     redis = new Redis(config.redisUrl);
-    await redis.multi().set(keys.record(ID), JSON.stringify(record)).zadd(keys.index, String(Date.parse(record.startedAt)), ID).set(keys.diff(ID), JSON.stringify(diff)).exec();
+    await redis.multi().set(keys.record(ID), JSON.stringify(record)).zadd(keys.index, String(Date.parse(record.startedAt)), ID).set(keys.diff(ID), JSON.stringify(diff))
+      .set(keys.record(ROLLED), JSON.stringify(rolled)).zadd(keys.index, String(Date.parse(rolled.startedAt)), ROLLED).exec();
     pipeline = new PipelineProcess(env);
     await pipeline.healthy();
     browser = await launchBrowser();
@@ -57,7 +64,7 @@ describe('the page Ändringar in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await pipeline?.stop();
-    await redis?.del(keys.record(ID), keys.index, keys.diff(ID));
+    await redis?.del(keys.record(ID), keys.record(ROLLED), keys.index, keys.diff(ID));
     redis?.disconnect();
   });
 
@@ -65,12 +72,16 @@ describe('the page Ändringar in headless Chromium', () => {
     const page = await open(token({ kind: 'region', region: '18' }), '/changes.html');
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
-    await expect.poll(() => page.locator('#rebuilds tbody tr').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.locator('#rebuilds tbody tr').count(), { timeout: 20_000 }).toBe(2);
     expect(await page.locator('header a.active').textContent()).toBe('Ändringar');
     expect(await page.locator('#active').textContent()).toBe('Rapporterna svarar från den ursprungliga datan: ingen omräkning är publicerad.');
-    expect(await page.locator('#rebuilds tbody td[data-field="status"]').textContent()).toBe('Klar, ej publicerad');
+    // Newest first.
+    expect(await page.locator('#rebuilds tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual([ID, ROLLED]);
+    expect(await page.locator(`#rebuilds tr[data-id="${ID}"] td[data-field="status"]`).textContent()).toBe('Klar, ej publicerad');
+    expect((await page.locator(`#rebuilds tr[data-id="${ROLLED}"] td[data-field="status"]`).textContent())?.replace(/\s/g, ' ')).toMatch(/^Återkallad 2026-12-06 \d\d:20, Ekonomichef Örebro$/);
+    expect(await page.locator(`#rebuilds tr[data-id="${ROLLED}"] td`).last().textContent()).toContain('Chef Region Örebro');
     expect(await page.locator('#rebuilds th[scope="col"]').count()).toBe(6);
-    await Promise.all([page.waitForURL(`**/changes.html?rebuild=${ID}`), page.click(`#rebuilds a`)]);
+    await Promise.all([page.waitForURL(`**/changes.html?rebuild=${ID}`), page.click(`#rebuilds tr[data-id="${ID}"] a`)]);
     await expect.poll(() => page.locator('#changed tbody tr').count(), { timeout: 20_000 }).toBe(5);
     // The region's own summary, recomputed over its values (GET /api/v1/changes scopes it).
     expect(await page.locator('#summary li').allTextContents()).toEqual([
@@ -89,6 +100,9 @@ describe('the page Ändringar in headless Chromium', () => {
     expect(await page.locator('header a.active').textContent()).toBe('Changes');
     expect((await page.locator('#invoices tbody td').nth(4).textContent())?.replace(/\s/g, ' ')).toBe('SEK 52,500');
     expect(await swedishTexts(page)).toEqual([]);
+    await page.goto(`${pipeline.url}/changes.html?lang=en`);
+    await expect.poll(() => page.locator('#rebuilds tbody tr').count(), { timeout: 20_000 }).toBe(2);
+    expect((await page.locator(`#rebuilds tr[data-id="${ROLLED}"] td[data-field="status"]`).textContent())?.replace(/\s/g, ' ')).toMatch(/^Rolled back .*20.*, Ekonomichef Örebro$/);
     expect(problems).toEqual([]);
   }, 60_000);
 

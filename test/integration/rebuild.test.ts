@@ -20,7 +20,8 @@ import { PipelineProcess, runCli } from '../support/processes.ts';
  * exactly the municipality-month worked by hand below, and the frozen invoice it would change;
  * a rebuild SIGKILLed mid-replay resumes to the same diff; a promotion under load switches every
  * request at once (no answer is a mix of the two sides), is recorded, and the running pipeline
- * switches to the promoted side by itself (no event lost or applied twice, the board following).
+ * switches to the promoted side by itself (no event lost or applied twice, the board following);
+ * a rollback switches back the same way, and is refused once nothing is kept to go back to.
  * Fixed past months, and times of now for the live board: passes on any date.
  *
  * Hand-worked (orebro.json: the month's average payment days per municipality and care type
@@ -418,4 +419,81 @@ describe('rebuild with an audited diff (server)', () => {
     const original = await ch(`SELECT count() AS n FROM ${config.clickhouseDatabase}.episode_facts WHERE discharged_month = 202304 AND home_municipality = '1883'`);
     expect(Number(original[0]!.n)).toBe(0);
   }, 180_000);
+
+  it('--rollback switches back atomically within the keeping time, recorded, the running process following; refused with nothing to go back to or once expired', async () => {
+    const { id } = threshold!;
+    const rebuilt = `${config.clickhouseDatabase}_rb_${id}`;
+    const pid = live.child.pid;
+    const stream = await boardStream();
+    // The side left at the promotion missed what came since (the episodes sent across the switch,
+    // the late ones): it is caught up before the API reads it again.
+    expect(await factsOf(config.clickhouseDatabase, `episode_id = 'RB-10'`)).toBe(0);
+    type Answer = { startedAt: number; side: 'old' | 'new' | 'other'; body: string };
+    const answers: Answer[] = [];
+    const sideOf = (body: string): Answer['side'] => {
+      const rows = (JSON.parse(body) as { rows: Record<string, unknown>[] }).rows;
+      const ore = rows.find((r) => r.kommun === '1880');
+      if (rows.every((r) => r.threshold === 3) && ore?.billableDays === 0) return 'old';
+      if (rows.every((r) => r.threshold === 2) && ore?.billableDays === 5) return 'new';
+      return 'other';
+    };
+    let loading = true;
+    const worker = async () => {
+      while (loading) {
+        const startedAt = Date.now();
+        const r = await api('payment?month=2023-03');
+        answers.push({ startedAt, side: r.status === 200 ? sideOf(r.body) : 'other', body: r.body });
+      }
+    };
+    const workers = Array.from({ length: 2 }, () => worker());
+    const rolled = await runCli(['rebuild', '--rollback', '--by', 'Chef Region Örebro'], env);
+    const rolledAt = Date.now();
+    expect(rolled.code, rolled.stderr.slice(-3000)).toBe(0);
+    expect(lastJson(rolled.stdout)).toMatchObject({ rolledBack: id, to: null, database: config.clickhouseDatabase, by: 'Chef Region Örebro' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    loading = false;
+    await Promise.all(workers);
+    expect(answers.filter((a) => a.side === 'other').map((a) => a.body)).toEqual([]);
+    expect(answers.filter((a) => a.side === 'new').length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.startedAt > rolledAt).length).toBeGreaterThan(2);
+    expect(answers.filter((a) => a.startedAt > rolledAt).every((a) => a.side === 'old')).toBe(true);
+
+    // Recorded: the API reads the original data, the rebuild is rolled back by whom and when, and the log has it.
+    const list = await json<{ active: unknown; rebuilds: { id: string; status: string; rolledBackBy: string | null; rolledBackAt: string | null; promotedBy: string | null }[] }>('changes');
+    expect(list.active).toBeNull();
+    const entry = list.rebuilds.find((r) => r.id === id)!;
+    expect(entry).toMatchObject({ status: 'rolled-back', rolledBackBy: 'Chef Region Örebro', promotedBy: 'Chef Region Örebro' });
+    expect(Math.abs(Date.parse(entry.rolledBackAt!) - rolledAt)).toBeLessThan(60_000);
+    const log = await ch(`SELECT action, by, database FROM ${config.clickhouseDatabase}.rebuild_log WHERE rebuild_id = '${id}' AND action = 'rolled-back'`);
+    expect(log).toEqual([{ action: 'rolled-back', by: 'Chef Region Örebro', database: config.clickhouseDatabase }]);
+    // The frozen invoice stays frozen and matches the original facts again.
+    expect((await json<{ status: string }>('invoices?month=2023-03')).status).toBe('frozen');
+    expect((await json<{ rows: unknown[] }>('invoices/corrections?month=2023-03')).rows).toEqual([]);
+    // Nothing the promoted side applied is missing on the side read again: each episode whole, once.
+    expect(await factsOf(config.clickhouseDatabase, `episode_id = 'RB-10'`)).toBeGreaterThan(0);
+    const promotedSide = await versionsOf(rebuilt, 'SW-%');
+    expect(await versionsOf(config.clickhouseDatabase, 'SW-%')).toEqual(promotedSide);
+
+    // The running process goes back too, without a restart: a patient sent now is on the board
+    // (the stream opened before the rollback) and in the original database only.
+    await waitFor('the running process serving the original data', async () => ((await databaseServed()) === config.clickhouseDatabase ? true : undefined), 60_000);
+    expect(live.child.pid).toBe(pid);
+    await post(openNow('LIVE-2', '1881'));
+    await waitFor('the patient sent after the rollback on the board stream', async () => (stream.shows('LIVE-2') ? true : undefined), 60_000);
+    stream.close();
+    expect(await onBoard('LIVE-2')).toBe(true);
+    await waitFor('its facts in the original database', async () => ((await factsOf(config.clickhouseDatabase, `episode_id = 'LIVE-2'`)) > 0 ? true : undefined), 30_000);
+    expect(await factsOf(rebuilt, `episode_id = 'LIVE-2'`)).toBe(0);
+
+    // Nothing to roll back now; and a promotion whose keeping time has passed cannot be rolled back.
+    const none = await runCli(['rebuild', '--rollback'], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/nothing to roll back: no promotion is in force/);
+    const again = await runCli(['rebuild', '--promote', id, '--by', 'Chef Region Örebro'], { ...env, UTKLAR_REBUILD_KEEP_HOURS: '0' });
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    const expired = await runCli(['rebuild', '--rollback'], env);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(new RegExp(`the promotion of ${id} can no longer be rolled back: what it replaced was kept until \\d{4}-`));
+    expect((await json<{ active: { id: string } }>('changes')).active.id).toBe(id);
+  }, 300_000);
 });

@@ -10,6 +10,11 @@ import { cellCounts, diffCells, summarise } from '../../services/rebuild/diff.ts
 import { monthsBetween } from '../../services/rebuild/months.ts';
 import { progressLine, progressOf } from '../../services/rebuild/progress.ts';
 import { rebuildAgreements } from '../../services/rebuild/shadow.ts';
+import { loadConfig } from '../../services/core/config.ts';
+import type { RedisLike } from '../../services/core/redis.ts';
+import { sideConfig } from '../../services/rebuild/follow.ts';
+import { rollbackTarget } from '../../services/rebuild/promotion.ts';
+import { rebuildKeys, type ActiveData } from '../../services/rebuild/records.ts';
 import { changesCsv } from '../../services/rebuild/report.ts';
 
 const payment = (kommun: string, billableDays: number, exceeded: boolean, average = 2.5) => ({
@@ -121,5 +126,32 @@ describe('a rebuild\'s progress, months and agreements', () => {
     expect(agreementVersion(before!)).not.toBe(agreementVersion(after!));
     expect(agreementVersion(after!)).toMatch(/^orebro\.json#\d{4}-\d{2}-\d{2}@[0-9a-f]{10}$/);
     expect(agreementVersion(set.agreements.find((a) => a.region === '*')!)).toBe(agreementVersion(live.agreements.find((a) => a.region === '*')!));
+  });
+
+  describe('rollback: what it goes back to, or why not', () => {
+    const config = loadConfig({ UTKLAR_NAMESPACE: 'unit', CLICKHOUSE_DATABASE: 'unit' });
+    const NOW = Date.parse('2026-12-06T12:00:00Z');
+    const pointer = (active: ActiveData | null) => ({ get: async (k: string) => (k === rebuildKeys('unit').active && active ? JSON.stringify(active) : null) }) as unknown as RedisLike;
+    const promoted = (previous: ActiveData['previous']): ActiveData => ({
+      id: 'r2', namespace: 'unit-rb-r2', database: 'unit_rb_r2', agreements: bundledFile('orebro'), agreementVersions: [], promotedAt: '2026-12-06T11:00:00Z', promotedBy: 'chef', previous,
+    });
+    const original = (keepUntil: string) => ({ id: null, namespace: 'unit', database: 'unit', agreements: null, keepUntil });
+
+    it('the side the last promotion replaced, within its keeping time', async () => {
+      const active = promoted(original('2026-12-06T12:00:01Z'));
+      expect(await rollbackTarget({ config, redis: pointer(active), now: () => NOW })).toEqual({ active, previous: active.previous });
+    });
+
+    it('refused with no promotion in force, with nothing kept, and once the keeping time has passed', async () => {
+      await expect(rollbackTarget({ config, redis: pointer(null), now: () => NOW })).rejects.toThrow(/^nothing to roll back: no promotion is in force/);
+      await expect(rollbackTarget({ config, redis: pointer(promoted(null)), now: () => NOW })).rejects.toThrow(/^nothing to roll back to: what the promotion of r2 replaced is no longer kept/);
+      await expect(rollbackTarget({ config, redis: pointer(promoted(original('2026-12-06T12:00:00Z'))), now: () => NOW })).rejects.toThrow('the promotion of r2 can no longer be rolled back: what it replaced was kept until 2026-12-06T12:00:00Z');
+    });
+
+    it('the running process applies the side the pointer names: a rebuild\'s namespace, group and database, or its own', () => {
+      const side = sideConfig(config, promoted(null));
+      expect(side).toMatchObject({ namespace: 'unit-rb-r2', groupPrefix: 'unit-rb-r2', clickhouseDatabase: 'unit_rb_r2', eventsNamespace: 'unit' });
+      expect(sideConfig(config, null)).toBe(config);
+    });
   });
 });

@@ -10,9 +10,9 @@ import { dateTime, kronor, number, t, translatePage, withLang, type MessageKey }
  */
 interface Rebuild {
   id: string; status: string; active: boolean; agreementVersions: string[]; from: string; to: string; startedAt: string; startedBy: string;
-  promotedAt: string | null; promotedBy: string | null; progress: { done: number; total: number } | null;
+  promotedAt: string | null; promotedBy: string | null; rolledBackAt: string | null; rolledBackBy: string | null; progress: { done: number; total: number } | null;
 }
-interface Listing { active: { id: string; promotedAt: string; promotedBy: string } | null; rebuilds: Rebuild[] }
+interface Listing { active: { id: string; promotedAt: string; promotedBy: string; rolledBack: { id: string; at: string; by: string } | null } | null; rebuilds: Rebuild[] }
 interface Changed { indicator: string; field: string; region: string; kommun: string; month: string; careType: string; rest: string; old: number | null; new: number | null; difference: number | null; suppressed?: string[] }
 interface Diff {
   rebuild: string; from: string; to: string; agreementVersions: { old: string[]; new: string[] };
@@ -23,7 +23,7 @@ interface Diff {
 
 const STATUS: Record<string, MessageKey> = {
   replaying: 'changes.status.replaying', diffing: 'changes.status.diffing', ready: 'changes.status.ready', promoted: 'changes.status.promoted',
-  discarded: 'changes.status.discarded', failed: 'changes.status.failed', retired: 'changes.status.retired',
+  discarded: 'changes.status.discarded', failed: 'changes.status.failed', retired: 'changes.status.retired', 'rolled-back': 'changes.status.rolledBack',
 };
 const box = () => document.querySelector('#changes')!;
 // An agreement version is data (`orebro.json#2018-01-01@…`): shown as sent, without the hash.
@@ -38,7 +38,9 @@ function rebuildsTable(list: Listing): HTMLElement {
     el('thead', {}, el('tr', {}, ...(['changes.col.id', 'changes.col.status', 'changes.col.agreements', 'changes.col.period', 'changes.col.started', 'changes.col.promoted'] as MessageKey[]).map((k) => el('th', { scope: 'col' }, t(k))))),
     el('tbody', {}, ...list.rebuilds.map((r) => el('tr', { 'data-id': r.id, ...(r.active ? { class: 'active' } : {}) },
       el('th', { scope: 'row', translate: 'no' }, el('a', { href: withLang(`/changes.html?rebuild=${encodeURIComponent(r.id)}`) }, r.id)),
-      el('td', { 'data-field': 'status' }, STATUS[r.status] ? t(STATUS[r.status]!) : r.status, r.status === 'replaying' && r.progress ? ` (${number(r.progress.done)} / ${number(r.progress.total)})` : ''),
+      el('td', { 'data-field': 'status' }, STATUS[r.status] ? t(STATUS[r.status]!) : r.status, r.status === 'replaying' && r.progress ? ` (${number(r.progress.done)} / ${number(r.progress.total)})` : '',
+        // Who undid the publication and when (bin/utklar rebuild --rollback).
+        ...(r.status === 'rolled-back' && r.rolledBackAt ? [` ${dateTime(Date.parse(r.rolledBackAt))}, `, el('span', { translate: 'no' }, r.rolledBackBy ?? '')] : [])),
       el('td', { translate: 'no' }, agreementText(r.agreementVersions)),
       el('td', {}, `${r.from} – ${r.to}`),
       el('td', {}, `${dateTime(Date.parse(r.startedAt))}, `, el('span', { translate: 'no' }, r.startedBy)),
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   const [list] = await Promise.all([api<Listing>('/api/v1/changes'), loadAreas()]);
   document.querySelector('#active')!.textContent = list.active
     ? t('changes.active', { id: list.active.id, at: dateTime(Date.parse(list.active.promotedAt)), by: list.active.promotedBy })
+      + (list.active.rolledBack ? ` ${t('changes.rolledBack', { id: list.active.rolledBack.id, at: dateTime(Date.parse(list.active.rolledBack.at)), by: list.active.rolledBack.by })}` : '')
     : t('changes.original');
   const id = new URLSearchParams(location.search).get('rebuild');
   if (!id) {
