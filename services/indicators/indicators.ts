@@ -10,7 +10,7 @@ import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
-import { ADMISSIONS, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
+import { ADMISSIONS, bedDaysSql, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
 import { paymentBasisOf, paymentReadsFrom, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
@@ -175,7 +175,8 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   const to = Math.min(ctx.filters.toDay, ctx.today);
   const days = to - ctx.filters.fromDay + 1;
   if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
-  const rows = await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
+  const rolled = bedDaysSql({ db: ctx.db, at: await pointOf(ctx), base: where(ctx), group: GROUPS[groupBy], fromDay: ctx.filters.fromDay, toDay: to, today: ctx.today });
+  const rows = rolled ? await cached(ctx, rolled) : await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
     SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
     FROM ${src}
     GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);

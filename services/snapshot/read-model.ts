@@ -51,7 +51,7 @@ const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
 export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
 
 /** The closed-episode rollups' tables (rollup-sql.ts: DISCHARGES and ADMISSIONS say what each holds). */
-export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily'] as const;
+export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup'] as const;
 
 /** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
 export const MAX_CHANGED = 5_000;

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { utklarDaysSql } from '../facts/day-counts.ts';
-import { int } from '../indicators/sql.ts';
+import { bedDaysIn, int } from '../indicators/sql.ts';
 import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
 import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, ROLLUP_TABLES, type ReadPoint } from './read-model.ts';
 
@@ -112,6 +112,7 @@ export function rollupFor(at: Pick<ReadPoint, 'rollups'>, named: readonly string
 
 /** Writes generation `g`'s rollups from its snapshot rows (before the generation is recorded, so a recorded one is complete). */
 export async function buildRollup(client: ClickHouseClient, db: string, g: number): Promise<void> {
+  await buildBedDaysRollup(client, db, g);
   for (const family of [DISCHARGES, ADMISSIONS]) {
     // The widest from the episodes, the narrower ones from it: the same sums, fewer dimensions.
     const [widest, ...narrower] = [...family.rollups].reverse();
@@ -138,6 +139,24 @@ export async function buildRollup(client: ClickHouseClient, db: string, g: numbe
         WHERE generation = ${int(g)} GROUP BY generation, ${narrow}, ${family.month}`);
     }
   }
+}
+
+/** The bed-day rollup's dimensions (migration 016): the discharges' rollup's, by the month each bed-day fell in. */
+export const BED_DAY_DIMENSIONS = ['status', 'region', 'home_county', 'home_municipality', 'out_of_county', 'care_type', 'hospital'] as const;
+
+/** Writes generation `g`'s bed-day rollup: each closed ready episode's utklar days (day 0 not counted), one row per day, summed per month. */
+export async function buildBedDaysRollup(client: ClickHouseClient, db: string, g: number): Promise<void> {
+  const dims = BED_DAY_DIMENSIONS.join(', ');
+  // A period from s to e holds the utklar days s + 1 … e (bedDaysIn); range(n) is 18.16's only range.
+  await command(client, `
+    INSERT INTO ${db}.episode_bed_days_rollup (generation, ${dims}, bed_month, bed_days)
+    SELECT ${int(g)} AS generation, ${dims}, toYYYYMM(toDate(bed_day)) AS bed_month, toInt64(count()) AS bed_days
+    FROM (
+      SELECT ${dims}, arrayJoin(arrayMap(i -> toInt32(period.1 + 1 + i), range(toUInt32(greatest(0, period.2 - period.1))))) AS bed_day
+      FROM (
+        SELECT ${dims}, arrayJoin(arrayMap((s, e) -> (s, e), ready_start_days, ready_end_days)) AS period
+        FROM ${db}.episode_snapshot WHERE generation = ${int(g)} AND discharged_day >= 0 AND length(ready_start_days) > 0))
+    GROUP BY ${dims}, bed_month`);
 }
 
 /** The whole calendar months inside [fromDay, toDay], as epoch days and YYYYMM, or null when none is. */
@@ -222,4 +241,62 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
     ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(currentEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
     ...(F.open ? [episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ].join('\n    UNION ALL\n    '));
+}
+
+export interface BedDaysQuery {
+  db: string;
+  at: ReadPoint;
+  /** Conditions on the episode's dimensions (scope and listbox filters). */
+  base: string;
+  /** The group's SQL expression over the episode's columns. */
+  group: string;
+  /** The period, inclusive epoch days; `toDay` no later than today. */
+  fromDay: number;
+  toDay: number;
+  today: number;
+}
+
+/**
+ * Per group and care type, the utklar bed-days in the period (occupied-beds) through the bed-day
+ * rollup, or null when it cannot answer (the generation has none, the conditions or the group name
+ * a column it lacks or fix a region, or the period holds no whole month):
+ *   the rollup's whole months (its closed episodes' bed-days that fell in them)
+ *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
+ *   + those episodes' newest versions, closed
+ *   + the closed episodes' bed-days on the period's other days, one by one (discharged on or after
+ *     the first of those days: the sort key finds them)
+ *   + every open episode, one by one (its days up to today).
+ * The same sums as bedDaysIn over every episode's latest version (a property test compares them).
+ */
+export function bedDaysSql(q: BedDaysQuery): string | null {
+  const { at, db } = q;
+  if (!at.rollups.includes('episode_bed_days_rollup')) return null;
+  // As rollupFor: a region's episodes lie together in the snapshot; one plain read beats a union on 18.16.
+  if (/\bregion = /.test(q.base)) return null;
+  if (!columnsIn(`${q.base} ${q.group}`).every((c) => (BED_DAY_DIMENSIONS as readonly string[]).includes(c))) return null;
+  const whole = wholeMonths(q.fromDay, q.toDay);
+  if (!whole) return null;
+  const all = (...parts: string[]) => parts.join(' AND ');
+  const ready = 'length(ready_start_days) > 0';
+  const closed = 'discharged_day >= 0';
+  const columns = [...new Set([...columnsIn(q.group), 'care_type', 'ready_start_days', 'ready_end_days'])];
+  // Signed, one type in every branch (18.16's UNION ALL).
+  const episodes = (source: string, from: number, to: number, sign: '' | '-' = '') =>
+    `SELECT ${q.group} AS grp, care_type, ${sign}toInt64(sum(${bedDaysIn(from, to, q.today)})) AS b FROM ${source} GROUP BY grp, care_type`;
+  // A closed episode with a bed-day in the whole months was discharged on or after their first day.
+  const covered = `discharged_day >= ${int(whole.fromDay)}`;
+  const retracted = changedInSnapshot(db, at, all(q.base, ready, closed, covered), columns);
+  const changedNow = changedEpisodes(db, at, `${columns.join(' ')} ${q.base} ${covered}`);
+  const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!);
+  return `
+    SELECT grp, care_type, sum(b) AS bed_days FROM (
+    SELECT ${q.group} AS grp, care_type, toInt64(bed_days) AS b FROM ${db}.episode_bed_days_rollup
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND bed_month >= ${int(whole.fromMonth)} AND bed_month <= ${int(whole.toMonth)}
+    ${[
+    ...(retracted ? [episodes(retracted, whole.fromDay, whole.toDay, '-')] : []),
+    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${all(q.base, ready, closed, covered)})`, whole.fromDay, whole.toDay)] : []),
+    ...edges.map(([a, b]) => episodes(currentEpisodes(db, all(q.base, ready, closed, `discharged_day >= ${int(a!)}`), at, columns), a!, b!)),
+    episodes(currentEpisodes(db, all(q.base, ready, 'discharged_day < 0'), at, columns), q.fromDay, q.toDay),
+  ].map((x) => `UNION ALL\n    ${x}`).join('\n    ')})
+    GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`;
 }

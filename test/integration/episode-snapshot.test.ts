@@ -104,6 +104,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     ['goalFulfilment by ward', (c) => ind.goalFulfilment(c, 'ward')],
     ['perThousand', (c) => ind.perThousand(c)],
     ['occupiedBeds by ward', (c) => ind.occupiedBeds(c, 'ward')],
+    // By hospital and by kommun the bed-day rollup answers (a ward is not one of its dimensions).
+    ['occupiedBeds by hospital', (c) => ind.occupiedBeds(c, 'hospital')],
+    ['occupiedBeds by municipality', (c) => ind.occupiedBeds(c, 'municipality')],
     ['variation', (c) => ind.variation(c)],
     ['waiting by hospital', (c) => ind.waiting(c, 'hospital')],
     ['payment, March', (c) => ind.payment(c, { fromDay: stockholmDay(Date.parse('2026-03-01T12:00:00+01:00')), toDay: stockholmDay(Date.parse('2026-03-31T12:00:00+02:00')) })],
