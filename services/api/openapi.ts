@@ -126,7 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
   };
   paths['/api/v1/changes'] = {
     get: {
-      summary: 'Rebuilds under changed rules (bin/utklar rebuild, docs/rebuild.md): without `rebuild`, the rebuilds and which one the API reads (who promoted it when, the agreement versions); with `rebuild=<id>`, its diff: a summary line per indicator, every changed value (old, new, difference) per region, municipality, month and care type, and the frozen invoice bases it would change. A region its own values and invoices, a municipality its own municipality (small cells withheld) and the invoice lines it is liable for, the nation every value and no invoices; a unit 403',
+      summary: 'Rebuilds under changed rules (bin/utklar rebuild, docs/rebuild.md): without `rebuild`, the rebuilds (status replaying, diffing, ready, promoted, discarded, failed, retired or rolled-back; rolledBackAt/rolledBackBy for one taken back with `bin/utklar rebuild --rollback`) and which one the API reads (who promoted it when, the agreement versions); with `rebuild=<id>`, its diff: a summary line per indicator, every changed value (old, new, difference) per region, municipality, month and care type, and the frozen invoice bases it would change. A region its own values and invoices, a municipality its own municipality (small cells withheld) and the invoice lines it is liable for, the nation every value and no invoices; a unit 403',
       security: [{ bearer: [] }],
       parameters: [
         ['rebuild', 'the rebuild id (bin/utklar rebuild --list)'], ['indicator', 'only this indicator (e.g. payment)'], ['kommun', 'only this kommunkod'], ['format', 'json (default) or csv (the changed values; small cells <5)'],
