@@ -56,9 +56,11 @@ describe('read-only SQL per region (server)', () => {
       ...events('18', '194501011235', 'R18-E1', '1880', '2025-09-01'),
       ...events('01', '193006151231', 'R01-E1', '0180', '2025-09-01'),
     ]);
-    await waitFor('region 03\'s analyst sees its two episodes (the users file loaded by the server)', async () => {
-      const seen = await episodesSeenBy(A03, r03);
-      return seen?.length === 2 ? true : undefined;
+    // Both regions' facts: each episode's partition publishes its facts in transactions of its
+    // own, so region 03's may be stored before region 18's (a CI run read 18's too early).
+    await waitFor('each analyst sees its region\'s episodes (the users file loaded by the server, every partition\'s facts stored)', async () => {
+      const [seen03, seen18] = [await episodesSeenBy(A03, r03), await episodesSeenBy(A18, r18)];
+      return seen03?.length === 2 && seen18?.length === 1 ? true : undefined;
     }, 90_000);
   }, 180_000);
 
