@@ -19,6 +19,7 @@ import { AccessLog } from '../api/access-log.ts';
 import { answerAccessLog } from '../api/access-log-endpoint.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 import { ReadPointer, rulesWith } from '../rebuild/read-pointer.ts';
+import { SideClocks, type SideView } from '../rebuild/side-clocks.ts';
 import type { Config } from '../core/config.ts';
 import { answerChanges } from '../rebuild/changes-route.ts';
 
@@ -61,12 +62,16 @@ export async function startHttp(serving: Serving, host: string, port: number, ex
   // Which database (and agreements) the API answers from: the namespace's own or a promoted rebuild's
   // (services/rebuild/), whichever side this process applies.
   const pointer = new ReadPointer(() => serving.current.redis, serving.base, rulesWith(serving.base, serving.base.agreements));
+  // The clocks read beside those answers: the same side's, also in the seconds before the process
+  // follows a switch (side-clocks.ts).
+  const sideClocks = new SideClocks();
+  const viewOf = async (p: Pipeline): Promise<SideView> => sideClocks.of(await pointer.current(), p);
   const server = createServer(async (req, res) => {
     setSecurityHeaders(res);
     const pipeline = serving.current;
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      if (await serveWeb(() => serving.current, req, res, url, accessLog)) return;
+      if (await serveWeb(() => serving.current, req, res, url, accessLog, viewOf)) return;
       if (req.url === '/health') {
         const h = await pipeline.health();
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
@@ -87,14 +92,18 @@ export async function startHttp(serving: Serving, host: string, port: number, ex
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const common = { client: pipeline.clickhouse, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin, clocks: pipeline.clocks.read };
+        const common = { client: pipeline.clickhouse, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin };
         // The access log is the process's own (where it records); everything else reads the side
         // the read pointer names, read once here: one request never mixes two sides of a promotion.
+        const fromSide = async () => {
+          const side = await pointer.current();
+          return answer({ ...common, ...side, clocks: sideClocks.of(side, pipeline).reads }, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
+        };
         const r = url.pathname === '/api/v1/access-log'
           ? await answerAccessLog({ ...common, db: pipeline.config.clickhouseDatabase }, url.searchParams, authorizationOf(req))
           : url.pathname === '/api/v1/changes'
             ? await answerChanges({ redis: pipeline.redis, namespace: pipeline.config.eventsNamespace, secret: pipeline.config.apiSecret, now: Date.now, smallCellMin: pipeline.config.smallCellMin }, url.searchParams, authorizationOf(req))
-            : await answer({ ...common, ...(await pointer.current()) }, url.pathname.slice('/api/v1/'.length), url.searchParams, authorizationOf(req));
+            : await fromSide();
         pipeline.metrics.apiRequests.inc({ status: String(r.status) });
         res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } else if (req.url?.startsWith('/board')) {
@@ -132,9 +141,10 @@ export async function startHttp(serving: Serving, host: string, port: number, ex
           return;
         }
         const now = Date.now();
-        const open = await pipeline.clocks.read.openEpisodes(index);
-        const rows = boardRows(open, now, pipeline.rules)
-          .map((r) => ({ ...r, readmissionOf: visibleIndexEpisode(r.readmissionOf, scope, pipeline.rules) }));
+        const view = await viewOf(pipeline);
+        const open = await view.reads.openEpisodes(index);
+        const rows = boardRows(open, now, view.rules)
+          .map((r) => ({ ...r, readmissionOf: visibleIndexEpisode(r.readmissionOf, scope, view.rules) }));
         // Without an API secret the board is open on loopback: no token, nobody to record.
         if (scope) accessLog.record({ at: now, subject, scope, endpoint: '/board', format: 'json', filters: q, episodes: rows.length, episodeRegions: open.map((e) => e.state.admission?.region ?? '').filter(Boolean) });
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ asOf: new Date().toISOString(), count: rows.length, episodes: rows }));

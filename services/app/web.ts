@@ -9,6 +9,7 @@ import { errorResponse } from '../api/routes.ts';
 import { UtklarError } from '../core/errors.ts';
 import { WEB_DIST } from '../web/build.ts';
 import type { Pipeline } from './pipeline.ts';
+import type { SideView } from '../rebuild/side-clocks.ts';
 import { areas } from './areas.ts';
 import { fromEpochDay, stockholmDay } from '../core/stockholm-time.ts';
 
@@ -63,7 +64,11 @@ async function body(req: IncomingMessage): Promise<string> {
  * HttpOnly cookie, who-am-I, and the live board as JSON or as a server-sent event stream that
  * pushes a new snapshot within half a second of a change. Returns false when not its route.
  */
-export async function serveWeb(serving: () => Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, accessLog?: AccessRecorder): Promise<boolean> {
+export async function serveWeb(
+  serving: () => Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, accessLog?: AccessRecorder,
+  // The clocks of the side the API answers from (services/rebuild/side-clocks.ts); the pipeline's own without one.
+  viewOf: (p: Pipeline) => Promise<SideView> = async (p) => ({ reads: p.clocks.read, rules: p.rules }),
+): Promise<boolean> {
   const p = serving();
   const secret = p.config.apiSecret;
   const reader = () => {
@@ -109,7 +114,8 @@ export async function serveWeb(serving: () => Pipeline, req: IncomingMessage, re
     if (url.pathname === '/api/v1/board') {
       const { scope: s, subject } = reader();
       const now = Date.now();
-      const { episodes, regions } = await boardEpisodes(p.clocks.read, boardSelection(s, url.searchParams), s, p.rules, now);
+      const view = await viewOf(p);
+      const { episodes, regions } = await boardEpisodes(view.reads, boardSelection(s, url.searchParams), s, view.rules, now);
       accessLog?.record({ at: now, subject, scope: s, endpoint: url.pathname, format: 'json', filters: url.searchParams, episodes: episodes.length, episodeRegions: regions });
       json(res, 200, { asOf: now, episodes });
       return true;
@@ -140,10 +146,10 @@ export async function serveWeb(serving: () => Pipeline, req: IncomingMessage, re
             return;
           }
           const now = Date.now();
-          // The pipeline of each snapshot, not the request's: after a promotion the process switches
-          // to the promoted side (services/rebuild/follow.ts) and an open stream shows its clocks.
-          const live = serving();
-          const { episodes, regions } = await boardEpisodes(live.clocks.read, selection, s, live.rules, now);
+          // The side of each snapshot, not the request's: after a promotion an open stream shows the
+          // promoted side's clocks (services/rebuild/side-clocks.ts, follow.ts).
+          const live = await viewOf(serving());
+          const { episodes, regions } = await boardEpisodes(live.reads, selection, s, live.rules, now);
           if (!logged) {
             logged = true;
             accessLog?.record({ at: now, subject, scope: s, endpoint: url.pathname, format: 'sse', filters: url.searchParams, episodes: episodes.length, episodeRegions: regions });

@@ -12,6 +12,8 @@ const log = logger('read-pointer');
 export interface DataSide {
   /** The promoted rebuild, or null: the namespace's own data. */
   rebuild: string | null;
+  /** Its Redis namespace: the clocks the board and the forecast read with its ClickHouse answers (side-clocks.ts). */
+  namespace: string;
   db: string;
   rules: RegionRules;
   agreements: AgreementSet;
@@ -43,7 +45,7 @@ export class ReadPointer {
   }
 
   #own(): DataSide {
-    return { rebuild: null, db: this.config.clickhouseDatabase, rules: this.liveRules, agreements: this.config.agreements };
+    return { rebuild: null, namespace: this.config.namespace, db: this.config.clickhouseDatabase, rules: this.liveRules, agreements: this.config.agreements };
   }
 
   async current(): Promise<DataSide> {
@@ -63,7 +65,7 @@ export class ReadPointer {
     let side = this.#sides.get(active.id);
     if (!side) {
       const set = loadAgreementSet(active.agreements, this.config.rules);
-      this.#sides.set(active.id, (side = { rebuild: active.id, db: active.database, rules: rulesWith(this.config, set), agreements: set }));
+      this.#sides.set(active.id, (side = { rebuild: active.id, namespace: active.namespace, db: active.database, rules: rulesWith(this.config, set), agreements: set }));
     }
     return side;
   }
