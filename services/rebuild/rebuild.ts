@@ -91,6 +91,8 @@ export async function startRebuild(ctx: RebuildContext, o: { rulesFile: string; 
  * as the live side; stopped after. Resumable at any point: its consumer group's commits, the replay
  * guards in Redis and ClickHouse's replacing tables make a replayed event a no-op (docs/data-path.md).
  */
+const retrying = (ctx: RebuildContext) => (err: unknown) => ctx.log.warn({ err }, 'a look at the replay\'s progress failed; the next one tries again');
+
 async function withShadow<T>(ctx: RebuildContext, r: RebuildRecord, parts: PartitionProgress[], progress: (p: Progress, parts: PartitionProgress[]) => void | Promise<void>, then: () => Promise<T>): Promise<T> {
   const set = loadAgreementSet(r.agreements, ctx.config.rules);
   const topic = topics(r.eventsNamespace).patientEvents;
@@ -98,12 +100,12 @@ async function withShadow<T>(ctx: RebuildContext, r: RebuildRecord, parts: Parti
   const pipeline = new Pipeline(shadow);
   try {
     await pipeline.start();
-    const reached = await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts, onProgress: progress });
+    const reached = await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts, onProgress: progress, onRetry: retrying(ctx) });
     // What the live pipeline applied meanwhile too (the record's targets stay where they were
     // fixed: a resumed rebuild's replay ends where it would have).
     const ends = await topicBounds(ctx.admin, topic);
     const more = reached.map((p) => ({ ...p, target: Math.max(p.target, ends.find((e) => e.partition === p.partition)?.target ?? p.target) }));
-    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts: more, onProgress: progress });
+    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${shadow.groupPrefix}.clock`, parts: more, onProgress: progress, onRetry: retrying(ctx) });
     // A generation of the read model, so that the diff and, once promoted, the API read it as they read the live one.
     const builder = new SnapshotBuilder(ctx.client, r.database, ctx.log, null, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: 1 });
     for (let attempt = 1; ; attempt++) {
@@ -214,7 +216,7 @@ export async function withCaughtUpSide<T>(ctx: RebuildContext, side: Config, the
   const pipeline = new Pipeline({ ...side, consumers: ['clock'], timersOnly: false, invoiceFreeze: null, alertRules: undefined, analyticsRegions: [], snapshotEveryMs: 0 });
   try {
     await pipeline.start();
-    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${side.groupPrefix}.clock`, parts: await topicBounds(ctx.admin, topic), onProgress: (p) => ctx.onProgress(p) });
+    await replayUntilTargets({ pipeline, admin: ctx.admin, topic, groupId: `${side.groupPrefix}.clock`, parts: await topicBounds(ctx.admin, topic), onProgress: (p) => ctx.onProgress(p), onRetry: retrying(ctx) });
     return await then();
   } finally {
     await pipeline.stop();

@@ -28,6 +28,10 @@ export interface ReplayOptions {
   pollMs?: number;
   /** How long the group must stand still one offset short of a target (a transaction marker there) to count as arrived. */
   settleMs?: number;
+  /** How long looks at the progress may fail in a row before the replay is given up (default 2 minutes). */
+  giveUpAfterMs?: number;
+  /** Told of a look that failed and will be tried again. */
+  onRetry?: (err: unknown) => void;
 }
 
 /**
@@ -47,20 +51,33 @@ export async function replayUntilTargets(o: ReplayOptions): Promise<PartitionPro
   const samples: { at: number; done: number }[] = [];
   const still = new Map<number, { next: number; since: number }>();
   let marks: (string | null)[] | null = null;
+  let failingSince: number | null = null;
   for (;;) {
-    const parts = await positions(o.admin, o.groupId, o.topic, o.parts);
-    const p = progressOf(parts, samples);
-    samples.push({ at: Date.now(), done: p.done });
-    if (samples.length > 30) samples.shift();
-    const now = Date.now();
-    for (const x of parts) if (still.get(x.partition)?.next !== x.next) still.set(x.partition, { next: x.next, since: now });
-    const reached = parts.every((x) => x.next >= x.target || (x.next === x.target - 1 && now - still.get(x.partition)!.since >= settleMs));
-    // Commits only grow: once reached, the outboxes hold every entry of the events up to the targets.
-    if (reached && !marks) marks = await outboxMarks(o.pipeline, parts.length);
-    // Every event applied, the derived entries may still be on their way (the outbox publishes behind the clock): said, not hidden behind "100 %".
-    const draining = marks ? await toDrain(o.pipeline, marks) : p.done >= p.total ? (await outboxLength(o.pipeline, parts.length)) + o.pipeline.rows.pending : undefined;
-    await o.onProgress({ ...progressOf(parts, samples), ...(draining ? { draining } : {}) }, parts);
-    if (marks && draining === 0) return parts;
+    let parts: PartitionProgress[];
+    try {
+      parts = await positions(o.admin, o.groupId, o.topic, o.parts);
+      const p = progressOf(parts, samples);
+      samples.push({ at: Date.now(), done: p.done });
+      if (samples.length > 30) samples.shift();
+      const now = Date.now();
+      for (const x of parts) if (still.get(x.partition)?.next !== x.next) still.set(x.partition, { next: x.next, since: now });
+      const reached = parts.every((x) => x.next >= x.target || (x.next === x.target - 1 && now - still.get(x.partition)!.since >= settleMs));
+      // Commits only grow: once reached, the outboxes hold every entry of the events up to the targets.
+      if (reached && !marks) marks = await outboxMarks(o.pipeline, parts.length);
+      // Every event applied, the derived entries may still be on their way (the outbox publishes behind the clock): said, not hidden behind "100 %".
+      const draining = marks ? await toDrain(o.pipeline, marks) : p.done >= p.total ? (await outboxLength(o.pipeline, parts.length)) + o.pipeline.rows.pending : undefined;
+      await o.onProgress({ ...progressOf(parts, samples), ...(draining ? { draining } : {}) }, parts);
+      failingSince = null;
+      if (marks && draining === 0) return parts;
+    } catch (e) {
+      // A look failed, not the replay (the shadow pipeline applies on by itself): a Redis busy with
+      // a long script (BUSY) or restarting, a broker between leaders. The next look tries again;
+      // only looks failing for minutes give the replay up. (2026-12-06: a 1 M-event rebuild beside
+      // a loaded live pipeline died at 57 % on one BUSY reply to its progress record's write.)
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince >= (o.giveUpAfterMs ?? 120_000)) throw e;
+      o.onRetry?.(e);
+    }
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -110,13 +110,16 @@ const code = await exited;
 const seconds = (Date.now() - started) / 1000;
 await probes.settle(30_000);
 await probes.stop();
-const done = JSON.parse(out.trim().split('\n').at(-1)!) as { rebuild: string; replaySeconds: number; changes: number; invoices: number; summary: string[] };
+// A failed rebuild prints no result: its time and the live side's freshness meanwhile are reported all the same.
+const done = code === 0 ? (JSON.parse(out.trim().split('\n').at(-1)!) as { rebuild: string; replaySeconds: number; changes: number; invoices: number; summary: string[] }) : null;
 
 const result = {
   benchmark: 'rebuild', at: new Date().toISOString(), clickhouse: 'server', exitCode: code,
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   history: { days, events },
-  rebuild: { seconds, replaySeconds: done.replaySeconds, diffSeconds: seconds - done.replaySeconds, eventsPerSecond: Math.round(events / done.replaySeconds), changes: done.changes, invoices: done.invoices, summary: done.summary },
+  rebuild: done
+    ? { seconds, replaySeconds: done.replaySeconds, diffSeconds: seconds - done.replaySeconds, eventsPerSecond: Math.round(events / done.replaySeconds), changes: done.changes, invoices: done.invoices, summary: done.summary }
+    : { seconds, failed: `exit code ${code}` },
   freshness: { before: latencySummary(probes.latencies.before ?? []), duringRebuild: latencySummary(probes.latencies['during rebuild'] ?? []) },
   lost: probes.pending,
 };
@@ -124,14 +127,16 @@ const results = path.join(repoRoot, 'test/bench/results');
 mkdirSync(results, { recursive: true });
 const file = path.join(results, `rebuild-${result.at.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`\nrebuild of ${events} events (${days} simulated days): ${seconds.toFixed(0)} s (replay ${done.replaySeconds.toFixed(0)} s, ${result.rebuild.eventsPerSecond} events/s; diff ${result.rebuild.diffSeconds.toFixed(0)} s)`);
+console.log(done
+  ? `\nrebuild of ${events} events (${days} simulated days): ${seconds.toFixed(0)} s (replay ${done.replaySeconds.toFixed(0)} s, ${Math.round(events / done.replaySeconds)} events/s; diff ${(seconds - done.replaySeconds).toFixed(0)} s)`
+  : `\nthe rebuild of ${events} events (${days} simulated days) FAILED after ${seconds.toFixed(0)} s (exit code ${code}; its stderr above); its shadow's data is left: Redis keys {${env.UTKLAR_NAMESPACE}-rb-*, database ${env.CLICKHOUSE_DATABASE}_rb_*`);
 console.table(result.freshness);
-console.log(done.summary.join('\n'));
+if (done) console.log(done.summary.join('\n'));
 console.log(`saved ${path.relative(repoRoot, file)}`);
 
 await producer.disconnect();
 await probeProducer.disconnect();
-spawnSync(path.join(repoRoot, 'bin/utklar'), ['rebuild', '--discard', done.rebuild, '--by', 'bench'], { env, stdio: 'inherit' });
+if (done) spawnSync(path.join(repoRoot, 'bin/utklar'), ['rebuild', '--discard', done.rebuild, '--by', 'bench'], { env, stdio: 'inherit' });
 pipeline.kill('SIGTERM');
 await new Promise((r) => pipeline.once('exit', r));
 for (const failure of await removeRun(config)) process.stderr.write(`cleanup: ${failure}\n`);
