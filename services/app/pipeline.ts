@@ -15,7 +15,7 @@ import { regionalRules } from '../agreements/regional-rules.ts';
 import { analyticsPassword } from '../sink-clickhouse/region-databases.ts';
 import { OutboxService } from '../outbox/outbox-service.ts';
 import { Processor } from '../processor/processor.ts';
-import { openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
+import { buildClient, openClickHouse, type ClickHouseMode } from '../sink-clickhouse/clickhouse.ts';
 import { ClickHousePreparation } from '../sink-clickhouse/prepare.ts';
 import { RowBuffer } from '../sink-clickhouse/row-buffer.ts';
 import { loadPopulation, type PopulationTable } from '../reference/population.ts';
@@ -41,6 +41,7 @@ export class Pipeline {
   readonly redis: RedisLike;
   clickhouse!: ClickHouseClient;
   clickhouseMode!: ClickHouseMode;
+  #buildClickhouse: ClickHouseClient | undefined;
   readonly #codec: EventCodec;
   readonly #deadLetters: DeadLetters;
   /** Extra Redis connections (the clock's reads, the outbox), closed with the pipeline. */
@@ -83,7 +84,9 @@ export class Pipeline {
     await this.#codec.register(source);
     // /health may already have made the lazy client connect.
     if (this.redis.status === 'wait') await this.redis.connect();
-    ({ client: this.clickhouse, mode: this.clickhouseMode } = await openClickHouse(config));
+    const opened = await openClickHouse(config);
+    ({ client: this.clickhouse, mode: this.clickhouseMode } = opened);
+    this.#buildClickhouse = config.snapshotEveryMs > 0 ? buildClient(config, opened) : undefined;
     this.population = loadPopulation(config.populationDir);
     const capacity = loadCapacity(config.capacityDir);
     // Read-only SQL per region needs server users: embedded chDB has none to give.
@@ -122,7 +125,7 @@ export class Pipeline {
     }
     let outboxCounted = 0;
     this.#rounds.push(...housekeeping({
-      config, clocks: this.clocks, clock: this.#processor?.consumer, clickhouse: this.clickhouse, prepared: () => preparation.prepare(), admin: this.#admin,
+      config, clocks: this.clocks, clock: this.#processor?.consumer, clickhouse: this.clickhouse, buildClickhouse: this.#buildClickhouse, prepared: () => preparation.prepare(), admin: this.#admin,
       metrics, heartbeats: this.heartbeats, log, snapshotLog: logger('episode-snapshot'),
       measure: () => {
         if (this.#outbox) {
@@ -191,6 +194,7 @@ export class Pipeline {
     await this.rows?.stop().catch(() => undefined);
     await this.#deadLetters.disconnect().catch(() => undefined);
     await this.clickhouse?.close().catch(() => undefined);
+    if (this.#buildClickhouse !== this.clickhouse) await this.#buildClickhouse?.close().catch(() => undefined);
     this.redis.disconnect();
     for (const r of this.#sides) r.disconnect();
   }

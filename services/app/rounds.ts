@@ -16,6 +16,8 @@ export interface RoundsOptions {
   /** The clock's consumer, when this process runs one. */
   clock: PartitionOwnership | undefined;
   clickhouse: ClickHouseClient;
+  /** The client the read model's generations are built with (clickhouse.ts: buildClient, a long timeout). */
+  buildClickhouse?: ClickHouseClient;
   /** Runs the migrations (and retries) before the snapshot's first round. */
   prepared: () => Promise<void>;
   admin: Admin;
@@ -49,7 +51,7 @@ export function housekeeping(o: RoundsOptions): Periodic[] {
     }, log));
   }
   if (o.clock && config.snapshotEveryMs > 0) {
-    const builder = new SnapshotBuilder(o.clickhouse, config.clickhouseDatabase, o.snapshotLog, o.clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta });
+    const builder = new SnapshotBuilder(o.buildClickhouse ?? o.clickhouse, config.clickhouseDatabase, o.snapshotLog, o.clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta });
     rounds.push(new Periodic('episode snapshot', config.snapshotEveryMs, async () => {
       await o.prepared();
       await builder.round();

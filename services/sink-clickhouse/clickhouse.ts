@@ -13,13 +13,13 @@ export type ClickHouseMode = 'server' | 'embedded';
  * chDB binds one data directory per process, so in embedded mode everything that reads or
  * writes ClickHouse must live in the one process that called this.
  */
-export async function openClickHouse(config: Config): Promise<{ client: ClickHouseClient; mode: ClickHouseMode }> {
+export async function openClickHouse(config: Config, o: { requestTimeoutMs?: number } = {}): Promise<{ client: ClickHouseClient; mode: ClickHouseMode }> {
   if (config.clickhouseUrl) {
     const client = createClient({
       url: config.clickhouseUrl,
       username: config.clickhouseUser,
       password: config.clickhousePassword,
-      request_timeout: 30_000,
+      request_timeout: o.requestTimeoutMs ?? 30_000,
     });
     return { client, mode: 'server' };
   }
@@ -28,6 +28,20 @@ export async function openClickHouse(config: Config): Promise<{ client: ClickHou
   // The connection hook is typed for @clickhouse/client's internals; chdb implements it verbatim.
   const client = createClient({ connection: createChdbConnection({ path: config.chdbPath }) } as never);
   return { client, mode: 'embedded' };
+}
+
+/**
+ * How long a statement that builds (a read-model generation, a rebuild's diff) may take on a
+ * server: the 30 s of a request is too short for them. A generation's full build at five national
+ * years took 166–196 s on a quiet machine; a rebuild's after a million events timed out at 30 s
+ * on a loaded one (2026-12-06), and every round's retry started it again.
+ */
+export const BUILD_TIMEOUT_MS = 30 * 60_000;
+
+/** The client for building statements: one with BUILD_TIMEOUT_MS on a server; chDB's own (no timeouts, one per process). */
+export function buildClient(config: Config, opened: { client: ClickHouseClient; mode: ClickHouseMode }): ClickHouseClient {
+  if (opened.mode !== 'server') return opened.client;
+  return createClient({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, request_timeout: BUILD_TIMEOUT_MS });
 }
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');
