@@ -9,7 +9,8 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
-import { columnsIn, currentEpisodes, EPISODE_LEVEL, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { columnsIn, currentEpisodes, EPISODE_LEVEL, fromSnapshot, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { hasRowsTable, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
 import { ADMISSIONS, bedDaysSql, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
@@ -420,11 +421,34 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: 
     sel.indexClinic === null ? '1' : `readmission_index_clinic = ${str(sel.indexClinic)}`,
     sel.utklarDays === null ? '1' : `d = ${int(sel.utklarDays)}`,
     sel.daysSinceDischarge === null ? '1' : `discharged_day >= 0 AND ${int(ctx.today)} - discharged_day = ${int(sel.daysSinceDischarge)}`].join(' AND ');
-  const rows = await over(ctx, cond, (src) => `
-    SELECT episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
-      primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons
+  const page = (src: string, columns = `episode_id, status, region, home_municipality, home_county, out_of_county, hospital, clinic, ward, business_area, care_type, age_group,
+      primary_care_unit, admitted_day, discharged_day, d, p, track_colour, fast_vardkontakt, liability, readmission_of, delay_reasons`, at = `LIMIT ${int(limit)} OFFSET ${int(offset)}`) => `
+    SELECT ${columns}
     FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${src})
-    WHERE ${outer} ORDER BY episode_id LIMIT ${int(limit)} OFFSET ${int(offset)}`);
+    WHERE ${outer} ORDER BY episode_id ${at}`;
+  const point = await pointOf(ctx);
+  let rows: Record<string, unknown>[];
+  // A region's episodes lie together in the snapshot (sorted by region first): one plain read of
+  // its period was faster there than the rows table's two (a sample and a page spread over runs).
+  if (!hasRowsTable(point) || ctx.scope.kind === 'region') rows = await over(ctx, cond, page);
+  else {
+    // The rows' own table (rows-sql.ts): its runs of the period's months (and the kommun's county) only, each up to a bound on the id.
+    const prune = rowsPrune({
+      closedFrom: c === null || c.discharged !== null || sel.counted === 'occupied' ? f.fromDay : null,
+      closedTo: c === null || c.discharged === true ? f.toDay : c.discharged === null && sel.counted !== 'occupied' ? -1 : null,
+      open: c === null || c.discharged !== true,
+      kommuner: [...(ctx.scope.kind === 'municipality' ? [[ctx.scope.municipality]] : []), ...(f.kommun.length > 0 ? [f.kommun] : [])],
+    });
+    const columns = columnsIn(page(''));
+    const source = (bound: string) => currentEpisodes(ctx.db, bound === '' ? cond : `${cond} AND episode_id <= ${str(bound)}`, point, columns, { table: ROWS_TABLE, prune });
+    // The bound: the sample's k-th matching episode (the generation's versions: it only sizes the read).
+    const sample = `(SELECT ${fromSnapshot(columns)} FROM ${ctx.db}.${ROWS_SAMPLE} WHERE generation = ${int(point.generation)} AND ${prune} AND ${cond})`;
+    const [b] = await cached(ctx, page(sample, 'episode_id', `LIMIT 1 OFFSET ${int(sampleRank(offset + limit) - 1)}`));
+    rows = b === undefined ? [] : await cached(ctx, page(source(String(b.episode_id))));
+    // Fewer than a page below the bound: the page may go on above it, so it is read unbounded. A
+    // whole page below it is the page: every episode before its last one is below the bound too.
+    if (rows.length < limit) rows = await cached(ctx, page(source('')));
+  }
   return {
     rows: rows.map((r) => ({
       episodeId: String(r.episode_id), status: String(r.status), region: String(r.region), kommun: String(r.home_municipality), lan: String(r.home_county), utomLan: n(r.out_of_county) === 1,

@@ -50,8 +50,13 @@ type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
 const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
 export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
 
-/** The closed-episode rollups' tables (rollup-sql.ts: DISCHARGES and ADMISSIONS say what each holds). */
-export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup'] as const;
+/**
+ * The tables a generation writes besides its snapshot and keys, recorded with it (a generation
+ * built before one existed is read without it): the closed-episode rollups (rollup-sql.ts:
+ * DISCHARGES and ADMISSIONS say what each holds) and the rows' latest-version table and its sample
+ * (rows-sql.ts).
+ */
+export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup', 'episode_snapshot_rows', 'episode_snapshot_rows_sample'] as const;
 
 /** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
 export const MAX_CHANGED = 5_000;
@@ -109,7 +114,7 @@ export const ALL_COLUMNS = ['episode_id', 'latest_version', ...FACT_COLUMNS];
 /** The read model's columns that `sql` names (what a query over it needs to read). */
 export const columnsIn = (sql: string): string[] => ALL_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(sql));
 
-const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
+export const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 
 /**
  * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns`, by their sort
@@ -144,13 +149,16 @@ export const changedEpisodes = (db: string, at: At, uses?: string): string | nul
  * the server reads only those of the snapshot's rows). `cond` is applied in both branches: the
  * snapshot's rows are sorted by region and discharge day, so a region's or a period's condition
  * reads only its own granules. Before any generation exists, every version is collapsed.
+ * With `o.table`, the generation's rows are read from that table of the same rows (the rows'
+ * table, sorted otherwise), with `o.prune` (a condition on its own columns, implied by `cond`),
+ * all of it as PREWHERE: the columns asked for are then read only for granules holding a match.
  */
-export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS): string {
+export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS, o: { table?: string; prune?: string } = {}): string {
   const list = columns.join(', ');
   if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
   const changedNow = changedEpisodes(db, at, `${list} ${cond}`);
-  const unchanged = `SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)} AND ${cond}${changedNow ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
+  const unchanged = `SELECT ${fromSnapshot(columns)} FROM ${db}.${o.table ?? 'episode_snapshot'}
+      ${o.table ? 'PREWHERE' : 'WHERE'} generation = ${int(at.generation)} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}${changedNow ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
   return changedNow ? `(${unchanged}
     UNION ALL
     SELECT ${list} FROM ${changedNow} WHERE ${cond})` : `(${unchanged})`;

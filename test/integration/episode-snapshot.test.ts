@@ -98,6 +98,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     return { scope, q };
   }
 
+  const selected = (counted: ind.Counted): ind.RowsSelection => ({ counted, band: null, reason: null, party: null, recipient: null, indexClinic: null, utklarDays: null, daysSinceDischarge: null });
   const endpoints: [string, (c: ind.Ctx) => Promise<ind.Result>][] = [
     ['meanDays by municipality', (c) => ind.meanDays(c, 'municipality')],
     ['meanDays by month', (c) => ind.meanDays(c, 'month')],
@@ -114,15 +115,27 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     ['overview by municipality', (c) => ind.overview(c, 'municipality')],
     ['readmissions by month', (c) => ind.readmissions(c, 'month')],
     ['rows', (c) => ind.episodeRows(c, 10_000, 0)],
+    // Pages found below a bound on the id in the rows' table (rows-sql.ts), and those read on above it.
+    ['rows, a page of 10', (c) => ind.episodeRows(c, 10, 0)],
+    ['rows of the admitted, a page', (c) => ind.episodeRows(c, 15, 15, selected('admitted'))],
+    ['rows of the utklar, a page', (c) => ind.episodeRows(c, 12, 0, selected('utklar'))],
+    ['rows of the occupied, a page', (c) => ind.episodeRows(c, 12, 6, selected('occupied'))],
+    ['rows of the waiting, a page', (c) => ind.episodeRows(c, 5, 0, selected('waiting'))],
   ];
 
   /** Queries that read each closed-episode rollup: the cases that go through one are counted, so a test knows it was taken. */
   const rolled = new Map<string, number>();
   const rolledQueries = () => [...rolled.values()].reduce((a, b) => a + b, 0);
+  /** The rows' tables' reads in order: a request's sample, a page below the bound ('bounded'), all of the period ('whole', also after a bound held too few). */
+  const rowsReads: ('sample' | 'bounded' | 'whole')[] = [];
+  /** Pages answered below their bound alone (not read on above it). */
+  const pagesBelowBound = () => rowsReads.filter((r, i) => r === 'bounded' && rowsReads[i + 1] !== 'whole').length;
   const counting = new Proxy({} as typeof client, {
     get: (_, key) => (key === 'query'
       ? (o: { query: string }) => {
-        for (const [, table] of o.query.matchAll(new RegExp(`\\.(${ROLLUP_TABLES.join('|')})\\s+WHERE generation = \\d+ AND`, 'g'))) rolled.set(table!, (rolled.get(table!) ?? 0) + 1);
+        for (const [, table] of o.query.matchAll(new RegExp(`\\.(${ROLLUP_TABLES.join('|')})\\s+(?:PRE)?WHERE generation = \\d+ AND`, 'g'))) rolled.set(table!, (rolled.get(table!) ?? 0) + 1);
+        if (/\.episode_snapshot_rows_sample\s+WHERE/.test(o.query)) rowsReads.push('sample');
+        else if (/\.episode_snapshot_rows\s+PREWHERE/.test(o.query)) rowsReads.push(/ AND episode_id <= '/.test(o.query) ? 'bounded' : 'whole');
         return client.query(o as never);
       }
       : (client as unknown as Record<string | symbol, unknown>)[key]),
@@ -210,6 +223,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     const taken = ROLLUP_TABLES.map((table) => (rolled.get(table) ?? 0) - (before.get(table) ?? 0));
     ROLLUP_TABLES.forEach((table, i) => expect(taken[i], table).toBeGreaterThan(0));
     expect(taken.reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    // Pages of rows found below their bound, and others read on above it: both ways compared.
+    expect(pagesBelowBound()).toBeGreaterThan(10);
+    expect(rowsReads.filter((r, i) => r === 'bounded' && rowsReads[i + 1] === 'whole').length).toBeGreaterThan(0);
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
