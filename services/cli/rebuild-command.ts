@@ -6,7 +6,7 @@ import { logger, rootLogger } from '../core/log.ts';
 import { connectRedis } from '../core/redis.ts';
 import { createKafka } from '../kafka/client.ts';
 import { loadPopulation } from '../reference/population.ts';
-import { BUILD_TIMEOUT_MS, migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
+import { buildClient, migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
 import { keepHours, discard, dropExpired, promote, PROMOTABLE, rollback, rollbackTarget } from '../rebuild/promotion.ts';
 import { promotedConfig } from '../rebuild/follow.ts';
 import { progressLine, type Progress } from '../rebuild/progress.ts';
@@ -54,8 +54,10 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
   }
   const by = typeof a.by === 'string' ? a.by : userInfo().username;
   const redis = connectRedis(config);
-  // Its statements build (a generation of the shadow's read model, the diff's queries over every side): BUILD_TIMEOUT_MS.
-  const { client } = await openClickHouse(config, { requestTimeoutMs: BUILD_TIMEOUT_MS });
+  // Its statements build (a generation of the shadow's read model, the diff's queries over every side): clickhouse.ts, buildClient.
+  const opened = await openClickHouse(config);
+  const client = buildClient(config, opened);
+  if (client !== opened.client) await opened.client.close();
   const kafka = createKafka(config, `${config.namespace}-rebuild`);
   const admin = kafka.admin();
   const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);

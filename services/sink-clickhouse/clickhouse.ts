@@ -41,7 +41,12 @@ export const BUILD_TIMEOUT_MS = 30 * 60_000;
 /** The client for building statements: one with BUILD_TIMEOUT_MS on a server; chDB's own (no timeouts, one per process). */
 export function buildClient(config: Config, opened: { client: ClickHouseClient; mode: ClickHouseMode }): ClickHouseClient {
   if (opened.mode !== 'server') return opened.client;
-  return createClient({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, request_timeout: BUILD_TIMEOUT_MS });
+  // Progress headers keep a long statement's connection alive through proxies and the socket's idle
+  // timeout (the client warns without them); 18.16 knows both settings.
+  return createClient({
+    url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, request_timeout: BUILD_TIMEOUT_MS,
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
+  });
 }
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');
