@@ -54,7 +54,7 @@ ${REBUILD_USAGE}
 async function produce(argv: string[]) {
   const a = parse(argv, { file: { type: 'string' }, rejects: { type: 'string' } });
   const config = loadConfig();
-  const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+  const pseudonymiser = new Pseudonymiser(config.pseudonymKey, { episodeIssuer: config.episodeIssuer });
   const input = typeof a.file === 'string' ? createReadStream(a.file) : process.stdin;
   const rejects = typeof a.rejects === 'string' ? createWriteStream(a.rejects) : undefined;
   const producer = new EventProducer(createKafka(config, `${config.namespace}-cli`), config.registryUrl, config.namespace, config.eventPartitions);
@@ -125,7 +125,7 @@ async function run(argv: string[]) {
     const anchorKey = `${config.eventsNamespace}:simulator:anchor`;
     producer = new EventProducer(pipeline.kafka, config.registryUrl, config.eventsNamespace, config.eventPartitions);
     await producer.connect();
-    simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey), {
+    simulation = new LiveSimulation(producer, new Pseudonymiser(config.pseudonymKey, { episodeIssuer: config.episodeIssuer }), {
       seed: num(a.seed, 'seed'),
       admissionsPerDay: num(a.rate, 'rate'),
       backfillDays: num(a['backfill-days'], 'backfill-days'),

@@ -53,6 +53,8 @@ const ENVELOPE: Record<string, Field> = {
   reservnummer: { kind: { k: 'reservnummer' }, optional: true },
   reservnummerIssuer: { kind: { k: 'oid' }, optional: true },
   episodeId: text,
+  // Whose numbering episodeId is in (a länskod); the producer's UTKLAR_EPISODE_ISSUER when absent.
+  episodeIssuer: { kind: { k: 'county' }, optional: true },
 };
 
 const FIELDS: Record<EventType, Record<string, Field>> = {
@@ -234,15 +236,18 @@ export function parseEventObject(raw: unknown, lineNo: number, pseudonymiser: Ps
     });
   }
 
-  const { eventId, occurredAt, source, episodeId, personnummer: _p, reservnummer: _r, reservnummerIssuer: _i, ...data } = out;
+  const { eventId, occurredAt, source, episodeId, episodeIssuer, personnummer: _p, reservnummer: _r, reservnummerIssuer: _i, ...data } = out;
   if (type === 'admission' && data.ageYears === null) data.ageYears = age;
+  // The source's episode ids never leave the producer (docs/privacy.md, "Episode ids").
+  const issuer = typeof episodeIssuer === 'string' ? episodeIssuer : pseudonymiser.episodeIssuer;
+  if (type === 'readmission' && typeof data.indexEpisodeId === 'string') data.indexEpisodeId = pseudonymiser.episodeKey(issuer, data.indexEpisodeId);
   return {
     type,
     eventId: eventId as string,
     occurredAt: occurredAt as number,
     source: source as string,
     patientKey: patientKey!,
-    episodeId: episodeId as string,
+    episodeId: pseudonymiser.episodeKey(issuer, episodeId as string),
     data,
   } as unknown as PatientEvent;
 }

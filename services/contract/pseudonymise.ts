@@ -4,12 +4,16 @@ import { UtklarError } from '../core/errors.ts';
 /**
  * Keyed hash of the normalised personnummer. Keyed (not a plain hash) because the personnummer
  * space is small enough to enumerate; without the key nobody can link a patientKey to a person.
- * A reservnummer is keyed in a namespace of its own (`reservnummerKey`).
+ * A reservnummer is keyed in a namespace of its own (`reservnummerKey`), and so is a source
+ * system's episode id (`episodeKey`).
  */
 export class Pseudonymiser {
   readonly #key: Buffer;
+  /** Whose numbering an event's episodeId is in when the event does not say (UTKLAR_EPISODE_ISSUER). */
+  readonly episodeIssuer: string;
 
-  constructor(secret: string | undefined) {
+  constructor(secret: string | undefined, opts: { episodeIssuer?: string } = {}) {
+    this.episodeIssuer = opts.episodeIssuer ?? '';
     if (!secret || secret.length < 16) {
       throw new UtklarError(
         'CONFIG',
@@ -34,5 +38,19 @@ export class Pseudonymiser {
    */
   reservnummerKey(issuer: string, id: string): string {
     return createHmac('sha256', this.#key).update(`reservnummer|${issuer}|${id.trim().toUpperCase()}`, 'utf8').digest('hex');
+  }
+
+  /**
+   * The episode id everything past the producer keys by. A source's episode id (the EHR's
+   * vårdtillfälle number) links back to the patient for anyone with access to that EHR, so it
+   * never leaves the producer. The issuer (the region whose EHR numbered the episode, a länskod;
+   * '' in an installation with one numbering) is part of the key because 21 regions number their
+   * episodes independently: region 18's "E-100" and region 03's are two episodes. The source
+   * system is not: the EHR's id is the one both the EHR and the coordination system (Lifecare)
+   * carry, so their events of one episode meet. 128 bits of the HMAC, as hex: unique in practice,
+   * and half the width of a patientKey in every key and row.
+   */
+  episodeKey(issuer: string, sourceEpisodeId: string): string {
+    return createHmac('sha256', this.#key).update(`episode|${issuer}|${sourceEpisodeId.trim()}`, 'utf8').digest('hex').slice(0, 32);
   }
 }

@@ -31,6 +31,12 @@ export interface Config {
   httpHost: string;
   httpPort: number;
   pseudonymKey: string | undefined;
+  /**
+   * Whose numbering the episode ids this installation's sources send are in, when an event does
+   * not name it (`episodeIssuer`): a länskod, or '' (the default) where one region's systems are
+   * the only sources. Part of every episode's pseudonym, so it is set once and never changed.
+   */
+  episodeIssuer: string;
   /** The rules the clocks apply (services/agreements/orebro.json or law.json), and the shortcut to them when UTKLAR_AGREEMENTS is unset. */
   rules: 'orebro' | 'law';
   /**
@@ -126,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
     httpPort: Number(env.UTKLAR_HTTP_PORT ?? '18080'),
     pseudonymKey: env.UTKLAR_PSEUDONYM_KEY || undefined,
+    episodeIssuer: parseEpisodeIssuer(env.UTKLAR_EPISODE_ISSUER),
     rules,
     agreements: loadAgreementSet(env.UTKLAR_AGREEMENTS, rules),
     invoiceFreeze: parseInvoiceFreeze(env.UTKLAR_INVOICE_FREEZE_WORKDAY, env.UTKLAR_INVOICE_FREEZE_FROM),
@@ -192,6 +199,12 @@ function parseInvoiceFreeze(day: string | undefined, from: string | undefined): 
     throw new UtklarError('CONFIG', `UTKLAR_INVOICE_FREEZE_FROM must be a month YYYY-MM, got '${from}'`);
   }
   return { workingDay, from: from || null };
+}
+
+function parseEpisodeIssuer(v: string | undefined): string {
+  const s = (v ?? '').trim();
+  if (s !== '' && !countyCodes.has(s)) throw new UtklarError('CONFIG', `UTKLAR_EPISODE_ISSUER must be the länskod of the region whose systems number the episodes (e.g. 18), or empty, got '${v}'`);
+  return s;
 }
 
 /** UTKLAR_ANALYTICS_REGIONS: länskoder, comma-separated, or `*` for all 21; empty: none. */

@@ -17,7 +17,7 @@ export function lazyIngest(kafka: Kafka, config: Config, metrics: SourceMetrics)
   let made: Promise<{ ingest: Record<Channel, SourceIngest>; producer: EventProducer; deadLetters: DeadLetters }> | undefined;
   const make = async () => {
     if (!config.pseudonymKey) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'receiving events needs UTKLAR_PSEUDONYM_KEY in the pipeline process');
-    const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+    const pseudonymiser = new Pseudonymiser(config.pseudonymKey, { episodeIssuer: config.episodeIssuer });
     const producer = new EventProducer(kafka, config.registryUrl, config.namespace, config.eventPartitions);
     const deadLetters = new DeadLetters(kafka, config.namespace);
     try {

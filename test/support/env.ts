@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { loadConfig, type Config } from '../../services/core/config.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,4 +64,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * The episode id utklar keys an episode by when a source sent `sourceEpisodeId` (the producer
+ * edge replaces it, docs/privacy.md "Episode ids"), under the tests' pseudonym key; `issuer` as
+ * the event or UTKLAR_EPISODE_ISSUER named it ('' when neither did).
+ */
+export function episodeKeyOf(sourceEpisodeId: string, issuer = ''): string {
+  return new Pseudonymiser(PSEUDONYM_KEY).episodeKey(issuer, sourceEpisodeId);
 }

@@ -17,7 +17,7 @@ describe('toEventRow', () => {
       occurred_at: 1_770_111_000,
       occurred_at_ms: 1_770_111_000_999,
       patient_key: event.patientKey,
-      episode_id: 'E-1',
+      episode_id: pseudonymiser.episodeKey('', 'E-1'),
       source: 'unit-test',
       payload: JSON.stringify(event.data),
       schema_id: 7,

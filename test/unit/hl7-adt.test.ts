@@ -264,13 +264,17 @@ describe('what a dead letter keeps of a message', () => {
     const text = adt({ trigger: 'A02', controlId: 'C19', extra: ['NK1|1|Svensson^Anna|SPO|Storgatan 1^^Örebro|019-654321', 'OBX|1|ST|note||patient 19400307-1232 says hi'] });
     // MSH-7 202611020815 passes a personnummer's check digit: a time, and kept as one.
     expect(scrubPersonnummer('202611020815', ps)).not.toBe('202611020815');
-    const redacted = redactHl7(Hl7Message.parse(`${text}\rPV2|||||||||||||||||||||||||||||||||||||||||||||||||19400307-1232`), mapping, (t) => scrubPersonnummer(t, ps));
+    const episode = (id: string) => `episodeKey:${ps.episodeKey('18', id)}`;
+    const redacted = redactHl7(Hl7Message.parse(`${text}\rPV2|||||||||||||||||||||||||||||||||||||||||||||||||19400307-1232`), mapping, (t) => scrubPersonnummer(t, ps), episode);
     const key = ps.patientKey('194003071232');
     const lines = redacted.split('\r');
     expect(lines[0]).toBe(text.split('\r')[0]);
+    // PV1-19, the EHR's visit number, as the pseudonym the events carry; the rest of PV1 as it came.
+    expect(text.split('\r')[4]).toContain('|E-HL7-1|');
+    expect(lines[4]).toBe(text.split('\r')[4]!.replace('|E-HL7-1|', `|${episode('E-HL7-1')}|`));
+    expect(redacted).not.toContain('E-HL7-1');
     expect(lines[2]).toBe(`PID|1||patientKey:${key}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
     expect(lines[3]).toBe('PD1|||VC Kumla^^^^^^^^^***');
-    expect(lines[4]).toBe(text.split('\r')[4]);
     expect(lines[5]).toBe('NK1|***|***|***|***|***');
     expect(lines[6]).toBe('OBX|***|***|***||***');
     expect(lines[7]).toMatch(new RegExp(`^PV2\\|+patientKey:${key}$`));
@@ -296,6 +300,16 @@ describe('what a dead letter keeps of a message', () => {
     // Escapes, and a line that is not even JSON.
     expect(scrubEventJson('{"reservnummer":"SE-\\"17\\u0001","x":1', ps, at)).toBe('{"reservnummer":"***","x":1');
     expect(scrubEventJson('{"a":"b"}', ps, at)).toBe('{"a":"b"}');
+  });
+
+  it('a JSON dead letter: the source\'s episode ids become the pseudonyms the events carry', () => {
+    const at = { year: 2026, month: 11, day: 2 };
+    const inIssuer = new Pseudonymiser('unit-test-pseudonym-key-0123456789', { episodeIssuer: '18' });
+    expect(scrubEventJson('{"type":"readmission","episodeId":"VT-7","indexEpisodeId":"VT-6"}', inIssuer, at))
+      .toBe(`{"type":"readmission","episodeId":"episodeKey:${inIssuer.episodeKey('18', 'VT-7')}","indexEpisodeId":"episodeKey:${inIssuer.episodeKey('18', 'VT-6')}"}`);
+    // The event's own issuer; an id that is no text keys nothing and is hidden.
+    expect(scrubEventJson('{"episodeIssuer":"03","episodeId":"VT-7"}', inIssuer, at)).toBe(`{"episodeIssuer":"03","episodeId":"episodeKey:${inIssuer.episodeKey('03', 'VT-7')}"}`);
+    expect(scrubEventJson('{"episodeId":199403071232}', inIssuer, at)).toBe('{"episodeId":"***"}');
   });
 
   it('scrubs a personnummer in any spelling and leaves other numbers alone', () => {

@@ -4,10 +4,12 @@ import { EVENT_TYPES, type PatientEvent } from '../../services/contract/event.ts
 import { parseNdjsonEvent } from '../../services/contract/ndjson-event.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
 import { UtklarError } from '../../services/core/errors.ts';
-import { NDJSON_BY_TYPE, PNR, line, pseudonymiser } from './sample-events.ts';
+import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
+import { NDJSON_BY_TYPE, PNR, TEST_KEY, line, pseudonymiser } from './sample-events.ts';
 
 const FIXTURE = new URL('../fixtures/two-episodes.ndjson', import.meta.url);
 const KEY = pseudonymiser.patientKey(PNR);
+const episode = (id: string, issuer = '') => pseudonymiser.episodeKey(issuer, id);
 const OCCURRED = Date.parse('2026-02-03T10:30:00+01:00');
 
 const parse = (obj: Record<string, unknown>, lineNo = 1) => parseNdjsonEvent(line(obj), lineNo, pseudonymiser);
@@ -46,7 +48,8 @@ describe('parseNdjsonEvent: one valid line per event type', () => {
     expect(ev.eventId).toBe(NDJSON_BY_TYPE[type].eventId);
     expect(ev.occurredAt).toBe(OCCURRED);
     expect(ev.source).toBe('unit-test');
-    expect(ev.episodeId).toBe('E-1');
+    expect(ev.episodeId).toBe(episode('E-1'));
+    expect(JSON.stringify(ev)).not.toContain('E-1');
     expect(ev.patientKey).toBe(KEY);
     expect(ev).not.toHaveProperty('personnummer');
     expect(ev.data).not.toHaveProperty('personnummer');
@@ -122,7 +125,7 @@ describe('parseNdjsonEvent: one valid line per event type', () => {
     const conditions = parse({ ...NDJSON_BY_TYPE.discharge, informationTransferredAt: '2026-02-06T15:30:00+01:00', patientDeclinedServices: true });
     expect(conditions.data).toMatchObject({ informationTransferredAt: Date.parse('2026-02-06T14:30:00Z'), patientDeclinedServices: true });
     expect(() => parse({ ...NDJSON_BY_TYPE.discharge, patientDeclinedServices: 'ja' })).toThrow(/patientDeclinedServices/);
-    expect(parse(NDJSON_BY_TYPE.readmission).data).toEqual({ indexEpisodeId: 'E-0' });
+    expect(parse(NDJSON_BY_TYPE.readmission).data).toEqual({ indexEpisodeId: episode('E-0') });
     expect(parse(NDJSON_BY_TYPE['admission-cancelled']).data).toEqual({ reasonCode: 'REGISTERED_IN_ERROR' });
     expect(parse(NDJSON_BY_TYPE['discharge-cancelled']).data).toEqual({ reasonCode: null });
   });
@@ -420,15 +423,54 @@ describe('parseNdjsonEvent on test/fixtures/two-episodes.ndjson', () => {
     const events = outcomes.flatMap((o) => (o.event ? [o.event] : []));
     expect(events).toHaveLength(10);
     const keys = new Map(events.map((e) => [e.episodeId, e.patientKey]));
-    expect(keys.get('E-100')).toBe(KEY);
-    expect(keys.get('E-200')).toBe(KEY);
-    expect(keys.get('E-300')).toBe(pseudonymiser.patientKey('195506201234'));
-    expect(new Set(events.filter((e) => e.episodeId === 'E-100').map((e) => e.patientKey)).size).toBe(1);
+    expect(keys.get(episode('E-100'))).toBe(KEY);
+    expect(keys.get(episode('E-200'))).toBe(KEY);
+    expect(keys.get(episode('E-300'))).toBe(pseudonymiser.patientKey('195506201234'));
+    expect(new Set(events.filter((e) => e.episodeId === episode('E-100')).map((e) => e.patientKey)).size).toBe(1);
   });
 
   it('reads the 10-digit personnummer of a patient born 1955 in the right century', () => {
     const e300 = outcomes.find((o) => o.event?.eventId === 'ehr-1011')!.event!;
     expect(e300.type === 'admission' && e300.data.ageYears).toBe(70); // born 1955-06-20, admitted 2026-03-29
     expect(e300.occurredAt).toBe(1_774_744_200_000);
+  });
+});
+
+describe('the episode id: a keyed pseudonym of the source id and its issuer (docs/privacy.md)', () => {
+  const ehr = { ...NDJSON_BY_TYPE.admission, source: 'ehr-cosmic', episodeId: 'VT-2026-000123' };
+  const lifecare = { ...NDJSON_BY_TYPE['ready-for-discharge'], source: 'lifecare', episodeId: 'VT-2026-000123' };
+
+  it('never passes the source id on: not in the event, nor in a readmission\'s index episode', () => {
+    const ev = parse(ehr);
+    expect(ev.episodeId).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(ev)).not.toContain('000123');
+    const re = parse({ ...NDJSON_BY_TYPE.readmission, indexEpisodeId: 'VT-2026-000099' });
+    expect(JSON.stringify(re)).not.toContain('000099');
+    expect(re.type === 'readmission' && re.data.indexEpisodeId).toBe(episode('VT-2026-000099'));
+  });
+
+  it('lets the EHR\'s and the coordination system\'s events of one episode meet: the vårdtillfälle id both carry, not the source, is the key', () => {
+    expect(parse(ehr).episodeId).toBe(parse(lifecare).episodeId);
+    // A readmission names its index episode by the same id: it links to the episode as stored.
+    expect(parse({ ...NDJSON_BY_TYPE.readmission, indexEpisodeId: 'VT-2026-000123' }).data).toEqual({ indexEpisodeId: parse(ehr).episodeId });
+  });
+
+  it('keeps two regions\' equal ids apart: the issuer is part of the key, from the event or the producer\'s setting', () => {
+    const in18 = parse({ ...ehr, episodeIssuer: '18' }).episodeId;
+    const in03 = parse({ ...ehr, episodeIssuer: '03' }).episodeId;
+    expect(in18).not.toBe(in03);
+    expect(in18).toBe(episode('VT-2026-000123', '18'));
+    const producer18 = new Pseudonymiser(TEST_KEY, { episodeIssuer: '18' });
+    expect(parseNdjsonEvent(line(ehr), 1, producer18).episodeId).toBe(in18);
+    expect(parseNdjsonEvent(line(lifecare), 1, producer18).episodeId).toBe(in18);
+    // The event's own issuer wins over the producer's.
+    expect(parseNdjsonEvent(line({ ...ehr, episodeIssuer: '03' }), 1, producer18).episodeId).toBe(in03);
+    expect(problemsOf(rejection(line({ ...ehr, episodeIssuer: '99' })))).toEqual([expect.stringMatching(/^episodeIssuer:/)]);
+  });
+
+  it('depends on the key: without it nobody can link a pseudonym to a source id', () => {
+    expect(new Pseudonymiser('another-key-of-at-least-16-chars').episodeKey('', 'E-1')).not.toBe(episode('E-1'));
+    // Apart from every patientKey and reservnummer key of the same text.
+    expect(pseudonymiser.patientKey('E-1').slice(0, 32)).not.toBe(episode('E-1'));
   });
 });

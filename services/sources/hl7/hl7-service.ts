@@ -76,7 +76,7 @@ export async function startHl7Service(config: Config, opts: Hl7ServiceOptions) {
     throw new UtklarError('CONFIG', `--encoding: '${opts.encoding}' is not a character set (e.g. utf-8, iso-8859-1)`);
   }
   const tlsOptions = loadTlsOptions(opts.tls);
-  const pseudonymiser = new Pseudonymiser(config.pseudonymKey);
+  const pseudonymiser = new Pseudonymiser(config.pseudonymKey, { episodeIssuer: config.episodeIssuer });
   const kafka = createKafka(config, `${config.namespace}-hl7`);
   const producer = new EventProducer(kafka, config.registryUrl, config.namespace, config.eventPartitions);
   const deadLetters = new DeadLetters(kafka, config.namespace);

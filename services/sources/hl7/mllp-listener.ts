@@ -190,7 +190,7 @@ export class MllpListener {
     // With unusable separators the other segments' fields cannot be told apart (a name could pass
     // for a code): nothing but the MSH segment is kept.
     const kept = encoding === null ? message : new Hl7Message([message.segments[0]!], message.context);
-    const redacted = redactHl7(kept, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser));
+    const redacted = redactHl7(kept, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser), (id) => `episodeKey:${this.pseudonymiser.episodeKey(this.pseudonymiser.episodeIssuer, id)}`);
     const raw = redacted.length > MAX_DEAD_LETTER_RAW ? `${redacted.slice(0, MAX_DEAD_LETTER_RAW)}\r[${redacted.length - MAX_DEAD_LETTER_RAW} more characters not kept]` : redacted;
     let code: AckCode;
     let reason: string | undefined;

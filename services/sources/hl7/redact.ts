@@ -17,8 +17,16 @@ const TIMES = new Set(['MSH-7', 'EVN-2', 'EVN-3', 'EVN-6', 'PV1-44', 'PV1-45', '
  * A personnummer in PID-3 or anywhere in the kept fields becomes its patientKey (`scrub`, see
  * scrub.ts), which still links the dead letter to the patient; any other PID-3 id is hidden.
  */
-export function redactHl7(message: Hl7Message, mapping: AdtMapping | undefined, scrub: (text: string) => string): string {
+export function redactHl7(message: Hl7Message, mapping: AdtMapping | undefined, scrub: (text: string) => string, episode: (sourceId: string) => string = () => HIDDEN): string {
   const c = message.context;
+  // The source's episode id (PV1-19, the visit number) links to the patient in the EHR: it is kept
+  // as the pseudonym everything downstream knows the episode by, as the events carry it.
+  const episodeAt = new Map<string, Set<string>>();
+  for (const l of mapping?.fields.episodeId?.from ?? []) {
+    const key = `${l.segment}-${l.field}`;
+    if (!episodeAt.has(key)) episodeAt.set(key, new Set());
+    episodeAt.get(key)!.add(String(l.component));
+  }
   const named = new Map<string, Set<string>>();
   for (const spec of Object.values(mapping?.fields ?? {})) {
     for (const l of spec.from ?? []) {
@@ -29,6 +37,10 @@ export function redactHl7(message: Hl7Message, mapping: AdtMapping | undefined, 
   }
   return message.segments.map((segment) => {
     const fields = segment.fields.map((field, i) => {
+      const ids = episodeAt.get(`${segment.name}-${segment.name === 'MSH' ? i + 1 : i}`);
+      if (i > 0 && ids && field.toString() !== '') {
+        return field.components.map((rep) => rep.map((comp, k) => (comp === '' ? comp : ids.has(String(k + 1)) ? episode(comp) : scrub(comp))).join(c.componentSeparator)).join(c.repetitionSeparator);
+      }
       if (KEPT.has(segment.name)) return i === 0 || TIMES.has(`${segment.name}-${segment.name === 'MSH' ? i + 1 : i}`) ? field.toString() : scrub(field.toString());
       const text = field.toString();
       if (i === 0 || text === '' || (segment.name === 'PID' && i === 1)) return text;
