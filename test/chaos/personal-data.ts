@@ -5,11 +5,22 @@ import { namespaceKeys } from '../support/clock-redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Where any of the needles (personnummer in every spelling) occurs in a text. */
-function findIn(where: string, text: string, needles: Set<string>, found: string[]): void {
+/**
+ * Where any of the needles (personnummer in every spelling, the sources' episode ids) occurs in a
+ * text. The simulator's episode ids read `VT-<seed>-<n>`: upper-case letters, then numbers joined
+ * by dashes; the pseudonyms that replace them are lower-case hex.
+ */
+function findNeedles(where: string, text: string, needles: Set<string>, found: string[], episodeIds: Set<string> = new Set()): void {
   for (const m of text.matchAll(/\d{6,8}-?\d{4}/g)) {
     if (needles.has(m[0])) {
       found.push(`${where}: a personnummer`);
+      break;
+    }
+  }
+  if (episodeIds.size === 0) return;
+  for (const m of text.matchAll(/[A-Z]+(?:-[0-9]+)+/g)) {
+    if (episodeIds.has(m[0])) {
+      found.push(`${where}: a source episode id`);
       return;
     }
   }
@@ -17,10 +28,13 @@ function findIn(where: string, text: string, needles: Set<string>, found: string
 
 /**
  * Scans everything the run wrote — every topic of the namespace, every Redis key and value,
- * every ClickHouse table, every service log — for the simulated patients' personnummer.
+ * every ClickHouse table, every service log — for the simulated patients' personnummer and the
+ * source systems' episode ids.
  */
-export async function scanForPersonalData(o: { kafka: Kafka; redis: Redis; ch: ClickHouseClient; namespace: string; database: string; logs: Record<string, string>; needles: string[] }): Promise<string[]> {
+export async function scanForPersonalData(o: { kafka: Kafka; redis: Redis; ch: ClickHouseClient; namespace: string; database: string; logs: Record<string, string>; needles: string[]; episodeIds: string[] }): Promise<string[]> {
   const needles = new Set(o.needles);
+  const ids = new Set(o.episodeIds);
+  const findIn = (where: string, text: string, n: Set<string>, f: string[]) => findNeedles(where, text, n, f, ids);
   const found: string[] = [];
   for (const [name, text] of Object.entries(o.logs)) findIn(`log of ${name}`, text, needles, found);
 

@@ -139,7 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     mismatches.push(...await verifyIndicators(services.clock.proc.url, w, months));
     mismatches.push(...await verifySnapshot(ch, config.clickhouseDatabase));
     const personalData = await scanForPersonalData({
-      kafka, redis, ch, namespace: config.namespace, database: config.clickhouseDatabase, needles: w.personnummer,
+      kafka, redis, ch, namespace: config.namespace, database: config.clickhouseDatabase, needles: w.personnummer, episodeIds: w.sourceEpisodeIds,
       logs: Object.fromEntries(Object.values(services).map((s) => [s.name, s.output])),
     });
     const count = (k: MalformedKind) => w.malformed.filter((m) => m.kind === k).length;

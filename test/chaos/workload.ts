@@ -22,6 +22,8 @@ export interface Workload {
   malformed: { id: string; kind: MalformedKind }[];
   /** The simulated patients' personnummer in every spelling, for the personal-data scan. */
   personnummer: string[];
+  /** The source systems' episode ids (and readmissions' index episodes): the producer edge keeps them too. */
+  sourceEpisodeIds: string[];
 }
 
 /**
@@ -37,8 +39,12 @@ export async function buildWorkload(o: { days: number; rate: number; seed: numbe
   const lines = sim.stdout.trim().split('\n');
   const events = lines.map((l, i) => parseNdjsonEvent(l, i + 1, pseudo));
   const personnummer = new Set<string>();
+  const sourceEpisodeIds = new Set<string>();
   for (const l of lines) {
-    const digits = ((JSON.parse(l) as { personnummer: string }).personnummer).replace(/\D/g, '');
+    const raw = JSON.parse(l) as { personnummer: string; episodeId: string; indexEpisodeId?: string | null };
+    sourceEpisodeIds.add(raw.episodeId);
+    if (raw.indexEpisodeId) sourceEpisodeIds.add(raw.indexEpisodeId);
+    const digits = raw.personnummer.replace(/\D/g, '');
     personnummer.add(digits).add(digits.slice(2)).add(`${digits.slice(0, 8)}-${digits.slice(8)}`).add(`${digits.slice(2, 8)}-${digits.slice(8)}`);
   }
   const rng = new Rng(o.seed);
@@ -85,5 +91,5 @@ export async function buildWorkload(o: { days: number; rate: number; seed: numbe
     items.splice(at, 0, { kind: 'raw', key, malformed: kind, value });
     malformed.push({ id: key, kind });
   }
-  return { items, events, duplicates, reordered, malformed, personnummer: [...personnummer] };
+  return { items, events, duplicates, reordered, malformed, personnummer: [...personnummer], sourceEpisodeIds: [...sourceEpisodeIds] };
 }
