@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { WEB_DIST } from '../../services/web/build.ts';
 import { fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { removeTestData } from '../support/test-data.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
@@ -18,6 +18,8 @@ const H = 3_600_000;
 const NOW = Date.now();
 // The admission's Stockholm day: the period of the grouped CSVs starts there, whatever today is.
 const ADMITTED = (({ year, month, day }) => `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`)(fromEpochDay(stockholmDay(NOW - 48 * H)));
+/** The episode as utklar knows it: the pseudonym of the id the source sent (CSV-INJ-1). */
+const EPISODE = episodeKeyOf('CSV-INJ-1');
 const FORMULAS = { clinic: '=HYPERLINK("http://x","klick")', ward: '+SUM(1+1)', businessArea: '@cmd' };
 const events = [
   { type: 'admission', eventId: 'csv-inj-a', occurredAt: new Date(NOW - 48 * H).toISOString(), source: 'probe', personnummer: '19400307-1232', episodeId: 'CSV-INJ-1',
@@ -70,7 +72,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
     expect(produced.code, `utklar produce accepts formulas as names (they are just text): ${produced.stderr}`).toBe(0);
     await waitFor('the episode in the rows', async () => {
       const r = await get('/api/v1/rows', region);
-      return r.status === 200 && (await r.text()).includes('CSV-INJ-1') ? true : undefined;
+      return r.status === 200 && (await r.text()).includes(EPISODE) ? true : undefined;
     }, 90_000);
   });
 
@@ -84,7 +86,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/csv/);
     const [header, ...rows] = parseCsv(await r.text());
-    const row = rows.find((c) => c[header!.indexOf('episodeId')] === 'CSV-INJ-1')!;
+    const row = rows.find((c) => c[header!.indexOf('episodeId')] === EPISODE)!;
     expect(row, 'the episode is in the CSV').toBeDefined();
     const at = (name: string) => row[header!.indexOf(name)];
     expect(at('clinic')).toBe(`'${FORMULAS.clinic}`);
@@ -94,7 +96,7 @@ describe('hardening: CSV formula injection, security headers, Secure session coo
     expect([header!, ...rows].flat().filter(live), 'cells a spreadsheet would evaluate').toEqual([]);
     // JSON is read by programs, not spreadsheets: the names stay exactly what the source sent.
     const json = (await (await get('/api/v1/rows', region)).json()) as { rows: Record<string, unknown>[] };
-    expect(json.rows.find((x) => x.episodeId === 'CSV-INJ-1')).toMatchObject(FORMULAS);
+    expect(json.rows.find((x) => x.episodeId === EPISODE)).toMatchObject(FORMULAS);
   });
 
   it('every other CSV is neutralised the same way: grouped by the injected names, and the access log\'s subjects', async () => {
