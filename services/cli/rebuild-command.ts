@@ -6,7 +6,7 @@ import { logger, rootLogger } from '../core/log.ts';
 import { connectRedis } from '../core/redis.ts';
 import { createKafka } from '../kafka/client.ts';
 import { loadPopulation } from '../reference/population.ts';
-import { buildClient, migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
+import { migrate, openClickHouse } from '../sink-clickhouse/clickhouse.ts';
 import { keepHours, discard, dropExpired, promote, PROMOTABLE, rollback, rollbackTarget } from '../rebuild/promotion.ts';
 import { promotedConfig } from '../rebuild/follow.ts';
 import { progressLine, type Progress } from '../rebuild/progress.ts';
@@ -55,9 +55,7 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
   const by = typeof a.by === 'string' ? a.by : userInfo().username;
   const redis = connectRedis(config);
   // Its statements build (a generation of the shadow's read model, the diff's queries over every side): clickhouse.ts, buildClient.
-  const opened = await openClickHouse(config);
-  const client = buildClient(config, opened);
-  if (client !== opened.client) await opened.client.close();
+  const { client } = await openClickHouse(config, { building: true });
   const kafka = createKafka(config, `${config.namespace}-rebuild`);
   const admin = kafka.admin();
   const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);

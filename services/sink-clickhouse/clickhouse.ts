@@ -11,18 +11,11 @@ export type ClickHouseMode = 'server' | 'embedded';
 /**
  * A ClickHouse server when CLICKHOUSE_URL is set, otherwise embedded chDB in this process.
  * chDB binds one data directory per process, so in embedded mode everything that reads or
- * writes ClickHouse must live in the one process that called this.
+ * writes ClickHouse must live in the one process that called this. `building`: a client for
+ * statements that build (serverClient), as a process that only builds (the rebuild CLI) opens it.
  */
-export async function openClickHouse(config: Config, o: { requestTimeoutMs?: number } = {}): Promise<{ client: ClickHouseClient; mode: ClickHouseMode }> {
-  if (config.clickhouseUrl) {
-    const client = createClient({
-      url: config.clickhouseUrl,
-      username: config.clickhouseUser,
-      password: config.clickhousePassword,
-      request_timeout: o.requestTimeoutMs ?? 30_000,
-    });
-    return { client, mode: 'server' };
-  }
+export async function openClickHouse(config: Config, o: { building?: boolean } = {}): Promise<{ client: ClickHouseClient; mode: ClickHouseMode }> {
+  if (config.clickhouseUrl) return { client: serverClient(config, o.building === true), mode: 'server' };
   mkdirSync(config.chdbPath, { recursive: true });
   const { createChdbConnection } = await import('chdb/connection');
   // The connection hook is typed for @clickhouse/client's internals; chdb implements it verbatim.
@@ -38,15 +31,24 @@ export async function openClickHouse(config: Config, o: { requestTimeoutMs?: num
  */
 export const BUILD_TIMEOUT_MS = 30 * 60_000;
 
-/** The client for building statements: one with BUILD_TIMEOUT_MS on a server; chDB's own (no timeouts, one per process). */
-export function buildClient(config: Config, opened: { client: ClickHouseClient; mode: ClickHouseMode }): ClickHouseClient {
-  if (opened.mode !== 'server') return opened.client;
-  // Progress headers keep a long statement's connection alive through proxies and the socket's idle
-  // timeout (the client warns without them); 18.16 knows both settings.
+function serverClient(config: Config, building: boolean): ClickHouseClient {
   return createClient({
-    url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, request_timeout: BUILD_TIMEOUT_MS,
-    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '20000' },
+    url: config.clickhouseUrl,
+    username: config.clickhouseUser,
+    password: config.clickhousePassword,
+    request_timeout: building ? BUILD_TIMEOUT_MS : 30_000,
+    // Progress headers keep a long statement's connection alive through proxies and the socket's
+    // idle timeout (the client warns without them); 18.16 knows both settings.
+    ...(building ? { clickhouse_settings: { send_progress_in_http_headers: 1 as const, http_headers_progress_interval_ms: '20000' } } : {}),
   });
+}
+
+/**
+ * The client for building statements beside the one `opened` serves requests with: a second one
+ * with BUILD_TIMEOUT_MS on a server; chDB's own (no timeouts, one per process).
+ */
+export function buildClient(config: Config, opened: { client: ClickHouseClient; mode: ClickHouseMode }): ClickHouseClient {
+  return opened.mode === 'server' ? serverClient(config, true) : opened.client;
 }
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');
