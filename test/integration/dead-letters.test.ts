@@ -3,7 +3,7 @@ import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { EventCodec } from '../../services/kafka/codec.ts';
-import { configOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { configOf, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 
@@ -104,20 +104,24 @@ describe('undecodable and invalid messages go to the dead-letter topic and the p
       expect(h(m, 'dlq-source-offset')).toMatch(/^\d+$/);
       // Pseudonymised at the producer edge: no personnummer reaches the dead-letter topic.
       expect(m.value!.toString()).not.toMatch(/19400307|194003071232/);
+      // Nor a source episode id: the event carries its episode's pseudonym.
+      expect(m.value!.toString()).not.toMatch(/E-BAD|E-GHOST/);
     }
-    const state = JSON.parse((await redis.hget(await stateKeyOf(redis, config.namespace, 'E-BAD'), 'state'))!);
+    expect(JSON.parse(byEvent['ehr-dlq-2']!.value!.toString()).episodeId).toBe(episodeKeyOf('E-BAD'));
+    expect(JSON.parse(byEvent['lc-dlq-5']!.value!.toString()).episodeId).toBe(episodeKeyOf('E-GHOST'));
+    const state = JSON.parse((await redis.hget(await stateKeyOf(redis, config.namespace, episodeKeyOf('E-BAD')), 'state'))!);
     expect(state.state).toMatchObject({ status: 'ADMITTED', dischargedAt: null, readyPeriods: [] });
-    expect(await redis.exists(await stateKeyOf(redis, config.namespace, 'E-GHOST'))).toBe(0);
+    expect(await redis.exists(await stateKeyOf(redis, config.namespace, episodeKeyOf('E-GHOST')))).toBe(0);
   });
 
   it('still processes the good event that came after the bad ones', async () => {
     const stored = await waitFor('E-DLQ in Redis', async () => {
-      const json = await redis.hget(await stateKeyOf(redis, config.namespace, 'E-DLQ'), 'state');
+      const json = await redis.hget(await stateKeyOf(redis, config.namespace, episodeKeyOf('E-DLQ')), 'state');
       return json ? (JSON.parse(json) as { state: { status: string; admission: { homeMunicipality: string } } }) : undefined;
     });
     expect(stored.state).toMatchObject({ status: 'ADMITTED', admission: { homeMunicipality: '1880' } });
-    expect(await redis.hget(await stateKeyOf(redis, config.namespace, 'E-DLQ'), 'version')).toBe('1');
-    expect(await redis.hlen(`${await stateKeyOf(redis, config.namespace, 'E-DLQ')}:events`)).toBe(1);
+    expect(await redis.hget(await stateKeyOf(redis, config.namespace, episodeKeyOf('E-DLQ')), 'version')).toBe('1');
+    expect(await redis.hlen(`${await stateKeyOf(redis, config.namespace, episodeKeyOf('E-DLQ'))}:events`)).toBe(1);
     await waitFor('the good event in ClickHouse', async () =>
       (await pipeline.status()).clickhouse.eventsByType.admission === 3 ? true : undefined,
     );

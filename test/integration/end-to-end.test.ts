@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { subjectFor, topics } from '../../services/core/config.ts';
 import { openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
-import { configOf, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
+import { configOf, episodeKeyOf, isolatedEnv, PSEUDONYM_KEY, repoRoot, waitFor } from '../support/env.ts';
 import { namespaceKeys, stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess, runCli, type CliResult } from '../support/processes.ts';
 
@@ -21,22 +22,29 @@ const PERSONNUMMER_SPELLINGS = [
   '195506201234', '19550620-1234', '5506201234', '550620-1234',
 ];
 
+// Every episode id the fixture's source sent (episodeId, a readmission's indexEpisodeId, on the
+// bad lines too): the producer edge replaces each by its pseudonym, so none may appear downstream.
+const SOURCE_EPISODE_IDS = [...new Set([...readFileSync(FIXTURE, 'utf8').matchAll(/"(?:episodeId|indexEpisodeId)"\s*:\s*"([^"]+)"/g)].map((m) => m[1]!))];
+const E100 = episodeKeyOf('E-100');
+const E200 = episodeKeyOf('E-200');
+const E300 = episodeKeyOf('E-300');
+
 const EXPECTED_ROWS = [
-  ['ehr-1001', 'admission', '1769930100000', KEY_A, 'E-100'],
-  ['ehr-1006', 'discharge', '1770372000000', KEY_A, 'E-100'],
-  ['ehr-1009', 'admission', '1771621800000', KEY_A, 'E-200'],
-  ['ehr-1010', 'readmission', '1771623000000', KEY_A, 'E-200'],
-  ['ehr-1011', 'admission', '1774744200000', KEY_C, 'E-300'],
-  ['ehr-1012', 'admission-cancelled', '1774746900000', KEY_C, 'E-300'],
-  ['lc-1002', 'admission-notice', '1769950800000', KEY_A, 'E-100'],
-  ['lc-1003', 'ready-for-discharge', '1770111000000', KEY_A, 'E-100'],
-  ['lc-1004', 'ready-withdrawn', '1770138000000', KEY_A, 'E-100'],
-  ['lc-1005', 'ready-for-discharge', '1770278400000', KEY_A, 'E-100'],
+  ['ehr-1001', 'admission', '1769930100000', KEY_A, E100],
+  ['ehr-1006', 'discharge', '1770372000000', KEY_A, E100],
+  ['ehr-1009', 'admission', '1771621800000', KEY_A, E200],
+  ['ehr-1010', 'readmission', '1771623000000', KEY_A, E200],
+  ['ehr-1011', 'admission', '1774744200000', KEY_C, E300],
+  ['ehr-1012', 'admission-cancelled', '1774746900000', KEY_C, E300],
+  ['lc-1002', 'admission-notice', '1769950800000', KEY_A, E100],
+  ['lc-1003', 'ready-for-discharge', '1770111000000', KEY_A, E100],
+  ['lc-1004', 'ready-withdrawn', '1770138000000', KEY_A, E100],
+  ['lc-1005', 'ready-for-discharge', '1770278400000', KEY_A, E100],
 ].map(([event_id, event_type, occurred_at_ms, patient_key, episode_id]) => ({ event_id, event_type, occurred_at_ms, patient_key, episode_id }));
 
-/** E-100 as the clock keeps it: the one state per episode (the fold of its six events). */
+/** E-100 as the clock keeps it (under its pseudonym): the one state per episode (the fold of its six events). */
 const EXPECTED_EPISODE_E100 = {
-  episodeId: 'E-100',
+  episodeId: E100,
   patientKey: KEY_A,
   status: 'DISCHARGED',
   admittedAt: 1769930100000,
@@ -90,7 +98,7 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     await pipeline.healthy();
     cli = await runCli(['produce', '--file', FIXTURE], env);
     await waitFor('episode E-100 fully applied in Redis', async () =>
-      (await redis.hlen(`${await stateKeyOf(redis, config.namespace, 'E-100')}:events`)) === 6 ? true : undefined,
+      (await redis.hlen(`${await stateKeyOf(redis, config.namespace, E100)}:events`)) === 6 ? true : undefined,
     );
     await waitFor('10 events in ClickHouse', async () => {
       const s = await pipeline.status();
@@ -145,17 +153,17 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
   });
 
   it('keeps the exact per-episode state in Redis', async () => {
-    const e100 = await stored('E-100');
+    const e100 = await stored(E100);
     expect(e100?.state).toMatchObject(EXPECTED_EPISODE_E100);
     expect(e100?.readmission).toBeNull();
     // One applied change per event, none twice.
-    expect(await redis.hget(await stateKeyOf(redis, config.namespace, 'E-100'), 'version')).toBe('6');
-    const e200 = await stored('E-200');
+    expect(await redis.hget(await stateKeyOf(redis, config.namespace, E100), 'version')).toBe('6');
+    const e200 = await stored(E200);
     expect(e200?.state).toMatchObject({ status: 'ADMITTED', reportedReadmission: true, admission: { hospital: 'KLS' } });
-    expect(e200?.readmission).toMatchObject({ indexEpisodeId: 'E-100', daysAfterDischarge: 14 });
-    expect((await stored('E-300'))?.state).toMatchObject({ status: 'CANCELLED', admission: { homeMunicipality: '1781', careType: 'PSYCHIATRIC' } });
+    expect(e200?.readmission).toMatchObject({ indexEpisodeId: E100, daysAfterDischarge: 14 });
+    expect((await stored(E300))?.state).toMatchObject({ status: 'CANCELLED', admission: { homeMunicipality: '1781', careType: 'PSYCHIATRIC' } });
     // The skeleton's second copy of each episode (<ns>:episode:<id>) is gone.
-    expect(await redis.exists(`${config.namespace}:episode:E-100`)).toBe(0);
+    expect(await redis.exists(`${config.namespace}:episode:${E100}`)).toBe(0);
   });
 
   it('really uses the registry: Confluent magic byte and a schema id the registry resolves', async () => {
@@ -174,14 +182,16 @@ describe.each(['server', 'embedded'] as const)('NDJSON → Kafka → ClickHouse 
     expect(messages.map((m) => m.key!.toString())).toContain(KEY_A);
   });
 
-  it('lets no personnummer reach Kafka, Redis, ClickHouse or logs', async () => {
+  it('lets no personnummer and no source episode id reach Kafka, Redis, ClickHouse or logs', async () => {
     const kafkaText = messages.map((m) => `${m.key}|${m.value?.toString('latin1')}|${JSON.stringify(m.headers)}`).join('\n');
     const keys = await namespaceKeys(redis, config.namespace);
     const redisText = JSON.stringify(await Promise.all(keys.map(async (k) => [k, await redis.type(k) === 'hash' ? await redis.hgetall(k) : await redis.type(k)])));
     expect(keys.length).toBeGreaterThan(3);
     expect(pipeline.output.length).toBeGreaterThan(0);
+    expect(SOURCE_EPISODE_IDS).toEqual(['E-100', 'E-150', 'E-200', 'E-300']);
     for (const [where, text] of [['kafka', kafkaText], ['redis', redisText], ['clickhouse', allClickHouseText], ['pipeline log', pipeline.output], ['cli output', cli.stdout + cli.stderr]] as const) {
       for (const pnr of PERSONNUMMER_SPELLINGS) expect(text.includes(pnr), `${pnr} found in ${where}`).toBe(false);
+      for (const id of SOURCE_EPISODE_IDS) expect(text.includes(id), `source episode id ${id} found in ${where}`).toBe(false);
     }
   });
 });

@@ -4,7 +4,7 @@ import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { configOf, isolatedEnv, API_SECRET, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
+import { configOf, episodeKeyOf, isolatedEnv, API_SECRET, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
 import { PipelineProcess } from '../support/processes.ts';
 import { readSourceTopics } from '../support/source-topics.ts';
@@ -14,6 +14,9 @@ import { encounter } from '../support/fhir-encounters.ts';
 const PNR = '19400307-1232';
 const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
 const SPELLINGS = ['194003071232', '19400307-1232', '4003071232', '400307-1232'];
+// The episodes as utklar keys them: the producer edge replaces the source's ids by their pseudonyms.
+const EP_HTTP = episodeKeyOf('E-HTTP-1');
+const EP_FHIR = episodeKeyOf('E-FHIR-1');
 
 const admission = {
   type: 'admission', eventId: 'ehr-http-1', occurredAt: '2026-11-02T08:15:00+01:00', source: 'lifecare', personnummer: PNR,
@@ -74,8 +77,8 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
   it('puts the accepted events on the events topic, pseudonymised, and the rejected ones on the dead-letter topic, scrubbed', async () => {
     const { events, dead, rawEvents } = await readSourceTopics(config, (ev, dl) => ev.length >= 2 && dl.length >= 3);
     expect(events.map((e) => [e.eventId, e.type, e.patientKey, e.episodeId])).toEqual([
-      ['ehr-http-1', 'admission', KEY, 'E-HTTP-1'],
-      ['lc-http-2', 'admission-notice', KEY, 'E-HTTP-1'],
+      ['ehr-http-1', 'admission', KEY, EP_HTTP],
+      ['lc-http-2', 'admission-notice', KEY, EP_HTTP],
     ]);
     expect(dead).toHaveLength(3);
     expect(dead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.headers['dlq-source-topic'], d.entry.ref])).toEqual([
@@ -84,11 +87,12 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
       ['INVALID_JSON', 'api-events', 'http:/api/v1/events', 5],
     ]);
     expect(dead[0]!.headers['dlq-reason']).toMatch(/recipientMunicipality/);
-    // The raw line is kept, with the personnummer replaced by its patientKey.
-    expect(JSON.parse(dead[0]!.entry.raw as string)).toEqual({ ...badMunicipality, personnummer: `patientKey:${KEY}` });
+    // The raw line is kept, with the personnummer replaced by its patientKey and the episode id by its pseudonym.
+    expect(JSON.parse(dead[0]!.entry.raw as string)).toEqual({ ...badMunicipality, personnummer: `patientKey:${KEY}`, episodeId: `episodeKey:${EP_HTTP}` });
     expect(dead[2]!.entry.raw).toBe(`{"type":"admission", "personnummer":"patientKey:${KEY}"`);
     const everything = [...dead.map((d) => d.text + JSON.stringify(d.headers)), ...rawEvents.map((m) => m.value!.toString('latin1'))].join('\n');
     for (const pnr of SPELLINGS) expect(everything.includes(pnr), `${pnr} on a topic`).toBe(false);
+    expect(everything.includes('E-HTTP-1'), 'the source episode id on a topic').toBe(false);
   });
 
   it('takes a JSON array too, and the pipeline applies it: the episode is ready on the board', async () => {
@@ -97,13 +101,13 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
     expect(await r.json()).toMatchObject({ received: 1, accepted: 1, rejected: 0 });
     const board = await waitFor('E-HTTP-1 ready on the board', async () => {
       const b = await (await fetch(`${pipeline.url}/board?region=18`, { headers: { authorization: `Bearer ${token({ kind: 'region', region: '18' })}` } })).json() as { episodes: { episodeId: string; status: string; trackColour: string }[] };
-      return b.episodes.find((e) => e.episodeId === 'E-HTTP-1' && e.status === 'READY');
+      return b.episodes.find((e) => e.episodeId === EP_HTTP && e.status === 'READY');
     });
     expect(board.trackColour).toBe('GREEN');
   });
 
   it('a resent request changes nothing downstream (the eventIds are the idempotency keys)', async () => {
-    const key = await stateKeyOf(redis, config.namespace, 'E-HTTP-1');
+    const key = await stateKeyOf(redis, config.namespace, EP_HTTP);
     await waitFor('three events applied', async () => ((await redis.hlen(`${key}:events`)) === 3 ? true : undefined));
     const before = await redis.hget(key, 'state');
     const again = await post([admission, notice].map((e) => JSON.stringify(e)).join('\n'));
@@ -143,13 +147,13 @@ describe('POST /api/v1/events: a source system sends events without the CLI', ()
       expect((await postFhir(finished)).status).toBe(200);
       // The same version again is the same event.
       expect((await postFhir(encounter())).status).toBe(200);
-      const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === 'E-FHIR-1').length >= 3);
-      expect(events.filter((e) => e.episodeId === 'E-FHIR-1').map((e) => [e.type, e.eventId, e.patientKey, e.occurredAt])).toEqual([
+      const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === EP_FHIR).length >= 3);
+      expect(events.filter((e) => e.episodeId === EP_FHIR).map((e) => [e.type, e.eventId, e.patientKey, e.occurredAt])).toEqual([
         ['admission', 'fhir:ehr-fhir:Encounter/enc-1/_history/1', KEY, Date.parse('2026-11-10T07:00:00Z')],
         ['discharge', 'fhir:ehr-fhir:Encounter/enc-1/_history/2', KEY, Date.parse('2026-11-14T10:00:00Z')],
         ['admission', 'fhir:ehr-fhir:Encounter/enc-1/_history/1', KEY, Date.parse('2026-11-10T07:00:00Z')],
       ]);
-      const key = await stateKeyOf(redis, config.namespace, 'E-FHIR-1');
+      const key = await stateKeyOf(redis, config.namespace, EP_FHIR);
       await waitFor('E-FHIR-1 discharged', async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state.status === 'DISCHARGED' ? true : undefined));
       expect(await redis.hlen(`${key}:events`)).toBe(2);
     });

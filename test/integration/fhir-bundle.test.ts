@@ -7,7 +7,7 @@ import { topics } from '../../services/core/config.ts';
 import { EXTENSIONS } from '../../services/sources/fhir/encounter.ts';
 import type { Bundle, OperationOutcome } from '../../services/sources/fhir/fhir-types.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
-import { API_SECRET, configOf, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, episodeKeyOf, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { encounter, patient, stay, transaction } from '../support/fhir-encounters.ts';
 import { PipelineProcess } from '../support/processes.ts';
 import { readSourceTopics } from '../support/source-topics.ts';
@@ -17,6 +17,8 @@ const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
 const SPELLINGS = ['194003071232', '19400307-1232', '4003071232', '400307-1232'];
 const ADMITTED = '2026-11-10T08:00:00+01:00';
 const MOVED = '2026-11-11T14:30:00+01:00';
+// The Encounters' episodes as utklar keys them: the producer edge replaces Encounter.identifier's id by its pseudonym.
+const EP1 = episodeKeyOf('E-BUNDLE-1');
 
 /** The EHR's Encounter after one move: admitted to Med 4, on Med 2 since the 11th; the patient only by reference. */
 const moved = (id: string, episodeId: string, over: Record<string, unknown> = {}) => encounter({
@@ -65,27 +67,27 @@ describe('POST /api/v1/fhir: a transaction Bundle of Encounters and their Patien
     expect(r.body.entry![0]!.response!.outcome!.issue![0]!.diagnostics).toMatch(/the patient of Bundle\.entry\[1\]; not stored/);
     expect(r.body.entry![1]!.response!.outcome!.issue![0]!.diagnostics).toMatch(/^accepted as events fhir:ehr-fhir:Encounter\/enc-b1\/_history\/2, fhir:ehr-fhir:Encounter\/enc-b1\/location\/2026-11-11T13:30:00\.000Z\/[0-9a-f]{12}$/);
 
-    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === 'E-BUNDLE-1').length >= 2);
-    expect(events.filter((e) => e.episodeId === 'E-BUNDLE-1').map((e) => [e.type, e.patientKey, e.occurredAt, e.data])).toEqual([
+    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === EP1).length >= 2);
+    expect(events.filter((e) => e.episodeId === EP1).map((e) => [e.type, e.patientKey, e.occurredAt, e.data])).toEqual([
       ['admission', KEY, Date.parse(ADMITTED), expect.objectContaining({ hospital: 'USO', ward: 'Med 4', clinic: 'Medicinkliniken', homeMunicipality: '1880', ageYears: 86 })],
       ['transfer', KEY, Date.parse(MOVED), { hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicinkliniken' }],
     ]);
 
-    const key = await stateKeyOf(redis, config.namespace, 'E-BUNDLE-1');
+    const key = await stateKeyOf(redis, config.namespace, EP1);
     const ward = async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { admission: { ward: string } } | undefined)?.admission.ward;
     expect(await waitFor('moved to Med 2', async () => ((await ward()) === 'Med 2' ? 'Med 2' : undefined))).toBe('Med 2');
     const tag = key.slice(0, key.indexOf(':clock:'));
-    const inWard = async (w: string) => redis.sismember(`${tag}:clock:open:ward:USO/${w}`, 'E-BUNDLE-1');
+    const inWard = async (w: string) => redis.sismember(`${tag}:clock:open:ward:USO/${w}`, EP1);
     expect([await inWard('Med 4'), await inWard('Med 2'), await inWard('Med 5')]).toEqual([0, 1, 0]);
   });
 
   it('the same Bundle again (a FHIR source resends the whole Encounter) is the same events and changes no state', async () => {
-    const key = await stateKeyOf(redis, config.namespace, 'E-BUNDLE-1');
+    const key = await stateKeyOf(redis, config.namespace, EP1);
     const before = { state: await redis.hget(key, 'state'), version: Number(await redis.hget(key, 'version')) };
     const again = await post(bundle);
     expect(again.status).toBe(200);
-    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === 'E-BUNDLE-1').length >= 4);
-    const ids = events.filter((e) => e.episodeId === 'E-BUNDLE-1').map((e) => e.eventId);
+    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === EP1).length >= 4);
+    const ids = events.filter((e) => e.episodeId === EP1).map((e) => e.eventId);
     expect(ids.slice(2)).toEqual(ids.slice(0, 2));
     // The clock folds each event id once: the resent pair is applied and folds to the same state.
     await waitFor('the resent events applied', async () => (Number(await redis.hget(key, 'version')) >= before.version + 2 ? true : undefined));
@@ -118,8 +120,9 @@ describe('POST /api/v1/fhir: a transaction Bundle of Encounters and their Patien
     // A later event of the same patient lands in the same partition: once it is read, anything sent before it would have been too.
     const marker = await post(transaction(patient(), moved('enc-b5', 'E-BUNDLE-MARK')));
     expect(marker.status).toBe(200);
-    const { events, dead } = await readSourceTopics(config, (ev, dl) => ev.some((e) => e.episodeId === 'E-BUNDLE-MARK') && dl.filter((d) => d.headers['dlq-source-topic'] === 'http:/api/v1/fhir').length >= 2);
-    expect(events.filter((e) => e.episodeId.startsWith('E-BUNDLE-GOOD') || e.episodeId.startsWith('E-BUNDLE-BAD'))).toEqual([]);
+    const { events, dead } = await readSourceTopics(config, (ev, dl) => ev.some((e) => e.episodeId === episodeKeyOf('E-BUNDLE-MARK')) && dl.filter((d) => d.headers['dlq-source-topic'] === 'http:/api/v1/fhir').length >= 2);
+    const refused = ['E-BUNDLE-GOOD', 'E-BUNDLE-BAD', 'E-BUNDLE-BAD2'].map((id) => episodeKeyOf(id));
+    expect(events.filter((e) => refused.includes(e.episodeId))).toEqual([]);
     const bundleDead = dead.filter((d) => d.headers['dlq-source-topic'] === 'http:/api/v1/fhir');
     expect(bundleDead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.entry.ref])).toEqual([['UNMAPPABLE_MESSAGE', 'api-fhir', 3], ['INVALID_EVENT', 'api-fhir', 3]]);
     const raw = JSON.parse(bundleDead[0]!.entry.raw as string);
@@ -134,8 +137,8 @@ describe('POST /api/v1/fhir: a transaction Bundle of Encounters and their Patien
     const r = await post(transaction(reservPatient, moved('enc-r1', 'E-BUNDLE-RESERV')));
     expect(r.status).toBe(200);
     const reservKey = new Pseudonymiser(PSEUDONYM_KEY).reservnummerKey('1.2.752.97.3.1.3', 'SE-2026-000123');
-    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === 'E-BUNDLE-RESERV').length >= 2);
-    expect(events.filter((e) => e.episodeId === 'E-BUNDLE-RESERV').map((e) => [e.type, e.patientKey, (e.data as { ageYears?: number }).ageYears])).toEqual([
+    const { events } = await readSourceTopics(config, (ev) => ev.filter((e) => e.episodeId === episodeKeyOf('E-BUNDLE-RESERV')).length >= 2);
+    expect(events.filter((e) => e.episodeId === episodeKeyOf('E-BUNDLE-RESERV')).map((e) => [e.type, e.patientKey, (e.data as { ageYears?: number }).ageYears])).toEqual([
       ['admission', reservKey, 88],
       ['transfer', reservKey, undefined],
     ]);

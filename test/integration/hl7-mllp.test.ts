@@ -10,7 +10,7 @@ import { topics } from '../../services/core/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
-import { API_SECRET, configOf, testPort, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, episodeKeyOf, testPort, isolatedEnv, PSEUDONYM_KEY, waitFor } from '../support/env.ts';
 import { stateKeyOf } from '../support/clock-redis.ts';
 import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
@@ -23,6 +23,8 @@ const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
 const SPELLINGS = ['194003071232', '19400307-1232', '4003071232', '400307-1232', '194003671239', '4003671239'];
 // Local ids under the region's reservnummer OID: one carried, one refused (no PID-7).
 const RESERV_IDS = ['991234567', '991234568'];
+// The episode of adt()'s default PV1-19 (E-HL7-1) as utklar keys it: the producer edge replaces the visit number by its pseudonym.
+const EP1 = episodeKeyOf('E-HL7-1');
 
 const msa = (ack: Hl7Message) => ({ code: ack.getSegment('MSA')?.getField(1)?.toString(), ref: ack.getSegment('MSA')?.getField(2)?.toString(), text: ack.getSegment('MSA')?.getField(3)?.toString() ?? '' });
 const frame = (text: string) => Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
@@ -65,18 +67,18 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     await waitFor('the commit marker', async () => ((await written()) >= 2 ? true : undefined), 10_000);
     const { events } = await eventsOf((e) => e.length >= 1);
     expect(events).toEqual([expect.objectContaining({
-      type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: 'E-HL7-1',
+      type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: EP1,
       data: { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', ward: 'Med 2', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 86, primaryCareUnit: 'VC Kumla' },
     })]);
     const regionToken = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
     await waitFor('E-HL7-1 admitted on the board', async () => {
       const b = await (await fetch(`${pipeline.url}/board?region=18`, { headers: { authorization: `Bearer ${regionToken}` } })).json() as { episodes: { episodeId: string; status: string; ward: string }[] };
-      return b.episodes.find((e) => e.episodeId === 'E-HL7-1' && e.status === 'ADMITTED' && e.ward === 'Med 2');
+      return b.episodes.find((e) => e.episodeId === EP1 && e.status === 'ADMITTED' && e.ward === 'Med 2');
     });
   });
 
   it('the same message again (same MSH-10) is AA and changes nothing', async () => {
-    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-1');
+    const key = await stateKeyOf(redis, config.namespace, EP1);
     const before = await redis.hget(key, 'state');
     expect(await send(adt({ trigger: 'A01', controlId: 'MSG-A01' }))).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
     const { events } = await eventsOf((e) => e.length >= 2);
@@ -89,7 +91,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
   it('A08 corrects the admission (ward), A03 discharges, A13 undoes the discharge, A11 cancels', async () => {
     expect(await send(adt({ trigger: 'A08', controlId: 'MSG-A08', recorded: '202611021000+0100', ward: 'Med 3' }))).toMatchObject({ code: 'AA' });
     expect(await send(adt({ trigger: 'A03', controlId: 'MSG-A03', recorded: '202611061105+0100', discharged: '202611061100+0100', dischargeDisposition: '06', extra: ['ZSU|202611061030+0100|Y'] }))).toMatchObject({ code: 'AA' });
-    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-1');
+    const key = await stateKeyOf(redis, config.namespace, EP1);
     const state = async () => JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { status: string; admission: { ward: string }; discharge: { destination: string } | null; admittedAt: number };
     const discharged = await waitFor('discharged', async () => ((await state())?.status === 'DISCHARGED' ? state() : undefined));
     expect(discharged.admission.ward).toBe('Med 3');
@@ -121,13 +123,13 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(resKey).not.toBe(KEY);
     const { events, rawEvents } = await eventsOf((e) => e.some((x) => x.eventId === 'hl7:COSMIC:USO:MSG-RES'));
     expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-RES')).toEqual(expect.objectContaining({
-      type: 'admission', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: resKey, episodeId: 'E-HL7-RES',
+      type: 'admission', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: resKey, episodeId: episodeKeyOf('E-HL7-RES'),
       // PID-7 19400307, admitted 2 November 2026.
       data: expect.objectContaining({ ward: 'Med 5', homeMunicipality: '1880', ageYears: 86 }),
     }));
     // Nothing past the edge holds the local id: not the Avro value, not the key.
     for (const m of rawEvents) expect([m.value!.toString('latin1'), m.key?.toString('latin1') ?? ''].some((t) => t.includes(RESERV_IDS[0]!))).toBe(false);
-    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-RES');
+    const key = await stateKeyOf(redis, config.namespace, episodeKeyOf('E-HL7-RES'));
     const stored = await waitFor('E-HL7-RES admitted in the clock', async () => {
       const st = JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { status: string; patientKey: string; admission: { ward: string; ageYears: number } } | undefined;
       return st?.status === 'ADMITTED' ? st : undefined;
@@ -136,18 +138,18 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     const regionToken = mintToken({ kind: 'region', region: '18' }, API_SECRET, { subject: 'test', ttlSeconds: 3600 });
     await waitFor('E-HL7-RES admitted on the board', async () => {
       const b = await (await fetch(`${pipeline.url}/board?region=18`, { headers: { authorization: `Bearer ${regionToken}` } })).json() as { episodes: { episodeId: string; status: string; ward: string }[] };
-      return b.episodes.find((e) => e.episodeId === 'E-HL7-RES' && e.status === 'ADMITTED' && e.ward === 'Med 5');
+      return b.episodes.find((e) => e.episodeId === episodeKeyOf('E-HL7-RES') && e.status === 'ADMITTED' && e.ward === 'Med 5');
     });
   });
 
   it('A02 moves the patient: the stored state and the open-ward index follow to the new ward', async () => {
     expect(await send(adt({ trigger: 'A01', controlId: 'MSG-MOVE-1', episodeId: 'E-HL7-MOVE', ward: 'Med 2' }))).toMatchObject({ code: 'AA' });
     expect(await send(adt({ trigger: 'A02', controlId: 'MSG-MOVE-2', episodeId: 'E-HL7-MOVE', recorded: '202611031000+0100', ward: 'Med 4' }))).toMatchObject({ code: 'AA' });
-    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-MOVE');
+    const key = await stateKeyOf(redis, config.namespace, episodeKeyOf('E-HL7-MOVE'));
     const ward = async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state as { admission: { ward: string } } | undefined)?.admission.ward;
     expect(await waitFor('moved to Med 4', async () => ((await ward()) === 'Med 4' ? 'Med 4' : undefined))).toBe('Med 4');
     const tag = key.slice(0, key.indexOf(':clock:'));
-    const inWard = async (w: string) => redis.sismember(`${tag}:clock:open:ward:USO/${w}`, 'E-HL7-MOVE');
+    const inWard = async (w: string) => redis.sismember(`${tag}:clock:open:ward:USO/${w}`, episodeKeyOf('E-HL7-MOVE'));
     expect([await inWard('Med 2'), await inWard('Med 4')]).toEqual([0, 1]);
     const { events } = await eventsOf((e) => e.some((x) => x.eventId === 'hl7:COSMIC:USO:MSG-MOVE-2'));
     expect(events.find((x) => x.eventId === 'hl7:COSMIC:USO:MSG-MOVE-2')).toMatchObject({ type: 'transfer', occurredAt: Date.parse('2026-11-03T09:00:00Z'), data: { hospital: 'USO', ward: 'Med 4' } });
@@ -164,7 +166,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(code).toMatchObject({ code: 'AE' });
     expect(code.text).toMatch(/admissionType: code 'X' in PV1-4.1 is not in the mapping's codes/);
     const { dead, events } = await eventsOf((_e, d) => d.length >= 3);
-    expect(events.some((e) => ['E-HL7-RES-NODOB', 'E-HL7-CODE'].includes(e.episodeId) || e.eventId.endsWith('MSG-A05'))).toBe(false);
+    expect(events.some((e) => ['E-HL7-RES-NODOB', 'E-HL7-CODE'].map((id) => episodeKeyOf(id)).includes(e.episodeId) || e.eventId.endsWith('MSG-A05'))).toBe(false);
     expect(dead.map((d) => [d.headers['dlq-code'], d.headers['dlq-consumer'], d.headers['dlq-source-topic'], d.entry.rawFormat])).toEqual([
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
       ['UNMAPPABLE_MESSAGE', 'hl7-listener', `mllp:${port}`, 'hl7v2'],
@@ -178,6 +180,10 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     expect(raw).toContain(`PID|1||patientKey:${KEY}^^^&1.2.752.129.2.1.3.1&ISO^PN||***||***|***|||***^^***^^***^***^***^^1880||***`);
     expect(raw).toContain('NK1|***|***|***|***|***');
     for (const s of ['Svensson', 'Storgatan', '019-', 'Anna']) expect(raw.includes(s), s).toBe(false);
+    // The visit number (PV1-19) is kept as the episode's pseudonym, never as the source sent it.
+    expect(raw).toContain(`|episodeKey:${EP1}|`);
+    expect(dead[2]!.entry.raw as string).toContain(`|episodeKey:${episodeKeyOf('E-HL7-CODE')}|`);
+    for (const d of dead) expect(d.text.includes('E-HL7-'), `a source episode id in ${d.headers['dlq-reason']}`).toBe(false);
     expect(dead[1]!.headers['dlq-reason']).toMatch(/PID-7 \(date of birth\) is empty/);
     expect(dead[1]!.entry.raw as string).toContain(`PID|1||***^^^&${RESERV_OID}&ISO||`);
     expect(dead[1]!.text.includes(RESERV_IDS[1]!)).toBe(false);
@@ -234,10 +240,10 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     } finally {
       await fresh.close();
     }
-    const { events } = await eventsOf((e) => e.filter((x) => x.episodeId === 'E-HL7-DROP').length >= 3);
-    const drop = events.filter((x) => x.episodeId === 'E-HL7-DROP');
+    const { events } = await eventsOf((e) => e.filter((x) => x.episodeId === episodeKeyOf('E-HL7-DROP')).length >= 3);
+    const drop = events.filter((x) => x.episodeId === episodeKeyOf('E-HL7-DROP'));
     expect(drop.map((e) => e.eventId)).toEqual(['hl7:COSMIC:USO:MSG-DROP-1', 'hl7:COSMIC:USO:MSG-DROP-2', 'hl7:COSMIC:USO:MSG-DROP-2']);
-    const key = await stateKeyOf(redis, config.namespace, 'E-HL7-DROP');
+    const key = await stateKeyOf(redis, config.namespace, episodeKeyOf('E-HL7-DROP'));
     await waitFor('E-HL7-DROP discharged once', async () => (JSON.parse((await redis.hget(key, 'state')) ?? 'null')?.state.status === 'DISCHARGED' ? true : undefined));
     expect(await redis.hlen(`${key}:events`)).toBe(2);
   });
@@ -307,9 +313,10 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     // Answered in the sender's own separators.
     expect(ack.toString().startsWith('MSH#*!$@#')).toBe(true);
     expect(msa(ack)).toMatchObject({ code: 'AA', ref: 'MSG-ENC-2' });
-    const { events } = await eventsOf((e) => e.filter((x) => x.episodeId.startsWith('E-HL7-ENC-')).length >= 2);
+    const encoded = ['E-HL7-ENC-1', 'E-HL7-ENC-2'].map((id) => episodeKeyOf(id));
+    const { events } = await eventsOf((e) => e.filter((x) => encoded.includes(x.episodeId)).length >= 2);
     const admission = { region: '18', hospital: 'USO', clinic: 'Medicinkliniken', businessArea: 'Medicinkliniken', careType: 'SOMATIC', admissionType: 'ACUTE', homeMunicipality: '1880', ageYears: 86, primaryCareUnit: 'VC Kumla' };
-    expect(events.filter((x) => x.episodeId.startsWith('E-HL7-ENC-')).map(({ eventId, patientKey, occurredAt, data }) => ({ eventId, patientKey, occurredAt, data }))).toEqual([
+    expect(events.filter((x) => encoded.includes(x.episodeId)).map(({ eventId, patientKey, occurredAt, data }) => ({ eventId, patientKey, occurredAt, data }))).toEqual([
       { eventId: 'hl7:COSMIC:USO:MSG-ENC-1', patientKey: KEY, occurredAt: Date.parse('2026-11-02T07:15:00Z'), data: { ...admission, ward: 'Med 2' } },
       { eventId: 'hl7:COSMIC:USO:MSG-ENC-2', patientKey: KEY, occurredAt: Date.parse('2026-11-02T07:15:00Z'), data: { ...admission, ward: 'K&M 2@3' } },
     ]);
@@ -326,8 +333,8 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
       { code: 'AR', ref: 'MSG-ENC-BAD-2', text: expect.stringMatching(/MSH-1\/MSH-2: encoding characters/) },
       { code: 'AA', ref: 'MSG-ENC-OK', text: 'OK' },
     ]);
-    const { events, dead } = await eventsOf((e, d) => e.some((x) => x.episodeId === 'E-HL7-ENC-OK') && d.filter((x) => /MSG-ENC-BAD/.test(x.text)).length >= 2);
-    expect(events.some((x) => x.episodeId === 'E-HL7-ENC-BAD')).toBe(false);
+    const { events, dead } = await eventsOf((e, d) => e.some((x) => x.episodeId === episodeKeyOf('E-HL7-ENC-OK')) && d.filter((x) => /MSG-ENC-BAD/.test(x.text)).length >= 2);
+    expect(events.some((x) => x.episodeId === episodeKeyOf('E-HL7-ENC-BAD'))).toBe(false);
     const bad = dead.filter((x) => /MSG-ENC-BAD/.test(x.text));
     expect(bad.map((d) => [d.headers['dlq-code'], d.headers['dlq-reason']])).toEqual([
       ['MALFORMED_MESSAGE', expect.stringMatching(/encoding characters/)], ['MALFORMED_MESSAGE', expect.stringMatching(/encoding characters/)],
@@ -350,7 +357,7 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     // The same connection, the next message.
     expect(await send(adt({ trigger: 'A08', controlId: 'MSG-BIG-3', episodeId: 'E-HL7-BIG', recorded: '202611021000+0100', ward: 'Med 4' }))).toMatchObject({ code: 'AA', ref: 'MSG-BIG-3' });
     const { events, dead } = await eventsOf((e, d) => e.some((x) => x.eventId.endsWith('MSG-BIG-3')) && d.some((x) => x.text.includes('MSG-BIG-2')));
-    expect(events.filter((x) => x.episodeId === 'E-HL7-BIG' || x.episodeId === 'E-HL7-HUGE').map((x) => x.eventId)).toEqual(['hl7:COSMIC:USO:MSG-BIG-1', 'hl7:COSMIC:USO:MSG-BIG-3']);
+    expect(events.filter((x) => x.episodeId === episodeKeyOf('E-HL7-BIG') || x.episodeId === episodeKeyOf('E-HL7-HUGE')).map((x) => x.eventId)).toEqual(['hl7:COSMIC:USO:MSG-BIG-1', 'hl7:COSMIC:USO:MSG-BIG-3']);
     // (The pipeline is not asked: the test before took its topic away.)
     const letter = dead.find((x) => x.text.includes('MSG-BIG-2'))!;
     expect([letter.headers['dlq-code'], letter.headers['dlq-reason']]).toEqual(['MALFORMED_MESSAGE', expect.stringMatching(/larger than 8388608 bytes/)]);
