@@ -43,6 +43,9 @@ export class SourceIngest {
     private readonly metrics?: SourceMetrics,
   ) {}
 
+  /** A source episode id as a dead letter keeps it: the pseudonym its events carry (ndjson-event.ts). */
+  readonly episodeKeyText = (sourceId: string): string => `episodeKey:${this.pseudonymiser.episodeKey(this.pseudonymiser.episodeIssuer, sourceId)}`;
+
   /**
    * `allOrNothing` (a FHIR transaction): if any item is refused, no event is sent; the refused
    * items are dead-lettered and the others answered `withheld`.

@@ -107,6 +107,19 @@ describe('a transaction Bundle → one all-or-nothing item per Encounter', () =>
     for (const personal of ['Svensson', 'Storgatan', '1940-03-07', 'LOCAL-77']) expect(plan.items[0]!.raw).not.toContain(personal);
   });
 
+  it('the dead-letter form keeps the Encounter\'s identifier (the vårdtillfälle id) as the pseudonym its events carry, or hidden', () => {
+    const ps = new Pseudonymiser('unit-test-pseudonym-key-0123456789', { episodeIssuer: '18' });
+    const episode = (id: string) => `episodeKey:${ps.episodeKey(ps.episodeIssuer, id)}`;
+    const body = transaction(patient(), encounter({ id: 'enc-2', subject: { reference: 'Patient/pat-1' }, class: { code: 'AMB' } }));
+    const [item] = planTransaction(body, 'x', [], episode).items;
+    expect(JSON.parse(item!.raw).resource.identifier.map((i: { value: string }) => i.value)).toEqual([episode('E-FHIR-1')]);
+    expect(item!.raw).not.toContain('E-FHIR-1');
+    // The same key as the events': an accepted Encounter's episodeId is that pseudonym.
+    const [admission] = events(encounter());
+    expect(parseEventObject(admission, 1, ps).episodeId).toBe(episode('E-FHIR-1').slice('episodeKey:'.length));
+    expect(planTransaction(body, 'x').items[0]!.raw).not.toContain('E-FHIR-1');
+  });
+
   it('names the entry and element of what cannot be mapped', () => {
     const plan = planTransaction(transaction(patient(), withPatient, encounter({ id: 'enc-2', class: { code: 'AMB' } })), 'x');
     expect(plan.items.map((i) => [i.ref, i.error?.code])).toEqual([[2, undefined], [3, 'UNMAPPABLE_MESSAGE']]);

@@ -10,7 +10,7 @@ import type { Config } from '../../core/config.ts';
 import { reservnummerOids } from './region-identifiers.ts';
 import { acceptedAs, operationOutcome, outcomeIssue } from './encounter.ts';
 import type { Bundle, BundleEntry, OperationOutcome } from './fhir-types.ts';
-import { entryPath, planTransaction } from './transaction-bundle.ts';
+import { entryPath, planTransaction, transactionEntries } from './transaction-bundle.ts';
 
 const log = logger('fhir-endpoint');
 
@@ -36,8 +36,10 @@ export async function postTransaction(req: IncomingMessage, secret: string | und
     } catch (e) {
       throw e instanceof UtklarError ? e : new UtklarError('INVALID_JSON', 'body: not valid JSON');
     }
-    const plan = planTransaction(body, source, reservnummerOids(config));
-    const outcomes = await (await ingest('fhir-bundle')).ingest(plan.items, { allOrNothing: true });
+    transactionEntries(body);
+    const channel = await ingest('fhir-bundle');
+    const plan = planTransaction(body, source, reservnummerOids(config), channel.episodeKeyText);
+    const outcomes = await channel.ingest(plan.items, { allOrNothing: true });
     const refused = outcomes.filter((o) => !o.ok && !o.withheld);
     metrics?.answered.inc({ channel: 'fhir', code: refused.length === 0 ? 'accepted' : 'rejected' }, outcomes.length);
     if (refused.length > 0) {

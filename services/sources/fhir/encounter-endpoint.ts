@@ -36,8 +36,10 @@ export async function postEncounter(req: IncomingMessage, secret: string | undef
     }
     if ((body as { resourceType?: unknown } | null)?.resourceType !== 'Encounter') throw new UtklarError('INVALID_REQUEST', 'body: expected a FHIR R4 Encounter (resourceType "Encounter")');
     const mapped = mapEncounter(body, source, { reservnummerOids: reservnummerOids(config) });
-    const [outcome] = await (await ingest('fhir')).ingest([
-      mapped.ok ? { ref: 1, values: mapped.events, raw: redactEncounter(body), rawFormat: 'json' } : { ref: 1, error: mapped.error, raw: redactEncounter(body), rawFormat: 'json' },
+    const channel = await ingest('fhir');
+    const raw = redactEncounter(body, channel.episodeKeyText);
+    const [outcome] = await channel.ingest([
+      mapped.ok ? { ref: 1, values: mapped.events, raw, rawFormat: 'json' } : { ref: 1, error: mapped.error, raw, rawFormat: 'json' },
     ]);
     metrics?.answered.inc({ channel: 'fhir', code: outcome!.ok ? 'accepted' : 'rejected' });
     if (!outcome!.ok) {

@@ -205,10 +205,18 @@ function keptIdentifier(id: unknown): unknown {
   return { ...(system !== undefined ? { system } : {}), ...(value !== undefined ? { value: national ? value : '***' } : {}) };
 }
 
-/** What a dead letter keeps of an Encounter: no narrative, contained resources, patient name or local patient id. */
-export function redactEncounter(body: unknown): string {
+/**
+ * What a dead letter keeps of an Encounter: no narrative, contained resources, patient name or
+ * local patient id; its identifiers' values (the vårdtillfälle id the events' episodeId is) as
+ * `episode` gives them: the pseudonym the events carry (SourceIngest.episodeKeyText), hidden without it.
+ */
+export function redactEncounter(body: unknown, episode: (sourceId: string) => string = () => '***'): string {
   if (typeof body !== 'object' || body === null) return JSON.stringify(body);
   const { text: _text, contained: _contained, ...rest } = body as Record<string, unknown>;
+  if (Array.isArray(rest.identifier)) {
+    rest.identifier = rest.identifier.map((i: unknown) => (typeof i === 'object' && i !== null && typeof (i as Identifier).value === 'string'
+      ? { ...(i as Identifier), value: episode((i as Identifier).value!) } : i));
+  }
   const subject = rest.subject;
   if (typeof subject === 'object' && subject !== null) {
     const { display: _display, identifier, ...s } = subject as Record<string, unknown>;

@@ -26,7 +26,8 @@ const invalid = (message: string, expression: string) => new UtklarError('INVALI
 /** The entry's position as the OperationOutcome names it: FHIRPath indexes from 0. */
 export const entryPath = (ref: number): string => `Bundle.entry[${ref - 1}]`;
 
-export function planTransaction(body: unknown, source: string, reservnummerOids: readonly string[] = []): TransactionPlan {
+/** The Bundle's entries if it is a transaction utklar takes; refused (400) before anything is sent otherwise. */
+export function transactionEntries(body: unknown): BundleEntry[] {
   if (typeof body !== 'object' || body === null || (body as { resourceType?: unknown }).resourceType !== 'Bundle') {
     throw invalid('expected a FHIR R4 Bundle of type transaction (resourceType "Bundle")', 'Bundle');
   }
@@ -36,6 +37,12 @@ export function planTransaction(body: unknown, source: string, reservnummerOids:
   const entries: BundleEntry[] = Array.isArray(bundle.entry) ? bundle.entry : [];
   if (entries.length === 0) throw invalid('no entries', 'Bundle.entry');
   if (entries.length > MAX_ENTRIES) throw invalid(`${entries.length} entries, at most ${MAX_ENTRIES} per transaction`, 'Bundle.entry');
+  return entries;
+}
+
+/** `episode`: how a dead letter keeps an Encounter's identifier (redactEncounter). */
+export function planTransaction(body: unknown, source: string, reservnummerOids: readonly string[] = [], episode?: (sourceId: string) => string): TransactionPlan {
+  const entries = transactionEntries(body);
 
   const plan: TransactionPlan = { entries: [], items: [], expressions: new Map() };
   /** Patient entries by every name a reference may use: fullUrl, Patient/<id>. */
@@ -78,7 +85,7 @@ export function planTransaction(body: unknown, source: string, reservnummerOids:
     const identifier = (enc.identifier as Identifier[] | undefined)?.find((i) => i.value)?.value;
     const raw = JSON.stringify({
       ...(entry.fullUrl ? { fullUrl: entry.fullUrl } : {}), request: { method: request.method },
-      resource: JSON.parse(redactEncounter(enc)), ...(patient ? { subject: redactPatient(patient) } : {}),
+      resource: JSON.parse(redactEncounter(enc, episode)), ...(patient ? { subject: redactPatient(patient) } : {}),
     });
     if (subject?.identifier === undefined && typeof subject?.reference === 'string' && patient === undefined) {
       const expression = `Bundle.entry[${index}].resource.subject.reference`;
