@@ -22,12 +22,24 @@ export interface ClockStoreOptions {
    * offset and version guards make reading on another connection safe.
    */
   reads?: RedisLike;
+  /** Steps per script call at most (MAX_STEPS_PER_CALL); a test sets fewer to see a batch split. */
+  maxStepsPerCall?: number;
   /** The events topic's partition count: readers look in every partition. */
   partitions?: number;
 }
 
 /** How often a batch's first step is planned afresh after meeting state changed underneath, before giving up. */
 const MAX_REPLANS = 5;
+
+/**
+ * A batch is applied in script calls of at most this many events. Redis runs one script at a
+ * time and answers nobody else meanwhile: the million-event rebuild (2026-12-06) met calls of a
+ * whole fetched batch (thousands of events, ≈ 2 000 keys) running up to 5 s at load average
+ * 12–19, past lua-time-limit, where every other client (the board, the timer worker, the
+ * rebuild's progress) gets BUSY. Each call is atomic and ordered and moves the partition's
+ * applied offset past its own last event, so a crash between two calls replays only the rest.
+ */
+export const MAX_STEPS_PER_CALL = 500;
 
 /**
  * Per-episode clock state in Redis, a partition's keys in one hash slot. The domain core decides
@@ -47,6 +59,9 @@ export class ClockStore {
   episodesRead = 0;
   /** Batches that met a changed state and were planned again from a fresh read (a gauge of contention). */
   conflicts = 0;
+  /** apply-batch.lua calls made. */
+  scriptCalls = 0;
+  readonly #maxSteps: number;
   readonly partitions: number;
   readonly #every: readonly number[];
   /** Whose assignment the timers and evictions follow; every partition until told. */
@@ -63,6 +78,7 @@ export class ClockStore {
     this.#redis = defineScripts(redis);
     this.#reads = options.reads ?? redis;
     this.partitions = options.partitions ?? DEFAULT_EVENT_PARTITIONS;
+    this.#maxSteps = options.maxStepsPerCall ?? MAX_STEPS_PER_CALL;
     this.#every = Array.from({ length: this.partitions }, (_, p) => p);
     this.#ownership = { assigned: this.#every };
     this.keys = clockKeys(namespace);
@@ -82,9 +98,9 @@ export class ClockStore {
   /**
    * Applies a partition's batch in order; returns how many events changed state. The batch's
    * Redis state is read in one round trip (less what the partition's cache holds), each event is
-   * planned against a running view of it, and one script call applies the lot. If it finds the
-   * state changed underneath (another writer, a replay), what it did not apply is planned again
-   * from a fresh read.
+   * planned against a running view of it, and one script call applies the lot, in slices of
+   * MAX_STEPS_PER_CALL. If it finds the state changed underneath (another writer, a replay),
+   * what it did not apply is planned again from a fresh read.
    */
   async apply(batch: DecodedEvent[]): Promise<number> {
     if (batch.length === 0) return 0;
@@ -92,13 +108,19 @@ export class ClockStore {
     const cache = this.caches.of(partition);
     // Two batches of one partition at once (an old generation's still running after a
     // rebalance): the second works on a cache of its own, never registered.
-    if (cache.busy) return this.#applyWith(batch, new PartitionCache());
+    if (cache.busy) return this.#applySliced(batch, new PartitionCache());
     cache.busy = true;
     try {
-      return await this.#applyWith(batch, cache);
+      return await this.#applySliced(batch, cache);
     } finally {
       cache.busy = false;
     }
+  }
+
+  async #applySliced(batch: DecodedEvent[], cache: PartitionCache): Promise<number> {
+    let changed = 0;
+    for (let i = 0; i < batch.length; i += this.#maxSteps) changed += await this.#applyWith(batch.slice(i, i + this.#maxSteps), cache);
+    return changed;
   }
 
   async #applyWith(batch: DecodedEvent[], cache: PartitionCache, replans = 0): Promise<number> {
@@ -124,6 +146,7 @@ export class ClockStore {
         return 0;
       }
       const packed = { partition: String(partition), now: String(Date.now()), steps };
+      this.scriptCalls++;
       [outcome, handled, changed] = await runScript<[ApplyOutcome, number, number]>('apply', () => this.#redis.clockApplyBatch(...call.args(packed)));
     } catch (e) {
       // The view (the cache's maps) ran ahead of Redis by what was planned: start afresh.

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clockKeys } from '../../services/store/clock-keys.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
-import { ClockStore } from '../../services/store/clock-store.ts';
+import { ClockStore, MAX_STEPS_PER_CALL } from '../../services/store/clock-store.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import type { DecodedEvent } from '../../services/model/decoded-event.ts';
 import { buildWorkload } from '../chaos/workload.ts';
@@ -24,7 +24,7 @@ describe('clock: pipelined batches raced by two workers', () => {
   const topic = 'patient-events';
   const group = 'clock';
   const redis = [new Redis(config.redisUrl), new Redis(config.redisUrl), new Redis(config.redisUrl)];
-  const namespaces = [`${config.namespace}-single`, `${config.namespace}-raced`, `${config.namespace}-foreign`, `${config.namespace}-handover`];
+  const namespaces = [`${config.namespace}-single`, `${config.namespace}-raced`, `${config.namespace}-foreign`, `${config.namespace}-handover`, `${config.namespace}-sliced`, `${config.namespace}-sliced-shipped`];
 
   afterAll(async () => {
     for (const ns of namespaces) {
@@ -145,6 +145,27 @@ describe('clock: pipelined batches raced by two workers', () => {
       outbox: d.outbox.map((m) => m.replace(/\|version\|\d+/, '')).sort(),
     });
     expect(strip(await dump(ns))).toEqual(strip(await dump(namespaces[0]!)));
+  }, 300_000);
+
+  it('applies a batch longer than a script call\'s bound in slices, each its own call, ending as one worker applying event by event', async () => {
+    // A script call holds Redis for its whole run (clock-store.ts, MAX_STEPS_PER_CALL): a replayed
+    // batch of thousands of events is cut into calls of a bounded number of steps.
+    const store = new ClockStore(redis[1]!, namespaces[4]!, group, topic, OREBRO_RULES, { maxStepsPerCall: 64 });
+    let changed = 0;
+    let calls = 0;
+    for (const events of byPartition) {
+      changed += await store.apply(events);
+      calls += Math.ceil(events.length / 64);
+    }
+    expect(byPartition.every((events) => events.length > 64 * 4)).toBe(true);
+    expect(store.scriptCalls).toBe(calls);
+    expect(changed).toBe(appliedOnce);
+    expect(await dump(namespaces[4]!)).toEqual(await dump(namespaces[0]!));
+    // The bound as shipped: one call for a batch within it.
+    const shipped = new ClockStore(redis[1]!, namespaces[5]!, group, topic, OREBRO_RULES);
+    await shipped.apply(byPartition[0]!.slice(0, MAX_STEPS_PER_CALL));
+    expect(shipped.scriptCalls).toBe(1);
+    expect(MAX_STEPS_PER_CALL).toBeLessThan(1000);
   }, 300_000);
 
   it('keeps a partition\'s episodes between batches, and starts afresh when another worker wrote the partition', async () => {
