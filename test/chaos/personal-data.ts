@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * text. The simulator's episode ids read `VT-<seed>-<n>`: upper-case letters, then numbers joined
  * by dashes; the pseudonyms that replace them are lower-case hex.
  */
-function findNeedles(where: string, text: string, needles: Set<string>, found: string[], episodeIds: Set<string> = new Set()): void {
+export function findNeedles(where: string, text: string, needles: Set<string>, found: string[], episodeIds: Set<string> = new Set()): void {
   for (const m of text.matchAll(/\d{6,8}-?\d{4}/g)) {
     if (needles.has(m[0])) {
       found.push(`${where}: a personnummer`);
