@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { API_SECRET, isolatedEnv } from '../support/env.ts';
+import { API_SECRET, episodeKeyOf, isolatedEnv } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
@@ -42,7 +42,9 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await page.clock.install({ time });
     return page;
   }
-  const cell = (page: Page, episode: string, field: string) => page.locator(`tr[data-episode="${episode}"] td[data-field="${field}"]`);
+  /** The board's row of the episode a source sent as `episode`: keyed by its pseudonym (the producer edge replaces the source's id). */
+  const row = (page: Page, episode: string) => page.locator(`tr[data-episode="${episodeKeyOf(episode)}"]`);
+  const cell = (page: Page, episode: string, field: string) => row(page, episode).locator(`td[data-field="${field}"]`);
 
   beforeAll(async () => {
     requireChromium();
@@ -71,6 +73,10 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     // Pushed by the server: no reload.
     await expect.poll(() => cell(page, 'E2E-A', 'utklarDays').textContent(), { timeout: 15_000 }).toBe('0');
     await expect.poll(() => cell(page, 'E2E-B', 'homeMunicipality').textContent()).toBe('Kumla (1881)');
+    // The source's episode ids never reach the board: its answer carries their pseudonyms only.
+    const board = await page.evaluate(async () => (await fetch('/api/v1/board')).text());
+    expect(board).toContain(episodeKeyOf('E2E-A'));
+    expect(board).not.toContain('"E2E-A"');
     await page.screenshot({ path: path.join(SHOTS, 'board.png'), fullPage: true });
     // Virtual time in the page: past the next Stockholm midnight the counter reads 1.
     const midnight = stockholmMidnight(stockholmDay(now) + 1);
@@ -79,9 +85,9 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await expect.poll(() => cell(page, 'E2E-A', 'band').textContent()).toBe('1');
     // A withdrawal removes the patient, a discharge moves the other out.
     await produce(simple('ready-withdrawn', 'E2E-A', readyAt + 30_000, { reasonCode: 'CONDITION_WORSENED' }));
-    await expect.poll(() => page.locator('tr[data-episode="E2E-A"]').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => row(page, 'E2E-A').count(), { timeout: 10_000 }).toBe(0);
     await produce(simple('discharge', 'E2E-B', readyAt + 40_000, { destination: 'HOME_WITH_MUNICIPAL_CARE', clinic: 'Medicinkliniken', ward: 'Med 3' }));
-    await expect.poll(() => page.locator('tr[data-episode="E2E-B"]').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => row(page, 'E2E-B').count(), { timeout: 10_000 }).toBe(0);
     await page.close();
   });
 
@@ -89,12 +95,12 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     await produce(admission('E2E-C', Date.now() - 3_600_000, '1880', 'Med 1'), ready('E2E-C', Date.now() - 60_000, '1880'));
     const page = await newPage();
     await login(page, region);
-    await expect.poll(() => page.locator('tr[data-episode="E2E-C"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => row(page, 'E2E-C').count(), { timeout: 15_000 }).toBe(1);
     await page.close();
     const muni = await newPage();
     await login(muni, kumla);
     await expect.poll(() => muni.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
-    expect(await muni.locator('tr[data-episode="E2E-C"]').count()).toBe(0);
+    expect(await row(muni, 'E2E-C').count()).toBe(0);
     expect(await muni.locator('.who').getAttribute('data-scope')).toBe('municipality:1881');
     const other = await muni.evaluate(async () => (await fetch('/api/v1/board?municipality=1880')).status);
     expect(other).toBe(403);

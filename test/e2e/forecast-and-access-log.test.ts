@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { fromEpochDay, isoDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
 import { FORECAST_REFRESH_MS } from '../../services/web/src/forecast-table.ts';
-import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
@@ -40,6 +40,8 @@ const ndjson = inEventOrder;
 interface ForecastRow { municipality: string; day: string; expected: number; band90Low: number; band90High: number }
 const sv = (x: number, digits = 0) => new Intl.NumberFormat('sv-SE', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
 const COORDINATOR = 'Samordnare USÖ';
+/** The board's row of the stay a source sent as `id` (keyed by the episode's pseudonym, which the producer edge puts in its place). */
+const boardRow = (page: Page, id: string) => page.locator(`tr[data-episode="${episodeKeyOf(id)}"]`);
 
 describe('the board\'s forecast panel and the auditor\'s access-log page in headless Chromium', () => {
   const env = isolatedEnv('embedded', { LOG_LEVEL: 'warn' });
@@ -122,7 +124,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
     const week = (k: string) => Math.round(api.rows.filter((r) => r.municipality === k).reduce((s, r) => s + r.expected, 0) * 100) / 100;
     expect(await page.locator('#forecast-table tr[data-code="1880"] td[data-field="sum"]').textContent()).toBe(sv(week('1880'), 1));
     // The board beside it works as ever.
-    await expect.poll(() => page.locator('tr[data-episode="FP-R1880"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => boardRow(page, 'FP-R1880').count(), { timeout: 15_000 }).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'board-forecast.png'), fullPage: true });
     // A wall screen holds both side by side.
     await page.setViewportSize({ width: 2400, height: 900 });
@@ -134,7 +136,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
     // A board event redraws the board, not the forecast; the timer does.
     expect(asked).toBe(0);
     await runCli(['produce'], env, ndjson(stay('FP-R1881', '1881', ADMITTED, TODAY + 1, { ready: new Date(Date.now() - 60_000).toISOString() })));
-    await expect.poll(() => page.locator('tr[data-episode="FP-R1881"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => boardRow(page, 'FP-R1881').count(), { timeout: 15_000 }).toBe(1);
     expect(asked).toBe(0);
     await page.clock.runFor(FORECAST_REFRESH_MS);
     await expect.poll(() => asked, { timeout: 10_000 }).toBe(1);
@@ -173,7 +175,7 @@ describe('the board\'s forecast panel and the auditor\'s access-log page in head
     await expect.poll(() => failing.locator('#forecast-error').textContent(), { timeout: 20_000 })
       .toBe('Prognosen kunde inte hämtas (the forecast reads the open episodes from Redis, which this process does not); tavlan fungerar som vanligt.');
     await expect.poll(() => failing.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
-    await expect.poll(() => failing.locator('tr[data-episode="FP-R1880"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => boardRow(failing, 'FP-R1880').count(), { timeout: 15_000 }).toBe(1);
     await failing.close();
   });
 

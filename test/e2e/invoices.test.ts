@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../services/api/auth.ts';
 import { withCheckDigit } from '../../services/contract/personnummer.ts';
-import { API_SECRET, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { launchBrowser, requireChromium, SHOTS, signIn } from './browser.ts';
 import { swedishTexts } from './swedish-text.ts';
@@ -63,7 +63,8 @@ describe('the Betalningsansvar page in headless Chromium', () => {
   const apiGet = async <T>(p: string): Promise<T> => (await (await fetch(`${pipeline.url}${p}`, { headers: { authorization: `Bearer ${region}` } })).json()) as T;
   const login = (page: Page, token: string) => signIn(page, pipeline.url, token, 'board.html');
   const line = (page: Page, kommun: string, field: string) => page.locator(`#invoice-lines tr[data-kommun="${kommun}"][data-care-type="SOMATIC"] td[data-field="${field}"]`);
-  const spec = (page: Page, episode: string, field: string) => page.locator(`#specification-rows tr[data-episode="${episode}"] td[data-field="${field}"]`);
+  /** The specification's line of the episode a source sent as `episode`: keyed by its pseudonym (the producer edge replaces the source's id). */
+  const spec = (page: Page, episode: string, field: string) => page.locator(`#specification-rows tr[data-episode="${episodeKeyOf(episode)}"] td[data-field="${field}"]`);
   /** The page's text with sv-SE's non-breaking spaces (thousands, before "kr") as plain ones. */
   const text = async (l: ReturnType<Page['locator']>) => ((await l.textContent()) ?? '').replace(/[\u00a0\u202f]/g, ' ');
 
@@ -148,8 +149,10 @@ describe('the Betalningsansvar page in headless Chromium', () => {
     expect(csv.startsWith('\uFEFFMånad;Vårdtillfälle (pseudonym);Region;Avtal;Betalningsansvarig kommun;Vårdtyp;')).toBe(true);
     const rows = csv.trimEnd().split('\r\n');
     expect(rows).toHaveLength(6);
-    const i1 = rows.find((r) => r.startsWith('2023-11;E2E-I1;'))!;
-    expect(i1.startsWith('2023-11;E2E-I1;18;orebro.json#2018-01-01;1880;Somatisk vård;2023-11-02;2023-11-06;2023-11-06;4;5;')).toBe(true);
+    const i1 = rows.find((r) => r.startsWith(`2023-11;${episodeKeyOf('E2E-I1')};`))!;
+    expect(i1.startsWith(`2023-11;${episodeKeyOf('E2E-I1')};18;orebro.json#2018-01-01;1880;Somatisk vård;2023-11-02;2023-11-06;2023-11-06;4;5;`)).toBe(true);
+    // The municipalities' import names episodes by their pseudonyms only, never by the source's ids.
+    expect(csv).not.toContain('E2E-I');
     expect(i1.endsWith(';52500;')).toBe(true);
     const fromApi = await page.evaluate(async () => (await fetch('/api/v1/invoices?month=2023-11&format=csv&table=specification&decimal=comma')).text());
     // The BOM aside (fetch's text() drops it), byte for byte what the API answers.
@@ -164,7 +167,7 @@ describe('the Betalningsansvar page in headless Chromium', () => {
     await page.goto(`${pipeline.url}/invoices.html?month=2023-11`);
     await expect.poll(() => page.locator('#invoice-lines tbody tr').count(), { timeout: 15_000 }).toBe(1);
     expect(await line(page, '1881', 'episodes').textContent()).toBe('2');
-    expect((await page.locator('#specification-rows tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-episode')))).sort()).toEqual(['E2E-I3', 'E2E-I4']);
+    expect((await page.locator('#specification-rows tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-episode')))).sort()).toEqual(['E2E-I3', 'E2E-I4'].map((id) => episodeKeyOf(id)).sort());
     expect(await page.locator('#region-field').isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'invoices-kumla.png'), fullPage: true });
     await page.close();

@@ -6,7 +6,7 @@ import { INVOICE_ROUTES } from '../../services/api/invoice-routes.ts';
 import { parsePersonnummer } from '../../services/contract/personnummer.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, PSEUDONYM_KEY, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, PSEUDONYM_KEY, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { removeTestData } from '../support/test-data.ts';
 
@@ -77,8 +77,16 @@ const EPISODES: Episode[] = [
   episode('SM-W7', 10, '18', 'USO', 'Med 1', '1880', { at: [inLastMonth(12, 9), inLastMonth(14, 9)], readmissionOf: 'SM-D5' }),
 ];
 
-// Unique per episode, so any of them in a response betrays that episode.
-const markers = (e: Episode) => [e.id, `BA ${e.id}`, `Klinik ${e.id}`, `VC ${e.id}`];
+/**
+ * The episode id everything past the producer knows an episode by: the pseudonym of the id the
+ * source sent (the fixtures keep the source's ids, as a source sends them).
+ */
+const keyOf = (e: Episode) => episodeKeyOf(e.id);
+// Unique per episode, so any of them in a response betrays that episode: its pseudonym first, then
+// the source's id (which no answer may carry at all) and the names made from it.
+const markers = (e: Episode) => [keyOf(e), e.id, `BA ${e.id}`, `Klinik ${e.id}`, `VC ${e.id}`];
+/** A source's episode id where it stands alone, not inside a name made from it (`Klinik SM-W1`). */
+const SOURCE_EPISODE_ID = /(?<!(?:BA|Klinik|VC) )SM-[WD]\d/;
 
 function eventsOf(e: Episode, times = e.at ?? (e.waiting ? [NOW - 5 * 24 * H, NOW - 3 * 24 * H] : [inLastMonth(3, 9), inLastMonth(5, 9), inLastMonth(10, 15)])) {
   const [admittedAt, readyAt, dischargedAt] = times as [number, number, number?];
@@ -323,7 +331,7 @@ const READINGS: Record<string, Reading> = {
     expected: (v, s) => (v.some(closed) ? [`${shownCount(v.filter(closed).length, s)} discharged`] : []),
   },
   readmissions: grouped('readmissions', all),
-  rows: field('episodeId', (e) => e.id, all),
+  rows: field('episodeId', keyOf, all),
 };
 
 function apiPath(route: string, params: Record<string, string>): string {
@@ -403,7 +411,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     }
   };
   const ids = (episodes: Row[]) => episodes.map((e) => String(e.episodeId)).sort();
-  const idsOf = (visible: Episode[]) => visible.map((e) => e.id).sort();
+  const idsOf = (visible: Episode[]) => visible.map(keyOf).sort();
 
   beforeAll(async () => {
     pipeline = new PipelineProcess(env);
@@ -417,7 +425,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
         const rows = await get(`/api/v1/rows?from=${LAST_MONTH}-01`, scoped(region));
         if (rows.status !== 200) return undefined;
         const got = rowsOf(JSON.parse(rows.text) as Row).map((r) => `${String(r.episodeId)}:${String(r.status)}`).sort();
-        if (JSON.stringify(got) !== JSON.stringify(want.map((e) => `${e.id}:${e.waiting ? 'READY' : 'DISCHARGED'}`).sort())) return undefined;
+        if (JSON.stringify(got) !== JSON.stringify(want.map((e) => `${keyOf(e)}:${e.waiting ? 'READY' : 'DISCHARGED'}`).sort())) return undefined;
         const board = JSON.parse((await get('/api/v1/board', scoped(region))).text) as { episodes?: Row[] };
         if (JSON.stringify(ids(board.episodes ?? [])) !== JSON.stringify(idsOf(want.filter((e) => e.waiting)))) return undefined;
       }
@@ -436,6 +444,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     expect(r.status, `${context}${r.status >= 500 ? ' (a server error where the product defines a 4xx or a 200)' : ''}`).toBe(c.expected.status);
     for (const [i, s] of PERSONAL.entries()) expect(r.text.includes(s), `${c.title}: the response carries a personnummer or patientKey (form #${i})`).toBe(false);
     expect(r.text, `${c.title}: the response names a patientKey`).not.toMatch(/patientKey/i);
+    expect(r.text, `${c.title}: the response carries a source's episode id (the producer edge replaces it by a pseudonym)`).not.toMatch(SOURCE_EPISODE_ID);
     if (r.status === 200 && r.type.startsWith('text/event-stream')) return {};
     const body = JSON.parse(r.text) as Row;
     if (r.status >= 400) {
@@ -594,7 +603,7 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
       await expect.poll(() => logged().length, { timeout: 10_000 }).toBe(log.length);
       const lines = logged();
       expect(lines.map((l) => [l.access.endpoint, l.access.format, l.access.episodes, l.access.filters]).sort(byText)).toEqual(log.map(what).sort(byText));
-      for (const l of lines) expect(EPISODES.filter((e) => JSON.stringify(l).includes(e.id)), 'the log line names episodes').toEqual([]);
+      for (const l of lines) expect(EPISODES.filter((e) => [keyOf(e), e.id].some((id) => JSON.stringify(l).includes(id))), 'the log line names episodes').toEqual([]);
     });
 
     it('a unit\'s board (its token names no region) is its hospital\'s region\'s to audit', async () => {
@@ -684,15 +693,15 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     const UNIT_MED2: Scope = { kind: 'unit', hospital: 'USO', ward: 'Med 2' };
     // Region: the index episode's id (links stay in one region). Municipality and unit: only that
     // it is a readmission, whose index episode may lie on a ward they cannot see.
-    const shown: [Scope, string | null][] = [[R18, 'SM-D5'], [M1880, null], [UNIT, null]];
-    const w7 = (episodes: Row[] | undefined) => (episodes ?? []).find((e) => e.episodeId === 'SM-W7');
+    const shown: [Scope, string | null][] = [[R18, episodeKeyOf('SM-D5')], [M1880, null], [UNIT, null]];
+    const w7 = (episodes: Row[] | undefined) => (episodes ?? []).find((e) => e.episodeId === episodeKeyOf('SM-W7'));
 
     it.each(shown.map(([s, id]) => [scopeText(s), s, id] as const))('%s: board, stream, /board and rows', async (_, s, id) => {
       const p = scoped(s);
       const board = JSON.parse((await get('/api/v1/board', p)).text) as { episodes: Row[] };
       expect(w7(board.episodes), 'SM-W7 on the board').toMatchObject({ readmission: true, readmissionOf: id });
       // Nobody else is a readmission: one episode per patient elsewhere, on any date.
-      expect(board.episodes.filter((e) => e.readmission).map((e) => e.episodeId)).toEqual(['SM-W7']);
+      expect(board.episodes.filter((e) => e.readmission).map((e) => e.episodeId)).toEqual([episodeKeyOf('SM-W7')]);
       const stream = await firstSnapshot('/api/v1/board/stream', p);
       const snapshot = JSON.parse(/event: board\ndata: ([^\n]*)\n\n/.exec(stream.text)![1]!) as { episodes: Row[] };
       expect(w7(snapshot.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
@@ -700,13 +709,14 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
       expect(w7(legacy.episodes)).toMatchObject({ readmission: true, readmissionOf: id });
       const rows = rowsOf(JSON.parse((await get(`/api/v1/rows?from=${LAST_MONTH}-01`, p)).text) as Row);
       expect(w7(rows)).toMatchObject({ readmission: true, readmissionOf: id });
-      expect(rows.filter((r) => r.readmission).map((r) => r.episodeId)).toEqual(['SM-W7']);
+      expect(rows.filter((r) => r.readmission).map((r) => r.episodeId)).toEqual([episodeKeyOf('SM-W7')]);
     });
 
     it('the ward the index episode left sees neither the readmission nor its id', async () => {
       const r = await get('/api/v1/board', scoped(UNIT_MED2));
       expect(r.status).toBe(200);
-      expect(ids((JSON.parse(r.text) as { episodes: Row[] }).episodes)).toEqual(['SM-W2', 'SM-W5']);
+      expect(ids((JSON.parse(r.text) as { episodes: Row[] }).episodes)).toEqual(['SM-W2', 'SM-W5'].map((id) => episodeKeyOf(id)).sort());
+      expect(r.text).not.toContain(episodeKeyOf('SM-W7'));
       expect(r.text).not.toContain('SM-W7');
     });
   });
@@ -718,13 +728,13 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     try {
       expect(stream.status).toBe(200);
       await stream.until(() => stream.snapshots().length > 0, 15_000);
-      expect(ids(stream.snapshots()[0]!.episodes)).toEqual(['SM-W1', 'SM-W7']);
+      expect(ids(stream.snapshots()[0]!.episodes)).toEqual(['SM-W1', 'SM-W7'].map((id) => episodeKeyOf(id)).sort());
       await sleep(4_000);
       expect((await get('/api/v1/board', shortLived)).status, 'the same token on a new request').toBe(401);
       const late = episode('SM-W6', 5, '18', 'USO', 'Med 1', '1880');
       expect((await runCli(['produce'], env, ndjson(eventsOf(late, [Date.now() - 2 * H, Date.now() - H])))).code).toBe(0);
-      await waitFor('SM-W6 on the unit\'s board', async () => (ids(JSON.parse((await get('/api/v1/board', scoped(UNIT))).text).episodes as Row[]).includes('SM-W6') ? true : undefined), 60_000);
-      const delivered = await stream.until(() => stream.snapshots().some((s) => ids(s.episodes).includes('SM-W6')), 3_000);
+      await waitFor('SM-W6 on the unit\'s board', async () => (ids(JSON.parse((await get('/api/v1/board', scoped(UNIT))).text).episodes as Row[]).includes(keyOf(late)) ? true : undefined), 60_000);
+      const delivered = await stream.until(() => stream.snapshots().some((s) => ids(s.episodes).includes(keyOf(late))), 3_000);
       expect(delivered, 'the SSE stream keeps pushing new patients after its token expired (web.ts checks the token only when the stream opens)').toBe(false);
     } finally {
       stream.close();

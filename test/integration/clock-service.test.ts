@@ -8,10 +8,14 @@ import { dueTimers } from '../support/clock-redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../services/core/config.ts';
 import { stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, configOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
+import { API_SECRET, configOf, episodeKeyOf, isolatedEnv, repoRoot, waitFor } from '../support/env.ts';
 import { mintToken } from '../../services/api/auth.ts';
 import { parseScope } from '../../services/model/scope.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
+
+// The episodes as the clock knows them: by the pseudonyms the producer edge put in place of the
+// source's ids (the fixture's E-100, E-200 and E-300, and E-LIVE below).
+const [E100, E200, E300, LIVE] = ['E-100', 'E-200', 'E-300', 'E-LIVE'].map((id) => episodeKeyOf(id)) as [string, string, string, string];
 
 interface Change { changeId: string; episodeId: string; version: number; status: string; readyPeriods: { endedBy: string | null }[]; readmissionOf: string | null; readmissionSource: string | null }
 
@@ -73,14 +77,14 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
 
   it('publishes every state change, with deterministic ids, to the compacted changelog', async () => {
     const changes = await changelog(14);
-    const e100 = changes.filter((c) => c.episodeId === 'E-100').sort((a, b) => a.version - b.version);
-    expect(e100.map((c) => c.changeId)).toEqual(['E-100:1', 'E-100:2', 'E-100:3', 'E-100:4', 'E-100:5', 'E-100:6']);
+    const e100 = changes.filter((c) => c.episodeId === E100).sort((a, b) => a.version - b.version);
+    expect(e100.map((c) => c.changeId)).toEqual([1, 2, 3, 4, 5, 6].map((v) => `${E100}:${v}`));
     expect(e100.at(-1)).toMatchObject({ status: 'DISCHARGED' });
     expect(e100.at(-1)!.readyPeriods.map((p) => p.endedBy)).toEqual(['withdrawn', 'discharge']);
-    const e200 = changes.filter((c) => c.episodeId === 'E-200').sort((a, b) => a.version - b.version).at(-1)!;
+    const e200 = changes.filter((c) => c.episodeId === E200).sort((a, b) => a.version - b.version).at(-1)!;
     // Detected from the history and reported by the source: one link, counted once.
-    expect(e200).toMatchObject({ readmissionOf: 'E-100', readmissionSource: 'both', status: 'ADMITTED' });
-    expect(changes.filter((c) => c.episodeId === 'E-300').at(-1)).toMatchObject({ status: 'CANCELLED' });
+    expect(e200).toMatchObject({ readmissionOf: E100, readmissionSource: 'both', status: 'ADMITTED' });
+    expect(changes.filter((c) => c.episodeId === E300).at(-1)).toMatchObject({ status: 'CANCELLED' });
     const config = await (await kafka.admin());
     await config.connect();
     const described = await config.describeConfigs({ resources: [{ type: 2, name: t.episodeState, configNames: ['cleanup.policy'] }], includeSynonyms: false });
@@ -92,22 +96,22 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
     const day = stockholmDay(readyAt);
     type Fact = { clockEventId: string; episodeId: string; kind: string; at: number; utklarDays: number; band: string };
     const facts = (await changelog(9, t.clockEvents)) as unknown as Fact[];
-    const live = facts.filter((f) => f.episodeId === 'E-LIVE').map(({ clockEventId, at, utklarDays, band }) => ({ clockEventId, at, utklarDays, band }));
+    const live = facts.filter((f) => f.episodeId === LIVE).map(({ clockEventId, at, utklarDays, band }) => ({ clockEventId, at, utklarDays, band }));
     expect(live).toEqual([
       // Sent before 12:00: its own day is payment day 1, so responsibility starts with the notice.
-      { clockEventId: 'E-LIVE:PAYMENT_RESPONSIBILITY_STARTED:1', at: readyAt, utklarDays: 0, band: '0' },
-      { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:1', at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
-      { clockEventId: 'E-LIVE:THRESHOLD_CROSSED:1', at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
-      { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:2', at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
-      { clockEventId: 'E-LIVE:THRESHOLD_CROSSED:2', at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
-      { clockEventId: 'E-LIVE:READY_DAY_ACCRUED:3', at: stockholmMidnight(day + 3), utklarDays: 3, band: '2-3' },
+      { clockEventId: `${LIVE}:PAYMENT_RESPONSIBILITY_STARTED:1`, at: readyAt, utklarDays: 0, band: '0' },
+      { clockEventId: `${LIVE}:READY_DAY_ACCRUED:1`, at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
+      { clockEventId: `${LIVE}:THRESHOLD_CROSSED:1`, at: stockholmMidnight(day + 1), utklarDays: 1, band: '1' },
+      { clockEventId: `${LIVE}:READY_DAY_ACCRUED:2`, at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
+      { clockEventId: `${LIVE}:THRESHOLD_CROSSED:2`, at: stockholmMidnight(day + 2), utklarDays: 2, band: '2-3' },
+      { clockEventId: `${LIVE}:READY_DAY_ACCRUED:3`, at: stockholmMidnight(day + 3), utklarDays: 3, band: '2-3' },
     ]);
     // E-100 (February 2026, replayed): ready 3 Feb 10:30, withdrawn 18:00, ready again 5 Feb, out 6 Feb.
-    const e100 = facts.filter((f) => f.episodeId === 'E-100').map((f) => [f.clockEventId, new Date(f.at).toISOString()]);
+    const e100 = facts.filter((f) => f.episodeId === E100).map((f) => [f.clockEventId, new Date(f.at).toISOString()]);
     expect(e100).toEqual([
-      ['E-100:PAYMENT_RESPONSIBILITY_STARTED:1', '2026-02-03T09:30:00.000Z'],
-      ['E-100:READY_DAY_ACCRUED:1', '2026-02-05T23:00:00.000Z'],
-      ['E-100:THRESHOLD_CROSSED:1', '2026-02-05T23:00:00.000Z'],
+      [`${E100}:PAYMENT_RESPONSIBILITY_STARTED:1`, '2026-02-03T09:30:00.000Z'],
+      [`${E100}:READY_DAY_ACCRUED:1`, '2026-02-05T23:00:00.000Z'],
+      [`${E100}:THRESHOLD_CROSSED:1`, '2026-02-05T23:00:00.000Z'],
     ]);
     expect(new Set(facts.map((f) => f.clockEventId)).size).toBe(facts.length);
   });
@@ -118,15 +122,17 @@ describe('clock service: changelog, live board, rebuild from Kafka', () => {
       return r.episodes.length === 1 && (r.episodes[0]!.delayReasons as unknown[]).length === 1 ? r : undefined;
     });
     expect(board.episodes[0]).toMatchObject({
-      episodeId: 'E-LIVE', status: 'READY', utklarDays: 3, band: '2-3', paymentDays: 4, trackColour: 'RED',
+      episodeId: LIVE, status: 'READY', utklarDays: 3, band: '2-3', paymentDays: 4, trackColour: 'RED',
       homeMunicipality: '1880', delayReasons: [{ reasonCode: 'AWAITING_NURSING_HOME', responsibleParty: 'MUNICIPALITY' }],
     });
     expect(JSON.stringify(board)).not.toContain('patientKey');
+    // Nor the source's episode id: the board knows the episode by its pseudonym only.
+    expect(JSON.stringify(board)).not.toContain('E-LIVE');
     const byMunicipality = (await (await fetch(`${pipeline.url}/board?municipality=1880`, auth(orebro))).json()) as { episodes: { episodeId: string }[] };
-    expect(byMunicipality.episodes.map((e) => e.episodeId)).toContain('E-LIVE');
+    expect(byMunicipality.episodes.map((e) => e.episodeId)).toContain(LIVE);
     // Discharged and cancelled episodes are not on the board.
     const region = (await (await fetch(`${pipeline.url}/board?region=18`, auth(regionToken))).json()) as { episodes: { episodeId: string }[] };
-    expect(region.episodes.map((e) => e.episodeId).sort()).toEqual(['E-200', 'E-LIVE']);
+    expect(region.episodes.map((e) => e.episodeId).sort()).toEqual([E200, LIVE].sort());
     expect((await fetch(`${pipeline.url}/board?region=18`, auth(regionToken))).status).toBe(200);
     expect((await fetch(`${pipeline.url}/board`, auth(regionToken))).status).toBe(403);
     // The board obeys the API's scopes: no token, or another municipality, is refused.
