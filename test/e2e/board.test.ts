@@ -77,6 +77,9 @@ describe('the coordinators\' board and the analytics pages in headless Chromium'
     const board = await page.evaluate(async () => (await fetch('/api/v1/board')).text());
     expect(board).toContain(episodeKeyOf('E2E-A'));
     expect(board).not.toContain('"E2E-A"');
+    // A row shows the pseudonym's first 8 digits, the whole in its title.
+    expect(await cell(page, 'E2E-A', 'episodeId').textContent()).toBe(`${episodeKeyOf('E2E-A').slice(0, 8)}…`);
+    expect(await cell(page, 'E2E-A', 'episodeId').getAttribute('title')).toBe(episodeKeyOf('E2E-A'));
     await page.screenshot({ path: path.join(SHOTS, 'board.png'), fullPage: true });
     // Virtual time in the page: past the next Stockholm midnight the counter reads 1.
     const midnight = stockholmMidnight(stockholmDay(now) + 1);
