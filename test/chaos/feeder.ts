@@ -17,6 +17,8 @@ export class Feeder {
   #events: EventProducer | undefined;
   #raw: Producer | undefined;
   resends = 0;
+  /** When a send last failed: its transaction may still be open on the broker (see run.ts). */
+  lastFailureAt = 0;
   /** Each chunk's failed attempts (time and error) and when it was taken as committed. */
   readonly chunks: { failures: string[]; committedAt?: number }[] = [];
   readonly #chunkOf = new Map<string, number>();
@@ -65,6 +67,7 @@ export class Feeder {
         return;
       } catch (e) {
         record.failures.push(`${new Date().toISOString()} ${(e as Error).message}`);
+        this.lastFailureAt = Date.now();
         if (attempt >= 120) throw e;
         this.resends++;
         await this.#reset();
