@@ -54,7 +54,7 @@ export async function rebuildCommand(argv: string[]): Promise<number> {
   }
   const by = typeof a.by === 'string' ? a.by : userInfo().username;
   const redis = connectRedis(config);
-  // Its statements build (a generation of the shadow's read model, the diff's queries over every side): clickhouse.ts, buildClient.
+  // Its statements build (a generation of the shadow's read model, the diff's queries over every side): the build client's long timeout.
   const { client } = await openClickHouse(config, { building: true });
   const kafka = createKafka(config, `${config.namespace}-rebuild`);
   const admin = kafka.admin();

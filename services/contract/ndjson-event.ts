@@ -238,7 +238,7 @@ export function parseEventObject(raw: unknown, lineNo: number, pseudonymiser: Ps
 
   const { eventId, occurredAt, source, episodeId, episodeIssuer, personnummer: _p, reservnummer: _r, reservnummerIssuer: _i, ...data } = out;
   if (type === 'admission' && data.ageYears === null) data.ageYears = age;
-  // The source's episode ids never leave the producer (docs/privacy.md, "Episode ids").
+  // The source's episode ids never leave the producer (docs/ndjson-contract.md, "Episode ids are pseudonymised too").
   const issuer = typeof episodeIssuer === 'string' ? episodeIssuer : pseudonymiser.episodeIssuer;
   if (type === 'readmission' && typeof data.indexEpisodeId === 'string') data.indexEpisodeId = pseudonymiser.episodeKey(issuer, data.indexEpisodeId);
   return {

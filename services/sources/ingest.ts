@@ -6,7 +6,7 @@ import type { Pseudonymiser } from '../contract/pseudonymise.ts';
 import type { DeadLetters } from '../kafka/dead-letter.ts';
 import type { EventProducer } from '../producer/event-producer.ts';
 import type { SourceMetrics } from './metrics.ts';
-import { scrubEventJson } from './scrub.ts';
+import { deadLetterEpisodeKey, scrubEventJson } from './scrub.ts';
 
 /** One thing a source sent: the event in the contract's public form, or why the edge could not make one. */
 export interface SourceItem {
@@ -43,8 +43,8 @@ export class SourceIngest {
     private readonly metrics?: SourceMetrics,
   ) {}
 
-  /** A source episode id as a dead letter keeps it: the pseudonym its events carry (ndjson-event.ts). */
-  readonly episodeKeyText = (sourceId: string): string => `episodeKey:${this.pseudonymiser.episodeKey(this.pseudonymiser.episodeIssuer, sourceId)}`;
+  /** A source episode id as this channel's dead letters keep it (scrub.ts, deadLetterEpisodeKey). */
+  readonly episodeKeyText = (sourceId: string): string => deadLetterEpisodeKey(this.pseudonymiser, sourceId);
 
   /**
    * `allOrNothing` (a FHIR transaction): if any item is refused, no event is sent; the refused

@@ -68,7 +68,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /**
  * The episode id utklar keys an episode by when a source sent `sourceEpisodeId` (the producer
- * edge replaces it, docs/privacy.md "Episode ids"), under the tests' pseudonym key; `issuer` as
+ * edge replaces it, docs/ndjson-contract.md "Episode ids are pseudonymised too"), under the tests' pseudonym key; `issuer` as
  * the event or UTKLAR_EPISODE_ISSUER named it ('' when neither did).
  */
 export function episodeKeyOf(sourceEpisodeId: string, issuer = ''): string {

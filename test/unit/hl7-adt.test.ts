@@ -310,6 +310,10 @@ describe('what a dead letter keeps of a message', () => {
     // The event's own issuer; an id that is no text keys nothing and is hidden.
     expect(scrubEventJson('{"episodeIssuer":"03","episodeId":"VT-7"}', inIssuer, at)).toBe(`{"episodeIssuer":"03","episodeId":"episodeKey:${inIssuer.episodeKey('03', 'VT-7')}"}`);
     expect(scrubEventJson('{"episodeId":199403071232}', inIssuer, at)).toBe('{"episodeId":"***"}');
+    // Both kinds in one line, either order: each member gets its own key back.
+    const reserv = `patientKey:${inIssuer.reservnummerKey(RESERV_OID, 'SE-17')}`;
+    expect(scrubEventJson(`{"episodeId":"VT-7","reservnummer":"SE-17","reservnummerIssuer":"${RESERV_OID}","indexEpisodeId":"VT-6"}`, inIssuer, at))
+      .toBe(`{"episodeId":"episodeKey:${inIssuer.episodeKey('18', 'VT-7')}","reservnummer":"${reserv}","reservnummerIssuer":"${RESERV_OID}","indexEpisodeId":"episodeKey:${inIssuer.episodeKey('18', 'VT-6')}"}`);
   });
 
   it('scrubs a personnummer in any spelling and leaves other numbers alone', () => {

@@ -436,7 +436,7 @@ describe('parseNdjsonEvent on test/fixtures/two-episodes.ndjson', () => {
   });
 });
 
-describe('the episode id: a keyed pseudonym of the source id and its issuer (docs/privacy.md)', () => {
+describe('the episode id: a keyed pseudonym of the source id and its issuer (docs/ndjson-contract.md)', () => {
   const ehr = { ...NDJSON_BY_TYPE.admission, source: 'ehr-cosmic', episodeId: 'VT-2026-000123' };
   const lifecare = { ...NDJSON_BY_TYPE['ready-for-discharge'], source: 'lifecare', episodeId: 'VT-2026-000123' };
 

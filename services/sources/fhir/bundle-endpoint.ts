@@ -36,6 +36,8 @@ export async function postTransaction(req: IncomingMessage, secret: string | und
     } catch (e) {
       throw e instanceof UtklarError ? e : new UtklarError('INVALID_JSON', 'body: not valid JSON');
     }
+    // A Bundle utklar does not take is refused (400) before the ingest channel, and Kafka, is opened;
+    // planning needs the channel (its episode pseudonyms for the dead letters).
     transactionEntries(body);
     const channel = await ingest('fhir-bundle');
     const plan = planTransaction(body, source, reservnummerOids(config), channel.episodeKeyText);

@@ -7,7 +7,7 @@ import { logger } from '../../core/log.ts';
 import type { Pseudonymiser } from '../../contract/pseudonymise.ts';
 import type { SourceIngest } from '../ingest.ts';
 import type { SourceMetrics } from '../metrics.ts';
-import { scrubPersonnummer } from '../scrub.ts';
+import { deadLetterEpisodeKey, scrubPersonnummer } from '../scrub.ts';
 import type { AdtMapping } from './adt-mapping.ts';
 import { mapAdt } from './map-adt.ts';
 import { redactHl7 } from './redact.ts';
@@ -190,7 +190,7 @@ export class MllpListener {
     // With unusable separators the other segments' fields cannot be told apart (a name could pass
     // for a code): nothing but the MSH segment is kept.
     const kept = encoding === null ? message : new Hl7Message([message.segments[0]!], message.context);
-    const redacted = redactHl7(kept, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser), (id) => `episodeKey:${this.pseudonymiser.episodeKey(this.pseudonymiser.episodeIssuer, id)}`);
+    const redacted = redactHl7(kept, this.mapping, (text) => scrubPersonnummer(text, this.pseudonymiser), (id) => deadLetterEpisodeKey(this.pseudonymiser, id));
     const raw = redacted.length > MAX_DEAD_LETTER_RAW ? `${redacted.slice(0, MAX_DEAD_LETTER_RAW)}\r[${redacted.length - MAX_DEAD_LETTER_RAW} more characters not kept]` : redacted;
     let code: AckCode;
     let reason: string | undefined;

@@ -1,5 +1,5 @@
 import type { Hl7Message } from '@medplum/core';
-import type { AdtMapping } from './adt-mapping.ts';
+import type { AdtMapping, Location } from './adt-mapping.ts';
 
 /** Segments with no patient's personal data in them: kept as they came. */
 const KEPT = new Set(['MSH', 'EVN', 'PV1', 'PV2']);
@@ -21,20 +21,8 @@ export function redactHl7(message: Hl7Message, mapping: AdtMapping | undefined, 
   const c = message.context;
   // The source's episode id (PV1-19, the visit number) links to the patient in the EHR: it is kept
   // as the pseudonym everything downstream knows the episode by, as the events carry it.
-  const episodeAt = new Map<string, Set<string>>();
-  for (const l of mapping?.fields.episodeId?.from ?? []) {
-    const key = `${l.segment}-${l.field}`;
-    if (!episodeAt.has(key)) episodeAt.set(key, new Set());
-    episodeAt.get(key)!.add(String(l.component));
-  }
-  const named = new Map<string, Set<string>>();
-  for (const spec of Object.values(mapping?.fields ?? {})) {
-    for (const l of spec.from ?? []) {
-      const key = `${l.segment}-${l.field}`;
-      if (!named.has(key)) named.set(key, new Set());
-      named.get(key)!.add(String(l.component));
-    }
-  }
+  const episodeAt = componentsByField(mapping?.fields.episodeId?.from ?? []);
+  const named = componentsByField(Object.values(mapping?.fields ?? {}).flatMap((spec) => spec.from ?? []));
   return message.segments.map((segment) => {
     const fields = segment.fields.map((field, i) => {
       const ids = episodeAt.get(`${segment.name}-${segment.name === 'MSH' ? i + 1 : i}`);
@@ -58,4 +46,15 @@ export function redactHl7(message: Hl7Message, mapping: AdtMapping | undefined, 
     });
     return fields.join(c.fieldSeparator);
   }).join('\r');
+}
+
+/** The components the locations name, by `SEG-field`. */
+function componentsByField(locations: readonly Location[]): Map<string, Set<string>> {
+  const byField = new Map<string, Set<string>>();
+  for (const l of locations) {
+    const key = `${l.segment}-${l.field}`;
+    if (!byField.has(key)) byField.set(key, new Set());
+    byField.get(key)!.add(String(l.component));
+  }
+  return byField;
 }

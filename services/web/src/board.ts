@@ -29,9 +29,13 @@ const delayReason = (r: Episode['delayReasons'][number]) => t('board.delayReason
  */
 const shortEpisode = (id: string): string => (/^[0-9a-f]{32}$/.test(id) ? `${id.slice(0, 8)}…` : id);
 
-type Column = { key: string; title: MessageKey; value: (e: Episode, today: number, now: number) => string | number; sort?: (e: Episode, today: number) => number | string };
+type Column = {
+  key: string; title: MessageKey; value: (e: Episode, today: number, now: number) => string | number; sort?: (e: Episode, today: number) => number | string;
+  /** The cell's title (shown on hover) where its text is shortened. */
+  hint?: (e: Episode) => string;
+};
 const COLUMNS: Column[] = [
-  { key: 'episodeId', title: 'field.episodeId', value: (e) => shortEpisode(e.episodeId) },
+  { key: 'episodeId', title: 'field.episodeId', value: (e) => shortEpisode(e.episodeId), hint: (e) => e.episodeId },
   { key: 'ward', title: 'field.ward', value: (e) => `${e.hospital} ${e.ward}` },
   { key: 'homeMunicipality', title: 'field.kommun', value: (e) => kommun(e.homeMunicipality) },
   { key: 'careType', title: 'field.careType', value: (e) => label(CARE_TYPE, e.careType, lang) },
@@ -77,7 +81,7 @@ function render(): void {
       return (x < y ? -1 : x > y ? 1 : a.episodeId.localeCompare(b.episodeId)) * (sortDesc ? -1 : 1);
     });
   body.replaceChildren(...shown.map((e) => el('tr', { 'data-episode': e.episodeId, class: `band-${band(utklarDays(e, today))}` },
-    ...COLUMNS.map((c) => el('td', { 'data-field': c.key, ...(c.key === 'episodeId' ? { title: e.episodeId } : {}) }, String(c.value(e, today, now)))))));
+    ...COLUMNS.map((c) => el('td', { 'data-field': c.key, ...(c.hint ? { title: c.hint(e) } : {}) }, String(c.value(e, today, now)))))));
   document.querySelector('#waiting')!.textContent = number(episodes.length);
   document.querySelector('#beds')!.textContent = number(episodes.filter((e) => utklarDays(e, today) >= 1).length);
   document.querySelector('#today')!.textContent = date(isoDay(today));
