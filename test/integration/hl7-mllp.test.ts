@@ -16,6 +16,7 @@ import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
 import { readSourceTopics, type DeadLetter } from '../support/source-topics.ts';
 import { adt, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
+import { logEndOffset } from '../support/log-end.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
 
 const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
@@ -37,7 +38,8 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
   let pipeline: PipelineProcess;
   let hl7: Hl7Process;
   let client: Hl7Client;
-  const admin = new Kafka({ clientId: 'hl7-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const kafka = new Kafka({ clientId: 'hl7-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
   const send = async (text: string) => msa(await client.sendAndWait(Hl7Message.parse(text), { timeoutMs: 20_000 }));
   const eventsOf = async (until: (e: PatientEvent[], d: DeadLetter[]) => boolean) => readSourceTopics(config, until);
 
@@ -59,12 +61,14 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
 
   it('A01 → AA once the admission is on Kafka, and the pipeline admits the episode', async () => {
     const ack = await send(adt({ trigger: 'A01', controlId: 'MSG-A01' }));
-    // Asked the moment the AA arrived: Kafka already has the event. Its commit marker follows:
-    // the coordinator writes markers after answering the commit, so it is waited for, not raced.
-    const written = async () => (await admin.fetchTopicOffsets(topics(config.namespace).patientEvents)).reduce((n, p) => n + Number(p.high), 0);
+    // Asked the moment the AA arrived: the log already holds the event (its log end, read
+    // uncommitted). The commit marker follows: the coordinator writes markers after answering the
+    // commit, so the last stable offset (admin's read_committed answer) is waited for, not raced.
+    const topic = topics(config.namespace).patientEvents;
+    const stable = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
     expect(ack).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
-    expect(await written()).toBeGreaterThanOrEqual(1);
-    await waitFor('the commit marker', async () => ((await written()) >= 2 ? true : undefined), 10_000);
+    expect(await logEndOffset(kafka, topic)).toBeGreaterThanOrEqual(1);
+    await waitFor('the commit marker', async () => ((await stable()) >= 2 ? true : undefined), 10_000);
     const { events } = await eventsOf((e) => e.length >= 1);
     expect(events).toEqual([expect.objectContaining({
       type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: EP1,
