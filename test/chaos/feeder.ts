@@ -9,16 +9,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Puts the workload on the topic through the real producer (transactional, Avro), chunk by
- * chunk, and keeps going through a broker restart: a chunk whose send failed is sent again with
- * a new producer. A chunk committed but reported failed arrives twice, which is one more
+ * chunk, and keeps going through a broker restart: a chunk whose send failed is sent again (the
+ * event producer renews its kafkajs producer, the raw one is made anew). A chunk committed but reported failed arrives twice, which is one more
  * duplicate the pipeline must absorb.
  */
 export class Feeder {
   #events: EventProducer | undefined;
   #raw: Producer | undefined;
   resends = 0;
-  /** When a send last failed: its transaction may still be open on the broker (see run.ts). */
-  lastFailureAt = 0;
   /** Each chunk's failed attempts (time and error) and when it was taken as committed. */
   readonly chunks: { failures: string[]; committedAt?: number }[] = [];
   readonly #chunkOf = new Map<string, number>();
@@ -39,10 +37,10 @@ export class Feeder {
     return { events: this.#events, raw: this.#raw };
   }
 
+  // The event producer is kept: it replaces its kafkajs producer itself after a failure, under the
+  // same transactional id, which aborts the failed attempt's open transaction (RenewingProducer).
   async #reset(): Promise<void> {
-    await this.#events?.disconnect().catch(() => undefined);
     await this.#raw?.disconnect().catch(() => undefined);
-    this.#events = undefined;
     this.#raw = undefined;
   }
 
@@ -67,7 +65,6 @@ export class Feeder {
         return;
       } catch (e) {
         record.failures.push(`${new Date().toISOString()} ${(e as Error).message}`);
-        this.lastFailureAt = Date.now();
         if (attempt >= 120) throw e;
         this.resends++;
         await this.#reset();
@@ -95,5 +92,7 @@ export class Feeder {
 
   async close(): Promise<void> {
     await this.#reset();
+    await this.#events?.disconnect().catch(() => undefined);
+    this.#events = undefined;
   }
 }
