@@ -25,7 +25,7 @@ export function createMetrics() {
     factsWritten: new Counter({ name: 'utklar_clickhouse_facts_written_total', help: 'Episode fact rows (one per changelog message) inserted into ClickHouse', registers }),
     clockUpdates: new Counter({ name: 'utklar_clock_updates_total', help: 'Events applied to clock state (replays excluded)', registers }),
     clockConflicts: new Counter({ name: 'utklar_clock_batch_conflicts_total', help: 'Clock batches that met state changed underneath and went on one event at a time', registers }),
-    outboxWaits: new Counter({ name: 'utklar_clock_outbox_wait_seconds_total', help: 'Time the clock waited for the outbox publisher to catch up (the outbox held more than 50 000 entries)', registers }),
+    outboxWaits: new Counter({ name: 'utklar_clock_outbox_wait_seconds_total', help: 'Time the clock waited for the outbox publisher to catch up (a partition\'s outbox held more than OUTBOX_HIGH_WATER entries)', registers }),
     outboxPublished: new Counter({ name: 'utklar_outbox_published_total', help: 'Derived messages (changelog, clock events, dead letters) published from the Redis outbox', registers }),
     evicted: new Counter({ name: 'utklar_clock_episodes_evicted_total', help: 'Closed episodes forgotten after their readmission window', registers }),
     timersFired: new Counter({ name: 'utklar_clock_timers_fired_total', help: 'Day boundaries announced by the timer worker', registers }),

@@ -26,6 +26,16 @@ export interface OutboxGathering {
 }
 
 /** 2026-12-05, 100 000 events: 50 ms / 500 a transaction kept the broker at 0.24 cores; gathered, 0.10. */
+/**
+ * The most entries a partition's outbox holds before the clock waits for the publisher (room).
+ * The outbox is sent in order, so a live change waits behind everything ahead of it: at 10 000
+ * a partition, a million-event replay ended with 40 000–50 000 entries in the outboxes, and the
+ * first live changes after it waited 2.5–3 s (freshness p99, 2026-12-06). At 2 000 (entries sent
+ * but not yet deleted included: they wait for their episode facts, up to the row buffer's 1 s)
+ * what is ahead of a live change is about one gathered transaction.
+ */
+export const OUTBOX_HIGH_WATER = 2_000;
+
 export const DEFAULT_GATHERING: OutboxGathering = { everyMs: 50, minEntries: 1000, lingerMs: 200, maxEntries: 5000 };
 
 export interface OutboxRoute {
@@ -111,7 +121,7 @@ export class OutboxPublisher {
    * or Kafka is slow) slows the clock down instead of letting the outbox, and Redis's memory,
    * grow without bound. Bounded, because the consumer must heartbeat; returns the milliseconds waited.
    */
-  async room(partition: number, max = 10_000, maxWaitMs = 2_000): Promise<number> {
+  async room(partition: number, max = OUTBOX_HIGH_WATER, maxWaitMs = 2_000): Promise<number> {
     const started = Date.now();
     let waited = 0;
     while ((await this.redis.xlen(this.outboxKey(partition))) > max && waited < maxWaitMs) {
