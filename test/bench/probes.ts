@@ -15,6 +15,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class FreshnessProbes {
   phase = 'live';
   readonly latencies: Record<string, number[]> = {};
+  /** Per probe seen, in the order seen: its phase, when it was sent (epoch ms) and its latency. */
+  readonly timeline: { phase: string; sentAt: number; ms: number }[] = [];
   #seq = 0;
   readonly #sentAt = new Map<string, number>();
   readonly #phaseOf = new Map<string, string>();
@@ -76,6 +78,7 @@ export class FreshnessProbes {
       const t = this.#sentAt.get(row.group);
       if (t === undefined) continue;
       (this.latencies[this.#phaseOf.get(row.group)!] ??= []).push(seen - t);
+      this.timeline.push({ phase: this.#phaseOf.get(row.group)!, sentAt: t, ms: seen - t });
       this.#sentAt.delete(row.group);
     }
   }

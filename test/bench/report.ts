@@ -65,7 +65,7 @@ export interface ThroughputResult {
   clickhouseRows: { events: number; eventsPerSecond: number | null; episodeFacts: number | null; episodeFactsPerSecond: number | null };
   /** evictionSwept: measured after a sweep left no closed episode that may be forgotten */
   redis: RedisMemory & { evictionSwept: boolean };
-  freshness: { ratePerSecond: number; seconds: number; probes: number; p50: number | null; p95: number | null; p99: number | null; max: number | null; lost: number };
+  freshness: { ratePerSecond: number; seconds: number; probes: number; p50: number | null; p95: number | null; p99: number | null; max: number | null; lost: number; timeline?: [number, number][] };
   peakRssMiB: Record<string, number>;
   /** average CPU cores per service from the pipeline's spawn to its catch-up (2 cores here) */
   cpuCoresDuringCatchUp: Record<string, number>;

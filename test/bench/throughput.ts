@@ -466,7 +466,8 @@ async function run(): Promise<ThroughputResult> {
     },
     clickhouseRows,
     redis: redisMemory,
-    freshness: { ratePerSecond: rate, seconds: liveSeconds, ...live, lost: probes.pending },
+    // Each live probe's latency by when it was sent (seconds after the first): the replay's wake or steady.
+    freshness: { ratePerSecond: rate, seconds: liveSeconds, ...live, lost: probes.pending, timeline: timelineOf(probes.timeline.filter((x) => x.phase === 'live')) },
     peakRssMiB: resources.peakMiB,
     cpuCoresDuringCatchUp: ResourceSampler.coresBetween(atSpawn, atCaughtUp),
     rebalance,
@@ -491,6 +492,11 @@ async function run(): Promise<ThroughputResult> {
  * minute after it joined (kafkajs rebalances eagerly: every member stops, rejoins and is assigned
  * anew), and the applied rate in the 20 s before the join and the 20 s after that stall.
  */
+function timelineOf(seen: { sentAt: number; ms: number }[]): [number, number][] {
+  const first = Math.min(...seen.map((x) => x.sentAt));
+  return [...seen].sort((a, b) => a.sentAt - b.sentAt).map((x) => [Math.round((x.sentAt - first) / 100) / 10, x.ms]);
+}
+
 function rebalanceCost(applied: { t: number; n: number }[], joined: number) {
   let stallMs = 0;
   let stallEnd = joined;
