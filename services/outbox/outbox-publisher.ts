@@ -25,17 +25,18 @@ export interface OutboxGathering {
   maxEntries: number;
 }
 
-/** 2026-12-05, 100 000 events: 50 ms / 500 a transaction kept the broker at 0.24 cores; gathered, 0.10. */
 /**
  * The most entries a partition's outbox holds before the clock waits for the publisher (room).
- * The outbox is sent in order, so a live change waits behind everything ahead of it: at 10 000
- * a partition, a million-event replay ended with 40 000–50 000 entries in the outboxes, and the
- * first live changes after it waited 2.5–3 s (freshness p99, 2026-12-06). At 2 000 (entries sent
- * but not yet deleted included: they wait for their episode facts, up to the row buffer's 1 s)
- * what is ahead of a live change is about one gathered transaction.
+ * The outbox is sent in order, so a live change waits behind everything ahead of it, and Redis
+ * holds all of it: at 10 000 a partition a million-event replay peaked at 67 000 entries (Redis
+ * 1.8 GiB), at 2 000 at 26 000 (1.5 GiB), at no throughput cost the bench could tell (2026-12-06).
+ * At 2 000 (entries sent but not yet deleted included: they wait for their episode facts, up to
+ * the row buffer's 1 s) what is ahead of a live change is about one gathered transaction. (The
+ * API's freshness right after a replay is set by the read model, not by this: README, Performance.)
  */
 export const OUTBOX_HIGH_WATER = 2_000;
 
+/** 2026-12-05, 100 000 events: 50 ms / 500 a transaction kept the broker at 0.24 cores; gathered, 0.10. */
 export const DEFAULT_GATHERING: OutboxGathering = { everyMs: 50, minEntries: 1000, lingerMs: 200, maxEntries: 5000 };
 
 export interface OutboxRoute {

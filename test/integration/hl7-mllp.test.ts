@@ -16,7 +16,7 @@ import { Hl7Process, PipelineProcess, runCli } from '../support/processes.ts';
 import { DEFAULT_MAPPING_FILE } from '../../services/sources/hl7/adt-mapping.ts';
 import { readSourceTopics, type DeadLetter } from '../support/source-topics.ts';
 import { adt, RESERV_OID, SAMORDNING_OID } from '../support/hl7-messages.ts';
-import { logEndOffset } from '../support/log-end.ts';
+import { logEndOffset, stableOffset } from '../support/log-end.ts';
 import type { PatientEvent } from '../../services/contract/event.ts';
 
 const KEY = new Pseudonymiser(PSEUDONYM_KEY).patientKey('194003071232');
@@ -65,10 +65,9 @@ describe('utklar hl7: ADT over MLLP into the event contract', () => {
     // uncommitted). The commit marker follows: the coordinator writes markers after answering the
     // commit, so the last stable offset (admin's read_committed answer) is waited for, not raced.
     const topic = topics(config.namespace).patientEvents;
-    const stable = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
     expect(ack).toMatchObject({ code: 'AA', ref: 'MSG-A01' });
     expect(await logEndOffset(kafka, topic)).toBeGreaterThanOrEqual(1);
-    await waitFor('the commit marker', async () => ((await stable()) >= 2 ? true : undefined), 10_000);
+    await waitFor('the commit marker', async () => ((await stableOffset(admin, topic)) >= 2 ? true : undefined), 10_000);
     const { events } = await eventsOf((e) => e.length >= 1);
     expect(events).toEqual([expect.objectContaining({
       type: 'admission', eventId: 'hl7:COSMIC:USO:MSG-A01', occurredAt: Date.parse('2026-11-02T07:15:00Z'), source: 'ehr-hl7', patientKey: KEY, episodeId: EP1,

@@ -1,4 +1,8 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+
+/** A topic's last stable offsets summed over its partitions: what read_committed readers can reach (kafkajs's admin answer). */
+export const stableOffset = async (admin: Admin, topic: string): Promise<number> =>
+  (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
 
 /**
  * A topic's log-end offsets (the high watermark, read_uncommitted) summed over its partitions:
