@@ -33,6 +33,12 @@ export interface Changed {
   inGeneration: SnapshotKey[];
   /** Those whose generation row is newer than every version stored since (replays of old versions). */
   stale: SnapshotKey[];
+  /**
+   * More than MAX_CHANGED versions stored since the watermark (a replay, a burst): the lists stay
+   * empty, queries collapse each matching episode's generation row with every version stored since
+   * (see currentEpisodes) and no rollup is read.
+   */
+  many?: true;
 }
 
 /** The generation readers use and its watermark; generation 0: none built yet. */
@@ -48,6 +54,7 @@ export interface ReadPoint {
 
 type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
 const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
+const MANY: Changed = { ids: [], inGeneration: [], stale: [], many: true };
 export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
 
 /**
@@ -85,8 +92,9 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   const rollups = ROLLUP_TABLES.filter((t) => (r!.r as string[]).includes(t));
   const at = { generation, watermarkSeconds: Number(r!.w), rollups, changes: Number(r!.c) };
   if (at.changes === 0) return { ...at, changed: NONE };
-  // A replay stores thousands a second: until the next generation, collapse every version (slower, as exact).
-  if (at.changes > MAX_CHANGED) return EPISODE_LEVEL;
+  // A replay stores thousands a second: naming them one by one would cost more than collapsing
+  // them all with the generation's matching rows, and the rollups would need them all retracted.
+  if (at.changes > MAX_CHANGED) return { ...at, rollups: [], changed: MANY };
   const last = lastChanged.get(db);
   if (last && last.generation === generation && last.changes === at.changes) return { ...at, changed: last.changed };
   const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
@@ -121,7 +129,7 @@ export const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (
  * key (a granule each); null when there are none.
  */
 export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS): string | null =>
-  at.changed.inGeneration.length === 0 ? null
+  listed(at).inGeneration.length === 0 ? null
     : `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
       WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.inGeneration)} AND ${cond})`;
 
@@ -134,7 +142,7 @@ export const changedInSnapshot = (db: string, at: At, cond: string, columns: rea
  * a query's few columns took a fifth of the time all of them did. Null when no episode changed.
  */
 export const changedEpisodes = (db: string, at: At, uses?: string): string | null => {
-  if (at.changed.ids.length === 0) return null;
+  if (listed(at).ids.length === 0) return null;
   const wanted = uses === undefined ? FACT_COLUMNS : FACT_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(uses));
   const all = ['episode_id', 'version', ...wanted];
   // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
@@ -156,6 +164,7 @@ export const changedEpisodes = (db: string, at: At, uses?: string): string | nul
 export function currentEpisodes(db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS, o: { table?: string; prune?: string } = {}): string {
   const list = columns.join(', ');
   if (at.generation === 0) return `(SELECT ${list} FROM ${facts(db, cond)} WHERE ${cond})`;
+  if (at.changed.many) return manyChanged(db, cond, at, columns, o);
   const changedNow = changedEpisodes(db, at, `${list} ${cond}`);
   const unchanged = unchangedRows(db, cond, at, columns, o);
   return changedNow ? `(${unchanged}
@@ -172,9 +181,45 @@ export function currentEpisodes(db: string, cond: string, at: At, columns: reado
 export const unchangedEpisodes = (db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS, o: { table?: string; prune?: string } = {}): string =>
   `(${unchangedRows(db, cond, at, columns, o)})`;
 
-const unchangedRows = (db: string, cond: string, at: At, columns: readonly string[], o: { table?: string; prune?: string }): string =>
-  `SELECT ${fromSnapshot(columns)} FROM ${db}.${o.table ?? 'episode_snapshot'}
+/** The changed episodes named one by one: a read point past MAX_CHANGED names none (its rollups are not read, so nothing asks). */
+function listed(at: At): Changed {
+  if (at.changed.many) throw new UtklarError('INTERNAL', 'read model: a read point past MAX_CHANGED lists no changed episode (read it through currentEpisodes)');
+  return at.changed;
+}
+
+const unchangedRows = (db: string, cond: string, at: At, columns: readonly string[], o: { table?: string; prune?: string }): string => {
+  listed(at);
+  return `SELECT ${fromSnapshot(columns)} FROM ${db}.${o.table ?? 'episode_snapshot'}
       ${o.table ? 'PREWHERE' : 'WHERE'} generation = ${int(at.generation)} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}${at.changed.ids.length > 0 ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
+};
+
+/**
+ * currentEpisodes past MAX_CHANGED: every episode that may satisfy `cond` collapsed from its
+ * generation row and every version stored since the watermark, in one GROUP BY, so that each
+ * episode is one row however the versions stored during the query fall (a NOT IN of the changed
+ * ids in one branch and an IN in another would each be evaluated at its own moment, and an
+ * episode changed in between would count twice or not at all). The candidates: the generation's
+ * rows that satisfy `cond`, the versions since (all of them: a few minutes of a replay), and the
+ * generation rows of the episodes with a version since that satisfies `cond` (found through the
+ * keys: their generation row may be newer, a replay of old versions). Slower than naming the
+ * changed episodes (the generation's matching rows are grouped too), far faster than collapsing
+ * every version, and it lasts only until the next generation.
+ */
+function manyChanged(db: string, cond: string, at: At, columns: readonly string[], o: { table?: string; prune?: string }): string {
+  const list = columns.join(', ');
+  const wanted = FACT_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(`${list} ${cond}`));
+  const all = ['episode_id', 'version', ...wanted].join(', ');
+  const g = `generation = ${int(at.generation)}`;
+  const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+  const branches = [
+    `SELECT ${all} FROM ${db}.${o.table ?? 'episode_snapshot'} ${o.table ? 'PREWHERE' : 'WHERE'} ${g} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}`,
+    `SELECT ${all} FROM ${db}.episode_facts_recent WHERE ${since}`,
+    `SELECT ${all} FROM ${db}.episode_snapshot WHERE ${g} AND ${SORT_KEY} IN (SELECT region, discharged_day, episode_id FROM ${db}.episode_snapshot_keys
+      WHERE ${g} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since} AND ${cond}))`,
+  ];
+  return `(SELECT ${list} FROM (SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')}
+    FROM (${branches.join('\n      UNION ALL\n      ')}) GROUP BY episode_id) WHERE ${cond})`;
+}
 
 export async function rows(client: ClickHouseClient, query: string): Promise<Record<string, unknown>[]> {
   try {
