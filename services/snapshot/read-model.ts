@@ -108,10 +108,34 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
     inGeneration: keys.map(key),
     stale: keys.filter((k) => Number(k.version) > (newest.get(String(k.episode_id)) ?? Infinity)).map(key),
   };
+  await copyChangedRows(client, db, generation, changed.inGeneration);
   // The count read first may be lower than the ids read after it: the key says what was asked.
   lastChanged.set(db, { generation, changes: at.changes, changed });
   return { ...at, changed };
 }
+
+/** The episodes whose generation rows this process copied to episode_snapshot_changed, per database, for its newest generation. */
+const copied = new Map<string, { generation: number; ids: Set<string> }>();
+const SNAPSHOT_COLUMNS = ['generation', 'episode_id', 'version', ...FACT_COLUMNS].join(', ');
+
+/**
+ * Copies the generation rows of changed episodes not copied yet (by this process) to
+ * episode_snapshot_changed: found by their sort key once per read point, not once per query
+ * (migration 018). Another process may copy them too; readers take one row per id.
+ */
+async function copyChangedRows(client: ClickHouseClient, db: string, generation: number, keys: SnapshotKey[]): Promise<void> {
+  let done = copied.get(db);
+  if (!done || done.generation !== generation) copied.set(db, (done = { generation, ids: new Set() }));
+  const fresh = keys.filter((k) => !done.ids.has(k.episodeId));
+  if (fresh.length === 0) return;
+  await command(client, `INSERT INTO ${db}.episode_snapshot_changed (${SNAPSHOT_COLUMNS}) SELECT ${SNAPSHOT_COLUMNS} FROM ${db}.episode_snapshot
+    WHERE generation = ${int(generation)} AND ${SORT_KEY} IN ${tuples(fresh)}`);
+  for (const k of fresh) done.ids.add(k.episodeId);
+}
+
+/** The generation rows of `keys` (changed episodes' rows, copied by readPoint), one per episode. */
+const copiedRows = (db: string, at: At, keys: SnapshotKey[]) =>
+  `(SELECT * FROM ${db}.episode_snapshot_changed WHERE generation = ${int(at.generation)} AND episode_id IN ${ids(keys.map((k) => k.episodeId))} LIMIT 1 BY episode_id)`;
 
 const ids = (list: string[]) => `(${list.map(str).join(', ')})`;
 const tuples = (list: SnapshotKey[]) => `(${list.map((k) => `(${str(k.region)}, ${int(k.dischargedDay)}, ${str(k.episodeId)})`).join(', ')})`;
@@ -125,13 +149,12 @@ export const columnsIn = (sql: string): string[] => ALL_COLUMNS.filter((c) => ne
 export const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 
 /**
- * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns`, by their sort
- * key (a granule each); null when there are none.
+ * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns` (from their
+ * copies, see copyChangedRows); null when there are none.
  */
 export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS): string | null =>
   listed(at).inGeneration.length === 0 ? null
-    : `(SELECT ${fromSnapshot(columns)} FROM ${db}.episode_snapshot
-      WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.inGeneration)} AND ${cond})`;
+    : `(SELECT ${fromSnapshot(columns)} FROM ${copiedRows(db, at, at.changed.inGeneration)} WHERE ${cond})`;
 
 /**
  * The newest version of each episode changed since the watermark: the newest of its
@@ -147,7 +170,7 @@ export const changedEpisodes = (db: string, at: At, uses?: string): string | nul
   const all = ['episode_id', 'version', ...wanted];
   // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
   const versions = [`SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC') AND episode_id IN ${ids(at.changed.ids)}`];
-  if (at.changed.stale.length > 0) versions.push(`SELECT ${all.join(', ')} FROM ${db}.episode_snapshot WHERE generation = ${int(at.generation)} AND ${SORT_KEY} IN ${tuples(at.changed.stale)}`);
+  if (at.changed.stale.length > 0) versions.push(`SELECT ${all.join(', ')} FROM ${copiedRows(db, at, at.changed.stale)}`);
   return `(SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')} FROM (${versions.join('\n    UNION ALL\n    ')}) GROUP BY episode_id)`;
 };
 

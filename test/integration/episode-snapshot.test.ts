@@ -262,6 +262,20 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(Number(n)).toBe(expected);
   });
 
+  it('a changed episode\'s generation row copied twice (two API processes) is taken back once', async () => {
+    await correctSome(10);
+    const point = await readPoint(client, db);
+    expect(point.changed.inGeneration.length).toBeGreaterThan(10);
+    const copies = async () => Number((await (await client.query({ query: `SELECT count() AS n FROM ${db}.episode_snapshot_changed WHERE generation = ${point.generation}`, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+    // One copy per changed episode, by this process, whatever read point found it first.
+    expect(await copies()).toBe(point.changed.inGeneration.length);
+    await client.command({ query: `INSERT INTO ${db}.episode_snapshot_changed SELECT * FROM ${db}.episode_snapshot_changed WHERE generation = ${point.generation}` });
+    expect(await copies()).toBe(2 * point.changed.inGeneration.length);
+    const before = rolledQueries();
+    expect(await sameAnswers(3)).toBeGreaterThan(30);
+    expect(rolledQueries()).toBeGreaterThan(before);
+  });
+
   it('answers equal past MAX_CHANGED versions since the watermark (a replay): no rollup read, old versions replayed over newer ones', async () => {
     await buildSnapshot(client, db);
     // Every stored version again, but each episode's newest only for a third of them: the others'
