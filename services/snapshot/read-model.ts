@@ -36,7 +36,7 @@ export interface Changed {
   /**
    * More than MAX_CHANGED versions stored since the watermark (a replay, a burst): the lists stay
    * empty, queries collapse each matching episode's generation row with every version stored since
-   * (see currentEpisodes) and no rollup is read.
+   * (see currentEpisodes) and no rollup of sums is read.
    */
   many?: true;
 }
@@ -64,6 +64,9 @@ export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, ro
  * (rows-sql.ts).
  */
 export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup', 'episode_snapshot_rows', 'episode_snapshot_rows_sample'] as const;
+
+/** Of ROLLUP_TABLES, those that hold each episode's latest version rather than sums (rows-sql.ts). */
+const LATEST_VERSION_TABLES = ['episode_snapshot_rows', 'episode_snapshot_rows_sample'] as const;
 
 /** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
 export const MAX_CHANGED = 5_000;
@@ -94,7 +97,8 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   if (at.changes === 0) return { ...at, changed: NONE };
   // A replay stores thousands a second: naming them one by one would cost more than collapsing
   // them all with the generation's matching rows, and the rollups would need them all retracted.
-  if (at.changes > MAX_CHANGED) return { ...at, rollups: [], changed: MANY };
+  // The rows' latest-version tables hold no sums (nothing to take back): they still find a page.
+  if (at.changes > MAX_CHANGED) return { ...at, rollups: rollups.filter((t) => (LATEST_VERSION_TABLES as readonly string[]).includes(t)), changed: MANY };
   const last = lastChanged.get(db);
   if (last && last.generation === generation && last.changes === at.changes) return { ...at, changed: last.changed };
   const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
