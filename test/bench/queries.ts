@@ -184,7 +184,9 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     const state = await snapshotState(client, db);
     const point = await readPoint(client, db);
     // A kept database's generation is measured as it is, unless it predates the rollup (then a copy builds one).
-    const episodes = reused && point.rollups.length === ROLLUP_TABLES.length && !args.rebuild ? state.episodes
+    // (As recorded with the generation: a read point past MAX_CHANGED names only the rows' tables.)
+    const [recorded] = await (await client.query({ query: `SELECT argMax(rollups, generation) AS r FROM ${db}.episode_snapshot_generations`, format: 'JSONEachRow' })).json<{ r: string[] }>();
+    const episodes = reused && point.generation > 0 && ROLLUP_TABLES.every((t) => recorded!.r.includes(t)) && !args.rebuild ? state.episodes
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
     const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
