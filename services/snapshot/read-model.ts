@@ -101,7 +101,7 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   if (at.changes > MAX_CHANGED) return { ...at, rollups: rollups.filter((t) => (LATEST_VERSION_TABLES as readonly string[]).includes(t)), changed: MANY };
   const last = lastChanged.get(db);
   if (last && last.generation === generation && last.changes === at.changes) return { ...at, changed: last.changed };
-  const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+  const since = sinceWatermark(at);
   const stored = await rows(client, `SELECT episode_id, max(version) AS stored FROM ${db}.episode_facts_recent WHERE ${since} GROUP BY episode_id`);
   const keys = await rows(client, `SELECT episode_id, region, discharged_day, version FROM ${db}.episode_snapshot_keys
     WHERE generation = ${int(generation)} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since})`);
@@ -141,6 +141,17 @@ async function copyChangedRows(client: ClickHouseClient, db: string, generation:
 const copiedRows = (db: string, at: At, keys: SnapshotKey[]) =>
   `(SELECT * FROM ${db}.episode_snapshot_changed WHERE generation = ${int(at.generation)} AND episode_id IN ${ids(keys.map((k) => k.episodeId))} LIMIT 1 BY episode_id)`;
 
+/** Versions stored since the read point's watermark (episode_facts_recent's stamp). */
+const sinceWatermark = (at: Pick<ReadPoint, 'watermarkSeconds'>) => `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
+
+/** The fact columns `uses` names (all without): each argMax costs, and a query's few columns took a fifth of the time all of them did. */
+const factColumnsIn = (uses?: string): string[] => (uses === undefined ? FACT_COLUMNS : columnsIn(uses).filter((c) => c !== 'episode_id' && c !== 'latest_version'));
+
+/** Each episode's newest version in `versions` (rows of episode_id, version and `wanted`), as latest_version and `wanted`. */
+const collapsed = (wanted: readonly string[], versions: readonly string[]) =>
+  `(SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')}
+    FROM (${versions.join('\n      UNION ALL\n      ')}) GROUP BY episode_id)`;
+
 const ids = (list: string[]) => `(${list.map(str).join(', ')})`;
 const tuples = (list: SnapshotKey[]) => `(${list.map((k) => `(${str(k.region)}, ${int(k.dischargedDay)}, ${str(k.episodeId)})`).join(', ')})`;
 const SORT_KEY = '(region, discharged_day, episode_id)';
@@ -170,12 +181,12 @@ export const changedInSnapshot = (db: string, at: At, cond: string, columns: rea
  */
 export const changedEpisodes = (db: string, at: At, uses?: string): string | null => {
   if (listed(at).ids.length === 0) return null;
-  const wanted = uses === undefined ? FACT_COLUMNS : FACT_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(uses));
-  const all = ['episode_id', 'version', ...wanted];
+  const wanted = factColumnsIn(uses);
+  const all = ['episode_id', 'version', ...wanted].join(', ');
   // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
-  const versions = [`SELECT ${all.join(', ')} FROM ${db}.episode_facts_recent WHERE ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC') AND episode_id IN ${ids(at.changed.ids)}`];
-  if (at.changed.stale.length > 0) versions.push(`SELECT ${all.join(', ')} FROM ${copiedRows(db, at, at.changed.stale)}`);
-  return `(SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')} FROM (${versions.join('\n    UNION ALL\n    ')}) GROUP BY episode_id)`;
+  const versions = [`SELECT ${all} FROM ${db}.episode_facts_recent WHERE ${sinceWatermark(at)} AND episode_id IN ${ids(at.changed.ids)}`];
+  if (at.changed.stale.length > 0) versions.push(`SELECT ${all} FROM ${copiedRows(db, at, at.changed.stale)}`);
+  return collapsed(wanted, versions);
 };
 
 /**
@@ -215,10 +226,14 @@ function listed(at: At): Changed {
 }
 
 const unchangedRows = (db: string, cond: string, at: At, columns: readonly string[], o: { table?: string; prune?: string }): string => {
-  listed(at);
-  return `SELECT ${fromSnapshot(columns)} FROM ${db}.${o.table ?? 'episode_snapshot'}
-      ${o.table ? 'PREWHERE' : 'WHERE'} generation = ${int(at.generation)} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}${at.changed.ids.length > 0 ? ` AND episode_id NOT IN ${ids(at.changed.ids)}` : ''}`;
+  const changed = listed(at).ids;
+  return generationRows(db, fromSnapshot(columns), at, `${cond}${changed.length > 0 ? ` AND episode_id NOT IN ${ids(changed)}` : ''}`, o);
 };
+
+/** `select` over the generation's rows that satisfy `cond` (from `o.table` where given, its `o.prune` with the rest as PREWHERE). */
+const generationRows = (db: string, select: string, at: At, cond: string, o: { table?: string; prune?: string }): string =>
+  `SELECT ${select} FROM ${db}.${o.table ?? 'episode_snapshot'}
+      ${o.table ? 'PREWHERE' : 'WHERE'} generation = ${int(at.generation)} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}`;
 
 /**
  * currentEpisodes past MAX_CHANGED: every episode that may satisfy `cond` collapsed from its
@@ -234,18 +249,16 @@ const unchangedRows = (db: string, cond: string, at: At, columns: readonly strin
  */
 function manyChanged(db: string, cond: string, at: At, columns: readonly string[], o: { table?: string; prune?: string }): string {
   const list = columns.join(', ');
-  const wanted = FACT_COLUMNS.filter((c) => new RegExp(`\\b${c}\\b`).test(`${list} ${cond}`));
+  const wanted = factColumnsIn(`${list} ${cond}`);
   const all = ['episode_id', 'version', ...wanted].join(', ');
-  const g = `generation = ${int(at.generation)}`;
-  const since = `ingested_at >= toDateTime(${int(at.watermarkSeconds)}, 'UTC')`;
-  const branches = [
-    `SELECT ${all} FROM ${db}.${o.table ?? 'episode_snapshot'} ${o.table ? 'PREWHERE' : 'WHERE'} ${g} AND ${o.prune ? `${o.prune} AND ` : ''}${cond}`,
+  const since = sinceWatermark(at);
+  const keysChanged = `(SELECT region, discharged_day, episode_id FROM ${db}.episode_snapshot_keys
+      WHERE generation = ${int(at.generation)} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since} AND ${cond}))`;
+  return `(SELECT ${list} FROM ${collapsed(wanted, [
+    generationRows(db, all, at, cond, o),
     `SELECT ${all} FROM ${db}.episode_facts_recent WHERE ${since}`,
-    `SELECT ${all} FROM ${db}.episode_snapshot WHERE ${g} AND ${SORT_KEY} IN (SELECT region, discharged_day, episode_id FROM ${db}.episode_snapshot_keys
-      WHERE ${g} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since} AND ${cond}))`,
-  ];
-  return `(SELECT ${list} FROM (SELECT episode_id, max(version) AS latest_version${wanted.map((c) => `, argMax(${c}, version) AS ${c}`).join('')}
-    FROM (${branches.join('\n      UNION ALL\n      ')}) GROUP BY episode_id) WHERE ${cond})`;
+    generationRows(db, all, at, `${SORT_KEY} IN ${keysChanged}`, {}),
+  ])} WHERE ${cond})`;
 }
 
 export async function rows(client: ClickHouseClient, query: string): Promise<Record<string, unknown>[]> {

@@ -276,7 +276,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(rolledQueries()).toBeGreaterThan(before);
   });
 
-  it('answers equal past MAX_CHANGED versions since the watermark (a replay): no rollup read, old versions replayed over newer ones', async () => {
+  it('answers equal past MAX_CHANGED versions since the watermark (a replay): no rollup of sums read, old versions replayed over newer ones', async () => {
     await buildSnapshot(client, db);
     // Every stored version again, but each episode's newest only for a third of them: the others'
     // generation rows are newer than all they have since (a replay of old versions, the stale case).
