@@ -48,8 +48,8 @@ export class OutboxService {
       clock: { topic: t.clockEvents, schema: new RegisteredSchema(o.registry, 'clock-event.avsc', subjectFor(t.clockEvents)), id: (v) => String(v.clockEventId) },
       'dead-letter': { topic: t.deadLetter, id: (v) => String(v.deadLetterId), headers: deadLetterHeaders },
     }, o.log, (entries) => {
-      const ingested = Math.floor(Date.now() / 1000);
-      const facts = entries.filter((e) => e.kind === 'state').map((e) => ({ ...episodeFact(e.value as unknown as StateChanged, o.rules), ingested_at: ingested }));
+      // No ingested_at: the server stamps each fact as it stores it (see RowBuffer).
+      const facts = entries.filter((e) => e.kind === 'state').map((e) => episodeFact(e.value as unknown as StateChanged, o.rules));
       return o.rows.offer('episode_facts', facts);
     });
   }

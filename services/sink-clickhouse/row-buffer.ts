@@ -158,12 +158,15 @@ export class RowBuffer {
   }
 
   async #insert(table: string, rows: object[]): Promise<void> {
-    // Stamped at each attempt, not when offered: the episode snapshot reads versions stored since
-    // its watermark by this stamp, so it must not predate the insert that makes the row visible.
+    // A row that carries `ingested_at` (the event rows) is stamped at each attempt. The episode
+    // facts carry none: the server stamps them (the column's DEFAULT now()) while the insert runs,
+    // which the episode snapshot's watermark relies on (snapshot-sql.ts, watermarkAt).
     const stamp = Math.floor(Date.now() / 1000);
     for (const r of rows) if ('ingested_at' in r) (r as { ingested_at: number }).ingested_at = stamp;
     try {
-      await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow' });
+      // The columns named: a column left out takes its DEFAULT (18.16 fills an omitted JSON field with the type's zero).
+      const columns = Object.keys(rows[0]!) as [string, ...string[]];
+      await this.client.insert({ table: `${this.database}.${table}`, values: rows, format: 'JSONEachRow', columns });
     } catch (cause) {
       throw new UtklarError('DEPENDENCY_UNAVAILABLE', `clickhouse: insert of ${rows.length} ${table} rows failed: ${(cause as Error).message}`, { retriable: true, cause });
     }

@@ -13,10 +13,11 @@ export type ReadModel = 'snapshot' | 'episode-level';
  * of every episode, exactly, whatever was replayed, duplicated or corrected since: a generation is
  * a function of episode_facts, so nothing in it is ever retracted.
  *
- * Why the watermark holds: the row buffer stamps `ingested_at` at each insert attempt, so a version
- * the build did not see (stored after the build began) carries a stamp no earlier than the build's
- * start minus the longest insert attempt; the watermark sits `MARGIN_SECONDS` before the start.
+ * Why the watermark holds: the server stamps `ingested_at` as it stores a version, so a version the
+ * build did not see comes from an insert that began after the build or was running as it began;
+ * the watermark sits before the oldest such insert's start (watermarkAt in snapshot-sql.ts).
  */
+/** How far before its build a generation's watermark sits when the server does not list its running inserts. */
 export const MARGIN_SECONDS = 120;
 
 /** Where an episode sits in a generation's sort order (episode_snapshot's key). */
@@ -175,7 +176,7 @@ export const changedInSnapshot = (db: string, at: At, cond: string, columns: rea
  * The newest version of each episode changed since the watermark: the newest of its
  * versions stored since (the recent hours) and, only where it is newer than all of them (a replay
  * of old versions), its generation row. Every version older than the watermark is in the
- * generation (see MARGIN_SECONDS), so this reads the recent hours, never the version history.
+ * generation (see watermarkAt), so this reads the recent minutes, never the version history.
  * With `uses` (SQL that reads it), only the columns it names are collapsed: each argMax costs, and
  * a query's few columns took a fifth of the time all of them did. Null when no episode changed.
  */

@@ -46,7 +46,7 @@ export async function buildSnapshot(
   const started = now();
   // Unique even if two processes build at once during an ownership handover: they never share a partition.
   const generation = started * 1000 + Math.floor(Math.random() * 1000);
-  const mark = Math.floor(started / 1000) - MARGIN_SECONDS;
+  const mark = await watermarkAt(client);
   // A copy reads the changed episodes one by one; past MAX_CHANGED of them (a replay) it collapses
   // episode_facts instead, in `chunks` passes when given.
   const point = o.from === 'previous' ? await readPoint(client, db) : null;
@@ -69,6 +69,29 @@ export async function buildSnapshot(
   const rollups = `[${ROLLUP_TABLES.map((t) => `'${t}'`).join(', ')}]`;
   await command(client, `INSERT INTO ${db}.episode_snapshot_generations (generation, watermark, episodes, build_ms, built_at, rollups) VALUES (${int(generation)}, ${int(mark)}, ${int(episodes)}, ${int(Math.min(ms, 4_000_000_000))}, ${int(Math.floor(now() / 1000))}, ${rollups})`);
   return { generation, episodes, ms, from, dropped: await dropOld(client, db) };
+}
+
+/**
+ * The watermark of a generation whose build starts now: no version it will not see carries an
+ * earlier stamp. The server stamps each fact as it stores it (episode_facts.ingested_at DEFAULT
+ * now(), evaluated once the insert runs), so a version the build does not see comes from an
+ * insert that starts after this moment (stamped at or after it) or runs now (stamped no earlier
+ * than its start, and it shows in system.processes with its elapsed time until it has stored its
+ * rows). The watermark sits before the start of the oldest insert running now, a second more for
+ * the stamps' whole seconds. It was `MARGIN_SECONDS` (120 s) before the build when the row buffer
+ * stamped rows itself: after a burst every query collapsed its last two minutes of versions. A
+ * server that will not list its processes gets that margin back.
+ */
+export async function watermarkAt(client: ClickHouseClient): Promise<number> {
+  // Anchored at the start: this query's own text names the pattern too, but begins with SELECT.
+  const inserting = `(SELECT max(elapsed) FROM system.processes WHERE like(lower(query), 'insert into %episode_facts%'))`;
+  try {
+    const [r] = await rows(client, `SELECT toUInt32(now()) AS now, ${inserting} AS running`);
+    return Number(r!.now) - Math.ceil(Number(r!.running) || 0) - 2;
+  } catch {
+    const [r] = await rows(client, 'SELECT toUInt32(now()) AS now');
+    return Number(r!.now) - MARGIN_SECONDS;
+  }
 }
 
 /**
