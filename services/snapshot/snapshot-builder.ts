@@ -24,7 +24,7 @@ export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { maxDelta: 2_000, maxAge
  * Keeps the episode snapshot close behind episode_facts: each round looks at how many versions
  * queries collapse on top of it and builds a new generation when that or its age says so. Copies
  * are cheap and exact; a periodic full build from episode_facts also takes in a version whose
- * insert outlasted the margin (a process paused between stamp and insert). One builder is enough:
+ * insert outlasted MARGIN_SECONDS where the server lists no running inserts (see watermarkAt). One builder is enough:
  * the process that owns the events topic's partition 0 (two at once during a handover is
  * harmless, each writes its own generation).
  */
