@@ -77,7 +77,7 @@ export async function buildSnapshot(
  * now(), evaluated once the insert runs), so a version the build does not see comes from an
  * insert that starts after this moment (stamped at or after it) or runs now (stamped no earlier
  * than its start, and it shows in system.processes with its elapsed time until it has stored its
- * rows). The watermark sits before the start of the oldest insert running now, a second more for
+ * rows). The watermark sits before the start of the oldest insert running now, two seconds more for
  * the stamps' whole seconds. It was `MARGIN_SECONDS` (120 s) before the build when the row buffer
  * stamped rows itself: after a burst every query collapsed its last two minutes of versions. A
  * server that will not list its processes gets that margin back.
