@@ -34,6 +34,8 @@ export interface Changed {
   inGeneration: SnapshotKey[];
   /** Those whose generation row is newer than every version stored since (replays of old versions). */
   stale: SnapshotKey[];
+  /** Where the read point wrote their delta in episode_snapshot_delta (writeDelta); 0: none written (no episode listed). */
+  point: number;
   /**
    * More than MAX_CHANGED versions stored since the watermark (a replay, a burst): the lists stay
    * empty, queries collapse each matching episode's generation row with every version stored since
@@ -54,8 +56,8 @@ export interface ReadPoint {
 }
 
 type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
-const NONE: Changed = { ids: [], inGeneration: [], stale: [] };
-const MANY: Changed = { ids: [], inGeneration: [], stale: [], many: true };
+const NONE: Changed = { ids: [], inGeneration: [], stale: [], point: 0 };
+const MANY: Changed = { ids: [], inGeneration: [], stale: [], point: 0, many: true };
 export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
 
 /**
@@ -108,12 +110,13 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
     WHERE generation = ${int(generation)} AND episode_id IN (SELECT episode_id FROM ${db}.episode_facts_recent WHERE ${since})`);
   const newest = new Map(stored.map((x) => [String(x.episode_id), Number(x.stored)]));
   const key = (k: Record<string, unknown>): SnapshotKey => ({ region: String(k.region), dischargedDay: Number(k.discharged_day), episodeId: String(k.episode_id) });
-  const changed: Changed = {
+  const listed = {
     ids: [...newest.keys()].sort(),
     inGeneration: keys.map(key),
     stale: keys.filter((k) => Number(k.version) > (newest.get(String(k.episode_id)) ?? Infinity)).map(key),
   };
-  await copyChangedRows(client, db, generation, changed.inGeneration);
+  await copyChangedRows(client, db, generation, listed.inGeneration);
+  const changed: Changed = { ...listed, point: await writeDelta(client, db, at, listed) };
   // The count read first may be lower than the ids read after it: the key says what was asked.
   lastChanged.set(db, { generation, changes: at.changes, changed });
   return { ...at, changed };
@@ -138,8 +141,29 @@ async function copyChangedRows(client: ClickHouseClient, db: string, generation:
   for (const k of fresh) done.ids.add(k.episodeId);
 }
 
+/**
+ * Writes the delta of the changed episodes `c` in generation `at` to episode_snapshot_delta (migration
+ * 019) under a new point: each one's generation row with sign -1 and its newest version with sign
+ * +1 (the newest of its versions stored since the watermark and, where newer than all of them, its
+ * generation row). A generation's sums plus these signed rows are the sums over every episode's
+ * newest version; the generation's rows without the changed ones plus the +1 rows are the rows.
+ * Once per read point, not once per query and branch. Returns the point.
+ */
+async function writeDelta(client: ClickHouseClient, db: string, at: Pick<ReadPoint, 'generation' | 'watermarkSeconds'>, c: Omit<Changed, 'point'>): Promise<number> {
+  // Unique per read point even across processes (each writes and reads its own).
+  const point = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  const head = `${int(at.generation)} AS generation, ${int(point)} AS point`;
+  const all = ['episode_id', 'version', ...FACT_COLUMNS].join(', ');
+  const versions = [`SELECT ${all} FROM ${db}.episode_facts_recent WHERE ${sinceWatermark(at)} AND episode_id IN ${ids(c.ids)}`];
+  if (c.stale.length > 0) versions.push(`SELECT ${all} FROM ${copiedRows(db, at, c.stale)}`);
+  const parts = [`SELECT ${head}, toInt8(1) AS sign, episode_id, latest_version AS version, ${FACT_COLUMNS.join(', ')} FROM ${collapsed(FACT_COLUMNS, versions)}`];
+  if (c.inGeneration.length > 0) parts.push(`SELECT ${head}, toInt8(-1) AS sign, ${all} FROM ${copiedRows(db, at, c.inGeneration)}`);
+  await command(client, `INSERT INTO ${db}.episode_snapshot_delta (generation, point, sign, ${all}) ${parts.join('\n    UNION ALL\n    ')}`);
+  return point;
+}
+
 /** The generation rows of `keys` (changed episodes' rows, copied by readPoint), one per episode. */
-const copiedRows = (db: string, at: At, keys: SnapshotKey[]) =>
+const copiedRows = (db: string, at: Pick<ReadPoint, 'generation'>, keys: SnapshotKey[]) =>
   `(SELECT * FROM ${db}.episode_snapshot_changed WHERE generation = ${int(at.generation)} AND episode_id IN ${ids(keys.map((k) => k.episodeId))} LIMIT 1 BY episode_id)`;
 
 /** Versions stored since the read point's watermark (episode_facts_recent's stamp). */
@@ -164,30 +188,28 @@ export const columnsIn = (sql: string): string[] => ALL_COLUMNS.filter((c) => ne
 
 export const fromSnapshot = (columns: readonly string[]) => columns.map((c) => (c === 'latest_version' ? 'version AS latest_version' : c)).join(', ');
 
-/**
- * The changed episodes' rows in generation `at` that satisfy `cond`, with `columns` (from their
- * copies, see copyChangedRows); null when there are none.
- */
-export const changedInSnapshot = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS): string | null =>
-  listed(at).inGeneration.length === 0 ? null
-    : `(SELECT ${fromSnapshot(columns)} FROM ${copiedRows(db, at, at.changed.inGeneration)} WHERE ${cond})`;
+/** The read point's delta rows (see writeDelta) that satisfy `cond`. */
+const deltaRows = (db: string, at: At, select: string, cond: string) =>
+  `SELECT ${select} FROM ${db}.episode_snapshot_delta WHERE generation = ${int(at.generation)} AND point = ${int(at.changed.point)} AND ${cond}`;
 
 /**
- * The newest version of each episode changed since the watermark: the newest of its
- * versions stored since (the recent hours) and, only where it is newer than all of them (a replay
- * of old versions), its generation row. Every version older than the watermark is in the
- * generation (see watermarkAt), so this reads the recent minutes, never the version history.
- * With `uses` (SQL that reads it), only the columns it names are collapsed: each argMax costs, and
- * a query's few columns took a fifth of the time all of them did. Null when no episode changed.
+ * The changed episodes' delta rows that satisfy `cond`, with their `sign` and `columns`: per
+ * changed episode its generation row with sign -1 (where it has one) and its newest version with
+ * sign +1 (writeDelta). Added, signed, to the sums over every generation row that satisfies `cond`,
+ * they give the sums over every episode's newest version (rollup-sql.ts). Null when none changed.
+ */
+export const changedDelta = (db: string, at: At, cond: string, columns: readonly string[] = ALL_COLUMNS): string | null =>
+  listed(at).ids.length === 0 ? null : `(${deltaRows(db, at, `sign, ${fromSnapshot(columns)}`, cond)})`;
+
+/**
+ * The newest version of each episode changed since the watermark, as the read point wrote it
+ * (writeDelta: the newest of its versions stored since and, only where newer than all of them, its
+ * generation row). With `uses` (SQL that reads it), only the columns it names. Null when no
+ * episode changed.
  */
 export const changedEpisodes = (db: string, at: At, uses?: string): string | null => {
   if (listed(at).ids.length === 0) return null;
-  const wanted = factColumnsIn(uses);
-  const all = ['episode_id', 'version', ...wanted].join(', ');
-  // Only the episodes the read point saw changed: one stored since is read from the generation in every branch alike.
-  const versions = [`SELECT ${all} FROM ${db}.episode_facts_recent WHERE ${sinceWatermark(at)} AND episode_id IN ${ids(at.changed.ids)}`];
-  if (at.changed.stale.length > 0) versions.push(`SELECT ${all} FROM ${copiedRows(db, at, at.changed.stale)}`);
-  return collapsed(wanted, versions);
+  return `(${deltaRows(db, at, fromSnapshot(['episode_id', 'latest_version', ...factColumnsIn(uses)]), 'sign = 1')})`;
 };
 
 /**
@@ -212,13 +234,11 @@ export function currentEpisodes(db: string, cond: string, at: At, columns: reado
 }
 
 /**
- * The generation's rows of the episodes that satisfy `cond` and did not change since its
- * watermark (currentEpisodes without the changed ones' newest versions): for a query that adds
- * the changed episodes once for all its parts (rollup-sql.ts), each collapse of the recent
- * versions being a branch of its own (≈ 20 ms on 18.16). Needs a generation.
+ * Every generation row that satisfies `cond`, changed episodes' included: for a sum that adds the
+ * changed episodes' delta (changedDelta) once for all its parts (rollup-sql.ts). Needs a generation.
  */
-export const unchangedEpisodes = (db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS, o: { table?: string; prune?: string } = {}): string =>
-  `(${unchangedRows(db, cond, at, columns, o)})`;
+export const generationEpisodes = (db: string, cond: string, at: At, columns: readonly string[] = ALL_COLUMNS): string =>
+  `(${generationRows(db, fromSnapshot(columns), at, cond, {})})`;
 
 /** The changed episodes named one by one: a read point past MAX_CHANGED names none (its rollups are not read, so nothing asks). */
 function listed(at: At): Changed {

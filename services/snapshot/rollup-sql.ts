@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { utklarDaysSql } from '../facts/day-counts.ts';
 import { bedDaysIn, int } from '../indicators/sql.ts';
 import { epochDay, fromEpochDay } from '../core/stockholm-time.ts';
-import { changedEpisodes, changedInSnapshot, columnsIn, command, currentEpisodes, ROLLUP_TABLES, unchangedEpisodes, type ReadPoint } from './read-model.ts';
+import { changedDelta, columnsIn, command, currentEpisodes, generationEpisodes, ROLLUP_TABLES, type ReadPoint } from './read-model.ts';
 
 /**
  * The closed-episode rollups (migrations 007–009): a generation's closed episodes summed per
@@ -195,12 +195,11 @@ export interface PeriodSumsQuery {
  *   the rollup's whole months (its closed episodes)
  *   + the period's other days: from the daily rollup where the family has one, else every other
  *     closed episode of those days one by one
- *   − what the episodes changed since the watermark contributed to the rolled-up days (their
- *     snapshot rows)
- *   + those episodes' newest versions counted in the period (one collapse of the recent versions
- *     for every part: on 18.16 each is a branch of ≈ 20 ms)
- *   + every other open episode of the period, one by one (admissions; today counts).
- * The changed episodes are found in the recent hours and a few snapshot granules (read-model.ts).
+ *   + every open episode of the period, one by one (admissions; today counts)
+ *   + the delta of the episodes changed since the watermark (read-model.ts, changedDelta): each
+ *     one's generation row counted with sign -1, its newest version with +1, in one branch (on
+ *     18.16 each branch costs; taking back and adding in two, with a NOT IN of the changed ids in
+ *     every other, cost ≈ 20 ms more at five national years).
  * Otherwise every episode one by one. Both are the same sums (a property test compares them for
  * random scopes, filters and corrections); groups whose `nonEmpty` sum is 0 are left out.
  */
@@ -213,12 +212,12 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   // The sums asked for (and the one that decides a group is empty); `d` computed only if one needs it.
   const chosen = F.sums.map((name, i) => ({ name, expr: F.episodeSums[i]! })).filter((x) => !q.only || q.only.includes(x.name) || x.name === F.nonEmpty);
   const needsDays = chosen.some((x) => /\bd\b/.test(x.expr));
-  const summed = (sign: '' | '-') => chosen.map((x) => `${sign}toInt64(${x.expr}) AS s_${x.name}`).join(', ');
+  const summed = chosen.map((x) => `toInt64(${x.expr}) AS s_${x.name}`).join(', ');
   const outer = (inner: string) => `
     SELECT ${groupBy}, ${chosen.map((x) => `sum(s_${x.name}) AS ${x.name}`).join(', ')} FROM (${inner})
     GROUP BY ${groupBy} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
-  // Signed, one type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
-  const episodes = (source: string, sign: '' | '-' = '') => `SELECT ${keyList}, ${summed(sign)} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
+  // One type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
+  const episodes = (source: string) => `SELECT ${keyList}, ${summed} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
   const columns = [...new Set([...columnsIn(q.keys.join(' ')), ...columnsOfSums(chosen.map((x) => x.expr))])];
   const at = q.at;
   const whole = wholeMonths(q.fromDay, q.toDay);
@@ -228,22 +227,20 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   const closed = all(F.counted, F.closed) || null;
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
   const edges = whole ? [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!) : [[q.fromDay, q.toDay]];
-  // What the rollups answer for: the whole months, and with a daily rollup the whole period.
-  const [coveredFrom, coveredTo] = daily || !whole ? [q.fromDay, q.toDay] : [whole.fromDay, whole.toDay];
-  const covered = period(coveredFrom, coveredTo);
-  const retracted = changedInSnapshot(q.db, at, all(q.base, covered, closed, F.prune(coveredFrom)), columns);
-  // The changed episodes' newest versions, once for every part of the period (the rolled-up
-  // months, the days outside them, the open ones): each part reads only the unchanged ones.
+  // Every generation row counted in the period is in exactly one part (the rolled-up months, the
+  // days outside them, the open ones), changed episodes' too; their delta, signed, then turns each
+  // changed episode's generation row into its newest version, once for the whole period.
   const counted = all(q.base, period(q.fromDay, q.toDay), F.counted, F.closed && F.open ? `(${F.closed} OR ${F.open})` : F.closed);
-  const changedNow = changedEpisodes(q.db, at, `${columns.join(' ')} ${counted}`);
+  const delta = changedDelta(q.db, at, counted, columns);
   const rolled = (table: string, range: string) => `SELECT ${keyList}, ${chosen.map((x) => `toInt64(${x.name}) AS s_${x.name}`).join(', ')} FROM ${q.db}.${table}
       WHERE generation = ${int(at.generation)} AND ${q.base} AND ${range}`;
+  const signed = (source: string) => `SELECT ${groupBy}, ${chosen.map((x) => `toInt64(sign * u_${x.name}) AS s_${x.name}`).join(', ')}
+      FROM (SELECT ${keyList}, sign, ${chosen.map((x) => `toInt64(${x.expr}) AS u_${x.name}`).join(', ')} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}, sign)`;
   return outer([
     ...(whole ? [rolled(rollup.table, `${F.month} >= ${int(whole.fromMonth)} AND ${F.month} <= ${int(whole.toMonth)}`)] : []),
-    ...(retracted ? [episodes(retracted, '-')] : []),
-    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${counted})`)] : []),
-    ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(unchangedEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
-    ...(F.open ? [episodes(unchangedEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
+    ...(delta ? [signed(delta)] : []),
+    ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(generationEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
+    ...(F.open ? [episodes(generationEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ].join('\n    UNION ALL\n    '));
 }
 
@@ -265,11 +262,11 @@ export interface BedDaysQuery {
  * rollup, or null when it cannot answer (the generation has none, the conditions or the group name
  * a column it lacks or fix a region, or the period holds no whole month):
  *   the rollup's whole months (its closed episodes' bed-days that fell in them)
- *   − what the episodes changed since the watermark contributed to them (their snapshot rows)
- *   + those episodes' newest versions, their bed-days in the whole period
- *   + the other closed episodes' bed-days on the period's other days, one by one (discharged on or
- *     after the first of those days: the sort key finds them)
- *   + every other open episode, one by one (its days up to today).
+ *   + the closed episodes' bed-days on the period's other days, one by one (discharged on or after
+ *     the first of those days: the sort key finds them)
+ *   + every open episode, one by one (its days up to today)
+ *   + the delta of the episodes changed since the watermark: each one's bed-days in the whole
+ *     period, its generation row's taken back and its newest version's added (changedDelta).
  * The same sums as bedDaysIn over every episode's latest version (a property test compares them).
  */
 export function bedDaysSql(q: BedDaysQuery): string | null {
@@ -284,26 +281,22 @@ export function bedDaysSql(q: BedDaysQuery): string | null {
   const ready = 'length(ready_start_days) > 0';
   const closed = 'discharged_day >= 0';
   const columns = [...new Set([...columnsIn(q.group), 'care_type', 'ready_start_days', 'ready_end_days'])];
-  // Signed, one type in every branch (18.16's UNION ALL).
-  const episodes = (source: string, from: number, to: number, sign: '' | '-' = '') =>
-    `SELECT ${q.group} AS grp, care_type, ${sign}toInt64(sum(${bedDaysIn(from, to, q.today)})) AS b FROM ${source} GROUP BY grp, care_type`;
-  // A closed episode with a bed-day in the whole months was discharged on or after their first day.
-  const covered = `discharged_day >= ${int(whole.fromDay)}`;
-  const retracted = changedInSnapshot(db, at, all(q.base, ready, closed, covered), columns);
-  // The changed episodes' newest versions, once for the whole period (the rolled-up months, the
-  // days outside them, the open ones: bedDaysIn adds up over days): each part reads only the unchanged.
-  const changedCond = all(q.base, ready, `(discharged_day < 0 OR discharged_day >= ${int(q.fromDay)})`);
-  const changedNow = changedEpisodes(db, at, `${columns.join(' ')} ${changedCond}`);
+  // One type in every branch (18.16's UNION ALL).
+  const episodes = (source: string, from: number, to: number) =>
+    `SELECT ${q.group} AS grp, care_type, toInt64(sum(${bedDaysIn(from, to, q.today)})) AS b FROM ${source} GROUP BY grp, care_type`;
+  // Every generation row is in exactly one part (the rolled-up months with the days outside them,
+  // or the open ones), changed episodes' too; their delta, signed, turns each changed episode's
+  // bed-days in the whole period into its newest version's (bedDaysIn adds up over days).
+  const delta = changedDelta(db, at, all(q.base, ready, `(discharged_day < 0 OR discharged_day >= ${int(q.fromDay)})`), columns);
   const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!);
   return `
     SELECT grp, care_type, sum(b) AS bed_days FROM (
     SELECT ${q.group} AS grp, care_type, toInt64(bed_days) AS b FROM ${db}.episode_bed_days_rollup
       WHERE generation = ${int(at.generation)} AND ${q.base} AND bed_month >= ${int(whole.fromMonth)} AND bed_month <= ${int(whole.toMonth)}
     ${[
-    ...(retracted ? [episodes(retracted, whole.fromDay, whole.toDay, '-')] : []),
-    ...(changedNow ? [episodes(`(SELECT ${columns.join(', ')} FROM ${changedNow} WHERE ${changedCond})`, q.fromDay, q.toDay)] : []),
-    ...edges.map(([a, b]) => episodes(unchangedEpisodes(db, all(q.base, ready, closed, `discharged_day >= ${int(a!)}`), at, columns), a!, b!)),
-    episodes(unchangedEpisodes(db, all(q.base, ready, 'discharged_day < 0'), at, columns), q.fromDay, q.toDay),
+    ...(delta ? [`SELECT ${q.group} AS grp, care_type, toInt64(sum(sign * (${bedDaysIn(q.fromDay, q.toDay, q.today)}))) AS b FROM ${delta} GROUP BY grp, care_type`] : []),
+    ...edges.map(([a, b]) => episodes(generationEpisodes(db, all(q.base, ready, closed, `discharged_day >= ${int(a!)}`), at, columns), a!, b!)),
+    episodes(generationEpisodes(db, all(q.base, ready, 'discharged_day < 0'), at, columns), q.fromDay, q.toDay),
   ].map((x) => `UNION ALL\n    ${x}`).join('\n    ')})
     GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`;
 }
