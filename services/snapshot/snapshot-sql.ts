@@ -108,7 +108,7 @@ async function dropOld(client: ClickHouseClient, db: string): Promise<number> {
   if (kept.length < 2) return 0;
   const keepFrom = Math.min(...kept.map((k) => Number(k.generation)));
   let dropped = 0;
-  for (const table of ['episode_snapshot', 'episode_snapshot_keys', 'episode_snapshot_changed', ...ROLLUP_TABLES]) {
+  for (const table of ['episode_snapshot', 'episode_snapshot_keys', 'episode_snapshot_changed', 'episode_snapshot_delta', ...ROLLUP_TABLES]) {
     const present = (await rows(client, `SELECT DISTINCT generation FROM ${db}.${table} WHERE generation < ${int(keepFrom)}`)).map((r) => Number(r.generation));
     for (const g of present) await command(client, `ALTER TABLE ${db}.${table} DROP PARTITION ${int(g)}`);
     if (table === 'episode_snapshot') dropped = present.length;

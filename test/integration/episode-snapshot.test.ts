@@ -276,6 +276,12 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
       const generations = await (await client.query({ query: `SELECT DISTINCT generation FROM ${db}.${table} ORDER BY generation`, format: 'JSONEachRow' })).json<{ generation: string }>();
       expect(generations.map((g) => Number(g.generation)), table).toEqual([copy.generation, full.generation]);
     }
+    // What read points write per generation (the changed episodes' copies and deltas): none of an older one.
+    for (const table of ['episode_snapshot_changed', 'episode_snapshot_delta']) {
+      const generations = (await (await client.query({ query: `SELECT DISTINCT generation FROM ${db}.${table} ORDER BY generation`, format: 'JSONEachRow' })).json<{ generation: string }>()).map((g) => Number(g.generation));
+      expect(generations, table).toContain(copy.generation);
+      expect(generations.filter((g) => g !== copy.generation && g !== full.generation), table).toEqual([]);
+    }
     expect(await sameAnswers(3)).toBeGreaterThan(30);
   });
 
@@ -296,6 +302,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(await copies()).toBe(point.changed.inGeneration.length);
     await client.command({ query: `INSERT INTO ${db}.episode_snapshot_changed SELECT * FROM ${db}.episode_snapshot_changed WHERE generation = ${point.generation}` });
     expect(await copies()).toBe(2 * point.changed.inGeneration.length);
+    // A new read point writes its delta from the doubled copies (the one above was written before).
+    await correctSome(1);
+    expect((await readPoint(client, db)).changed.point).not.toBe(point.changed.point);
     const before = rolledQueries();
     expect(await sameAnswers(3)).toBeGreaterThan(30);
     expect(rolledQueries()).toBeGreaterThan(before);
