@@ -11,7 +11,7 @@ import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { columnsIn, currentEpisodes, EPISODE_LEVEL, fromSnapshot, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { hasRowsTable, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
-import { ADMISSIONS, bedDaysSql, DISCHARGES, periodSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
+import { ADMISSIONS, bedDaysSql, DISCHARGES, mergeSums, periodSums, type SplitSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
 import { paymentBasisOf, paymentReadsFrom, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
@@ -63,11 +63,15 @@ const pointsInFlight = new Map<string, Promise<ReadPoint>>();
 export const answers = new AnswerCache();
 const inFlight = new Map<string, Promise<Record<string, unknown>[]>>();
 
-/** The read model's answer to `sql`, from the cache while no version was stored and no generation built since it was computed. */
-async function cached(ctx: Ctx, sql: string): Promise<Record<string, unknown>[]> {
+/**
+ * The read model's answer to `sql`, from the cache while no version was stored and no generation
+ * built since it was computed; with `generationOnly` (SQL that reads only the generation's own
+ * tables, immutable once recorded), while no generation was built.
+ */
+async function cached(ctx: Ctx, sql: string, generationOnly = false): Promise<Record<string, unknown>[]> {
   const at = await pointOf(ctx);
   if (at.generation === 0) return select(ctx, sql);
-  const key = `${ctx.db}|${at.generation}|${at.changes}|${sql}`;
+  const key = `${ctx.db}|${at.generation}|${generationOnly ? 'g' : at.changes}|${sql}`;
   const hit = answers.get(key);
   if (hit) return hit;
   // Requests asking the same at once share one query (a page's charts, many users at nine).
@@ -111,7 +115,13 @@ async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Pr
  */
 async function sums(ctx: Ctx, keys: string[], family: SumsFamily = DISCHARGES, period: { fromDay: number; toDay: number } = ctx.filters, only?: string[]): Promise<Record<string, unknown>[]> {
   const q = { db: ctx.db, at: await pointOf(ctx), base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), fromDay: period.fromDay, toDay: period.toDay, today: ctx.today, keys, only };
-  return cached(ctx, periodSums(family, q));
+  return summed(ctx, periodSums(family, q));
+}
+/** Sums split in the generation's part (cached for the generation's life) and the changed episodes' delta (see SplitSums). */
+async function summed(ctx: Ctx, s: string | SplitSums): Promise<Record<string, unknown>[]> {
+  if (typeof s === 'string') return cached(ctx, s);
+  const [generation, delta] = await Promise.all([cached(ctx, s.generation, true), s.delta === null ? [] : cached(ctx, s.delta)]);
+  return mergeSums(s, generation, delta) ?? cached(ctx, s.whole);
 }
 const where = (ctx: Ctx, ...more: string[]) => [...conditions(ctx.filters, ctx.scope, ctx.today), ...more].join(' AND ');
 /**
@@ -177,7 +187,7 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   const days = to - ctx.filters.fromDay + 1;
   if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
   const rolled = bedDaysSql({ db: ctx.db, at: await pointOf(ctx), base: where(ctx), group: GROUPS[groupBy], fromDay: ctx.filters.fromDay, toDay: to, today: ctx.today });
-  const rows = rolled ? await cached(ctx, rolled) : await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
+  const rows = rolled ? await summed(ctx, rolled) : await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
     SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
     FROM ${src}
     GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);

@@ -9,7 +9,8 @@ export type ReadModel = 'snapshot' | 'episode-level';
  * How the indicators read the episode snapshot (migrations 005–007). A generation holds each
  * episode's latest version as of its build; for the episodes with a version stored since
  * (ingested_at at or after its watermark, kept whole in episode_facts_recent) the newest version is
- * collapsed at query time and their generation rows are left out. That union is the latest version
+ * collapsed once per read point (writeDelta) and their generation rows are left out, or, in a sum,
+ * taken back by the same delta. That union is the latest version
  * of every episode, exactly, whatever was replayed, duplicated or corrected since: a generation is
  * a function of episode_facts, so nothing in it is ever retracted.
  *

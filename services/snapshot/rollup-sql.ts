@@ -172,6 +172,47 @@ export function wholeMonths(fromDay: number, toDay: number): { fromDay: number; 
   return { fromDay: start, toDay: stop, fromMonth: first.year * 100 + first.month, toMonth: last.year * 100 + last.month };
 }
 
+/**
+ * Per-group sums in two parts: the generation's (its rollups and rows, the changed episodes'
+ * generation rows included), the same at every read point of the generation, so that an answer
+ * cache keeps it for the generation's life (ten minutes) however many versions are stored; and the
+ * changed episodes' delta at this read point (a few rows, read-model.ts: changedDelta), which every
+ * stored version changes. mergeSums adds them up as `whole` would answer; where the delta has a
+ * group the generation lacks, `whole` is asked instead.
+ */
+export interface SplitSums {
+  /** Per group, every group (none left out), ordered by the group keys. */
+  generation: string;
+  /** Per group, the delta's signed sums; null when no episode changed. */
+  delta: string | null;
+  /** Both in one query: per group, empty groups left out, ordered by the group keys. */
+  whole: string;
+  keys: readonly string[];
+  sums: readonly string[];
+  /** A group whose sum of this comes to 0 is left out. */
+  nonEmpty: string;
+}
+
+/**
+ * The answer of `s.whole` from its two parts' answers, or null when the delta has a group the
+ * generation's answer lacks (its place in the order is then ClickHouse's to say: a key may be a
+ * String or a 64-bit integer, both JSON strings). Sums are Int64, JSON strings.
+ */
+export function mergeSums(s: SplitSums, generation: readonly Record<string, unknown>[], delta: readonly Record<string, unknown>[]): Record<string, unknown>[] | null {
+  const id = (r: Record<string, unknown>) => JSON.stringify(s.keys.map((k) => r[k]));
+  const out = generation.map((r) => ({ ...r }));
+  const at = new Map(out.map((r, i) => [id(r), i]));
+  for (const d of delta) {
+    const i = at.get(id(d));
+    if (i === undefined) {
+      if (s.sums.every((x) => Number(d[x]) === 0)) continue;
+      return null;
+    }
+    for (const x of s.sums) out[i]![x] = String(Number(out[i]![x]) + Number(d[x]));
+  }
+  return out.filter((r) => Number(r[s.nonEmpty]) > 0);
+}
+
 export interface PeriodSumsQuery {
   db: string;
   /** EPISODE_LEVEL: every episode one by one from every version (the reference). */
@@ -203,7 +244,7 @@ export interface PeriodSumsQuery {
  * Otherwise every episode one by one. Both are the same sums (a property test compares them for
  * random scopes, filters and corrections); groups whose `nonEmpty` sum is 0 are left out.
  */
-export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
+export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string | SplitSums {
   const F = family;
   const all = (...parts: (string | null)[]) => parts.filter((x): x is string => x !== null).join(' AND ');
   const period = (from: number, to: number) => `${F.day} >= ${int(from)} AND ${F.day} <= ${int(to)}`;
@@ -213,9 +254,16 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   const chosen = F.sums.map((name, i) => ({ name, expr: F.episodeSums[i]! })).filter((x) => !q.only || q.only.includes(x.name) || x.name === F.nonEmpty);
   const needsDays = chosen.some((x) => /\bd\b/.test(x.expr));
   const summed = chosen.map((x) => `toInt64(${x.expr}) AS s_${x.name}`).join(', ');
-  const outer = (inner: string) => `
+  const grouped = (inner: string) => `
     SELECT ${groupBy}, ${chosen.map((x) => `sum(s_${x.name}) AS ${x.name}`).join(', ')} FROM (${inner})
-    GROUP BY ${groupBy} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
+    GROUP BY ${groupBy}`;
+  const outer = (inner: string) => `${grouped(inner)} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
+  const split = (generation: string[], delta: string | null): SplitSums => ({
+    generation: `${grouped(generation.join('\n    UNION ALL\n    '))} ORDER BY ${groupBy}`,
+    delta: delta === null ? null : grouped(delta),
+    whole: outer([...generation, ...(delta === null ? [] : [delta])].join('\n    UNION ALL\n    ')),
+    keys: q.keys.map((_, i) => `k${i}`), sums: chosen.map((x) => x.name), nonEmpty: F.nonEmpty,
+  });
   // One type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
   const episodes = (source: string) => `SELECT ${keyList}, ${summed} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
   const columns = [...new Set([...columnsIn(q.keys.join(' ')), ...columnsOfSums(chosen.map((x) => x.expr))])];
@@ -223,7 +271,15 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   const whole = wholeMonths(q.fromDay, q.toDay);
   const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, F);
   const daily = rollup?.daily !== undefined && at.rollups.includes(rollup.daily) ? rollup.daily : null;
-  if (!rollup || (!whole && !daily)) return outer(episodes(currentEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.prune(q.fromDay)), at, columns)));
+  const signed = (source: string) => `SELECT ${groupBy}, ${chosen.map((x) => `toInt64(sign * u_${x.name}) AS s_${x.name}`).join(', ')}
+      FROM (SELECT ${keyList}, sign, ${chosen.map((x) => `toInt64(${x.expr}) AS u_${x.name}`).join(', ')} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}, sign)`;
+  if (!rollup || (!whole && !daily)) {
+    const cond = all(q.base, period(q.fromDay, q.toDay), F.counted, F.prune(q.fromDay));
+    if (at.generation === 0 || at.changed.many) return outer(episodes(currentEpisodes(q.db, cond, at, columns)));
+    // The generation's rows, the changed episodes' included, and their delta apart (see SplitSums).
+    const delta = changedDelta(q.db, at, cond, columns);
+    return split([episodes(generationEpisodes(q.db, cond, at, columns))], delta && signed(delta));
+  }
   const closed = all(F.counted, F.closed) || null;
   // The period's days outside the whole months, as plain ranges (the sort key skips to them; an OR would not).
   const edges = whole ? [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!) : [[q.fromDay, q.toDay]];
@@ -234,14 +290,11 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string {
   const delta = changedDelta(q.db, at, counted, columns);
   const rolled = (table: string, range: string) => `SELECT ${keyList}, ${chosen.map((x) => `toInt64(${x.name}) AS s_${x.name}`).join(', ')} FROM ${q.db}.${table}
       WHERE generation = ${int(at.generation)} AND ${q.base} AND ${range}`;
-  const signed = (source: string) => `SELECT ${groupBy}, ${chosen.map((x) => `toInt64(sign * u_${x.name}) AS s_${x.name}`).join(', ')}
-      FROM (SELECT ${keyList}, sign, ${chosen.map((x) => `toInt64(${x.expr}) AS u_${x.name}`).join(', ')} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}, sign)`;
-  return outer([
+  return split([
     ...(whole ? [rolled(rollup.table, `${F.month} >= ${int(whole.fromMonth)} AND ${F.month} <= ${int(whole.toMonth)}`)] : []),
-    ...(delta ? [signed(delta)] : []),
     ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(generationEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
     ...(F.open ? [episodes(generationEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
-  ].join('\n    UNION ALL\n    '));
+  ], delta && signed(delta));
 }
 
 export interface BedDaysQuery {
@@ -269,7 +322,7 @@ export interface BedDaysQuery {
  *     period, its generation row's taken back and its newest version's added (changedDelta).
  * The same sums as bedDaysIn over every episode's latest version (a property test compares them).
  */
-export function bedDaysSql(q: BedDaysQuery): string | null {
+export function bedDaysSql(q: BedDaysQuery): SplitSums | null {
   const { at, db } = q;
   if (!at.rollups.includes('episode_bed_days_rollup')) return null;
   // As rollupFor: a region's episodes lie together in the snapshot; one plain read beats a union on 18.16.
@@ -289,14 +342,21 @@ export function bedDaysSql(q: BedDaysQuery): string | null {
   // bed-days in the whole period into its newest version's (bedDaysIn adds up over days).
   const delta = changedDelta(db, at, all(q.base, ready, `(discharged_day < 0 OR discharged_day >= ${int(q.fromDay)})`), columns);
   const edges = [[q.fromDay, whole.fromDay - 1], [whole.toDay + 1, q.toDay]].filter(([a, b]) => a! <= b!);
-  return `
-    SELECT grp, care_type, sum(b) AS bed_days FROM (
-    SELECT ${q.group} AS grp, care_type, toInt64(bed_days) AS b FROM ${db}.episode_bed_days_rollup
-      WHERE generation = ${int(at.generation)} AND ${q.base} AND bed_month >= ${int(whole.fromMonth)} AND bed_month <= ${int(whole.toMonth)}
-    ${[
-    ...(delta ? [`SELECT ${q.group} AS grp, care_type, toInt64(sum(sign * (${bedDaysIn(q.fromDay, q.toDay, q.today)}))) AS b FROM ${delta} GROUP BY grp, care_type`] : []),
+  const generation = [
+    `SELECT ${q.group} AS grp, care_type, toInt64(bed_days) AS b FROM ${db}.episode_bed_days_rollup
+      WHERE generation = ${int(at.generation)} AND ${q.base} AND bed_month >= ${int(whole.fromMonth)} AND bed_month <= ${int(whole.toMonth)}`,
     ...edges.map(([a, b]) => episodes(generationEpisodes(db, all(q.base, ready, closed, `discharged_day >= ${int(a!)}`), at, columns), a!, b!)),
     episodes(generationEpisodes(db, all(q.base, ready, 'discharged_day < 0'), at, columns), q.fromDay, q.toDay),
-  ].map((x) => `UNION ALL\n    ${x}`).join('\n    ')})
-    GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`;
+  ];
+  const signed = delta && `SELECT ${q.group} AS grp, care_type, toInt64(sum(sign * (${bedDaysIn(q.fromDay, q.toDay, q.today)}))) AS b FROM ${delta} GROUP BY grp, care_type`;
+  const grouped = (parts: string[]) => `
+    SELECT grp, care_type, sum(b) AS bed_days FROM (
+    ${parts.join('\n    UNION ALL\n    ')})
+    GROUP BY grp, care_type`;
+  return {
+    generation: `${grouped(generation)} ORDER BY grp, care_type`,
+    delta: signed && grouped([signed]),
+    whole: `${grouped([...generation, ...(signed ? [signed] : [])])} HAVING bed_days > 0 ORDER BY grp, care_type`,
+    keys: ['grp', 'care_type'], sums: ['bed_days'], nonEmpty: 'bed_days',
+  };
 }

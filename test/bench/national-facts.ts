@@ -136,3 +136,26 @@ export async function writeChanges(client: ClickHouseClient, db: string, generat
   const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${db}.episode_facts WHERE ingested_at >= now() - 600`, format: 'JSONEachRow' })).json<{ n: string }>();
   return Number(r!.n);
 }
+
+/**
+ * Stores a newer version of one of a fixed sample of the generation's episodes `perSecond` times a
+ * second until stopped, as live traffic does (the server stamps each): every one is a new read
+ * point, so that each answer cached at the one before is unreachable. Returns how many it stored.
+ */
+export async function liveChanges(client: ClickHouseClient, db: string, generation: number, perSecond: number, seed: number): Promise<{ stop: () => Promise<number> }> {
+  const columns = ['episode_id', 'version', ...FACT_COLUMNS.filter((c) => c !== 'ingested_at')];
+  const sample = await (await client.query({ query: `SELECT ${columns.join(', ')} FROM ${db}.episode_snapshot WHERE generation = ${int(generation)} AND cityHash64(episode_id, ${int(seed)}) % 3000 = 0 LIMIT 2000`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  if (sample.length === 0) throw new Error('live changes: the generation holds no episode');
+  let written = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const r = sample[written % sample.length]!;
+      const round = Math.floor(written / sample.length) + 1;
+      await client.insert({ table: `${db}.episode_facts`, values: [{ ...r, version: Number(r.version) + round, track_colour: round % 2 === 1 && r.track_colour === 'GREEN' ? 'RED' : 'GREEN' }], format: 'JSONEachRow', columns: columns as never });
+      written++;
+      await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; return written; } };
+}

@@ -21,6 +21,8 @@
  *                                           them: ≈ 330 versions an hour nationally, a generation every 10 minutes)
  *                         [--rebuild]  (with --database: a new generation first, copied from the kept one)
  *                         [--requests 2000] [--concurrency 50]  (mixed indicator requests over HTTP, 0: none)
+ *                         [--live-changes 0]  (versions stored a second during the mixed requests, as live traffic:
+ *                                              each a new read point, so cached answers at the one before are unreachable)
  *                         [--read-rows]  (server: rows and bytes each case reads, from system.query_log: a measure
  *                                         the machine's load does not move)
  */
@@ -42,7 +44,7 @@ import { migrate } from '../../services/sink-clickhouse/clickhouse.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
 import { DEFAULT_SNAPSHOT_POLICY } from '../../services/snapshot/snapshot-builder.ts';
 import { readPoint, ROLLUP_TABLES, type ReadModel } from '../../services/snapshot/read-model.ts';
-import { writeChanges, writeNationalFacts } from './national-facts.ts';
+import { liveChanges, writeChanges, writeNationalFacts } from './national-facts.ts';
 import { apiLoad, type LoadResult } from './api-load.ts';
 import { countyCodes } from '../../services/reference/municipalities.ts';
 import { machine } from './report.ts';
@@ -62,6 +64,7 @@ const args = parseArgs({
     rebuild: { type: 'boolean', default: false },
     requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '50' },
+    'live-changes': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
     'read-rows': { type: 'boolean', default: false },
   },
@@ -88,6 +91,7 @@ const seed = whole('seed', args.seed);
 const changes = whole('changes', args.changes, 0);
 const requests = whole('requests', args.requests, 0);
 const concurrency = whole('concurrency', args.concurrency);
+const livePerSecond = whole('live-changes', args['live-changes'], 0);
 
 // A fixed "today", so that every run reads the same periods whatever the date.
 const today = stockholmDay(Date.parse('2026-12-01T12:00:00+01:00'));
@@ -156,7 +160,7 @@ async function readsOf(client: ClickHouseClient, db: string, c: Case): Promise<R
   const [r] = await (await client.query({ query: `SELECT count() AS q, sum(read_rows) AS r, sum(read_bytes) AS b FROM system.query_log WHERE type = 2 AND query_id LIKE '${mark}-%' AND event_date >= yesterday()`, format: 'JSONEachRow' })).json<{ q: string; r: string; b: string }>();
   return { queries: Number(r!.q), rows: Number(r!.r), bytes: Number(r!.b) };
 }
-interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; load: LoadResult | null; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
+interface SizeResult { mode: 'server' | 'embedded'; years: number; versionRows: number; episodes: number; changedSince: number; load: LoadResult | null; liveChanges: number; writeMs: number; buildMs: number; cases: CaseResult[]; p95Max: number; slowest: string; ratio: number | null }
 
 async function count(client: ClickHouseClient, table: string): Promise<number> {
   const [r] = await (await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
@@ -213,17 +217,19 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
     // Mixed requests as the analytics pages send them: every region's and the nation's, from a cold cache.
     answers.clear();
     const [hits, misses] = [answers.hits, answers.misses];
+    const live = requests > 0 && livePerSecond > 0 ? await liveChanges(client, db, (await readPoint(client, db)).generation, livePerSecond, seed) : null;
     const load = requests === 0 ? null : await apiLoad(client, db, { rules: OREBRO_RULES, population, now: () => Date.parse('2026-12-01T12:00:00+01:00') }, {
       requests, concurrency, seed,
       paths: ['indicators/mean-days?groupBy=month', 'indicators/mean-days', 'indicators/goal-fulfilment?groupBy=month', 'indicators/per-1000', 'track-colours', 'waiting', 'overview', 'readmissions?groupBy=month', 'indicators/variation'],
       scopes: [{ kind: 'nation' }, ...[...countyCodes].map((region): Scope => ({ kind: 'region', region }))],
     });
-    if (load) console.log(`  (answer cache: ${answers.hits - hits} hits, ${answers.misses - misses} misses)`);
+    const stored = live ? await live.stop() : 0;
+    if (load) console.log(`  (answer cache: ${answers.hits - hits} hits, ${answers.misses - misses} misses${live ? `; ${stored} versions stored meanwhile, ${livePerSecond} a second` : ''})`);
     if (load) console.log(`  ${load.requests} mixed requests, ${load.concurrency} at a time: ${load.perSecond.toFixed(0)} requests/s, p50 ${load.p50.toFixed(0)} ms, p99 ${load.p99.toFixed(0)} ms, ${load.failed} failed`);
     const slowest = out.reduce((a, b) => (b.p95 > a.p95 ? b : a));
     const compared = out.filter((r) => r.episodeLevelP95 !== null);
     const ratio = compared.length > 0 ? compared.reduce((s, r) => s + r.p95, 0) / compared.reduce((s, r) => s + r.episodeLevelP95!, 0) : null;
-    return { mode, years, versionRows, episodes, changedSince: since, load, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
+    return { mode, years, versionRows, episodes, changedSince: since, load, liveChanges: stored, writeMs, buildMs, cases: out, p95Max: slowest.p95, slowest: `${slowest.endpoint}@${slowest.scope}`, ratio };
   } finally {
     if (!args.keep && !reused) await client.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
     else console.log(`  kept database ${db}`);
@@ -256,7 +262,7 @@ for (const years of yearsList) {
   const ratios = mine.map((r) => r.ratio).filter((r): r is number => r !== null);
   const ratio = ratios.length > 0 ? Math.max(...ratios) : null;
   const loads = mine.map((r) => r.load).filter((l): l is LoadResult => l !== null);
-  const load = loads.length === 0 ? '' : ` requests_per_s_min=${Math.round(Math.min(...loads.map((l) => l.perSecond)))} p99_max_ms=${Math.round(Math.max(...loads.map((l) => l.p99)))}`;
+  const load = loads.length === 0 ? '' : ` requests_per_s_min=${Math.round(Math.min(...loads.map((l) => l.perSecond)))} p99_max_ms=${Math.round(Math.max(...loads.map((l) => l.p99)))}${livePerSecond > 0 ? ` live_changes_per_s=${livePerSecond}` : ''}`;
   console.log(`RESULT queries years=${years} p95_max_ms=${Math.round(worst.p95Max)} slowest=${worst.slowest}(${worst.mode}) ratio_vs_episode_level=${ratio === null ? 'n/a' : ratio.toFixed(4)}${load}`);
 }
 process.exit(wrong.length > 0 ? 1 : 0);

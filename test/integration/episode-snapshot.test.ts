@@ -145,6 +145,10 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   /** Queries that read each closed-episode rollup: the cases that go through one are counted, so a test knows it was taken. */
   const rolled = new Map<string, number>();
   const rolledQueries = () => [...rolled.values()].reduce((a, b) => a + b, 0);
+  /** Queries that read a rollup of sums but not the changed episodes' delta (a sum's generation part, see SplitSums), and those that read the delta. */
+  let generationParts = 0;
+  let deltaReads = 0;
+  const SUMS = ROLLUP_TABLES.filter((t) => !t.startsWith('episode_snapshot_rows'));
   /** The rows' tables' reads in order: a request's sample, a page below the bound ('bounded'), all of the period ('whole', also after a bound held too few). */
   const rowsReads: ('sample' | 'bounded' | 'whole')[] = [];
   /** Pages answered below their bound alone (not read on above it). */
@@ -152,6 +156,8 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   const counting = new Proxy({} as typeof client, {
     get: (_, key) => (key === 'query'
       ? (o: { query: string }) => {
+        if (/\.episode_snapshot_delta\b/.test(o.query)) deltaReads++;
+        else if (new RegExp(`\\.(${SUMS.join('|')})\\s+WHERE generation = \\d+ AND`).test(o.query)) generationParts++;
         for (const [, table] of o.query.matchAll(new RegExp(`\\.(${ROLLUP_TABLES.join('|')})\\s+(?:PRE)?WHERE generation = \\d+ AND`, 'g'))) rolled.set(table!, (rolled.get(table!) ?? 0) + 1);
         if (/\.episode_snapshot_rows_sample\s+WHERE/.test(o.query)) rowsReads.push('sample');
         else if (/\.episode_snapshot_rows\s+PREWHERE/.test(o.query)) rowsReads.push(/ AND episode_id <= '/.test(o.query) ? 'bounded' : 'whole');
@@ -174,9 +180,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   ];
 
   /** Every endpoint, for the fixed cases and `cases` random scopes and filters, both read models: equal. Returns how many answers had rows. */
-  async function sameAnswers(cases: number): Promise<number> {
+  const sameAnswers = (cases: number): Promise<number> => sameAnswersFor([...fixedCases(), ...Array.from({ length: cases }, () => randomCase())]);
+  async function sameAnswersFor(list: { scope: Scope; q: URLSearchParams }[]): Promise<number> {
     let nonEmpty = 0;
-    const list = [...fixedCases(), ...Array.from({ length: cases }, () => randomCase())];
     for (const { scope, q } of list) {
       const filters = parseFilters(q, { fromDay: 0, toDay: today });
       const base = { client: counting, db, filters, scope, today, rules: OREBRO_RULES, population };
@@ -239,6 +245,8 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect(corrections.length).toBeGreaterThan(40);
     expect((await snapshotState(client, db)).delta).toBe(corrections.length);
     expect(await recent()).toEqual({ old: '0', n: String(corrections.length) });
+    // From an empty answer cache: the generations' parts of the sums asked above would come from it.
+    ind.answers.clear();
     const before = new Map(rolled);
     expect(await sameAnswers(6)).toBeGreaterThan(50);
     // Whole months through each rollup (the municipal one for a nation or kommun, the wide one
@@ -251,6 +259,18 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     // Pages of rows found below their bound, and others read on above it: both ways compared.
     expect(pagesBelowBound()).toBeGreaterThan(10);
     expect(rowsReads.filter((r, i) => r === 'bounded' && rowsReads[i + 1] === 'whole').length).toBeGreaterThan(0);
+  });
+
+  it("a sum's generation part comes from the answer cache after versions are stored; the changed episodes' delta is read anew", async () => {
+    const list = fixedCases();
+    ind.answers.clear();
+    expect(await sameAnswersFor(list)).toBeGreaterThan(20);
+    const [parts, deltas] = [generationParts, deltaReads];
+    await correctSome(10);
+    expect(await sameAnswersFor(list)).toBeGreaterThan(20);
+    // Equal to the episode-level read (above), with no rollup of sums read again without the delta.
+    expect(generationParts).toBe(parts);
+    expect(deltaReads).toBeGreaterThan(deltas + 10);
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
