@@ -9,13 +9,13 @@ import { epochDay, fromEpochDay, isoDate } from '../core/stockholm-time.ts';
 import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
-import { columnsIn, currentEpisodes, EPISODE_LEVEL, fromSnapshot, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
+import { changedDelta, columnsIn, currentEpisodes, EPISODE_LEVEL, generationEpisodes, fromSnapshot, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
 import { hasRowsTable, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
 import { ADMISSIONS, bedDaysSql, DISCHARGES, mergeSums, periodSums, type SplitSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
-import { paymentBasisOf, paymentReadsFrom, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
-import { paymentCellsSql } from './payment-sql.ts';
+import { paymentBasisOf, paymentReadsFrom, type PaymentCell, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
+import { mergePaymentCells, paymentCellsSql } from './payment-sql.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -267,7 +267,20 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
   const agreements = ctx.agreements ?? AgreementSet.of(ctx.rules);
   // Summed in ClickHouse: a nation's month is ≈ 80 000 episodes, a few thousand cells.
   const q = paymentCellsSql(agreements, month, ctx.today);
-  const cells = q.toCells(await over(ctx, paymentCondition(ctx, month, agreements), q.sql));
+  const cond = paymentCondition(ctx, month, agreements);
+  const at = await pointOf(ctx);
+  let cells: PaymentCell[] | undefined;
+  if (at.generation > 0 && !at.changed.many) {
+    // The generation's cells (cached for its life) and the changed episodes' signed delta: no
+    // NOT IN of the changed ids over the generation's rows (≈ a quarter of the nation's query).
+    const columns = columnsIn(q.sql(''));
+    const delta = changedDelta(ctx.db, at, cond, columns);
+    const [generation, changes] = await Promise.all([cached(ctx, q.sql(generationEpisodes(ctx.db, cond, at, columns)), true), delta === null ? [] : cached(ctx, q.sql(delta, true))]);
+    cells = q.toCells(delta === null ? generation : mergePaymentCells(generation, changes));
+    // A line without an agreement names its earliest discharge day, which the delta cannot take back (mergePaymentCells).
+    if (delta !== null && cells.some((c) => c.invoiced && agreements.inForce(c.region, c.agreementDay) === undefined)) cells = undefined;
+  }
+  cells ??= q.toCells(await over(ctx, cond, q.sql));
   return { ...paymentBasisOf(cells, agreements, month), period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
 }
 
@@ -453,7 +466,8 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: 
     const source = (bound: string) => currentEpisodes(ctx.db, bound === '' ? cond : `${cond} AND episode_id <= ${str(bound)}`, point, columns, { table: ROWS_TABLE, prune });
     // The bound: the sample's k-th matching episode (the generation's versions: it only sizes the read).
     const sample = `(SELECT ${fromSnapshot(columns)} FROM ${ctx.db}.${ROWS_SAMPLE} WHERE generation = ${int(point.generation)} AND ${prune} AND ${cond})`;
-    const [b] = await cached(ctx, page(sample, 'episode_id', `LIMIT 1 OFFSET ${int(sampleRank(offset + limit) - 1)}`));
+    // It reads the generation's own table only: cached for the generation's life, not asked again at each read point.
+    const [b] = await cached(ctx, page(sample, 'episode_id', `LIMIT 1 OFFSET ${int(sampleRank(offset + limit) - 1)}`), true);
     rows = b === undefined ? [] : await cached(ctx, page(source(String(b.episode_id))));
     // Fewer than a page below the bound: the page may go on above it, so it is read unbounded. A
     // whole page below it is the page: every episode before its last one is below the bound too.

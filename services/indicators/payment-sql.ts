@@ -16,7 +16,7 @@ type CareType = (typeof CARE_TYPES)[number];
  * written into the SQL as literals; the 12:00 rule and the conditions are the stored payment days
  * and liability; averages, thresholds and amounts are computed from the sums by paymentBasisOf.
  */
-export function paymentCellsSql(set: AgreementSet, month: Month, today: number): { sql: (source: string) => string; toCells: (rows: Record<string, unknown>[]) => PaymentCell[] } {
+export function paymentCellsSql(set: AgreementSet, month: Month, today: number): { sql: (source: string, signed?: boolean) => string; toCells: (rows: Record<string, unknown>[]) => PaymentCell[] } {
   const readsFrom = paymentReadsFrom(set, month);
   const overlaps = (a: Agreement) => a.validFrom <= month.toDay && (a.validTo === null || readsFrom <= a.validTo);
   const inWindow = set.agreements.filter(overlaps);
@@ -46,12 +46,16 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
   }
   const billedFrom = cases.length === 0 ? '0' : `multiIf(${cases.join(', ')}, 0)`;
 
-  const sql = (source: string) => `
+  // `signed`: the source carries a sign (a changed episode's generation row -1, its newest version
+  // +1; changedDelta), summed as such. first_day is then the earliest of the +1 rows only, a bound
+  // from below where a -1 row held the earliest (see mergePaymentCells).
+  const sql = (source: string, signed = false) => `
     SELECT region, recipient_municipality AS kommun, care_type AS care, invoiced, day_zero, stretch,
-      count() AS episodes, sum(length(payment_days)) AS days, min(discharged_day) AS first_day,
-      sumMap(arrayMap(x -> toYear(toDate(x)), billable), arrayMap(x -> toUInt64(1), billable)) AS by_year
+      ${signed ? 'sum(sign)' : 'count()'} AS episodes, sum(${signed ? 'sign * ' : ''}length(payment_days)) AS days,
+      ${signed ? `min(if(sign > 0, toInt64(discharged_day), toInt64(${NO_DAY})))` : 'min(discharged_day)'} AS first_day,
+      sumMap(arrayMap(x -> toYear(toDate(x)), billable), arrayMap(x -> ${signed ? 'toInt64(sign)' : 'toUInt64(1)'}, billable)) AS by_year
     FROM (
-      SELECT region, recipient_municipality, care_type, payment_days, discharged_day,
+      SELECT ${signed ? 'sign, ' : ''}region, recipient_municipality, care_type, payment_days, discharged_day,
         discharged_day >= ${int(month.fromDay)} AS invoiced, ${utklarDays(today)} = 0 AS day_zero, ${stretch} AS stretch,
         if(invoiced AND liability != 'not-liable', arraySlice(payment_days, ${billedFrom} + 1), emptyArrayInt32()) AS billable
       FROM ${source})
@@ -67,4 +71,36 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
     };
   });
   return { sql, toCells };
+}
+
+/** No discharge day: larger than any (first_day of a cell with no +1 row). */
+const NO_DAY = 2 ** 32;
+
+/**
+ * A month's cells over every generation row (paymentCellsSql's rows) plus the changed episodes'
+ * signed delta (the same SQL, `signed`): what the one query over every episode's newest version
+ * answers, cell by cell, except that a cell's first_day may be a retracted row's (the delta's -1
+ * rows cannot take a minimum back). paymentBasisOf reads first_day in two places: whether a
+ * month-before cell lies in the averaging window (a month's first day, which every row read
+ * lies on or after for a rolling agreement and every month-before row before for a monthly one,
+ * so a bound from below answers alike), and the text of a line without an agreement, where it must
+ * be exact: payment() asks the one query where such a line would be written.
+ */
+export function mergePaymentCells(generation: Record<string, unknown>[], delta: Record<string, unknown>[]): Record<string, unknown>[] {
+  const key = (r: Record<string, unknown>) => [r.region, r.kommun, r.care, r.invoiced, r.day_zero, r.stretch].map(String).join('\u0000');
+  const out = new Map<string, { row: Record<string, unknown>; episodes: number; days: number; first: number; years: Map<number, number> }>();
+  for (const r of [...generation, ...delta]) {
+    const k = key(r);
+    const [ys, cs] = r.by_year as [unknown[], unknown[]];
+    const first = Number(r.first_day);
+    const c = out.get(k) ?? out.set(k, { row: r, episodes: 0, days: 0, first: NO_DAY, years: new Map() }).get(k)!;
+    c.episodes += Number(r.episodes);
+    c.days += Number(r.days);
+    c.first = Math.min(c.first, first);
+    ys.forEach((y, i) => c.years.set(Number(y), (c.years.get(Number(y)) ?? 0) + Number(cs[i])));
+  }
+  return [...out.values()].filter((c) => c.episodes !== 0).map(({ row, episodes, days, first, years }) => {
+    const kept = [...years].filter(([, n]) => n !== 0).sort(([a], [b]) => a - b);
+    return { ...row, episodes, days, first_day: first, by_year: [kept.map(([y]) => y), kept.map(([, n]) => n)] };
+  });
 }

@@ -108,16 +108,16 @@ export async function readPoint(client: ClickHouseClient, db: string): Promise<R
   const since = sinceWatermark(at);
   const stored = await rows(client, `SELECT episode_id, max(version) AS stored FROM ${db}.episode_facts_recent WHERE ${since} GROUP BY episode_id`);
   const newest = new Map(stored.map((x) => [String(x.episode_id), Number(x.stored)]));
-  const ids = [...newest.keys()].sort();
-  const where = await keysIn(client, db, generation, ids, since);
-  const inGeneration = ids.map((id) => where.get(id)).filter((k) => k != null);
-  const listed = {
-    ids,
+  const changedIds = [...newest.keys()].sort();
+  const where = await keysIn(client, db, generation, changedIds, since);
+  const inGeneration = changedIds.map((id) => where.get(id)).filter((k) => k != null);
+  const named = {
+    ids: changedIds,
     inGeneration: inGeneration.map((k) => k.key),
     stale: inGeneration.filter((k) => k.version > newest.get(k.key.episodeId)!).map((k) => k.key),
   };
-  await copyChangedRows(client, db, generation, listed.inGeneration);
-  const changed: Changed = { ...listed, point: await writeDelta(client, db, at, listed) };
+  await copyChangedRows(client, db, generation, named.inGeneration);
+  const changed: Changed = { ...named, point: await writeDelta(client, db, at, named) };
   // The count read first may be lower than the ids read after it: the key says what was asked.
   lastChanged.set(db, { generation, changes: at.changes, changed });
   return { ...at, changed };

@@ -258,12 +258,8 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string | Spl
     SELECT ${groupBy}, ${chosen.map((x) => `sum(s_${x.name}) AS ${x.name}`).join(', ')} FROM (${inner})
     GROUP BY ${groupBy}`;
   const outer = (inner: string) => `${grouped(inner)} HAVING ${F.nonEmpty} > 0 ORDER BY ${groupBy}`;
-  const split = (generation: string[], delta: string | null): SplitSums => ({
-    generation: `${grouped(generation.join('\n    UNION ALL\n    '))} ORDER BY ${groupBy}`,
-    delta: delta === null ? null : grouped(delta),
-    whole: outer([...generation, ...(delta === null ? [] : [delta])].join('\n    UNION ALL\n    ')),
-    keys: q.keys.map((_, i) => `k${i}`), sums: chosen.map((x) => x.name), nonEmpty: F.nonEmpty,
-  });
+  const split = (generation: string[], delta: string | null): SplitSums =>
+    splitSums(grouped, generation, delta, { keys: q.keys.map((_, i) => `k${i}`), sums: chosen.map((x) => x.name), nonEmpty: F.nonEmpty });
   // One type (18.16's UNION ALL wants the same types in every branch), named apart from the sums they add to.
   const episodes = (source: string) => `SELECT ${keyList}, ${summed} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
   const columns = [...new Set([...columnsIn(q.keys.join(' ')), ...columnsOfSums(chosen.map((x) => x.expr))])];
@@ -349,14 +345,24 @@ export function bedDaysSql(q: BedDaysQuery): SplitSums | null {
     episodes(generationEpisodes(db, all(q.base, ready, 'discharged_day < 0'), at, columns), q.fromDay, q.toDay),
   ];
   const signed = delta && `SELECT ${q.group} AS grp, care_type, toInt64(sum(sign * (${bedDaysIn(q.fromDay, q.toDay, q.today)}))) AS b FROM ${delta} GROUP BY grp, care_type`;
-  const grouped = (parts: string[]) => `
-    SELECT grp, care_type, sum(b) AS bed_days FROM (
-    ${parts.join('\n    UNION ALL\n    ')})
+  const grouped = (inner: string) => `
+    SELECT grp, care_type, sum(b) AS bed_days FROM (${inner})
     GROUP BY grp, care_type`;
+  return splitSums(grouped, generation, signed, { keys: ['grp', 'care_type'], sums: ['bed_days'], nonEmpty: 'bed_days' });
+}
+
+/**
+ * A sum's two parts and the one query of both (SplitSums): `grouped` sums branches (UNION ALL)
+ * per group of `s.keys`; the generation's part and the whole ordered by them, the whole without
+ * its empty groups.
+ */
+function splitSums(grouped: (inner: string) => string, generation: readonly string[], delta: string | null, s: Pick<SplitSums, 'keys' | 'sums' | 'nonEmpty'>): SplitSums {
+  const union = (parts: readonly string[]) => parts.join('\n    UNION ALL\n    ');
+  const order = s.keys.join(', ');
   return {
-    generation: `${grouped(generation)} ORDER BY grp, care_type`,
-    delta: signed && grouped([signed]),
-    whole: `${grouped([...generation, ...(signed ? [signed] : [])])} HAVING bed_days > 0 ORDER BY grp, care_type`,
-    keys: ['grp', 'care_type'], sums: ['bed_days'], nonEmpty: 'bed_days',
+    generation: `${grouped(union(generation))} ORDER BY ${order}`,
+    delta: delta === null ? null : grouped(delta),
+    whole: `${grouped(union(delta === null ? generation : [...generation, delta]))} HAVING ${s.nonEmpty} > 0 ORDER BY ${order}`,
+    ...s,
   };
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateChanged } from '../../services/clock/changelog.ts';
 import { foldEpisode } from '../../services/clock/episode-state.ts';
+import { AgreementSet, loadAgreementSet } from '../../services/agreements/agreement-set.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
 import { isoDate, fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
 import { episodeFact, monthOfDay, type EpisodeFact } from '../../services/facts/episode-fact.ts';
@@ -117,6 +118,8 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     return { scope, q };
   }
 
+  const march = { fromDay: stockholmDay(Date.parse('2026-03-01T12:00:00+01:00')), toDay: stockholmDay(Date.parse('2026-03-31T12:00:00+02:00')) };
+  const only18 = new AgreementSet(loadAgreementSet(undefined, 'orebro').agreements.filter((a) => a.region === '18'));
   const selected = (counted: ind.Counted): ind.RowsSelection => ({ counted, band: null, reason: null, party: null, recipient: null, indexClinic: null, utklarDays: null, daysSinceDischarge: null });
   const endpoints: [string, (c: ind.Ctx) => Promise<ind.Result>][] = [
     ['meanDays by municipality', (c) => ind.meanDays(c, 'municipality')],
@@ -129,7 +132,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     ['occupiedBeds by municipality', (c) => ind.occupiedBeds(c, 'municipality')],
     ['variation', (c) => ind.variation(c)],
     ['waiting by hospital', (c) => ind.waiting(c, 'hospital')],
-    ['payment, March', (c) => ind.payment(c, { fromDay: stockholmDay(Date.parse('2026-03-01T12:00:00+01:00')), toDay: stockholmDay(Date.parse('2026-03-31T12:00:00+02:00')) })],
+    ['payment, March', (c) => ind.payment(c, march)],
+    // Region 03 under no agreement: its lines name their earliest discharge day, which a changed episode's delta cannot take back.
+    ['payment, March, region 18 alone under an agreement', (c) => ind.payment({ ...c, agreements: only18 }, march)],
     ['trackColours', (c) => ind.trackColours(c)],
     ['overview by municipality', (c) => ind.overview(c, 'municipality')],
     ['readmissions by month', (c) => ind.readmissions(c, 'month')],
@@ -148,6 +153,9 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   /** Queries that read a rollup of sums but not the changed episodes' delta (a sum's generation part, see SplitSums), and those that read the delta. */
   let generationParts = 0;
   let deltaReads = 0;
+  /** The invoice month's sums (payment-sql.ts): read over the generation's rows less the changed ids (NOT IN), and as the signed delta. */
+  let paymentNotIn = 0;
+  let paymentDeltas = 0;
   const SUMS = ROLLUP_TABLES.filter((t) => !t.startsWith('episode_snapshot_rows'));
   /** The rows' tables' reads in order: a request's sample, a page below the bound ('bounded'), all of the period ('whole', also after a bound held too few). */
   const rowsReads: ('sample' | 'bounded' | 'whole')[] = [];
@@ -156,6 +164,8 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   const counting = new Proxy({} as typeof client, {
     get: (_, key) => (key === 'query'
       ? (o: { query: string }) => {
+        if (/\bby_year\b/.test(o.query) && /\bepisode_id NOT IN\b/.test(o.query)) paymentNotIn++;
+        if (/\bby_year\b/.test(o.query) && /sum\(sign\)/.test(o.query)) paymentDeltas++;
         if (/\.episode_snapshot_delta\b/.test(o.query)) deltaReads++;
         else if (new RegExp(`\\.(${SUMS.join('|')})\\s+WHERE generation = \\d+ AND`).test(o.query)) generationParts++;
         for (const [, table] of o.query.matchAll(new RegExp(`\\.(${ROLLUP_TABLES.join('|')})\\s+(?:PRE)?WHERE generation = \\d+ AND`, 'g'))) rolled.set(table!, (rolled.get(table!) ?? 0) + 1);
@@ -265,12 +275,22 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     const list = fixedCases();
     ind.answers.clear();
     expect(await sameAnswersFor(list)).toBeGreaterThan(20);
-    const [parts, deltas] = [generationParts, deltaReads];
+    const samples = () => rowsReads.filter((r) => r === 'sample').length;
+    const [parts, deltas, notIn, paymentDelta, sampled] = [generationParts, deltaReads, paymentNotIn, paymentDeltas, samples()];
     await correctSome(10);
     expect(await sameAnswersFor(list)).toBeGreaterThan(20);
     // Equal to the episode-level read (above), with no rollup of sums read again without the delta.
     expect(generationParts).toBe(parts);
     expect(deltaReads).toBeGreaterThan(deltas + 10);
+    // The invoice month: its generation's cells from the cache and the delta read, per case; the
+    // generation's rows less the changed ids read only where a line has no agreement (region 03).
+    // (Both sets bill alike here, so their SQL, and its cached answer, is one.)
+    expect(paymentDeltas - paymentDelta).toBeGreaterThanOrEqual(list.length);
+    expect(paymentNotIn - notIn).toBeGreaterThanOrEqual(1);
+    expect(paymentNotIn - notIn).toBeLessThanOrEqual(list.length);
+    // A page's bound comes from the generation's sample: not read again (the pages themselves are, above).
+    expect(sampled).toBeGreaterThan(0);
+    expect(samples()).toBe(sampled);
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
