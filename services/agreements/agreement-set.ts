@@ -15,8 +15,14 @@ export class AgreementSet {
 
   /** The region's own agreement on `day`, else the law's defaults; undefined when neither is in force. */
   inForce(region: string, day: number): Agreement | undefined {
-    const on = (r: string) => this.agreements.find((a) => a.region === r && a.validFrom <= day && (a.validTo === null || day <= a.validTo));
-    return on(region) ?? on('*');
+    // A loop, not two finds: the invoice basis asks this for each of a nation's ≈ 5 000 cells.
+    let law: Agreement | undefined;
+    for (const a of this.agreements) {
+      if (a.validFrom > day || (a.validTo !== null && day > a.validTo)) continue;
+      if (a.region === region) return a;
+      if (a.region === '*') law ??= a;
+    }
+    return law;
   }
 
   /** Today's behaviour without agreement files: one set of rules for every region and every day. */

@@ -36,6 +36,8 @@ export interface Month {
 }
 
 const day = (d: number) => isoDate(fromEpochDay(d));
+/** localeCompare, asked only where the strings differ (most of a sort's comparisons here are of equal care types and regions). */
+const collate = (a: string, b: string) => (a === b ? 0 : a.localeCompare(b));
 /** The first day of the month `back` months before the one `d` lies in. */
 const monthStart = (d: number, back: number) => {
   const c = fromEpochDay(d);
@@ -97,6 +99,16 @@ export function paymentBasisOf(cells: readonly PaymentCell[], set: AgreementSet,
     g.list.push(c);
   }
 
+  // The months before the invoiced one, per region and care type (a rolling average reads its own).
+  const earlier = new Map<string, PaymentCell[]>();
+  for (const c of cells) {
+    if (c.invoiced) continue;
+    const k = `${c.region}|${c.careType}`;
+    const list = earlier.get(k);
+    if (list) list.push(c);
+    else earlier.set(k, [c]);
+  }
+
   const rows: Row[] = [];
   const used = new Set<Agreement>();
   const missing = new Map<Agreement, Set<number>>();
@@ -118,10 +130,11 @@ export function paymentBasisOf(cells: readonly PaymentCell[], set: AgreementSet,
     const out: Row[] = [];
     if (p.model === 'municipal-average') {
       const from = p.period === 'rolling-3-months' ? monthStart(month.fromDay, 2) : month.fromDay;
-      const before = cells.filter((c) => !c.invoiced && c.region === region && c.careType === careType && c.firstDischargedDay >= from && c.firstDischargedDay < month.fromDay);
+      const before = (earlier.get(`${region}|${careType}`) ?? []).filter((c) => c.firstDischargedDay >= from && c.firstDischargedDay < month.fromDay);
       const threshold = averageThreshold(p, careType);
+      const period = { averageFrom: day(from), averageTo: day(month.toDay) };
       for (const { municipality, ...m } of municipalAverageOf([...before, ...list], a.rules, careType)) {
-        out.push({ kommun: municipality, careType, ...m, threshold, ...extra, averageFrom: day(from), averageTo: day(month.toDay) });
+        out.push({ kommun: municipality, careType, ...m, threshold, ...extra, ...period });
       }
     } else {
       const free = p.freeDays[careType];
@@ -135,7 +148,7 @@ export function paymentBasisOf(cells: readonly PaymentCell[], set: AgreementSet,
     for (const r of out) for (const y of r.missingAmountYears as number[]) (missing.get(a) ?? missing.set(a, new Set()).get(a)!).add(y);
     rows.push(...out);
   }
-  rows.sort((x, y) => String(x.careType).localeCompare(String(y.careType)) || String(x.region).localeCompare(String(y.region)) || String(x.kommun).localeCompare(String(y.kommun)));
+  rows.sort((x, y) => collate(String(x.careType), String(y.careType)) || collate(String(x.region), String(y.region)) || collate(String(x.kommun), String(y.kommun)));
 
   const notes = [`episodes discharged ${day(month.fromDay)}–${day(month.toDay)}, each under the agreement in force for its region on its discharge day; 12:00 rule`];
   for (const a of used) {

@@ -87,20 +87,42 @@ const NO_DAY = 2 ** 32;
  * be exact: payment() asks the one query where such a line would be written.
  */
 export function mergePaymentCells(generation: Record<string, unknown>[], delta: Record<string, unknown>[]): Record<string, unknown>[] {
-  const key = (r: Record<string, unknown>) => [r.region, r.kommun, r.care, r.invoiced, r.day_zero, r.stretch].map(String).join('\u0000');
-  const out = new Map<string, { row: Record<string, unknown>; episodes: number; days: number; first: number; years: Map<number, number> }>();
-  for (const r of [...generation, ...delta]) {
-    const k = key(r);
-    const [ys, cs] = r.by_year as [unknown[], unknown[]];
-    const first = Number(r.first_day);
-    const c = out.get(k) ?? out.set(k, { row: r, episodes: 0, days: 0, first: NO_DAY, years: new Map() }).get(k)!;
-    c.episodes += Number(r.episodes);
-    c.days += Number(r.days);
-    c.first = Math.min(c.first, first);
-    ys.forEach((y, i) => c.years.set(Number(y), (c.years.get(Number(y)) ?? 0) + Number(cs[i])));
+  const key = (r: Record<string, unknown>) => `${String(r.region)}\u0000${String(r.kommun)}\u0000${String(r.care)}\u0000${String(r.invoiced)}\u0000${String(r.day_zero)}\u0000${String(r.stretch)}`;
+  // Only the cells the delta touches are added up (a nation's month: a few hundred of ≈ 5 000).
+  const touched = new Map<string, Record<string, unknown>[]>();
+  for (const d of delta) {
+    const k = key(d);
+    const list = touched.get(k);
+    if (list) list.push(d);
+    else touched.set(k, [d]);
   }
-  return [...out.values()].filter((c) => c.episodes !== 0).map(({ row, episodes, days, first, years }) => {
-    const kept = [...years].filter(([, n]) => n !== 0).sort(([a], [b]) => a - b);
-    return { ...row, episodes, days, first_day: first, by_year: [kept.map(([y]) => y), kept.map(([, n]) => n)] };
-  });
+  const out: Record<string, unknown>[] = [];
+  for (const r of generation) {
+    const k = key(r);
+    const ds = touched.get(k);
+    if (!ds) out.push(r);
+    else {
+      out.push(added([r, ...ds]));
+      touched.delete(k);
+    }
+  }
+  for (const ds of touched.values()) out.push(added(ds));
+  return out.filter((c) => Number(c.episodes) !== 0);
+}
+
+/** One cell from several answers' rows of it: sums added, the earliest first day, years left with no billable day dropped. */
+function added(rows: Record<string, unknown>[]): Record<string, unknown> {
+  let episodes = 0;
+  let days = 0;
+  let first = NO_DAY;
+  const years = new Map<number, number>();
+  for (const r of rows) {
+    const [ys, cs] = r.by_year as [unknown[], unknown[]];
+    episodes += Number(r.episodes);
+    days += Number(r.days);
+    first = Math.min(first, Number(r.first_day));
+    ys.forEach((y, i) => years.set(Number(y), (years.get(Number(y)) ?? 0) + Number(cs[i])));
+  }
+  const kept = [...years].filter(([, n]) => n !== 0).sort(([a], [b]) => a - b);
+  return { ...rows[0], episodes, days, first_day: first, by_year: [kept.map(([y]) => y), kept.map(([, n]) => n)] };
 }

@@ -1,8 +1,27 @@
 import type { Admin } from 'kafkajs';
 
+const RETRIES = 5;
+
+/**
+ * The group's committed offsets. Asked again, up to ≈ 3 s, on a retriable error: kafkajs's admin
+ * does not retry a group coordinator that moved or is still loading (a fresh broker's first group
+ * answers NOT_COORDINATOR once its offsets topic exists), and a lag read failing then would stop
+ * its caller's round (the invoices' auto-freeze) for nothing.
+ */
+export async function committedOffsets(admin: Pick<Admin, 'fetchOffsets'>, groupId: string, topic: string, pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchOffsets({ groupId, topics: [topic] });
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || attempt >= RETRIES - 1) throw error;
+      await pause(100 * 2 ** attempt);
+    }
+  }
+}
+
 /** Per partition: the next offset the group will read (its commit, or the log start) and the end. */
 async function positions(admin: Admin, groupId: string, topic: string): Promise<{ partition: number; next: bigint; end: bigint }[]> {
-  const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), committedOffsets(admin, groupId, topic)]);
   return ends.map((p) => {
     const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? '-1';
     return { partition: p.partition, next: BigInt(Number(c) >= 0 ? c : p.low), end: BigInt(p.high) };

@@ -26,8 +26,10 @@ describe('mergePaymentCells: a generation\'s cells plus the changed episodes\' s
     expect(merged.map((r) => [r.kommun, r.episodes, r.days, r.by_year])).toEqual([['1881', 2, 4, [[], []]]]);
   });
 
-  it('keeps a cell only the delta brings, and an earlier first day from the delta', () => {
-    const merged = mergePaymentCells([cell('1880', 1, 1, 1, 20420, [])], [cell('1880', 1, 1, 2, 20401, [[2025, 2]]), cell('0180', 1, 1, 6, 20399, [[2025, 6]])]);
-    expect(merged.map((r) => [r.kommun, r.episodes, r.first_day, r.by_year])).toEqual([['1880', 2, 20401, [[2025], [2]]], ['0180', 1, 20399, [[2025], [6]]]]);
+  it('keeps a cell only the delta brings, and an earlier first day from the delta; a cell it does not touch as it came', () => {
+    const untouched = cell('1882', 1, 4, 9, 20402, [[2025, 9]]);
+    const merged = mergePaymentCells([cell('1880', 1, 1, 1, 20420, []), untouched], [cell('1880', 1, 1, 2, 20401, [[2025, 2]]), cell('0180', 1, 1, 6, 20399, [[2025, 6]])]);
+    expect(merged.map((r) => [r.kommun, r.episodes, r.first_day, r.by_year])).toEqual([['1880', 2, 20401, [[2025], [2]]], ['1882', '4', 20402, [[2025], ['9']]], ['0180', 1, 20399, [[2025], [6]]]]);
+    expect(merged[1]).toBe(untouched);
   });
 });
