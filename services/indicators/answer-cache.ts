@@ -11,7 +11,7 @@ export class AnswerCache {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxEntries = 2_000, private readonly maxRows = 500_000, private readonly maxRowsPerAnswer = 5_000) {}
+  constructor(private readonly maxEntries = 2_000, private readonly maxRows = 500_000, private readonly maxRowsPerAnswer = 50_000) {}
 
   get(key: string): Record<string, unknown>[] | undefined {
     const v = this.#entries.get(key);

@@ -199,6 +199,8 @@ export interface SplitSums {
  * String or a 64-bit integer, both JSON strings). Sums are Int64, JSON strings.
  */
 export function mergeSums(s: SplitSums, generation: readonly Record<string, unknown>[], delta: readonly Record<string, unknown>[]): Record<string, unknown>[] | null {
+  // Nothing changed in the groups: the generation's rows as they are (no copies, no index of thousands of keys).
+  if (delta.length === 0) return generation.filter((r) => Number(r[s.nonEmpty]) > 0);
   const id = (r: Record<string, unknown>) => JSON.stringify(s.keys.map((k) => r[k]));
   const out = generation.map((r) => ({ ...r }));
   const at = new Map(out.map((r, i) => [id(r), i]));
@@ -264,9 +266,7 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string | Spl
   const episodes = (source: string) => `SELECT ${keyList}, ${summed} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}`;
   const columns = [...new Set([...columnsIn(q.keys.join(' ')), ...columnsOfSums(chosen.map((x) => x.expr))])];
   const at = q.at;
-  const whole = wholeMonths(q.fromDay, q.toDay);
-  const rollup = rollupFor(at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, F);
-  const daily = rollup?.daily !== undefined && at.rollups.includes(rollup.daily) ? rollup.daily : null;
+  const { whole, rollup, daily } = rollupChoice(F, q);
   const signed = (source: string) => `SELECT ${groupBy}, ${chosen.map((x) => `toInt64(sign * u_${x.name}) AS s_${x.name}`).join(', ')}
       FROM (SELECT ${keyList}, sign, ${chosen.map((x) => `toInt64(${x.expr}) AS u_${x.name}`).join(', ')} FROM ${needsDays ? `(SELECT *, ${utklarDaysSql(q.today)} AS d FROM ${source})` : source} GROUP BY ${groupBy}, sign)`;
   if (!rollup || (!whole && !daily)) {
@@ -291,6 +291,20 @@ export function periodSums(family: SumsFamily, q: PeriodSumsQuery): string | Spl
     ...edges.map(([a, b]) => (daily ? rolled(daily, period(a!, b!)) : episodes(generationEpisodes(q.db, all(q.base, period(a!, b!), closed, F.prune(a!)), at, columns)))),
     ...(F.open ? [episodes(generationEpisodes(q.db, all(q.base, period(q.fromDay, q.toDay), F.counted, F.open), at, columns))] : []),
   ], delta && signed(delta));
+}
+
+/** Which rollup periodSums reads for `q` (its whole months, and its daily rollup where the family has one). */
+function rollupChoice(family: SumsFamily, q: Pick<PeriodSumsQuery, 'at' | 'base' | 'keys' | 'fromDay' | 'toDay'>) {
+  const whole = wholeMonths(q.fromDay, q.toDay);
+  const rollup = rollupFor(q.at, columnsIn(`${q.base} ${q.keys.join(' ')}`), q.base, family);
+  const daily = rollup?.daily !== undefined && q.at.rollups.includes(rollup.daily) ? rollup.daily : null;
+  return { whole, rollup, daily };
+}
+
+/** Whether periodSums answers `q` through a rollup (else it reads every matching episode). */
+export function throughRollup(family: SumsFamily, q: Pick<PeriodSumsQuery, 'at' | 'base' | 'keys' | 'fromDay' | 'toDay'>): boolean {
+  const { whole, rollup, daily } = rollupChoice(family, q);
+  return rollup !== undefined && (whole !== null || daily !== null);
 }
 
 export interface BedDaysQuery {

@@ -178,13 +178,15 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
 
   /**
    * Besides the random ones, a case for each way through the rollups, so that every run takes each:
-   * a nation's and a kommun's (the municipal rollup), a region's (its episodes, no rollup),
-   * a hospital filter (the wide one), periods beginning and ending inside a month (the admissions
-   * by day, and discharges one by one).
+   * a nation's and a kommun's (the municipal rollup), a region's (the nation's sums by region
+   * through the rollups; within one month its own episodes, no rollup), a hospital filter (the
+   * wide one), periods beginning and ending inside a month (the admissions by day, and discharges
+   * one by one).
    */
   const fixedCases = (): { scope: Scope; q: URLSearchParams }[] => [
     { scope: { kind: 'nation' }, q: new URLSearchParams('from=2026-01-15&to=2026-03') },
     { scope: { kind: 'region', region: '18' }, q: new URLSearchParams('from=2026-01&to=2026-03-20') },
+    { scope: { kind: 'region', region: '03' }, q: new URLSearchParams('from=2026-02-03&to=2026-02-20') },
     { scope: { kind: 'municipality', municipality: pick([...latest.values()]).home_municipality || '1880' }, q: new URLSearchParams('from=2026-01&to=2026-04') },
     { scope: { kind: 'nation' }, q: new URLSearchParams(`from=2026-02&to=2026-03&hospital=${encodeURIComponent(pick([...latest.values()]).hospital)}`) },
   ];
@@ -291,6 +293,22 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     // A page's bound comes from the generation's sample: not read again (the pages themselves are, above).
     expect(sampled).toBeGreaterThan(0);
     expect(samples()).toBe(sampled);
+  });
+
+  it("regions' sums are the nation's by region: a second region with the same filters reads no rollup again", async () => {
+    const filters = parseFilters(new URLSearchParams('from=2026-01&to=2026-03'), { fromDay: 0, toDay: today });
+    const ctxOf = (region: string, readModel: 'snapshot' | 'episode-level'): ind.Ctx => ({ client: counting, db, filters, scope: { kind: 'region', region }, today, rules: OREBRO_RULES, population, readModel });
+    ind.answers.clear();
+    const before = generationParts;
+    const first = await ind.meanDays(ctxOf('18', 'snapshot'), 'municipality');
+    const parts = generationParts;
+    const second = await ind.meanDays(ctxOf('03', 'snapshot'), 'municipality');
+    expect(parts).toBeGreaterThan(before);
+    expect(generationParts).toBe(parts);
+    expect(first.rows.length).toBeGreaterThan(0);
+    expect(second.rows.length).toBeGreaterThan(0);
+    expect(rounded(first)).toEqual(rounded(await ind.meanDays(ctxOf('18', 'episode-level'), 'municipality')));
+    expect(rounded(second)).toEqual(rounded(await ind.meanDays(ctxOf('03', 'episode-level'), 'municipality')));
   });
 
   it('counts a corrected closed episode once, with its newest version', async () => {
