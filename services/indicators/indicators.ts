@@ -16,6 +16,7 @@ import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
 import { paymentBasisOf, paymentReadsFrom, type PaymentCell, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
 import { mergePaymentCells, paymentCellsSql } from './payment-sql.ts';
+import { PAYMENT_ROLLUP, paymentRollupAnswers } from '../snapshot/payment-rollup.ts';
 import { band, bedDaysIn, conditions, int, paymentDays, str, utklarDays } from './sql.ts';
 
 export interface Ctx {
@@ -300,7 +301,13 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
     // NOT IN of the changed ids over the generation's rows (≈ a quarter of the nation's query).
     const columns = columnsIn(q.sql(''));
     const delta = changedDelta(ctx.db, at, cond, columns);
-    const [generation, changes] = await Promise.all([cached(ctx, q.sql(generationEpisodes(ctx.db, cond, at, columns)), true), delta === null ? [] : cached(ctx, q.sql(delta, true))]);
+    // The generation's part from its payment rollup where the condition names only its keys (a
+    // nation's month is ≈ 35 000 rollup rows instead of ≈ 120 000 episodes), else from its episodes.
+    const discharges = paymentDischarges(ctx, month, agreements);
+    const generationSql = q.rollup && at.rollups.includes(PAYMENT_ROLLUP) && paymentRollupAnswers(discharges)
+      ? q.rollup(`${ctx.db}.${PAYMENT_ROLLUP} WHERE generation = ${int(at.generation)} AND ${discharges}`)
+      : q.sql(generationEpisodes(ctx.db, cond, at, columns));
+    const [generation, changes] = await Promise.all([cached(ctx, generationSql, true), delta === null ? [] : cached(ctx, q.sql(delta, true))]);
     cells = q.toCells(delta === null ? generation : mergePaymentCells(generation, changes));
     // A line without an agreement names its earliest discharge day, which the delta cannot take back (mergePaymentCells).
     if (delta !== null && cells.some((c) => c.invoiced && agreements.inForce(c.region, c.agreementDay) === undefined)) cells = undefined;
@@ -309,14 +316,17 @@ export async function payment(ctx: Ctx, month: { fromDay: number; toDay: number 
   return { ...paymentBasisOf(cells, agreements, month), period: { from: day(month.fromDay)!, to: day(month.toDay)! } };
 }
 
-/** The ready episodes an invoice month reads: discharged in it or, for a rolling average, the two months before. */
-const paymentCondition = (ctx: Ctx, month: { fromDay: number; toDay: number }, agreements: AgreementSet, region?: string) => [
+/** The episodes an invoice month reads, ready or not: discharged in it or, for a rolling average, the two months before. */
+const paymentDischarges = (ctx: Ctx, month: { fromDay: number; toDay: number }, agreements: AgreementSet, region?: string) => [
   // A municipality's invoice lines are the ones it is liable for (the ready notice's
   // recipient), residents or not, and all of each: scoped by recipient, not by home.
   ...conditions(ctx.filters, ctx.scope, ctx.today, 'recipient_municipality'),
   ...(region === undefined ? [] : [`region = ${str(region)}`]),
-  `discharged_day >= ${int(paymentReadsFrom(agreements, month))}`, `discharged_day <= ${int(month.toDay)}`, 'length(ready_start_days) > 0',
+  `discharged_day >= ${int(paymentReadsFrom(agreements, month))}`, `discharged_day <= ${int(month.toDay)}`,
 ].join(' AND ');
+/** The ready episodes an invoice month reads (the payment rollup holds only ready ones). */
+const paymentCondition = (ctx: Ctx, month: { fromDay: number; toDay: number }, agreements: AgreementSet, region?: string) =>
+  `${paymentDischarges(ctx, month, agreements, region)} AND length(ready_start_days) > 0`;
 
 /**
  * The episodes the invoice basis of `month` reads (payment(), and the invoices with their

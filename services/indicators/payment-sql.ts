@@ -4,6 +4,7 @@ import { billableFrom } from '../clock/rules.ts';
 import { CARE_TYPES } from '../contract/event.ts';
 import { paymentReadsFrom, type Month, type PaymentCell } from './payment-basis.ts';
 import { int, str, utklarDays } from './sql.ts';
+import { LAST_PLACE, PLACES } from '../snapshot/payment-rollup.ts';
 
 type CareType = (typeof CARE_TYPES)[number];
 
@@ -16,7 +17,11 @@ type CareType = (typeof CARE_TYPES)[number];
  * written into the SQL as literals; the 12:00 rule and the conditions are the stored payment days
  * and liability; averages, thresholds and amounts are computed from the sums by paymentBasisOf.
  */
-export function paymentCellsSql(set: AgreementSet, month: Month, today: number): { sql: (source: string, signed?: boolean) => string; toCells: (rows: Record<string, unknown>[]) => PaymentCell[] } {
+export function paymentCellsSql(set: AgreementSet, month: Month, today: number): {
+  sql: (source: string, signed?: boolean) => string;
+  rollup: ((rollupRows: string) => string) | null;
+  toCells: (rows: Record<string, unknown>[]) => PaymentCell[];
+} {
   const readsFrom = paymentReadsFrom(set, month);
   const overlaps = (a: Agreement) => a.validFrom <= month.toDay && (a.validTo === null || readsFrom <= a.validTo);
   const inWindow = set.agreements.filter(overlaps);
@@ -45,6 +50,8 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
     }
   }
   const billedFrom = cases.length === 0 ? '0' : `multiIf(${cases.join(', ')}, 0)`;
+  // The rollup keeps each payment day's place up to LAST_PLACE: it answers where no agreement bills from a later one.
+  const fromPlaces = cases.filter((_, i) => i % 2 === 1).map(Number);
 
   // `signed`: the source carries a sign (a changed episode's generation row -1, its newest version
   // +1; changedDelta), summed as such. first_day is then the earliest of the +1 rows only, a bound
@@ -61,6 +68,28 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
       FROM ${source})
     GROUP BY region, kommun, care, invoiced, day_zero, stretch`;
 
+  // The same cells from the generation's payment rollup (rows of it that satisfy the condition):
+  // a row's liable days from place billedFrom on are the entries whose place is that or more.
+  // 18.16 lambdas cannot read a column, so the place each row bills from is passed as an array.
+  const billed = billedFrom === '0' ? {
+    places: 'if(billed, year_place, emptyArrayUInt32())',
+    days: 'if(billed, year_place_days, emptyArrayUInt64())',
+  } : {
+    places: `if(billed, arrayFilter((e, b) -> e % ${PLACES} >= b, year_place, from_place), emptyArrayUInt32())`,
+    days: `if(billed, arrayFilter((n, e, b) -> e % ${PLACES} >= b, year_place_days, year_place, from_place), emptyArrayUInt64())`,
+  };
+  const rollup = fromPlaces.some((n) => n > LAST_PLACE) ? null : (rollupRows: string) => `
+    SELECT region, recipient_municipality AS kommun, care_type AS care, invoiced, day_zero, stretch,
+      sum(episode_count) AS episodes, sum(paid_days) AS days, min(discharged_day) AS first_day,
+      sumMap(arrayMap(e -> toUInt16(intDiv(e, ${PLACES})), billable), billable_days) AS by_year
+    FROM (
+      SELECT region, recipient_municipality, care_type, discharged_day, episode_count, paid_days, day_zero,
+        discharged_day >= ${int(month.fromDay)} AS invoiced, ${stretch} AS stretch, invoiced AND liable AS billed,
+        ${billedFrom === '0' ? '' : `arrayResize(emptyArrayUInt8(), length(year_place), toUInt8(${billedFrom})) AS from_place,`}
+        ${billed.places} AS billable, ${billed.days} AS billable_days
+      FROM ${rollupRows})
+    GROUP BY region, kommun, care, invoiced, day_zero, stretch`;
+
   const toCells = (rows: Record<string, unknown>[]): PaymentCell[] => rows.map((r) => {
     const [years, counts] = r.by_year as [unknown[], unknown[]];
     return {
@@ -70,7 +99,7 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
       billableByYear: new Map(years.map((y, i) => [Number(y), Number(counts[i])])),
     };
   });
-  return { sql, toCells };
+  return { sql, rollup, toCells };
 }
 
 /** No discharge day: larger than any (first_day of a cell with no +1 row). */

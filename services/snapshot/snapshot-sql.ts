@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { collapse, FACT_COLUMNS, int } from '../indicators/sql.ts';
 import { command, currentEpisodes, MARGIN_SECONDS, readPoint, ROLLUP_TABLES, rows } from './read-model.ts';
 import { buildRollup } from './rollup-sql.ts';
+import { buildPaymentRollup } from './payment-rollup.ts';
 import { buildRowsTable } from './rows-sql.ts';
 
 export interface SnapshotState {
@@ -62,6 +63,7 @@ export async function buildSnapshot(
   await command(client, `OPTIMIZE TABLE ${db}.episode_snapshot PARTITION ${int(generation)} FINAL`);
   await command(client, `INSERT INTO ${db}.episode_snapshot_keys (generation, episode_id, version, region, discharged_day) SELECT generation, episode_id, version, region, discharged_day FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   await buildRollup(client, db, generation);
+  await buildPaymentRollup(client, db, generation);
   await buildRowsTable(client, db, generation);
   const [c] = await rows(client, `SELECT count() AS n FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   const episodes = Number(c!.n);
