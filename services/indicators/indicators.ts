@@ -10,7 +10,7 @@ import { UtklarError } from '../core/errors.ts';
 import { municipalities } from '../reference/municipalities.ts';
 import type { PopulationTable } from '../reference/population.ts';
 import { changedDelta, columnsIn, currentEpisodes, EPISODE_LEVEL, generationEpisodes, fromSnapshot, QUERY_SETTINGS, readPoint, type ReadPoint, type ReadModel } from '../snapshot/read-model.ts';
-import { hasRowsTable, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
+import { hasKommunRows, hasRowsTable, MAX_KOMMUN_RUNS, ROWS_KOMMUN, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
 import { ADMISSIONS, bedDaysSql, DISCHARGES, mergeSums, periodSums, throughRollup, type SplitSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
@@ -491,14 +491,19 @@ export async function episodeRows(ctx: Ctx, limit: number, offset: number, sel: 
   if (!hasRowsTable(point) || ctx.scope.kind === 'region') rows = await over(ctx, cond, page);
   else {
     // The rows' own table (rows-sql.ts): its runs of the period's months (and the kommun's county) only, each up to a bound on the id.
-    const prune = rowsPrune({
+    const kommuner = [...(ctx.scope.kind === 'municipality' ? [[ctx.scope.municipality]] : []), ...(f.kommun.length > 0 ? [f.kommun] : [])];
+    // A page of named kommuner reads them where they lie together (their conditions, in `cond`,
+    // fix the sort key's first column there); the sample is the one table's, pruned by county.
+    const byKommun = hasKommunRows(point) && kommuner.length > 0 && Math.min(...kommuner.map((k) => k.length)) <= MAX_KOMMUN_RUNS;
+    const pruneOf = (counties: boolean) => rowsPrune({
       closedFrom: c === null || c.discharged !== null || sel.counted === 'occupied' ? f.fromDay : null,
       closedTo: c === null || c.discharged === true ? f.toDay : c.discharged === null && sel.counted !== 'occupied' ? -1 : null,
       open: c === null || c.discharged !== true,
-      kommuner: [...(ctx.scope.kind === 'municipality' ? [[ctx.scope.municipality]] : []), ...(f.kommun.length > 0 ? [f.kommun] : [])],
+      kommuner: counties ? kommuner : [],
     });
+    const prune = pruneOf(true);
     const columns = columnsIn(page(''));
-    const source = (bound: string) => currentEpisodes(ctx.db, bound === '' ? cond : `${cond} AND episode_id <= ${str(bound)}`, point, columns, { table: ROWS_TABLE, prune });
+    const source = (bound: string) => currentEpisodes(ctx.db, bound === '' ? cond : `${cond} AND episode_id <= ${str(bound)}`, point, columns, byKommun ? { table: ROWS_KOMMUN, prune: pruneOf(false) } : { table: ROWS_TABLE, prune });
     // The bound: the sample's k-th matching episode (the generation's versions: it only sizes the read).
     const sample = `(SELECT ${fromSnapshot(columns)} FROM ${ctx.db}.${ROWS_SAMPLE} WHERE generation = ${int(point.generation)} AND ${prune} AND ${cond})`;
     // It reads the generation's own table only: cached for the generation's life, not asked again at each read point.

@@ -65,12 +65,12 @@ export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, ro
  * The tables a generation writes besides its snapshot and keys, recorded with it (a generation
  * built before one existed is read without it): the closed-episode rollups (rollup-sql.ts:
  * DISCHARGES and ADMISSIONS say what each holds), the invoice basis's (payment-rollup.ts) and the
- * rows' latest-version table and its sample (rows-sql.ts).
+ * rows' latest-version tables (by month and county, by kommun) and its sample (rows-sql.ts).
  */
-export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup', 'episode_payment_rollup', 'episode_snapshot_rows', 'episode_snapshot_rows_sample'] as const;
+export const ROLLUP_TABLES = ['episode_rollup_municipal', 'episode_rollup', 'episode_admissions_rollup', 'episode_admissions_daily', 'episode_bed_days_rollup', 'episode_payment_rollup', 'episode_snapshot_rows', 'episode_snapshot_rows_sample', 'episode_snapshot_rows_kommun'] as const;
 
 /** Of ROLLUP_TABLES, those that hold each episode's latest version rather than sums (rows-sql.ts). */
-const LATEST_VERSION_TABLES = ['episode_snapshot_rows', 'episode_snapshot_rows_sample'] as const;
+const LATEST_VERSION_TABLES = ['episode_snapshot_rows', 'episode_snapshot_rows_sample', 'episode_snapshot_rows_kommun'] as const;
 
 /** Versions stored since the watermark beyond which queries name no changed episode one by one (see readPoint). */
 export const MAX_CHANGED = 5_000;

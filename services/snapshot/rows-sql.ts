@@ -15,6 +15,13 @@ import { command, type ReadPoint } from './read-model.ts';
  */
 export const ROWS_TABLE = 'episode_snapshot_rows';
 export const ROWS_SAMPLE = 'episode_snapshot_rows_sample';
+/**
+ * The same rows sorted by home kommun first (migration 021): a kommun's page reads its own runs,
+ * not its county's (a kommun may be a twelfth of them).
+ */
+export const ROWS_KOMMUN = 'episode_snapshot_rows_kommun';
+/** A page naming up to this many home kommuner reads ROWS_KOMMUN (a run per kommun and month). */
+export const MAX_KOMMUN_RUNS = 24;
 /** The open episodes' bucket: after every discharge bucket, so that "discharged since a day, or open" is one range. */
 export const OPEN_BUCKET = 1_000_000;
 /** One episode in SAMPLE_EVERY (by the hash of its id) is in the sample. */
@@ -52,11 +59,17 @@ export async function buildRowsTable(client: ClickHouseClient, db: string, g: nu
   await command(client, `OPTIMIZE TABLE ${db}.${ROWS_TABLE} PARTITION ${int(g)} FINAL`);
   await command(client, `INSERT INTO ${db}.${ROWS_SAMPLE} (${COLUMNS.join(', ')})
     SELECT ${COLUMNS.join(', ')} FROM ${db}.${ROWS_TABLE} WHERE generation = ${int(g)} AND cityHash64(episode_id) % ${int(SAMPLE_EVERY)} = 0`);
+  await command(client, `INSERT INTO ${db}.${ROWS_KOMMUN} (${COLUMNS.join(', ')})
+    SELECT ${COLUMNS.join(', ')} FROM ${db}.${ROWS_TABLE} WHERE generation = ${int(g)}`);
+  await command(client, `OPTIMIZE TABLE ${db}.${ROWS_KOMMUN} PARTITION ${int(g)} FINAL`);
 }
 
 /** Whether generation `at` was built with the rows table (recorded with it). */
 export const hasRowsTable = (at: Pick<ReadPoint, 'generation' | 'rollups'>): boolean =>
   at.generation > 0 && at.rollups.includes(ROWS_TABLE) && at.rollups.includes(ROWS_SAMPLE);
+
+/** Whether generation `at` was built with ROWS_KOMMUN too. */
+export const hasKommunRows = (at: Pick<ReadPoint, 'generation' | 'rollups'>): boolean => hasRowsTable(at) && at.rollups.includes(ROWS_KOMMUN);
 
 /**
  * What the episodes of a page can be, said on the rows table's sort key: their buckets (closed
