@@ -110,6 +110,25 @@ async function latest(ctx: Ctx, cond: string, uses: string): Promise<string> {
 async function over(ctx: Ctx, cond: string, sql: (source: string) => string): Promise<Record<string, unknown>[]> {
   return cached(ctx, sql(await latest(ctx, cond, sql(''))));
 }
+/** The key an answer by region is grouped by first (overScoped): picked out, then dropped. */
+const BY_REGION = { select: 'region AS by_region, ', by: 'by_region, ' };
+/**
+ * `sql(source, k)` over the latest version of the episodes that satisfy `where(ctx, ...more)`, `k`
+ * a key the SQL puts first in its SELECT and GROUP BY / ORDER BY lists ('' for none). At a
+ * generation, a region's answer is the nation's grouped by region too, its own rows picked out
+ * and the key dropped (as sums(): a region's conditions are the nation's and its region): one
+ * query answers every region's page with the same filters, and the answer cache keeps it and each
+ * region's slice. Twenty-two pages of who waits now cost one nation's query, not twenty-two.
+ */
+async function overScoped(ctx: Ctx, more: string[], sql: (src: string, k: { select: string; by: string }) => string): Promise<Record<string, unknown>[]> {
+  const at = await pointOf(ctx);
+  if (ctx.scope.kind !== 'region' || at.generation === 0 || at.changed.many) return over(ctx, where(ctx, ...more), (src) => sql(src, { select: '', by: '' }));
+  const region = ctx.scope.region;
+  const whole = sql(await latest(ctx, where({ ...ctx, scope: { kind: 'nation' } }, ...more), sql('', BY_REGION)), BY_REGION);
+  return cached(ctx, `${whole}\n-- region ${region}`, false, async () =>
+    (await cached(ctx, whole)).filter((r) => String(r.by_region) === region).map(({ by_region: _, ...r }) => r));
+}
+
 /**
  * Per group of `keys` (returned as k0, k1, …), a family's sums over its episodes of the period:
  * by default the ready episodes discharged in the filters' period (ready, utklar, same_day, days,
@@ -267,10 +286,10 @@ export async function variation(ctx: Ctx): Promise<Result> {
 
 /** Currently inpatient and waiting: open ready episodes now, by delay band. */
 export async function waiting(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
-  const rows = await over(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'), (src) => `
-    SELECT ${GROUPS[groupBy]} AS grp, ${band('d')} AS band, count() AS episodes, sum(p) AS payment_days
+  const rows = await overScoped(ctx, ['discharged_day < 0', 'has(ready_end_days, -1)'], (src, k) => `
+    SELECT ${k.select}${GROUPS[groupBy]} AS grp, ${band('d')} AS band, count() AS episodes, sum(p) AS payment_days
     FROM (SELECT *, ${utklarDays(ctx.today)} AS d, ${paymentDays(ctx.today)} AS p FROM ${src})
-    GROUP BY grp, band ORDER BY grp`);
+    GROUP BY ${k.by}grp, band ORDER BY ${k.by}grp`);
   const groups = new Map<string, Row>();
   for (const r of rows) {
     const g = String(r.grp);
@@ -376,8 +395,8 @@ export async function trackColours(ctx: Ctx): Promise<Result> {
  */
 export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
   const admitted = await sums(ctx, [GROUPS[groupBy]], ADMISSIONS);
-  const waitingNow = await over(ctx, where(ctx, 'discharged_day < 0', 'has(ready_end_days, -1)'), (src) => `
-    SELECT ${GROUPS[groupBy]} AS grp, count() AS waiting_now FROM ${src} GROUP BY grp`);
+  const waitingNow = await overScoped(ctx, ['discharged_day < 0', 'has(ready_end_days, -1)'], (src, k) => `
+    SELECT ${k.select}${GROUPS[groupBy]} AS grp, count() AS waiting_now FROM ${src} GROUP BY ${k.by}grp`);
   const groups = new Map<string, { admitted: number; ready: number; utklar: number; waitingNow: number }>();
   const of = (g: string) => groups.get(g) ?? groups.set(g, { admitted: 0, ready: 0, utklar: 0, waitingNow: 0 }).get(g)!;
   for (const r of admitted) Object.assign(of(String(r.k0)), { admitted: n(r.admitted), ready: n(r.ready), utklar: n(r.utklar) });
