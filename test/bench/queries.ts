@@ -167,6 +167,22 @@ async function count(client: ClickHouseClient, table: string): Promise<number> {
   return Number(r!.n);
 }
 
+/**
+ * Waits (up to two minutes) until no merge of `db`'s parts runs: right after a build the server
+ * (and chDB, in this very process) merges the generation's new parts in the background, and the
+ * first cases timed would measure that contention, not their queries.
+ */
+async function mergesDone(client: ClickHouseClient, db: string): Promise<{ ms: number; left: number }> {
+  const t = performance.now();
+  for (;;) {
+    const [r] = await (await client.query({ query: `SELECT count() AS n FROM system.merges WHERE database = '${db}'`, format: 'JSONEachRow' })).json<{ n: string }>();
+    const left = Number(r!.n);
+    const ms = performance.now() - t;
+    if (left === 0 || ms > 120_000) return { ms: left === 0 && ms < 50 ? 0 : ms, left };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 function open(mode: 'server' | 'embedded', dir: string): Promise<ClickHouseClient> {
   if (mode === 'server') {
     const port = process.env.UTKLAR_CLICKHOUSE_HTTP_PORT ?? '18123';
@@ -194,6 +210,8 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
       : (await buildSnapshot(client, db, point.generation > 0 ? { from: 'previous' } : { from: 'facts', chunks: Math.max(1, Math.ceil(versionRows / DEFAULT_SNAPSHOT_POLICY.rowsPerPass)) })).episodes;
     const buildMs = performance.now() - t;
     const since = changes > 0 ? await writeChanges(client, db, (await readPoint(client, db)).generation, episodes, changes, seed) : 0;
+    const settled = await mergesDone(client, db);
+    if (settled.ms > 0) console.log(`  (waited ${(settled.ms / 1000).toFixed(1)} s for the build's background merges${settled.left > 0 ? `; ${settled.left} still running` : ''})`);
     console.log(`${mode}, ${years} year(s): ${versionRows.toLocaleString('sv-SE')} version rows, ${episodes.toLocaleString('sv-SE')} episodes ${reused ? 'reused' : 'written'} in ${(writeMs / 1000).toFixed(1)} s; read model built in ${(buildMs / 1000).toFixed(1)} s; ${since.toLocaleString('sv-SE')} versions stored since its watermark`);
     const out: CaseResult[] = [];
     for (const c of cases) {
