@@ -4,6 +4,17 @@ import { UtklarError } from '../core/errors.ts';
 import { fromAvro, toAvro, type AvroPatientEvent, type PatientEvent } from '../contract/event.ts';
 import { RegisteredSchema } from './registered-schema.ts';
 
+/**
+ * A registry request unanswered after this long fails (register() then asks again): once, on CI,
+ * Apicurio never answered a CLI's registration made the moment a pipeline registered the same
+ * subject, and the CLI waited on its open connection until the test gave up (4 minutes).
+ */
+export const REGISTRY_TIMEOUT_MS = 15_000;
+type Middleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+const timeoutAfter = (ms: number): Middleware => () => ({
+  prepareRequest: (next) => next().then((request) => request.enhance({ timeout: ms })),
+});
+
 /** Confluent wire format: magic byte 0, then the 4-byte big-endian schema id, then Avro. */
 export const schemaIdOf = (buf: Buffer): number | undefined =>
   buf.length >= 5 && buf[0] === 0 ? buf.readUInt32BE(1) : undefined;
@@ -17,8 +28,8 @@ export class EventCodec {
   readonly registry: SchemaRegistry;
   #schema: RegisteredSchema | undefined;
 
-  constructor(registryUrl: string) {
-    this.registry = new SchemaRegistry({ host: registryUrl });
+  constructor(registryUrl: string, o: { timeoutMs?: number } = {}) {
+    this.registry = new SchemaRegistry({ host: registryUrl, middlewares: [timeoutAfter(o.timeoutMs ?? REGISTRY_TIMEOUT_MS)] });
   }
 
   async register(topic: string): Promise<number> {

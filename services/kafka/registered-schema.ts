@@ -38,7 +38,8 @@ export class RegisteredSchema {
       } catch (cause) {
         // Two services starting together race on a new subject: one has registered the schema
         // but not yet set the subject's rule when the other reads it. A moment later it is set.
-        if (attempt < 5 && /Compatibility does not match|rule named 'COMPATIBILITY' already exists/.test((cause as Error).message)) {
+        // And a request the registry never answered times out (codec.ts, REGISTRY_TIMEOUT_MS): asked again.
+        if (attempt < 5 && /Compatibility does not match|rule named 'COMPATIBILITY' already exists|Timeout \(\d+ms\)/.test((cause as Error).message)) {
           await new Promise((r) => setTimeout(r, 200 * attempt));
           continue;
         }
