@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../services/core/config.ts';
 import { UtklarError } from '../../services/core/errors.ts';
 import { EventCodec, REGISTRY_TIMEOUT_MS } from '../../services/kafka/codec.ts';
 
@@ -31,8 +34,53 @@ describe('a schema registry that never answers', () => {
     expect(Date.now() - t).toBeGreaterThanOrEqual(5 * 200);
   });
 
-  it('is bounded by default', () => {
-    expect(REGISTRY_TIMEOUT_MS).toBeGreaterThan(0);
-    expect(REGISTRY_TIMEOUT_MS).toBeLessThanOrEqual(30_000);
+  it('times a request out by default too, after REGISTRY_TIMEOUT_MS', async () => {
+    server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const codec = new EventCodec(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const t = Date.now();
+    const error = await codec.registry.getLatestSchemaId('t-timeout.patient-events.v1-value').then(() => null, (e: unknown) => e);
+    expect((error as Error).message).toContain(`Timeout (${REGISTRY_TIMEOUT_MS}ms)`);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(REGISTRY_TIMEOUT_MS - 50);
+  }, REGISTRY_TIMEOUT_MS + 15_000);
+});
+
+/**
+ * A subject registered by another whose BACKWARD rule never followed (on CI a pipeline found
+ * NONE for 2 s and gave up): register() sets the rule itself and registers.
+ */
+describe('a subject left without its rule', () => {
+  let server: Server | undefined;
+  afterEach(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  it('is given BACKWARD after the registrant had its moment, then registered', async () => {
+    const seen: string[] = [];
+    let rule: string | null = null;
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url}${req.method === 'PUT' ? ` ${body}` : ''}`);
+        res.setHeader('content-type', 'application/vnd.schemaregistry.v1+json');
+        if (req.method === 'GET' && req.url!.startsWith('/config/')) return res.end(JSON.stringify({ compatibilityLevel: rule ?? 'NONE' }));
+        if (req.method === 'PUT' && req.url!.startsWith('/config/')) { rule = JSON.parse(body).compatibility; return res.end(body); }
+        if (req.method === 'POST') return res.end(JSON.stringify({ id: 7 }));
+        if (req.method === 'GET' && req.url === '/schemas/ids/7') return res.end(JSON.stringify({ schema: readFileSync(path.join(repoRoot, 'schemas/patient-event.avsc'), 'utf8') }));
+        res.statusCode = 404;
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const codec = new EventCodec(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 2_000 });
+    expect(await codec.register('t-rule.patient-events.v1')).toBe(7);
+    const subject = encodeURIComponent('t-rule.patient-events.v1-value');
+    // Twice NONE (the other registrant's moment), then the rule set, then the registration.
+    expect(seen.filter((s) => s.startsWith('GET /config/'))).toHaveLength(3);
+    expect(seen).toContain(`PUT /config/${subject} {"compatibility":"BACKWARD"}`);
+    expect(seen.indexOf(`PUT /config/${subject} {"compatibility":"BACKWARD"}`)).toBeLessThan(seen.findIndex((s) => s.startsWith('POST')));
+    expect(rule).toBe('BACKWARD');
   });
 });
