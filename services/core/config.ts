@@ -20,6 +20,8 @@ export interface Config {
   clickhousePassword: string;
   clickhouseDatabase: string;
   chdbPath: string;
+  /** Native connections to embedded chDB, each running one statement at a time (UTKLAR_CHDB_CONNECTIONS, chdb-pool.ts). */
+  chdbConnections: number;
   /** Prefix for topics, consumer groups and Redis keys, so several pipelines can share a stack. */
   namespace: string;
   /**
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',
     clickhouseDatabase: env.CLICKHOUSE_DATABASE ?? 'utklar',
     chdbPath: env.CHDB_PATH ?? path.join(repoRoot, 'infra/.data/chdb'),
+    chdbConnections: parseChdbConnections(env.UTKLAR_CHDB_CONNECTIONS),
     namespace,
     eventsNamespace: parseEventsNamespace(env.UTKLAR_EVENTS_NAMESPACE, namespace),
     httpHost: env.UTKLAR_HTTP_HOST ?? '127.0.0.1',
@@ -173,6 +176,20 @@ function parsePartitions(v: string | undefined): number {
   if (v === undefined || v === '') return 12;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UtklarError('CONFIG', `UTKLAR_EVENT_PARTITIONS must be a whole number from 1 to 256, got '${v}'`);
+  return n;
+}
+
+/**
+ * Connections to embedded chDB by default: three, as each statement under way holds one of
+ * libuv's four worker threads, and the fourth stays free for the files, DNS and compression the
+ * rest of the process does there.
+ */
+export const DEFAULT_CHDB_CONNECTIONS = 3;
+
+function parseChdbConnections(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_CHDB_CONNECTIONS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new UtklarError('CONFIG', `UTKLAR_CHDB_CONNECTIONS must be a whole number from 1 to 16, got '${v}'`);
   return n;
 }
 

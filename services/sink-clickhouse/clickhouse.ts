@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { UtklarError } from '../core/errors.ts';
 import type { Config } from '../core/config.ts';
+import { openChdbPool } from './chdb-pool.ts';
 
 export type ClickHouseMode = 'server' | 'embedded';
 
@@ -17,9 +18,8 @@ export type ClickHouseMode = 'server' | 'embedded';
 export async function openClickHouse(config: Config, o: { building?: boolean } = {}): Promise<{ client: ClickHouseClient; mode: ClickHouseMode }> {
   if (config.clickhouseUrl) return { client: serverClient(config, o.building === true), mode: 'server' };
   mkdirSync(config.chdbPath, { recursive: true });
-  const { createChdbConnection } = await import('chdb/connection');
   // The connection hook is typed for @clickhouse/client's internals; chdb implements it verbatim.
-  const client = createClient({ connection: createChdbConnection({ path: config.chdbPath }) } as never);
+  const client = createClient({ connection: await openChdbPool(config.chdbPath, config.chdbConnections) } as never);
   return { client, mode: 'embedded' };
 }
 
