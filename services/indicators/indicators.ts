@@ -123,10 +123,16 @@ const BY_REGION = { select: 'region AS by_region, ', by: 'by_region, ' };
 async function overScoped(ctx: Ctx, more: string[], sql: (src: string, k: { select: string; by: string }) => string): Promise<Record<string, unknown>[]> {
   const at = await pointOf(ctx);
   if (ctx.scope.kind !== 'region' || at.generation === 0 || at.changed.many) return over(ctx, where(ctx, ...more), (src) => sql(src, { select: '', by: '' }));
-  const region = ctx.scope.region;
   const whole = sql(await latest(ctx, where({ ...ctx, scope: { kind: 'nation' } }, ...more), sql('', BY_REGION)), BY_REGION);
-  return cached(ctx, `${whole}\n-- region ${region}`, false, async () =>
-    (await cached(ctx, whole)).filter((r) => String(r.by_region) === region).map(({ by_region: _, ...r }) => r));
+  return regionSlice(ctx, ctx.scope.region, whole, () => cached(ctx, whole), (r) => String(r.by_region), ({ by_region: _, ...r }) => r);
+}
+/**
+ * Region `region`'s rows of an answer by region (`whole`, computed by `all`), the region key
+ * (`regionOf`) dropped by `drop`: cached apart from the whole, as a nation's answer by region is
+ * thousands of rows and a region's a few hundred, and each region's page asks its own again.
+ */
+function regionSlice(ctx: Ctx, region: string, whole: string, all: () => Promise<Record<string, unknown>[]>, regionOf: (r: Record<string, unknown>) => string, drop: (r: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  return cached(ctx, `${whole}\n-- region ${region}`, false, async () => (await all()).filter((r) => regionOf(r) === region).map(drop));
 }
 
 /**
@@ -137,18 +143,17 @@ async function overScoped(ctx: Ctx, more: string[], sql: (src: string, k: { sele
 async function sums(ctx: Ctx, keys: string[], family: SumsFamily = DISCHARGES, period: { fromDay: number; toDay: number } = ctx.filters, only?: string[]): Promise<Record<string, unknown>[]> {
   const at = await pointOf(ctx);
   const q = { db: ctx.db, at, fromDay: period.fromDay, toDay: period.toDay, today: ctx.today, only };
-  const byRegion = { ...q, base: conditions(ctx.filters, { kind: 'nation' }, ctx.today).join(' AND '), keys: ['region', ...keys] };
-  if (ctx.scope.kind === 'region' && at.generation > 0 && !at.changed.many && throughRollup(family, byRegion)) {
+  if (ctx.scope.kind === 'region' && at.generation > 0 && !at.changed.many) {
     // A region's sums are the nation's by region, its own picked out: one query through a rollup
     // answers every region's page with the same filters, and the answer cache keeps its
     // generation's part for the generation's life. Twenty-one regions asking at once cost one
     // nation's query, not twenty-one reads of their episodes (alone, a region's page costs about a
     // nation's). Where no rollup answers, a region reads its own episodes, as before.
-    const region = ctx.scope.region;
-    const s = periodSums(family, byRegion);
-    // Each region's slice kept too: a nation's sums by region are thousands of rows, a region's a few hundred.
-    return cached(ctx, `${typeof s === 'string' ? s : s.whole}\n-- region ${region}`, false, async () =>
-      (await summed(ctx, s)).filter((r) => String(r.k0) === region).map(withoutFirstKey));
+    const byRegion = { ...q, base: conditions(ctx.filters, { kind: 'nation' }, ctx.today).join(' AND '), keys: ['region', ...keys] };
+    if (throughRollup(family, byRegion)) {
+      const s = periodSums(family, byRegion);
+      return regionSlice(ctx, ctx.scope.region, typeof s === 'string' ? s : s.whole, () => summed(ctx, s), (r) => String(r.k0), withoutFirstKey);
+    }
   }
   return summed(ctx, periodSums(family, { ...q, base: conditions(ctx.filters, ctx.scope, ctx.today).join(' AND '), keys }));
 }
@@ -232,11 +237,13 @@ export async function occupiedBeds(ctx: Ctx, groupBy: GroupBy): Promise<Result> 
   const days = to - ctx.filters.fromDay + 1;
   if (days <= 0) throw new UtklarError('INVALID_REQUEST', 'from: the period has not begun yet');
   const rolled = bedDaysSql({ db: ctx.db, at: await pointOf(ctx), base: where(ctx), group: GROUPS[groupBy], fromDay: ctx.filters.fromDay, toDay: to, today: ctx.today });
-  const rows = rolled ? await summed(ctx, rolled) : await over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
-    SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
-    FROM ${src}
-    GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`);
-  const beds = await capacityBeds(ctx, groupBy, to);
+  const [rows, beds] = await Promise.all([
+    rolled ? summed(ctx, rolled) : over(ctx, where(ctx, 'length(ready_start_days) > 0', openOrDischargedSince(ctx.filters.fromDay)), (src) => `
+      SELECT ${GROUPS[groupBy]} AS grp, care_type, sum(${bedDaysIn(ctx.filters.fromDay, to, ctx.today)}) AS bed_days
+      FROM ${src}
+      GROUP BY grp, care_type HAVING bed_days > 0 ORDER BY grp, care_type`),
+    capacityBeds(ctx, groupBy, to),
+  ]);
   return {
     rows: rows.map((r) => {
       const c = beds.get(String(r.grp));
@@ -394,9 +401,11 @@ export async function trackColours(ctx: Ctx): Promise<Result> {
  * ready notice, those with at least one utklar day, and who is inpatient and waiting now.
  */
 export async function overview(ctx: Ctx, groupBy: GroupBy): Promise<Result> {
-  const admitted = await sums(ctx, [GROUPS[groupBy]], ADMISSIONS);
-  const waitingNow = await overScoped(ctx, ['discharged_day < 0', 'has(ready_end_days, -1)'], (src, k) => `
-    SELECT ${k.select}${GROUPS[groupBy]} AS grp, count() AS waiting_now FROM ${src} GROUP BY ${k.by}grp`);
+  const [admitted, waitingNow] = await Promise.all([
+    sums(ctx, [GROUPS[groupBy]], ADMISSIONS),
+    overScoped(ctx, ['discharged_day < 0', 'has(ready_end_days, -1)'], (src, k) => `
+      SELECT ${k.select}${GROUPS[groupBy]} AS grp, count() AS waiting_now FROM ${src} GROUP BY ${k.by}grp`),
+  ]);
   const groups = new Map<string, { admitted: number; ready: number; utklar: number; waitingNow: number }>();
   const of = (g: string) => groups.get(g) ?? groups.set(g, { admitted: 0, ready: 0, utklar: 0, waitingNow: 0 }).get(g)!;
   for (const r of admitted) Object.assign(of(String(r.k0)), { admitted: n(r.admitted), ready: n(r.ready), utklar: n(r.utklar) });
@@ -419,13 +428,16 @@ export async function readmissions(ctx: Ctx, groupBy: GroupBy | 'month' | 'index
   const query = async (fromDay: number, toDay: number) => (await sums(ctx, [g], ADMISSIONS, { fromDay, toDay }, ['admitted', 'readmissions']))
     .map((r) => ({ grp: r.k0, admissions: r.admitted, readmissions: r.readmissions }));
   const label = (v: unknown) => (groupBy === 'month' ? monthLabel(n(v)) : String(v));
-  const rows = (await query(ctx.filters.fromDay, ctx.filters.toDay)).map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
+  const shift = (d: number) => { const c = fromEpochDay(d); return { ...c, year: c.year - 1 }; };
+  const [period, lastYear] = await Promise.all([
+    query(ctx.filters.fromDay, ctx.filters.toDay),
+    groupBy === 'indexClinic' ? [] : query(epochDay(shift(ctx.filters.fromDay)), epochDay(shift(ctx.filters.toDay))),
+  ]);
+  const rows = period.map((r) => ({ group: label(r.grp), admissions: n(r.admissions), readmissions: n(r.readmissions), share: n(r.readmissions) / n(r.admissions) }));
   if (groupBy === 'indexClinic') {
     // Admissions are not attributable to an index clinic: only the readmission counts are meaningful.
     return { rows: rows.filter((r) => r.readmissions > 0).map(({ group, readmissions }) => ({ indexClinic: group, readmissions })), notes: ['readmissions by the clinic that discharged the index stay'] };
   }
-  const shift = (d: number) => { const c = fromEpochDay(d); return { ...c, year: c.year - 1 }; };
-  const lastYear = await query(epochDay(shift(ctx.filters.fromDay)), epochDay(shift(ctx.filters.toDay)));
   return {
     rows: rows.map((r) => {
       const prev = groupBy === 'month' ? lastYear.find((p) => label(n(p.grp) + 100) === r.group) : lastYear.find((p) => String(p.grp) === r.group);

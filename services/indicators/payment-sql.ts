@@ -39,19 +39,21 @@ export function paymentCellsSql(set: AgreementSet, month: Month, today: number):
     return a ? billableFrom(a.rules.payment, careType) : 0;
   };
   const cases: string[] = [];
+  // The places billed from, as numbers: the rollup keeps each payment day's place up to LAST_PLACE
+  // and answers where no agreement bills from a later one.
+  const fromPlaces: number[] = [];
+  const billFrom = (when: string, n: number) => (fromPlaces.push(n), cases.push(when, int(n)));
   for (let s = 0; s < starts.length; s++) {
     for (const c of CARE_TYPES) {
       const otherwise = from('', s, c);
       for (const r of own) {
         const n = from(r, s, c);
-        if (n !== otherwise) cases.push(`region = ${str(r)} AND stretch = ${int(s)} AND care_type = ${str(c)}`, int(n));
+        if (n !== otherwise) billFrom(`region = ${str(r)} AND stretch = ${int(s)} AND care_type = ${str(c)}`, n);
       }
-      if (otherwise !== 0) cases.push(`stretch = ${int(s)} AND care_type = ${str(c)}`, int(otherwise));
+      if (otherwise !== 0) billFrom(`stretch = ${int(s)} AND care_type = ${str(c)}`, otherwise);
     }
   }
   const billedFrom = cases.length === 0 ? '0' : `multiIf(${cases.join(', ')}, 0)`;
-  // The rollup keeps each payment day's place up to LAST_PLACE: it answers where no agreement bills from a later one.
-  const fromPlaces = cases.filter((_, i) => i % 2 === 1).map(Number);
 
   // `signed`: the source carries a sign (a changed episode's generation row -1, its newest version
   // +1; changedDelta), summed as such. first_day is then the earliest of the +1 rows only, a bound

@@ -88,11 +88,12 @@ const lastChanged = new Map<string, { generation: number; changes: number; chang
  */
 export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
   // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
-  const g = `(SELECT max(generation) FROM ${db}.episode_snapshot_generations)`;
+  // One pass over the generations and one scalar subquery, as each subquery is planned apart (four
+  // took 9 ms on embedded chDB, two 7: every request asks this first).
   const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
-  const [r] = await rows(client, `SELECT ${g} AS g, toUInt32(${w}) AS w,
-    (SELECT argMax(rollups, generation) FROM ${db}.episode_snapshot_generations) AS r,
-    (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c`);
+  const [r] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w, argMax(rollups, generation) AS r,
+    (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c
+    FROM ${db}.episode_snapshot_generations`);
   const generation = Number(r!.g);
   if (generation === 0) return EPISODE_LEVEL;
   // The rollups the generation was built with (recorded with it, migration 009) that this version reads.
