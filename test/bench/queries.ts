@@ -16,6 +16,8 @@
  *                         [--episode-level-runs 3] [--episodes-per-year 1200000] [--seed 7]
  *                         [--keep] [--json]
  *                         [--database NAME]  (server: measure a database kept by an earlier --keep run)
+ *                         [--times]  (each case's first run and timed runs, in order: a slow start shows)
+ *                         [--chdb-dir DIR]  (embedded: chDB's directory, kept; with --database, an earlier run's)
  *                         [--only rows,waiting]  (these endpoints only)
  *                         [--changes 200]  (episodes given a newer version after the build, as live traffic leaves
  *                                           them: ≈ 330 versions an hour nationally, a generation every 10 minutes)
@@ -34,7 +36,8 @@ import { parseArgs } from 'node:util';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ROUTES } from '../../services/api/routes.ts';
 import { OREBRO_RULES } from '../../services/clock/rules.ts';
-import { repoRoot } from '../../services/core/config.ts';
+import { loadConfig, repoRoot } from '../../services/core/config.ts';
+import { openChdbPool } from '../../services/sink-clickhouse/chdb-pool.ts';
 import { epochDay, fromEpochDay, stockholmDay } from '../../services/core/stockholm-time.ts';
 import { answers, type Ctx, type Result } from '../../services/indicators/indicators.ts';
 import { parseFilters } from '../../services/model/filters.ts';
@@ -59,6 +62,7 @@ const args = parseArgs({
     seed: { type: 'string', default: '7' },
     keep: { type: 'boolean', default: false },
     database: { type: 'string' },
+    'chdb-dir': { type: 'string' },
     only: { type: 'string' },
     changes: { type: 'string', default: '200' },
     rebuild: { type: 'boolean', default: false },
@@ -67,6 +71,7 @@ const args = parseArgs({
     'live-changes': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
     'read-rows': { type: 'boolean', default: false },
+    times: { type: 'boolean', default: false },
   },
 }).values;
 
@@ -189,7 +194,8 @@ function open(mode: 'server' | 'embedded', dir: string): Promise<ClickHouseClien
     return Promise.resolve(createClient({ url: process.env.CLICKHOUSE_URL ?? `http://127.0.0.1:${port}`, request_timeout: 600_000 }));
   }
   mkdirSync(dir, { recursive: true });
-  return import('chdb/connection').then(({ createChdbConnection }) => createClient({ connection: createChdbConnection({ path: dir }) } as never));
+  // As the pipeline opens it (UTKLAR_CHDB_CONNECTIONS connections, chdb-pool.ts).
+  return openChdbPool(dir, loadConfig().chdbConnections).then((connection) => createClient({ connection } as never));
 }
 
 async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', years: number): Promise<SizeResult> {
@@ -218,6 +224,7 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
       const first = await timed(client, db, c, 'snapshot');
       const times: number[] = [];
       for (let i = 0; i < runs; i++) times.push((await timed(client, db, c, 'snapshot')).ms);
+      if (args.times) console.log(`    first ${first.ms.toFixed(0)} runs ${times.map((t) => t.toFixed(0)).join(' ')}`);
       const reference: number[] = [];
       let equal: boolean | null = null;
       for (let i = 0; i < episodeLevelRuns; i++) {
@@ -256,13 +263,15 @@ async function measure(client: ClickHouseClient, mode: 'server' | 'embedded', ye
 
 const results: SizeResult[] = [];
 for (const mode of modes) {
-  const dir = path.join(repoRoot, 'infra/.data', `bench-queries-chdb-${process.pid}`);
+  // A kept embedded database is reused by naming its directory (--chdb-dir) and --database.
+  const dir = args['chdb-dir'] ? path.resolve(args['chdb-dir']) : path.join(repoRoot, 'infra/.data', `bench-queries-chdb-${process.pid}`);
   const client = await open(mode, dir);
   try {
     for (const years of yearsList) results.push(await measure(client, mode, years));
   } finally {
     await client.close();
-    if (mode === 'embedded' && !args.keep) rmSync(dir, { recursive: true, force: true });
+    if (mode === 'embedded' && !args.keep && !args['chdb-dir']) rmSync(dir, { recursive: true, force: true });
+    else if (mode === 'embedded') console.log(`  kept chDB directory ${dir}`);
   }
 }
 
