@@ -77,7 +77,7 @@ describe('ChdbPool', () => {
     expect(() => new ChdbPool([])).toThrow(/at least one/);
   });
 
-  it('on real chDB: what one connection writes, the others read, at once and while they run side by side', async () => {
+  it('on real chDB: what one connection writes, the others read, at once and while they run side by side; none compiles aggregates', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'utklar-chdb-pool-'));
     const pool = await openChdbPool(dir, 3);
     const client = createClient({ connection: pool } as never);
@@ -89,6 +89,9 @@ describe('ChdbPool', () => {
       // Three reads at once, one per connection, each sees all twelve rows.
       const counts = await Promise.all(Array.from({ length: 3 }, async () => (await (await client.query({ query: 'SELECT count() AS n, sum(id) AS s FROM pool_t.x', format: 'JSONEachRow' })).json<{ n: string; s: string }>())[0]!));
       expect(counts.map((c) => [Number(c.n), Number(c.s)])).toEqual([[12, 66], [12, 66], [12, 66]]);
+      // Every connection was opened compiling no aggregate or sort description (three at once: one on each).
+      const jit = await Promise.all(Array.from({ length: 3 }, async () => (await (await client.query({ query: "SELECT toUInt8(getSetting('compile_aggregate_expressions')) AS a, toUInt8(getSetting('compile_sort_description')) AS s, sleepEachRow(0.05) AS _ FROM numbers(2)", format: 'JSONEachRow' })).json<{ a: number; s: number }>()).map((r) => [Number(r.a), Number(r.s)])));
+      expect(jit.flat()).toEqual(Array.from({ length: 6 }, () => [0, 0]));
     } finally {
       await client.close();
       rmSync(dir, { recursive: true, force: true });
