@@ -88,17 +88,18 @@ const lastChanged = new Map<string, { generation: number; changes: number; chang
  */
 export async function readPoint(client: ClickHouseClient, db: string): Promise<ReadPoint> {
   // Aliases unlike the columns: an alias named like a column would stand for it inside argMax.
-  // One pass over the generations and one scalar subquery, as each subquery is planned apart (four
-  // took 9 ms on embedded chDB, two 7: every request asks this first).
-  const w = `(SELECT argMax(watermark, generation) FROM ${db}.episode_snapshot_generations)`;
-  const [r] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w, argMax(rollups, generation) AS r,
-    (SELECT count() FROM ${db}.episode_facts_recent WHERE ingested_at >= ${w}) AS c
+  // The versions since the watermark are counted from the watermark read, in a second query: a
+  // scalar subquery reading it again runs before the query around it, so a generation recorded in
+  // between paired the new generation with the count since the old watermark, and the changed
+  // episodes, found since the new one, could be none of them (an empty IN () on CI).
+  const [r] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w, argMax(rollups, generation) AS r
     FROM ${db}.episode_snapshot_generations`);
   const generation = Number(r!.g);
   if (generation === 0) return EPISODE_LEVEL;
   // The rollups the generation was built with (recorded with it, migration 009) that this version reads.
   const rollups = ROLLUP_TABLES.filter((t) => (r!.r as string[]).includes(t));
-  const at = { generation, watermarkSeconds: Number(r!.w), rollups, changes: Number(r!.c) };
+  const [n] = await rows(client, `SELECT count() AS c FROM ${db}.episode_facts_recent WHERE ${sinceWatermark({ watermarkSeconds: Number(r!.w) })}`);
+  const at = { generation, watermarkSeconds: Number(r!.w), rollups, changes: Number(n!.c) };
   if (at.changes === 0) return { ...at, changed: NONE };
   // A replay stores thousands a second: naming them one by one would cost more than collapsing
   // them all with the generation's matching rows, and the rollups would need them all retracted.
