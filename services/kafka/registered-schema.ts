@@ -48,7 +48,7 @@ export class RegisteredSchema {
           if (attempt >= 2 && /Compatibility does not match the configuration \(BACKWARD != NONE\)/.test(message)) await this.#setRule();
           continue;
         }
-        throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: could not register ${this.subject}: ${(cause as Error).message}`, { retriable: true, cause });
+        throw new UtklarError('DEPENDENCY_UNAVAILABLE', `schema registry: could not register ${this.subject}: ${message}`, { retriable: true, cause });
       }
     }
   }

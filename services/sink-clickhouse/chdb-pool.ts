@@ -6,8 +6,10 @@ import type { Connection } from '@clickhouse/client-common';
  * runs one statement at a time (measured: four copies of a 20 ms query sent at once took 94 ms on
  * one connection, 50 ms spread over four), while connections to the same directory share the
  * process's engine and its data and run side by side. Each statement goes to the connection with
- * the fewest under way. The project keeps no per-connection state (no SET, no temporary table),
- * so any connection answers any statement as another would.
+ * the fewest under way. Every connection is opened alike (CHDB_SESSION_SETTINGS), the project
+ * makes no temporary table, and the only setting its statements carry (max_query_size, which
+ * chDB applies as a SET that stays on the connection) is the same everywhere: any connection
+ * answers any statement as another would.
  */
 export class ChdbPool implements Connection<Readable> {
   readonly #connections: Connection<Readable>[];
@@ -18,10 +20,6 @@ export class ChdbPool implements Connection<Readable> {
     if (connections.length === 0) throw new Error('ChdbPool: at least one connection');
     this.#connections = connections;
     this.#busy = connections.map(() => 0);
-  }
-
-  get size(): number {
-    return this.#connections.length;
   }
 
   /** The least busy connection (ties taken in turn), `run` on it. */

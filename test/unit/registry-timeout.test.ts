@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,23 +7,30 @@ import { repoRoot } from '../../services/core/config.ts';
 import { UtklarError } from '../../services/core/errors.ts';
 import { EventCodec, REGISTRY_TIMEOUT_MS } from '../../services/kafka/codec.ts';
 
+/** A registry on a loopback port answering as `handler` does; closed after each test. */
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+async function registryAt(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 /**
  * A registry that takes a request and never answers (Apicurio did, once, on CI: a CLI's
  * registration made as a pipeline registered the same subject) must not hold a process forever:
  * each request times out, register() asks again, and gives up with a retriable error.
  */
 describe('a schema registry that never answers', () => {
-  let server: Server | undefined;
-  afterEach(() => {
-    server?.closeAllConnections();
-    server?.close();
-  });
-
   it('times each request out, asks five times, then fails with a retriable DEPENDENCY_UNAVAILABLE', async () => {
     let requests = 0;
-    server = createServer(() => { requests++; });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const codec = new EventCodec(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 200 });
+    const codec = new EventCodec(await registryAt(() => { requests++; }), { timeoutMs: 200 });
     const t = Date.now();
     const error = await codec.register('t-timeout.patient-events.v1').then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(UtklarError);
@@ -35,9 +42,7 @@ describe('a schema registry that never answers', () => {
   });
 
   it('times a request out by default too, after REGISTRY_TIMEOUT_MS', async () => {
-    server = createServer(() => undefined);
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const codec = new EventCodec(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const codec = new EventCodec(await registryAt(() => undefined));
     const t = Date.now();
     const error = await codec.registry.getLatestSchemaId('t-timeout.patient-events.v1-value').then(() => null, (e: unknown) => e);
     expect((error as Error).message).toContain(`Timeout (${REGISTRY_TIMEOUT_MS}ms)`);
@@ -50,16 +55,10 @@ describe('a schema registry that never answers', () => {
  * NONE for 2 s and gave up): register() sets the rule itself and registers.
  */
 describe('a subject left without its rule', () => {
-  let server: Server | undefined;
-  afterEach(() => {
-    server?.closeAllConnections();
-    server?.close();
-  });
-
   it('is given BACKWARD after the registrant had its moment, then registered', async () => {
     const seen: string[] = [];
     let rule: string | null = null;
-    server = createServer((req, res) => {
+    const url = await registryAt((req, res) => {
       let body = '';
       req.on('data', (c) => { body += c; });
       req.on('end', () => {
@@ -73,8 +72,7 @@ describe('a subject left without its rule', () => {
         res.end('{}');
       });
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const codec = new EventCodec(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 2_000 });
+    const codec = new EventCodec(url, { timeoutMs: 2_000 });
     expect(await codec.register('t-rule.patient-events.v1')).toBe(7);
     const subject = encodeURIComponent('t-rule.patient-events.v1-value');
     // Twice NONE (the other registrant's moment), then the rule set, then the registration.
