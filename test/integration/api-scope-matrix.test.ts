@@ -6,7 +6,7 @@ import { INVOICE_ROUTES } from '../../services/api/invoice-routes.ts';
 import { parsePersonnummer } from '../../services/contract/personnummer.ts';
 import { Pseudonymiser } from '../../services/contract/pseudonymise.ts';
 import { epochDay, fromEpochDay, stockholmDate, stockholmDay, stockholmMidnight } from '../../services/core/stockholm-time.ts';
-import { API_SECRET, PSEUDONYM_KEY, episodeKeyOf, isolatedEnv, waitFor } from '../support/env.ts';
+import { API_SECRET, PSEUDONYM_KEY, episodeKeyOf, GiveUp, isolatedEnv, waitFor } from '../support/env.ts';
 import { PipelineProcess, runCli } from '../support/processes.ts';
 import { removeTestData } from '../support/test-data.ts';
 
@@ -418,19 +418,29 @@ describe('the API scope matrix: every endpoint × every principal (issue #7)', (
     await pipeline.healthy();
     const produced = await runCli(['produce'], env, ndjson(EPISODES.flatMap((e) => eventsOf(e))));
     expect(produced.code, produced.stderr).toBe(0);
-    // Visible when ClickHouse has every episode's latest version and Redis every open one, per region.
-    await waitFor('every episode in ClickHouse and on the live board', async () => {
-      for (const region of [R18, R03]) {
-        const want = EPISODES.filter((e) => e.region === region.region);
-        const rows = await get(`/api/v1/rows?from=${LAST_MONTH}-01`, scoped(region));
-        if (rows.status !== 200) return undefined;
-        const got = rowsOf(JSON.parse(rows.text) as Row).map((r) => `${String(r.episodeId)}:${String(r.status)}`).sort();
-        if (JSON.stringify(got) !== JSON.stringify(want.map((e) => `${keyOf(e)}:${e.waiting ? 'READY' : 'DISCHARGED'}`).sort())) return undefined;
-        const board = JSON.parse((await get('/api/v1/board', scoped(region))).text) as { episodes?: Row[] };
-        if (JSON.stringify(ids(board.episodes ?? [])) !== JSON.stringify(idsOf(want.filter((e) => e.waiting)))) return undefined;
-      }
-      return true;
-    }, 120_000);
+    // Visible when ClickHouse has every episode's latest version and Redis every open one, per
+    // region. Each miss throws what it saw: a timeout then says which part never arrived.
+    try {
+      await waitFor('every episode in ClickHouse and on the live board', async () => {
+        if (pipeline.child.exitCode !== null) throw new GiveUp(`the pipeline exited ${pipeline.child.exitCode}`);
+        for (const region of [R18, R03]) {
+          const want = EPISODES.filter((e) => e.region === region.region);
+          const rows = await get(`/api/v1/rows?from=${LAST_MONTH}-01`, scoped(region));
+          if (rows.status !== 200) throw new Error(`region ${region.region}: rows answered ${rows.status} ${rows.text.slice(0, 300)}`);
+          const got = rowsOf(JSON.parse(rows.text) as Row).map((r) => `${String(r.episodeId)}:${String(r.status)}`).sort();
+          const wanted = want.map((e) => `${keyOf(e)}:${e.waiting ? 'READY' : 'DISCHARGED'}`).sort();
+          if (JSON.stringify(got) !== JSON.stringify(wanted)) {
+            throw new Error(`region ${region.region}: rows lack ${wanted.filter((x) => !got.includes(x)).join(' ') || 'nothing'}, have beyond ${got.filter((x) => !wanted.includes(x)).join(' ') || 'nothing'}`);
+          }
+          const board = JSON.parse((await get('/api/v1/board', scoped(region))).text) as { episodes?: Row[] };
+          const [have, open] = [ids(board.episodes ?? []), idsOf(want.filter((e) => e.waiting))];
+          if (JSON.stringify(have) !== JSON.stringify(open)) throw new Error(`region ${region.region}: the board shows ${have.join(' ') || 'nothing'}, want ${open.join(' ')}`);
+        }
+        return true;
+      }, 120_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- the pipeline's last output:\n${pipeline.output.slice(-6000)}`);
+    }
   });
 
   afterAll(async () => {
