@@ -15,6 +15,7 @@ import { parseFilters, parseGroupBy, type Filters, type GroupBy } from '../model
 import type { ClockReads } from '../store/clock-reads.ts';
 import { forecastAnswer } from '../forecast/forecast-route.ts';
 import { DELAY_BANDS } from '../clock/delay-band.ts';
+import type { AskedPages } from './warm-pages.ts';
 import { RESPONSIBLE_PARTIES } from '../contract/event.ts';
 
 export interface ApiDeps {
@@ -33,6 +34,8 @@ export interface ApiDeps {
   smallCellMin?: number;
   /** The open episodes in Redis (the forecast's); unset: the forecast answers 503. */
   clocks?: Pick<ClockReads, 'openEpisodes' | 'regionsWithOpen'>;
+  /** Where the pages asked are remembered, for the builder to answer them ahead for a new generation (warm-pages.ts); unset: not remembered. */
+  asked?: AskedPages;
 }
 
 type Handler = (ctx: ind.Ctx, q: URLSearchParams, deps?: ApiDeps) => Promise<ind.Result & { groupBy?: string }>;
@@ -141,6 +144,19 @@ export interface ApiResponse {
   body: string;
 }
 
+/**
+ * What indicator route `route` computes `q` in for `scope` on day `today`: its filters (a route's
+ * own parameters are its handler's, the rest the listbox filters; an unknown one is a 400),
+ * checked against the scope.
+ */
+export function contextOf(deps: ApiDeps, route: string, q: URLSearchParams, scope: Scope, today: number): ind.Ctx {
+  const own = new Set((ROUTES[route]!.params ?? []).map(([name]) => name));
+  const filterParams = own.size === 0 ? q : new URLSearchParams([...q].filter(([k]) => !own.has(k)));
+  const filters = parseFilters(filterParams, { fromDay: epochDay({ year: fromEpochDay(today).year, month: 1, day: 1 }), toDay: today });
+  checkScope(scope, filters);
+  return { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
+}
+
 /** Answers GET /api/v1/<route>; errors become 4xx with the UtklarError's message. */
 export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, authorization: string | undefined): Promise<ApiResponse> {
   const json = (status: number, v: unknown): ApiResponse => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(v) });
@@ -151,7 +167,6 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     if (!deps.secret) throw new UtklarError('DEPENDENCY_UNAVAILABLE', 'the query API is disabled: set UTKLAR_API_SECRET');
     const { scope, subject } = readerOf(authorization, deps.secret, deps.now());
     const today = stockholmDay(deps.now());
-    const year = fromEpochDay(today).year;
     const format = q.get('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new UtklarError('INVALID_REQUEST', `format: expected json or csv, got '${format}'`);
     // An invoice is a month of a region, not a selection: no listbox filters (invoice-routes.ts).
@@ -161,12 +176,8 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
       if (episodes > 0) deps.accessLog?.record({ at: deps.now(), subject, scope, endpoint: `/api/v1/${route}`, format, filters: q, episodes, episodeRegions: [q.get('region') ?? (scope.kind === 'region' ? scope.region : '')].filter(Boolean) });
       return reply;
     }
-    // A route's own parameters are its handler's; the rest are the listbox filters (an unknown one is a 400).
-    const own = new Set((r!.params ?? []).map(([name]) => name));
-    const filterParams = own.size === 0 ? q : new URLSearchParams([...q].filter(([k]) => !own.has(k)));
-    const filters = parseFilters(filterParams, { fromDay: epochDay({ year, month: 1, day: 1 }), toDay: today });
-    checkScope(scope, filters);
-    const ctx: ind.Ctx = { client: deps.client, db: deps.db, filters, scope, today, rules: deps.rules, agreements: deps.agreements, population: deps.population };
+    const ctx = contextOf(deps, route, q, scope, today);
+    deps.asked?.record(route, scope, q);
     let result = await r!.handler(ctx, q, deps);
     const min = deps.smallCellMin ?? 5;
     if (suppresses(route, scope, format, min)) {
@@ -184,7 +195,7 @@ export async function answer(deps: ApiDeps, route: string, q: URLSearchParams, a
     }
     const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
     const { period, ...rest } = result;
-    return json(200, { endpoint: route, scope: scopeText(scope), period: period ?? { from: iso(filters.fromDay), to: iso(filters.toDay) }, asOf: new Date(deps.now()).toISOString(), ...rest });
+    return json(200, { endpoint: route, scope: scopeText(scope), period: period ?? { from: iso(ctx.filters.fromDay), to: iso(ctx.filters.toDay) }, asOf: new Date(deps.now()).toISOString(), ...rest });
   } catch (e) {
     return errorResponse(e);
   }

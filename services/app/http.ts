@@ -92,7 +92,7 @@ export async function startHttp(serving: Serving, host: string, port: number, ex
           res.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"error":"METHOD_NOT_ALLOWED"}');
           return;
         }
-        const common = { client: pipeline.clickhouse, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin };
+        const common = { client: pipeline.clickhouse, population: pipeline.population, secret: pipeline.config.apiSecret, now: Date.now, accessLog, smallCellMin: pipeline.config.smallCellMin, asked: pipeline.asked };
         // The access log is the process's own (where it records); everything else reads the side
         // the read pointer names, read once here: one request never mixes two sides of a promotion.
         const fromSide = async () => {

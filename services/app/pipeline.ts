@@ -25,6 +25,7 @@ import { Heartbeats } from './heartbeats.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { housekeeping } from './rounds.ts';
 import { invoiceFreezer } from '../invoices/invoice-freezer.ts';
+import { AskedPages, pagesToWarm, warmPages } from '../api/warm-pages.ts';
 
 const log = logger('pipeline');
 
@@ -47,6 +48,8 @@ export class Pipeline {
   /** Extra Redis connections (the clock's reads, the outbox), closed with the pipeline. */
   readonly #sides: RedisLike[] = [];
   readonly rules: RegionRules;
+  /** The pages this process's API was asked for lately: the builder answers them ahead for each new generation. */
+  readonly asked = new AskedPages();
   clocks!: ClockStore;
   /** ClickHouse inserts of the event rows and episode facts, gathered. */
   rows!: RowBuffer;
@@ -127,6 +130,9 @@ export class Pipeline {
     this.#rounds.push(...housekeeping({
       config, clocks: this.clocks, clock: this.#processor?.consumer, clickhouse: this.clickhouse, buildClickhouse: this.#buildClickhouse, prepared: () => preparation.prepare(), admin: this.#admin,
       metrics, heartbeats: this.heartbeats, log, snapshotLog: logger('episode-snapshot'),
+      warm: config.snapshotWarmPages && this.clickhouse ? (point) => warmPages({
+        client: this.clickhouse!, db: config.clickhouseDatabase, rules: this.rules, agreements: config.agreements, population: this.population, secret: config.apiSecret, now: Date.now,
+      }, point, pagesToWarm(this.asked), logger('episode-snapshot')).then(() => undefined) : undefined,
       measure: () => {
         if (this.#outbox) {
           metrics.outboxPublished.inc(this.#outbox.published - outboxCounted);

@@ -7,6 +7,7 @@ import { consumerLag, messageCount } from '../kafka/lag.ts';
 import type { PartitionOwnership } from '../model/partition-ownership.ts';
 import { DEFAULT_SNAPSHOT_POLICY, SnapshotBuilder } from '../snapshot/snapshot-builder.ts';
 import type { ClockStore } from '../store/clock-store.ts';
+import type { WarmGeneration } from '../snapshot/snapshot-sql.ts';
 import type { Heartbeats } from './heartbeats.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -27,6 +28,8 @@ export interface RoundsOptions {
   measure: () => void;
   log: Logger;
   snapshotLog: Logger;
+  /** A new generation's common pages, answered before it is recorded (snapshot-sql.ts, WarmGeneration); unset: none. */
+  warm?: WarmGeneration;
 }
 
 /**
@@ -51,7 +54,7 @@ export function housekeeping(o: RoundsOptions): Periodic[] {
     }, log));
   }
   if (o.clock && config.snapshotEveryMs > 0) {
-    const builder = new SnapshotBuilder(o.buildClickhouse ?? o.clickhouse, config.clickhouseDatabase, o.snapshotLog, o.clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta });
+    const builder = new SnapshotBuilder(o.buildClickhouse ?? o.clickhouse, config.clickhouseDatabase, o.snapshotLog, o.clock, { ...DEFAULT_SNAPSHOT_POLICY, maxDelta: config.snapshotMaxDelta }, Date.now, o.warm);
     rounds.push(new Periodic('episode snapshot', config.snapshotEveryMs, async () => {
       await o.prepared();
       await builder.round();

@@ -72,6 +72,8 @@ export interface Config {
   snapshotEveryMs: number;
   /** Versions stored since the snapshot's watermark that make a new generation due (what each query collapses on top). */
   snapshotMaxDelta: number;
+  /** Whether the builder answers the common and lately asked pages of a new generation before recording it (UTKLAR_SNAPSHOT_WARM_PAGES, default on). */
+  snapshotWarmPages: boolean;
   /** Signs the query API's bearer tokens (HS256); unset disables the API. */
   apiSecret: string | undefined;
   /** The session cookie carries `Secure` (UTKLAR_COOKIE_SECURE=1): the pages are served over TLS, e.g. behind a terminating proxy. */
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventsPerSecond: parseEventsPerSecond(env.UTKLAR_MAX_EVENTS_PER_S, 'UTKLAR_MAX_EVENTS_PER_S'),
     snapshotEveryMs: Number(env.UTKLAR_SNAPSHOT_EVERY_MS ?? '5000'),
     snapshotMaxDelta: Number(env.UTKLAR_SNAPSHOT_MAX_DELTA ?? '2000'),
+    snapshotWarmPages: parseFlag(env.UTKLAR_SNAPSHOT_WARM_PAGES ?? '1', 'UTKLAR_SNAPSHOT_WARM_PAGES'),
     apiSecret: parseSecret(env.UTKLAR_API_SECRET),
     cookieSecure: parseFlag(env.UTKLAR_COOKIE_SECURE, 'UTKLAR_COOKIE_SECURE'),
     smallCellMin: parseSmallCellMin(env.UTKLAR_SMALL_CELL_MIN),

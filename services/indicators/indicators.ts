@@ -13,6 +13,7 @@ import { changedDelta, columnsIn, currentEpisodes, EPISODE_LEVEL, generationEpis
 import { hasKommunRows, hasRowsTable, MAX_KOMMUN_RUNS, ROWS_KOMMUN, ROWS_SAMPLE, ROWS_TABLE, rowsPrune, sampleRank } from '../snapshot/rows-sql.ts';
 import { ADMISSIONS, bedDaysSql, DISCHARGES, mergeSums, periodSums, throughRollup, type SplitSums, type SumsFamily } from '../snapshot/rollup-sql.ts';
 import { AnswerCache } from './answer-cache.ts';
+import { storeAnswer, storedAnswer } from '../snapshot/generation-answers.ts';
 import { perThousandRows, type PopulationUsed } from './per-thousand.ts';
 import { paymentBasisOf, paymentReadsFrom, type PaymentCell, type PaymentEpisode, type SpecifiedEpisode } from './payment-basis.ts';
 import { mergePaymentCells, paymentCellsSql } from './payment-sql.ts';
@@ -79,10 +80,26 @@ async function cached(ctx: Ctx, sql: string, generationOnly = false, compute: ()
   // Requests asking the same at once share one query (a page's charts, many users at nine).
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = compute().then((rows) => (answers.set(key, rows), rows)).finally(() => inFlight.delete(key));
+    pending = (generationOnly ? ofGeneration(ctx, at.generation, sql, compute) : compute()).then((rows) => (answers.set(key, rows), rows)).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
   return pending;
+}
+/** A generation's own answer: stored by the builder or another process, else computed and stored (generation-answers.ts). */
+async function ofGeneration(ctx: Ctx, generation: number, sql: string, compute: () => Promise<Record<string, unknown>[]>): Promise<Record<string, unknown>[]> {
+  const stored = await storedAnswer(ctx.client, ctx.db, generation, sql);
+  if (stored) return stored;
+  const rows = await compute();
+  storeAnswer(ctx.client, ctx.db, generation, sql, rows);
+  return rows;
+}
+/**
+ * Makes `ctx`'s requests read `point` rather than the newest recorded generation: the builder
+ * computes a generation's common pages with it before recording the generation.
+ */
+export function readingAt(ctx: Ctx, point: ReadPoint): Ctx {
+  points.set(ctx, Promise.resolve(point));
+  return ctx;
 }
 function pointOf(ctx: Ctx): Promise<ReadPoint> {
   if (ctx.readModel === 'episode-level') return Promise.resolve(EPISODE_LEVEL);

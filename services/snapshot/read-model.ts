@@ -60,6 +60,8 @@ type At = Pick<ReadPoint, 'generation' | 'watermarkSeconds' | 'changed'>;
 const NONE: Changed = { ids: [], inGeneration: [], stale: [], point: 0 };
 const MANY: Changed = { ids: [], inGeneration: [], stale: [], point: 0, many: true };
 export const EPISODE_LEVEL: ReadPoint = { generation: 0, watermarkSeconds: 0, rollups: [], changes: 0, changed: NONE };
+/** Generation `generation` (watermark `watermarkSeconds`, every rollup) alone, as if nothing had been stored since: what the builder answers its common pages at. */
+export const generationPoint = (generation: number, watermarkSeconds: number): ReadPoint => ({ generation, watermarkSeconds, rollups: [...ROLLUP_TABLES], changes: 0, changed: NONE });
 
 /**
  * The tables a generation writes besides its snapshot and keys, recorded with it (a generation

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { PartitionOwnership } from '../model/partition-ownership.ts';
-import { buildSnapshot, snapshotState, type SnapshotBuild } from './snapshot-sql.ts';
+import { buildSnapshot, snapshotState, type SnapshotBuild, type WarmGeneration } from './snapshot-sql.ts';
 import { MAX_CHANGED } from './read-model.ts';
 
 export interface SnapshotPolicy {
@@ -40,6 +40,8 @@ export class SnapshotBuilder {
     private readonly ownership: PartitionOwnership | null,
     private readonly policy: SnapshotPolicy = DEFAULT_SNAPSHOT_POLICY,
     private readonly now: () => number = Date.now,
+    /** The common pages answered before a generation is recorded (buildSnapshot's `warm`); unset: none. */
+    private readonly warm?: WarmGeneration,
   ) {}
 
   /** Builds a generation when one is due and this process is the builder; returns it, or null. */
@@ -52,10 +54,10 @@ export class SnapshotBuilder {
     // Past MAX_CHANGED changed versions a copy would collapse everything in one pass: a full build does it in passes.
     const full = s.generation === 0 || s.delta > MAX_CHANGED || this.now() - this.#lastFullAt >= this.policy.fullEveryMs;
     // The copy's passes too: should the changes pass MAX_CHANGED in between, it collapses episode_facts.
-    const build = full ? await this.#full() : await buildSnapshot(this.client, this.db, { from: 'previous', chunks: await this.#passes(), now: this.now });
+    const build = full ? await this.#full() : await buildSnapshot(this.client, this.db, { from: 'previous', chunks: await this.#passes(), now: this.now, warm: this.warm });
     this.lastBuild = build;
     this.builds++;
-    this.log.info({ generation: build.generation, episodes: build.episodes, ms: build.ms, from: build.from, delta: s.delta, dropped: build.dropped }, 'episode snapshot built');
+    this.log.info({ generation: build.generation, episodes: build.episodes, ms: build.ms, warmMs: build.warmMs, from: build.from, delta: s.delta, dropped: build.dropped }, 'episode snapshot built');
     return build;
   }
 
@@ -67,7 +69,7 @@ export class SnapshotBuilder {
 
   async #full(): Promise<SnapshotBuild> {
     const started = this.now();
-    const build = await buildSnapshot(this.client, this.db, { from: 'facts', chunks: await this.#passes(), now: this.now });
+    const build = await buildSnapshot(this.client, this.db, { from: 'facts', chunks: await this.#passes(), now: this.now, warm: this.warm });
     this.#lastFullAt = started;
     return build;
   }

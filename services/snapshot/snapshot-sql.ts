@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { collapse, FACT_COLUMNS, int } from '../indicators/sql.ts';
-import { command, currentEpisodes, MARGIN_SECONDS, readPoint, ROLLUP_TABLES, rows } from './read-model.ts';
+import { command, currentEpisodes, generationPoint, MARGIN_SECONDS, readPoint, ROLLUP_TABLES, rows, type ReadPoint } from './read-model.ts';
+import { GENERATION_ANSWERS } from './generation-answers.ts';
 import { buildRollup } from './rollup-sql.ts';
 import { buildPaymentRollup } from './payment-rollup.ts';
 import { buildRowsTable } from './rows-sql.ts';
@@ -21,7 +22,12 @@ export interface SnapshotBuild {
   ms: number;
   from: 'facts' | 'previous';
   dropped: number;
+  /** Of `ms`, the time the common pages' answers took (see `warm`). */
+  warmMs: number;
 }
+
+/** Computes and stores a new generation's common answers before readers switch to it (services/api/warm-pages.ts). */
+export type WarmGeneration = (point: ReadPoint) => Promise<void>;
 
 export async function snapshotState(client: ClickHouseClient, db: string): Promise<SnapshotState> {
   const [g] = await rows(client, `SELECT max(generation) AS g, toUInt32(argMax(watermark, generation)) AS w, argMax(episodes, generation) AS e, toUInt64(argMax(built_at, generation)) * 1000 AS b FROM ${db}.episode_snapshot_generations`);
@@ -41,7 +47,7 @@ const COLUMN_LIST = ['generation', 'episode_id', 'version', ...FACT_COLUMNS].joi
  */
 export async function buildSnapshot(
   client: ClickHouseClient, db: string,
-  o: { from?: 'facts' | 'previous'; chunks?: number; now?: () => number } = {},
+  o: { from?: 'facts' | 'previous'; chunks?: number; now?: () => number; warm?: WarmGeneration } = {},
 ): Promise<SnapshotBuild> {
   const now = o.now ?? Date.now;
   const started = now();
@@ -67,10 +73,14 @@ export async function buildSnapshot(
   await buildRowsTable(client, db, generation);
   const [c] = await rows(client, `SELECT count() AS n FROM ${db}.episode_snapshot WHERE generation = ${int(generation)}`);
   const episodes = Number(c!.n);
+  // Its common pages answered before it is recorded: until then readers keep the one before.
+  const warmedAt = now();
+  if (o.warm) await o.warm(generationPoint(generation, mark));
+  const warmMs = now() - warmedAt;
   const ms = now() - started;
   const rollups = `[${ROLLUP_TABLES.map((t) => `'${t}'`).join(', ')}]`;
   await command(client, `INSERT INTO ${db}.episode_snapshot_generations (generation, watermark, episodes, build_ms, built_at, rollups) VALUES (${int(generation)}, ${int(mark)}, ${int(episodes)}, ${int(Math.min(ms, 4_000_000_000))}, ${int(Math.floor(now() / 1000))}, ${rollups})`);
-  return { generation, episodes, ms, from, dropped: await dropOld(client, db) };
+  return { generation, episodes, ms, from, dropped: await dropOld(client, db), warmMs };
 }
 
 /**
@@ -110,7 +120,7 @@ async function dropOld(client: ClickHouseClient, db: string): Promise<number> {
   if (kept.length < 2) return 0;
   const keepFrom = Math.min(...kept.map((k) => Number(k.generation)));
   let dropped = 0;
-  for (const table of ['episode_snapshot', 'episode_snapshot_keys', 'episode_snapshot_changed', 'episode_snapshot_delta', ...ROLLUP_TABLES]) {
+  for (const table of ['episode_snapshot', 'episode_snapshot_keys', 'episode_snapshot_changed', 'episode_snapshot_delta', GENERATION_ANSWERS, ...ROLLUP_TABLES]) {
     const present = (await rows(client, `SELECT DISTINCT generation FROM ${db}.${table} WHERE generation < ${int(keepFrom)}`)).map((r) => Number(r.generation));
     for (const g of present) await command(client, `ALTER TABLE ${db}.${table} DROP PARTITION ${int(g)}`);
     if (table === 'episode_snapshot') dropped = present.length;

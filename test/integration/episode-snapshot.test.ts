@@ -14,6 +14,7 @@ import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhou
 import { Rng } from '../../services/simulator/rng.ts';
 import { buildSnapshot, snapshotState } from '../../services/snapshot/snapshot-sql.ts';
 import { currentEpisodes, MAX_CHANGED, readPoint, ROLLUP_TABLES } from '../../services/snapshot/read-model.ts';
+import { forgetStoredAnswers } from '../../services/snapshot/generation-answers.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
 import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
@@ -156,6 +157,11 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   /** The invoice month's sums (payment-sql.ts): read over the generation's rows less the changed ids (NOT IN), and as the signed delta. */
   let paymentNotIn = 0;
   let paymentDeltas = 0;
+  /** Nothing answered before, in memory or stored with a generation (generation-answers.ts): each query runs again. */
+  const forgetAnswers = async () => {
+    ind.answers.clear();
+    await forgetStoredAnswers(client, db);
+  };
   const SUMS = ROLLUP_TABLES.filter((t) => !t.startsWith('episode_snapshot_rows'));
   /** The rows' tables' reads in order: a request's sample, a page below the bound ('bounded'), all of the period ('whole', also after a bound held too few). */
   const rowsReads: ('sample' | 'bounded' | 'whole')[] = [];
@@ -258,7 +264,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
     expect((await snapshotState(client, db)).delta).toBe(corrections.length);
     expect(await recent()).toEqual({ old: '0', n: String(corrections.length) });
     // From an empty answer cache: the generations' parts of the sums asked above would come from it.
-    ind.answers.clear();
+    await forgetAnswers();
     const before = new Map(rolled);
     expect(await sameAnswers(6)).toBeGreaterThan(50);
     // Whole months through each rollup (the municipal one for a nation or kommun, the wide one
@@ -275,7 +281,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
 
   it("a sum's generation part comes from the answer cache after versions are stored; the changed episodes' delta is read anew", async () => {
     const list = fixedCases();
-    ind.answers.clear();
+    await forgetAnswers();
     expect(await sameAnswersFor(list)).toBeGreaterThan(20);
     const samples = () => rowsReads.filter((r) => r === 'sample').length;
     const [parts, deltas, notIn, paymentDelta, sampled] = [generationParts, deltaReads, paymentNotIn, paymentDeltas, samples()];
@@ -298,7 +304,7 @@ describe.each(['server', 'embedded'] as const)('the episode snapshot equals the 
   it("regions' sums are the nation's by region: a second region with the same filters reads no rollup again", async () => {
     const filters = parseFilters(new URLSearchParams('from=2026-01&to=2026-03'), { fromDay: 0, toDay: today });
     const ctxOf = (region: string, readModel: 'snapshot' | 'episode-level'): ind.Ctx => ({ client: counting, db, filters, scope: { kind: 'region', region }, today, rules: OREBRO_RULES, population, readModel });
-    ind.answers.clear();
+    await forgetAnswers();
     const before = generationParts;
     const first = await ind.meanDays(ctxOf('18', 'snapshot'), 'municipality');
     const parts = generationParts;

@@ -16,6 +16,7 @@ import { loadPopulation } from '../../services/reference/population.ts';
 import { Rng } from '../../services/simulator/rng.ts';
 import { migrate, openClickHouse } from '../../services/sink-clickhouse/clickhouse.ts';
 import { buildSnapshot } from '../../services/snapshot/snapshot-sql.ts';
+import { forgetStoredAnswers } from '../../services/snapshot/generation-answers.ts';
 import { configOf, isolatedEnv } from '../support/env.ts';
 import { simulatedEpisodes } from '../support/simulated-episodes.ts';
 
@@ -158,6 +159,7 @@ describe.each(['server', 'embedded'] as const)('the invoice month summed in SQL 
     for (const [name, agreements] of sets) {
       const before = rollupReads;
       ind.answers.clear();
+      await forgetStoredAnswers(client, db);
       const { lines, billed } = await compareAll(agreements);
       expect(lines, name).toBeGreaterThan(50);
       if (bills(agreements)) expect(billed, name).toBeGreaterThan(0);
